@@ -1,0 +1,34 @@
+/**
+ * What the GraphQL layer and the HTTP routes need from the job engine. The engine owns the
+ * lifecycle: validate → admit (limits, budget, idempotency) → persist QUEUED → the gateway's
+ * own queue (a concurrency cap toward Pixazo) → submit exactly once → track (webhook or
+ * polling, one tracker per job) → store images → persist → publish.
+ */
+import type { GenerateInput } from '@zimage/core';
+import type { Principal } from '../auth/principal.ts';
+import type { JobRecord } from './job.ts';
+
+export interface GenerateRequest extends GenerateInput {
+  idempotencyKey?: string | undefined;
+  endUserId?: string | undefined;
+}
+
+export interface WebhookOutcome {
+  /** HTTP status to answer Pixazo with. */
+  status: number;
+}
+
+export interface JobEngine {
+  /** Throws GatewayError (BAD_USER_INPUT with field, FORBIDDEN, BUDGET_EXCEEDED, …). */
+  generate(principal: Principal, request: GenerateRequest): Promise<JobRecord>;
+  /** Owner (or admin) only; before submission it costs nothing, after it only tracking stops. */
+  cancel(principal: Principal, jobId: string): Promise<JobRecord>;
+  /** 1-based position in the gateway's own queue while pending; null otherwise. */
+  queuePosition(jobId: string): number | null;
+  /** A Pixazo callback to /webhooks/pixazo/<jobId>/<token>; confirmed by one status GET before use. */
+  handleWebhook(jobId: string, token: string, body: unknown): Promise<WebhookOutcome>;
+  /** Resumes every unfinished job (after a restart) and starts the queue. */
+  start(): Promise<void>;
+  /** Stops taking work, lets in-flight submits finish, stops trackers. */
+  stop(): Promise<void>;
+}

@@ -1,0 +1,82 @@
+/**
+ * The gateway's job record and its state machine. Public statuses are the contract's
+ * JobStatus; `submission` says where a QUEUED job is relative to Pixazo, because "QUEUED in
+ * our queue" and "QUEUED at Pixazo" must be told apart to never POST twice.
+ */
+import type { Acceleration, ImageSize, ModelKey, OutputFormat } from '@zimage/core';
+
+export const JOB_STATUSES = [
+  'QUEUED',
+  'PROCESSING',
+  'COMPLETED',
+  'FAILED',
+  'ERROR',
+  'CANCELLED',
+] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set([
+  'COMPLETED',
+  'FAILED',
+  'ERROR',
+  'CANCELLED',
+]);
+
+export function isTerminal(status: JobStatus): boolean {
+  return TERMINAL_STATUSES.has(status);
+}
+
+/**
+ * - `pending`: in the gateway's own queue; nothing sent to Pixazo yet (cancel is free).
+ * - `submitting`: the generate POST is in flight. After a crash in this state the outcome is
+ *   unknown, so the job is never re-sent: it ends ERROR with a message saying so.
+ * - `submitted`: Pixazo returned a request id; tracked by webhook or polling.
+ */
+export type SubmissionState = 'pending' | 'submitting' | 'submitted';
+
+export interface StoredImage {
+  /** Random, unguessable name under DATA_DIR/images/<jobId>/. */
+  fileName: string;
+  width: number;
+  height: number;
+  contentType: string;
+  byteLength: number;
+}
+
+export interface JobRecord {
+  /** `job_<uuidv7 hex>`; sortable by creation time. */
+  id: string;
+  /** API key that created the job. */
+  ownerKeyId: string;
+  /** End user a trusted (act-as) key acted for; null otherwise. */
+  endUserId: string | null;
+  idempotencyKey: string | null;
+
+  model: ModelKey;
+  prompt: string;
+  imageSize: ImageSize;
+  numInferenceSteps: number;
+  guidanceScale: number | null;
+  numImages: number;
+  enableSafetyChecker: boolean;
+  outputFormat: OutputFormat;
+  acceleration: Acceleration;
+
+  status: JobStatus;
+  submission: SubmissionState;
+  requestId: string | null;
+  /** SHA-256 (hex) of the secret token in this job's webhook URL; null when polling. */
+  webhookTokenHash: string | null;
+  error: string | null;
+  /** Exact cost in micro-USD (what Pixazo charges or charged; 0 once it ends ERROR or is cancelled before submission). */
+  costMicroUsd: number;
+  images: StoredImage[];
+  /** Bumped on every change; a stale writer (out-of-order callback) loses. */
+  version: number;
+
+  createdAt: Date;
+  updatedAt: Date;
+  /** When Pixazo accepted the job (submitted). */
+  startedAt: Date | null;
+  completedAt: Date | null;
+}

@@ -1,0 +1,106 @@
+/**
+ * Persistence behind one interface: node:sqlite is the embedded default, PostgreSQL the
+ * scale-out adapter (a later issue). Both run the same scenario suite (test/store.suite.ts).
+ * Every method is async so that a networked adapter fits; anything that must be atomic
+ * (admission of a job against budgets and concurrency, compare-and-set updates) is ONE method.
+ */
+
+import type { ModelKey } from '@zimage/core';
+import type { ApiKeyRecord, Limits } from '../auth/principal.ts';
+import type { JobRecord, JobStatus } from '../jobs/job.ts';
+
+export interface Owner {
+  keyId: string;
+  /** null: the key's own jobs (all of them, whatever end user, when counting the key's total). */
+  endUserId: string | null;
+}
+
+export interface AdmissionRequest {
+  job: JobRecord;
+  /** UTC day of the job ("YYYY-MM-DD"), the budget period. */
+  day: string;
+  keyLimits: Limits;
+  /** Limits for the job's end user; null when the job has none. */
+  endUserLimits: Limits | null;
+}
+
+export type LimitScope = 'key' | 'endUser';
+
+export type AdmissionResult =
+  | { kind: 'created'; job: JobRecord }
+  /** Same owner, end user and idempotency key as an earlier job: that job, nothing charged. */
+  | { kind: 'existing'; job: JobRecord }
+  | { kind: 'budget_exceeded'; scope: LimitScope; spentMicroUsd: number; budgetMicroUsd: number }
+  | { kind: 'too_many_jobs'; scope: LimitScope; inFlight: number; max: number };
+
+export type JobPatch = Partial<
+  Pick<
+    JobRecord,
+    | 'status'
+    | 'submission'
+    | 'requestId'
+    | 'webhookTokenHash'
+    | 'error'
+    | 'costMicroUsd'
+    | 'images'
+    | 'startedAt'
+    | 'completedAt'
+  >
+>;
+
+export interface JobFilter {
+  /** null/undefined: every owner (admin). */
+  ownerKeyId?: string | undefined;
+  endUserId?: string | undefined;
+  status?: JobStatus | undefined;
+  model?: ModelKey | undefined;
+  /** Case-insensitive substring of the prompt. */
+  search?: string | undefined;
+}
+
+export interface JobPage {
+  /** Newest first. */
+  jobs: JobRecord[];
+  hasNextPage: boolean;
+}
+
+export interface Usage {
+  /** Sum of today's charges (UTC day), in micro-USD; refunds (ERROR, free cancels) included. */
+  spentMicroUsd: number;
+  /** Jobs not yet in a terminal state. */
+  jobsInFlight: number;
+}
+
+export interface Store {
+  /**
+   * Atomically: return the existing job for a repeated idempotency key; else check the daily
+   * budget and concurrency of the key and of the end user; else insert the job and its ledger
+   * charge. Two concurrent admissions can never both squeeze under a limit.
+   */
+  admitJob(request: AdmissionRequest): Promise<AdmissionResult>;
+  getJob(id: string): Promise<JobRecord | null>;
+  /**
+   * Compare-and-set on `version`: applies the patch and bumps the version only if the stored
+   * version equals `expectedVersion`; returns null otherwise (someone else changed it first).
+   * Lowering `costMicroUsd` writes a refund to the ledger in the same transaction.
+   */
+  updateJob(id: string, expectedVersion: number, patch: JobPatch): Promise<JobRecord | null>;
+  /** Newest first; `after` is a job id from an earlier page (ids sort by creation). */
+  listJobs(filter: JobFilter, first: number, after?: string): Promise<JobPage>;
+  /** Every job not in a terminal state, oldest first (resumed after a restart). */
+  listUnfinishedJobs(): Promise<JobRecord[]>;
+  /** Jobs waiting in the gateway's own queue (submission 'pending'), oldest first. */
+  listPendingJobs(): Promise<JobRecord[]>;
+  usage(owner: Owner, day: string): Promise<Usage>;
+
+  createApiKey(key: ApiKeyRecord): Promise<void>;
+  getApiKey(id: string): Promise<ApiKeyRecord | null>;
+  getApiKeyBySecretHash(secretHash: string): Promise<ApiKeyRecord | null>;
+  listApiKeys(): Promise<ApiKeyRecord[]>;
+  /** Returns false when no such (unrevoked) key exists. */
+  revokeApiKey(id: string): Promise<boolean>;
+
+  /** True when the store answers (for /readyz). */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
