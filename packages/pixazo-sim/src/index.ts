@@ -1,1 +1,18 @@
-export {};
+/**
+ * @zimage/pixazo-sim: a faithful local Pixazo Z-Image server, for development and tests.
+ * See README.md for the routes, the fault injection and the `/_sim/` control surface.
+ */
+export type {
+  FaultName,
+  FaultRoute,
+  FaultsUpdate,
+  FaultTrigger,
+  RequestFaultTrigger,
+  SimFaults,
+} from './faults.ts';
+export { keyFingerprint } from './ids.ts';
+export type { JobStatus, JobSummary, StatusBody } from './jobs.ts';
+export type { RateLimit } from './rate-limit.ts';
+export type { RequestFilter, RequestLogEntry, RouteKind } from './request-log.ts';
+export type { PixazoSim, PixazoSimOptions } from './sim.ts';
+export { startPixazoSim } from './sim.ts';

@@ -1,0 +1,77 @@
+/**
+ * The simulator's settings from the environment (for `pnpm sim`). Every bad value is reported
+ * as one line naming the variable, without echoing keys (they are secrets).
+ */
+export interface SimEnv {
+  port: number;
+  host: string;
+  keys: Record<string, number>;
+  timeScale: number;
+}
+
+export class EnvError extends Error {
+  override name = 'EnvError';
+  readonly variable: string;
+
+  constructor(variable: string, problem: string) {
+    super(`${variable} ${problem}`);
+    this.variable = variable;
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** An unset or empty variable means its default. */
+function read(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+export function parseSimEnv(env: Env): SimEnv {
+  return {
+    port: parsePort(read(env, 'PIXAZO_SIM_PORT')),
+    host: read(env, 'PIXAZO_SIM_HOST') ?? read(env, 'HOST') ?? '127.0.0.1',
+    keys: parseKeys(read(env, 'PIXAZO_SIM_KEYS')),
+    timeScale: parseTimeScale(read(env, 'PIXAZO_SIM_TIME_SCALE')),
+  };
+}
+
+function parsePort(value: string | undefined): number {
+  if (value === undefined) return 4010;
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) {
+    throw new EnvError('PIXAZO_SIM_PORT', `must be a port number from 0 to 65535, got "${value}"`);
+  }
+  return port;
+}
+
+function parseTimeScale(value: string | undefined): number {
+  if (value === undefined) return 1;
+  const scale = Number(value);
+  if (!(Number.isFinite(scale) && scale > 0)) {
+    throw new EnvError('PIXAZO_SIM_TIME_SCALE', `must be a number greater than 0, got "${value}"`);
+  }
+  return scale;
+}
+
+const KEYS_FORMAT = 'key=balanceUsd[,key=balanceUsd...]';
+
+function parseKeys(value: string | undefined): Record<string, number> {
+  if (value === undefined) return { 'dev-key': 5 };
+  const keys: Record<string, number> = {};
+  value.split(',').forEach((entry, i) => {
+    const where = `entry ${i + 1}`;
+    const separator = entry.lastIndexOf('=');
+    const key = entry.slice(0, separator).trim();
+    const balance = entry.slice(separator + 1).trim();
+    if (separator < 0 || !key || !/^\d+(\.\d+)?$/.test(balance)) {
+      throw new EnvError(
+        'PIXAZO_SIM_KEYS',
+        `must be ${KEYS_FORMAT}; ${where} is not key=balanceUsd`,
+      );
+    }
+    if (key in keys) throw new EnvError('PIXAZO_SIM_KEYS', `repeats a key (${where})`);
+    keys[key] = Number(balance);
+  });
+  return keys;
+}
