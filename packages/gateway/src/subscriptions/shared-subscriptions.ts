@@ -1,0 +1,205 @@
+/**
+ * Fan-out of identical subscriptions. Thousands of clients watching one job all send the same
+ * operation with the same visibility, so executing it once per event and handing the same
+ * result to every subscriber turns N executions per change into one. The first subscriber of
+ * a key starts the source; later ones join it; the source stops when the last one leaves, and
+ * every subscriber completes (or fails) when the source does.
+ *
+ * Per-subscriber state is one small object with a bounded queue, so an idle subscriber costs
+ * a few hundred bytes here.
+ */
+
+export interface JoinOptions {
+  /**
+   * A late joiner first receives the source's latest value. Right for subscriptions whose
+   * first value is "the current state" (jobUpdated); wrong for pure change feeds (myJobs).
+   */
+  replayLatest: boolean;
+}
+
+type SourceResult<T> = AsyncIterable<T> | T;
+
+/** Values a subscriber has not read yet; past it the oldest go (each value is a full state). */
+const MAX_QUEUED_PER_SUBSCRIBER = 16;
+
+function isAsyncIterable<T>(value: unknown): value is AsyncIterable<T> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as AsyncIterable<T>)[Symbol.asyncIterator] === 'function'
+  );
+}
+
+class Subscriber<T> implements AsyncIterableIterator<T> {
+  #queue: T[] | null = null;
+  #waiting: ((result: IteratorResult<T>) => void) | null = null;
+  #failWaiting: ((error: unknown) => void) | null = null;
+  #ended = false;
+  #error: { value: unknown } | null = null;
+  readonly #leave: (subscriber: Subscriber<T>) => void;
+
+  constructor(leave: (subscriber: Subscriber<T>) => void) {
+    this.#leave = leave;
+  }
+
+  push(value: T): void {
+    if (this.#ended) return;
+    if (this.#waiting) {
+      const resolve = this.#waiting;
+      this.#waiting = null;
+      this.#failWaiting = null;
+      resolve({ value, done: false });
+      return;
+    }
+    this.#queue ??= [];
+    if (this.#queue.length >= MAX_QUEUED_PER_SUBSCRIBER) this.#queue.shift();
+    this.#queue.push(value);
+  }
+
+  /** The source ended: queued values are still delivered, then done (or the error). */
+  finish(error?: { value: unknown }): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#error = error ?? null;
+    const resolve = this.#waiting;
+    const reject = this.#failWaiting;
+    this.#waiting = null;
+    this.#failWaiting = null;
+    if (error) reject?.(error.value);
+    else resolve?.({ value: undefined, done: true });
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    const queued = this.#queue?.shift();
+    if (queued !== undefined) return Promise.resolve({ value: queued, done: false });
+    if (this.#ended) {
+      const error = this.#error;
+      this.#error = null;
+      return error
+        ? Promise.reject(error.value)
+        : Promise.resolve({ value: undefined, done: true });
+    }
+    return new Promise((resolve, reject) => {
+      this.#waiting = resolve;
+      this.#failWaiting = reject;
+    });
+  }
+
+  /** The client left (completed the operation or closed the socket). */
+  return(): Promise<IteratorResult<T>> {
+    this.#queue = null;
+    this.finish();
+    this.#leave(this);
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  throw(error: unknown): Promise<IteratorResult<T>> {
+    this.return();
+    return Promise.reject(error);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}
+
+class SharedSource<T> {
+  readonly subscribers = new Set<Subscriber<T>>();
+  latest: { value: T } | null = null;
+  #iterator: AsyncIterator<T> | null = null;
+  #stopped = false;
+
+  constructor(start: () => Promise<SourceResult<T>> | SourceResult<T>, onEnd: () => void) {
+    this.#run(start).finally(onEnd);
+  }
+
+  async #run(start: () => Promise<SourceResult<T>> | SourceResult<T>): Promise<void> {
+    try {
+      const result = await start();
+      if (!isAsyncIterable<T>(result)) {
+        // A single result (an error at subscribe time): everyone waiting gets it, then done.
+        for (const subscriber of this.subscribers) {
+          subscriber.push(result);
+          subscriber.finish();
+        }
+        return;
+      }
+      this.#iterator = result[Symbol.asyncIterator]();
+      if (this.#stopped) {
+        await this.#iterator.return?.();
+        return;
+      }
+      for (;;) {
+        const step = await this.#iterator.next();
+        if (step.done || this.#stopped) break;
+        this.latest = { value: step.value };
+        for (const subscriber of this.subscribers) subscriber.push(step.value);
+      }
+      for (const subscriber of this.subscribers) subscriber.finish();
+    } catch (error) {
+      for (const subscriber of this.subscribers) subscriber.finish({ value: error });
+    }
+  }
+
+  /** Ended subscribers no longer belong to the source (they may still be reading their queue). */
+  detachAll(): number {
+    const count = this.subscribers.size;
+    this.subscribers.clear();
+    return count;
+  }
+
+  /** The last subscriber left: stop executing. */
+  stop(): void {
+    this.#stopped = true;
+    void this.#iterator?.return?.();
+  }
+}
+
+export class SharedSubscriptions<T> {
+  readonly #sources = new Map<string, SharedSource<T>>();
+  #subscriberCount = 0;
+
+  /** Distinct sources being executed. */
+  get sourceCount(): number {
+    return this.#sources.size;
+  }
+
+  /** Subscribers across all sources. */
+  get subscriberCount(): number {
+    return this.#subscriberCount;
+  }
+
+  /**
+   * Joins the source for `key`, starting it with `start` when there is none. `start` returns
+   * the stream (or a single result, e.g. an error, which then ends every waiting subscriber).
+   */
+  join(
+    key: string,
+    start: () => Promise<SourceResult<T>> | SourceResult<T>,
+    options: JoinOptions,
+  ): AsyncIterableIterator<T> {
+    let source = this.#sources.get(key);
+    const joiningLate = source !== undefined;
+    if (!source) {
+      const created: SharedSource<T> = new SharedSource(start, () => {
+        if (this.#sources.get(key) === created) this.#sources.delete(key);
+        this.#subscriberCount -= created.detachAll();
+      });
+      source = created;
+      this.#sources.set(key, source);
+    }
+    const joined = source;
+    const subscriber = new Subscriber<T>((leaving) => {
+      if (!joined.subscribers.delete(leaving)) return;
+      this.#subscriberCount--;
+      if (joined.subscribers.size === 0) {
+        if (this.#sources.get(key) === joined) this.#sources.delete(key);
+        joined.stop();
+      }
+    });
+    joined.subscribers.add(subscriber);
+    this.#subscriberCount++;
+    if (joiningLate && options.replayLatest && joined.latest) subscriber.push(joined.latest.value);
+    return subscriber;
+  }
+}
