@@ -72,6 +72,7 @@ export class ValidationError extends PixazoError {
 /** Pixazo answered with an error status (400, 401, 402, 403, 404, 5xx). */
 export class PixazoHttpError extends PixazoError {
   override name = 'PixazoHttpError';
+  declare readonly status: number;
   /** Pixazo's `error` text (or APIM's), when the body had one. */
   readonly pixazoError: string | undefined;
   /** The field Pixazo named in a 400 validation answer, when it named one. */
@@ -99,6 +100,27 @@ export class RateLimitedError extends PixazoHttpError {
   ) {
     super('RATE_LIMITED', message, { ...options, status: 429 });
     this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/**
+ * No HTTP answer arrived (refused, reset, DNS, TLS, a redirect where none is allowed).
+ * `connectFailed` is true only when the connection itself was never made (refused, DNS), so not
+ * a byte of the request left this machine: the one case where re-sending a POST is safe.
+ */
+export class NetworkError extends PixazoError {
+  override name = 'NetworkError';
+  readonly connectFailed: boolean;
+  /** The system error code(s) found in fetch's `error.cause`, e.g. `ECONNREFUSED`. */
+  readonly causeCodes: readonly string[];
+
+  constructor(
+    message: string,
+    options: PixazoErrorOptions & { connectFailed: boolean; causeCodes: readonly string[] },
+  ) {
+    super('NETWORK_ERROR', message, options);
+    this.connectFailed = options.connectFailed;
+    this.causeCodes = options.causeCodes;
   }
 }
 
@@ -145,6 +167,20 @@ export class JobFailedError extends PixazoError {
     );
     this.jobStatus = jobStatus;
     this.pixazoError = pixazoError;
+  }
+}
+
+/** A media URL could not be fetched, was too large, or was not a PNG/JPEG/WebP image. */
+export class DownloadError extends PixazoError {
+  override name = 'DownloadError';
+  readonly url: string;
+  /** A network failure, timeout, 429 or 5xx: trying again may work. */
+  readonly transient: boolean;
+
+  constructor(message: string, options: PixazoErrorOptions & { url: string; transient: boolean }) {
+    super('DOWNLOAD_ERROR', message, options);
+    this.url = options.url;
+    this.transient = options.transient;
   }
 }
 

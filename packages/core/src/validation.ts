@@ -82,6 +82,9 @@ const SNAKE: Record<ParamField, keyof PixazoRequestBody> = {
   acceleration: 'acceleration',
 };
 
+/** Pixazo's names for the generate parameters, for reading the field out of its 400 answers. */
+export const WIRE_FIELD_NAMES: readonly string[] = Object.values(SNAKE);
+
 function oneOf(values: readonly string[]): string {
   return values.map((v) => `'${v}'`).join(', ');
 }

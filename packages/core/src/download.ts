@@ -1,0 +1,128 @@
+/**
+ * Fetching a job's media URLs. The bytes must really be a PNG, JPEG or WebP: Pixazo declares
+ * `application/octet-stream`, so the type is read from magic bytes, and a declared image type
+ * must agree with them. The size cap is enforced while streaming, so an oversized body is cut
+ * off at the cap instead of being buffered. The API key is never sent to media hosts.
+ */
+import { DownloadError, PixazoError } from './errors.ts';
+import { type FetchFn, readBodyCapped } from './http.ts';
+import { CONTENT_TYPES, type OutputFormat } from './models.ts';
+import { abortErrorFrom } from './signal.ts';
+
+export const DEFAULT_MAX_DOWNLOAD_BYTES = 50 * 1024 * 1024;
+export const DEFAULT_DOWNLOAD_TIMEOUT_MS = 120_000;
+
+export interface DownloadOptions {
+  signal?: AbortSignal | undefined;
+  /** Largest accepted body; default 50 MiB. */
+  maxBytes?: number | undefined;
+  /** For the whole download, headers to last byte; default 120 s. */
+  timeoutMs?: number | undefined;
+  fetch?: FetchFn | undefined;
+  /** The Pixazo request id the media belongs to, for error reports. */
+  requestId?: string | undefined;
+}
+
+export interface DownloadedImage {
+  url: string;
+  /** Read from the bytes, not from the server's header. */
+  format: OutputFormat;
+  contentType: string;
+  bytes: Uint8Array;
+}
+
+const DECLARED_FORMATS: Readonly<Record<string, OutputFormat>> = {
+  'image/png': 'png',
+  'image/jpeg': 'jpeg',
+  'image/jpg': 'jpeg',
+  'image/webp': 'webp',
+};
+
+/** Types that say nothing about the format, so the bytes decide. */
+const UNTYPED = new Set(['', 'application/octet-stream', 'binary/octet-stream']);
+
+function startsWith(bytes: Uint8Array, prefix: readonly number[], offset = 0): boolean {
+  return prefix.every((b, i) => bytes[offset + i] === b);
+}
+
+/** The image format of `bytes` by its magic number, or undefined for anything else. */
+export function sniffImageFormat(bytes: Uint8Array): OutputFormat | undefined {
+  if (startsWith(bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'png';
+  if (startsWith(bytes, [0xff, 0xd8, 0xff])) return 'jpeg';
+  // RIFF....WEBP
+  if (
+    startsWith(bytes, [0x52, 0x49, 0x46, 0x46]) &&
+    startsWith(bytes, [0x57, 0x45, 0x42, 0x50], 8)
+  ) {
+    return 'webp';
+  }
+  return undefined;
+}
+
+function where(url: string): string {
+  const { origin, pathname } = new URL(url);
+  return `${origin}${pathname}`;
+}
+
+/** Downloads one media URL. Every failure is a DownloadError, AbortError or TimeoutError. */
+export async function downloadImage(
+  url: string,
+  options: DownloadOptions = {},
+): Promise<DownloadedImage> {
+  if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
+    throw new DownloadError('Media URL is not an http(s) URL', {
+      url,
+      transient: false,
+      requestId: options.requestId,
+    });
+  }
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS;
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+  const fail = (
+    message: string,
+    transient: boolean,
+    extra: { status?: number; cause?: unknown } = {},
+  ) =>
+    new DownloadError(`Download of ${where(url)} failed: ${message}`, {
+      url,
+      transient,
+      requestId: options.requestId,
+      ...extra,
+    });
+  try {
+    const response = await (options.fetch ?? globalThis.fetch)(url, { signal });
+    if (!response.ok) {
+      await response.body?.cancel().catch(() => {});
+      const transient = response.status === 429 || response.status >= 500;
+      throw fail(`HTTP ${response.status}`, transient, { status: response.status });
+    }
+    const declared =
+      (response.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+    const declaredFormat = DECLARED_FORMATS[declared];
+    if (!declaredFormat && !UNTYPED.has(declared)) {
+      await response.body?.cancel().catch(() => {});
+      throw fail(`content type ${declared} is not an image this client accepts`, false);
+    }
+    const length = Number(response.headers.get('content-length'));
+    if (length > maxBytes) {
+      await response.body?.cancel().catch(() => {});
+      throw fail(`${length} bytes is over the ${maxBytes}-byte limit`, false);
+    }
+    const bytes = await readBodyCapped(response.body, maxBytes);
+    if (bytes === null) throw fail(`the body is over the ${maxBytes}-byte limit`, false);
+    const format = sniffImageFormat(bytes);
+    if (!format) throw fail('the body is not a PNG, JPEG or WebP image', false);
+    if (declaredFormat && declaredFormat !== format) {
+      throw fail(`declared ${declared} but the bytes are ${format}`, false);
+    }
+    return { url, format, contentType: CONTENT_TYPES[format], bytes };
+  } catch (error) {
+    if (error instanceof PixazoError) throw error;
+    if (options.signal?.aborted) throw abortErrorFrom(options.signal);
+    if (timeout.aborted)
+      throw fail(`no complete answer within ${timeoutMs} ms`, true, { cause: error });
+    throw fail(error instanceof Error ? error.message : 'network error', true, { cause: error });
+  }
+}
