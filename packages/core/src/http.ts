@@ -77,6 +77,15 @@ function causeCodes(error: unknown): string[] {
   return [...new Set(codes)];
 }
 
+/** fetch's own message is "fetch failed"; the reason is at the end of the cause chain. */
+function innermostMessage(error: unknown): string {
+  let message = 'failed';
+  for (let e = error, depth = 0; e instanceof Error && depth < 6; e = e.cause, depth++) {
+    message = e.message;
+  }
+  return message;
+}
+
 /**
  * Reads a body, giving up as soon as it passes `maxBytes` (the rest is never downloaded).
  * Returns null when the body was too large.
@@ -170,11 +179,7 @@ export async function exchange(context: HttpContext, request: HttpRequest): Prom
     }
     const codes = causeCodes(error);
     const connectFailed = codes.length > 0 && codes.every((c) => CONNECT_FAILURE_CODES.has(c));
-    const detail = codes.length
-      ? codes.join(', ')
-      : error instanceof Error
-        ? error.message
-        : 'failed';
+    const detail = codes.length ? codes.join(', ') : innermostMessage(error);
     throw new NetworkError(`${target} failed: ${context.redact(detail)}`, {
       cause: error,
       requestId: request.requestId,
