@@ -1,0 +1,59 @@
+/**
+ * What a generate request may ask for: the caller's scopes, then core's parameter table (the
+ * same rules Pixazo applies, so a job that would be refused is refused here, before any money
+ * or queue slot is spent on it). Every refusal names its input field.
+ */
+import { type GenerateParams, ValidationError, validateGenerateInput } from '@zimage/core';
+import { hasScope, type Principal } from '../auth/principal.ts';
+import { badUserInput, GatewayError } from '../errors.ts';
+import type { GenerateRequest } from './engine.ts';
+
+/** Long enough for any real id (a Discord snowflake, a UUID, an email), short enough to index. */
+const MAX_ID_LENGTH = 200;
+
+export interface AcceptedRequest {
+  params: GenerateParams;
+  endUserId: string | null;
+  idempotencyKey: string | null;
+}
+
+function optionalId(field: string, value: string | null | undefined): string | null {
+  if (value === undefined || value === null) return null;
+  if (value.trim() === '' || value.length > MAX_ID_LENGTH) {
+    throw badUserInput(field, `${field} must be 1 to ${MAX_ID_LENGTH} characters, not blank`);
+  }
+  return value;
+}
+
+export function readGenerateRequest(
+  principal: Principal,
+  request: GenerateRequest,
+  maxPromptLength: number,
+): AcceptedRequest {
+  if (!hasScope(principal.key, 'generate')) {
+    throw new GatewayError('FORBIDDEN', 'This API key lacks the generate scope');
+  }
+  const { idempotencyKey, endUserId, ...input } = request;
+  const endUser = optionalId('endUserId', endUserId ?? principal.endUserId);
+  if (endUser !== null && !hasScope(principal.key, 'act-as')) {
+    throw new GatewayError('FORBIDDEN', 'Acting for an end user needs the act-as scope', {
+      field: 'endUserId',
+    });
+  }
+  if (typeof input.prompt === 'string' && input.prompt.length > maxPromptLength) {
+    throw badUserInput('prompt', `prompt must be at most ${maxPromptLength} characters`);
+  }
+  // GraphQL hands absent optional inputs over as null; core's table means "use the default"
+  // by undefined.
+  const defined = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null));
+  try {
+    return {
+      params: validateGenerateInput(defined as typeof input),
+      endUserId: endUser,
+      idempotencyKey: optionalId('idempotencyKey', idempotencyKey),
+    };
+  } catch (error) {
+    if (error instanceof ValidationError) throw badUserInput(error.field, error.message);
+    throw error;
+  }
+}

@@ -1,0 +1,239 @@
+/**
+ * Follows submitted jobs at Pixazo until they end: ONE loop per job, whatever the number of
+ * subscribers watching it. Polling mode polls on core's schedule (first near the expected
+ * duration, then backing off to a cap). Webhook mode waits for callbacks and keeps a slow
+ * safety-net poll, so a lost callback never strands a job. Both feed the same state machine,
+ * which only moves forward (QUEUED → PROCESSING → COMPLETED | FAILED | ERROR), so duplicate,
+ * late or out-of-order statuses change nothing.
+ *
+ * A job never waits forever: a request Pixazo no longer knows (status 404 several times in a
+ * row) or one with no end after a generous deadline ends ERROR with a message that says so.
+ * Those keep their charge, like other cases where Pixazo may have run (and billed) the job.
+ */
+import {
+  expectedDurationMs,
+  MODELS,
+  type PixazoClient,
+  PixazoHttpError,
+  type PixazoStatus,
+  type PollSchedule,
+  pollDelayMs,
+  sleep,
+} from '@zimage/core';
+import type { Store } from '../store/store.ts';
+import type { ImageStore } from './image-store.ts';
+import { isTerminal, type JobRecord, type StoredImage } from './job.ts';
+import type { JobDecision, JobWriter } from './job-writer.ts';
+import type { Logger } from './logger.ts';
+
+export interface TrackingOptions {
+  /** 'webhook' when Pixazo calls back (PUBLIC_URL is set): polls become a slow safety net. */
+  mode: 'polling' | 'webhook';
+  pollSchedule: PollSchedule;
+  safetyNet: {
+    /** First safety-net poll; default twice the expected duration. */
+    firstDelayMs?: number | undefined;
+    intervalMs: number;
+  };
+  /** Stop waiting `factor` × the expected duration + `marginMs` after submission. */
+  deadline: { factor: number; marginMs: number };
+  /** Consecutive status 404s after which the request counts as vanished. */
+  vanishedAfter404s: number;
+  /** Tries at downloading a COMPLETED job's images before it ends ERROR. */
+  maxDownloadAttempts: number;
+}
+
+export interface JobTrackerDeps {
+  pixazo: Pick<PixazoClient, 'getStatus' | 'download'>;
+  store: Store;
+  images: ImageStore;
+  writer: JobWriter;
+  logger: Logger;
+  now: () => Date;
+  options: TrackingOptions;
+}
+
+export interface JobTracker {
+  /** Starts the job's loop, unless it has one. */
+  track(job: JobRecord): void;
+  /** Applies a Pixazo status already confirmed by a GET; serialized with the job's loop. */
+  apply(jobId: string, status: PixazoStatus, signal?: AbortSignal): Promise<JobRecord | null>;
+  /** Stops the job's loop (it ended or was cancelled). */
+  untrack(jobId: string): void;
+  /** Stops every loop and waits until they have. */
+  stopAll(): Promise<void>;
+  readonly trackedCount: number;
+}
+
+const pixazoSays = (error: string | null, fallback: string) => `Pixazo: ${error ?? fallback}`;
+
+/** The forward-only transitions a Pixazo status allows, as decisions on the stored job. */
+function decisionFor(status: PixazoStatus, now: Date, images: StoredImage[] = []): JobDecision {
+  return (job) => {
+    if (isTerminal(job.status) || job.requestId !== status.requestId) return null;
+    switch (status.status) {
+      case 'QUEUED':
+        return null;
+      case 'PROCESSING':
+        return job.status === 'QUEUED' ? { status: 'PROCESSING' } : null;
+      case 'COMPLETED':
+        return { status: 'COMPLETED', images, completedAt: now };
+      case 'FAILED':
+        return {
+          status: 'FAILED',
+          error: pixazoSays(status.error, 'the job failed'),
+          completedAt: now,
+        };
+      case 'ERROR':
+        // Pixazo does not charge for its system errors.
+        return {
+          status: 'ERROR',
+          error: pixazoSays(status.error, 'system error'),
+          costMicroUsd: 0,
+          completedAt: now,
+        };
+    }
+  };
+}
+
+/** Ends a job the gateway gave up on; the charge stays (Pixazo may still bill it). */
+function giveUp(message: string, now: Date): JobDecision {
+  return (job) =>
+    isTerminal(job.status) ? null : { status: 'ERROR', error: message, completedAt: now };
+}
+
+export function createJobTracker(deps: JobTrackerDeps): JobTracker {
+  const { pixazo, store, images, writer, logger, now, options } = deps;
+  const loops = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  const locks = new Map<string, Promise<unknown>>();
+  const downloadFailures = new Map<string, number>();
+
+  /** Runs `task` after every earlier task of the same job, so two statuses never interleave. */
+  function serialized<T>(jobId: string, task: () => Promise<T>): Promise<T> {
+    const result = (locks.get(jobId) ?? Promise.resolve()).then(task);
+    const settled = result.then(
+      () => {},
+      () => {},
+    );
+    locks.set(jobId, settled);
+    void settled.then(() => {
+      if (locks.get(jobId) === settled) locks.delete(jobId);
+    });
+    return result;
+  }
+
+  async function storeImages(job: JobRecord, mediaUrls: string[], signal?: AbortSignal) {
+    const requestId = job.requestId ?? undefined;
+    try {
+      const downloaded = await Promise.all(
+        mediaUrls.map((url) => pixazo.download(url, { signal, requestId })),
+      );
+      const stored: StoredImage[] = [];
+      for (const image of downloaded) stored.push(await images.save(job.id, image.bytes));
+      return stored;
+    } catch (error) {
+      await images.removeJob(job.id);
+      if (signal?.aborted) throw error;
+      const failures = (downloadFailures.get(job.id) ?? 0) + 1;
+      downloadFailures.set(job.id, failures);
+      if (failures < options.maxDownloadAttempts) throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      // Pixazo charged for a COMPLETED job, so the charge stays.
+      await writer.change(
+        job.id,
+        giveUp(`Pixazo completed the job but its images could not be downloaded: ${reason}`, now()),
+      );
+      return null;
+    }
+  }
+
+  async function applyNow(jobId: string, status: PixazoStatus, signal?: AbortSignal) {
+    const job = await store.getJob(jobId);
+    if (job === null || decisionFor(status, now())(job) === null) return job;
+    if (status.status !== 'COMPLETED') {
+      return (await writer.change(jobId, decisionFor(status, now()), job)) ?? store.getJob(jobId);
+    }
+    const stored = await storeImages(job, status.mediaUrls, signal);
+    if (stored === null) return store.getJob(jobId);
+    const completed = await writer.change(jobId, decisionFor(status, now(), stored));
+    // Ended otherwise (cancelled) while the images were downloading: they belong to no one.
+    if (completed === null) await images.removeJob(jobId);
+    return completed ?? store.getJob(jobId);
+  }
+
+  const apply = (jobId: string, status: PixazoStatus, signal?: AbortSignal) =>
+    serialized(jobId, () => applyNow(jobId, status, signal));
+
+  function delayBeforePoll(poll: number, expectedMs: number): number {
+    if (options.mode === 'polling') return pollDelayMs(poll, expectedMs, options.pollSchedule);
+    if (poll === 0) return options.safetyNet.firstDelayMs ?? 2 * expectedMs;
+    return options.safetyNet.intervalMs;
+  }
+
+  async function follow(job: JobRecord, signal: AbortSignal): Promise<void> {
+    const requestId = job.requestId as string;
+    const expectedMs = expectedDurationMs(MODELS[job.model], job);
+    const deadlineMs = options.deadline.factor * expectedMs + options.deadline.marginMs;
+    const deadlineAt = (job.startedAt ?? now()).getTime() + deadlineMs;
+    let notFound = 0;
+    for (let poll = 0; ; poll++) {
+      const untilDeadline = Math.max(0, deadlineAt - now().getTime());
+      await sleep(Math.min(delayBeforePoll(poll, expectedMs), untilDeadline), signal);
+      let latest: JobRecord | null = job;
+      try {
+        const status = await pixazo.getStatus(requestId, { signal });
+        notFound = 0;
+        latest = await apply(job.id, status, signal);
+      } catch (error) {
+        if (signal.aborted) return;
+        if (error instanceof PixazoHttpError && error.code === 'NOT_FOUND') notFound++;
+        logger.warn({ jobId: job.id, requestId, err: error, notFound }, 'tracking a job failed');
+        if (notFound >= options.vanishedAfter404s) {
+          const message =
+            `Pixazo no longer knows request ${requestId} (its status answered 404 ${notFound} ` +
+            'times in a row); the gateway stopped waiting for it';
+          await writer.change(job.id, giveUp(message, now()));
+          return;
+        }
+      }
+      if (latest === null || isTerminal(latest.status)) return;
+      if (now().getTime() >= deadlineAt) {
+        const message =
+          `Pixazo did not finish request ${requestId} within ${Math.round(deadlineMs / 1000)} s ` +
+          `of its submission (last status ${latest.status}); the gateway stopped waiting for it`;
+        await writer.change(job.id, giveUp(message, now()));
+        return;
+      }
+    }
+  }
+
+  return {
+    track(job) {
+      if (loops.has(job.id) || isTerminal(job.status) || job.requestId === null) return;
+      const controller = new AbortController();
+      const done = follow(job, controller.signal)
+        .catch((error: unknown) => {
+          if (!controller.signal.aborted) {
+            logger.error({ jobId: job.id, err: error }, 'job tracking stopped unexpectedly');
+          }
+        })
+        .finally(() => {
+          if (loops.get(job.id)?.controller === controller) loops.delete(job.id);
+          downloadFailures.delete(job.id);
+        });
+      loops.set(job.id, { controller, done });
+    },
+    apply,
+    untrack(jobId) {
+      loops.get(jobId)?.controller.abort();
+    },
+    async stopAll() {
+      const running = [...loops.values()];
+      for (const loop of running) loop.controller.abort();
+      await Promise.all(running.map((loop) => loop.done));
+    },
+    get trackedCount() {
+      return loops.size;
+    },
+  };
+}

@@ -1,0 +1,155 @@
+/**
+ * Sends a job's generate POST to Pixazo at most once, ever. The job is marked 'submitting' in
+ * the store BEFORE the POST, so a crash during it leaves a trace, and a 'submitting' job is
+ * never sent again (after a restart it ends ERROR instead): paying twice is worse than failing.
+ *
+ * Who pays when a submission fails:
+ * - Pixazo provably did not take the job (402, 400, 401/403, 429 until the retries ran out,
+ *   connection refused): ERROR, cost 0.
+ * - Pixazo may have taken it (timeout, 5xx or reset after the request left, an unreadable
+ *   answer, a restart mid-POST): ERROR, and the charge STAYS, because Pixazo may bill it. The
+ *   budget errs on the side of counting money that may have been spent.
+ */
+import {
+  NetworkError,
+  type PixazoClient,
+  PixazoHttpError,
+  RateLimitedError,
+  ValidationError,
+} from '@zimage/core';
+import type { JobPatch } from '../store/store.ts';
+import type { JobRecord } from './job.ts';
+import type { JobWriter } from './job-writer.ts';
+import type { Logger } from './logger.ts';
+import { hashWebhookToken, newWebhookToken, webhookUrl } from './webhook-token.ts';
+
+export const RESTARTED_WHILE_SUBMITTING =
+  'The gateway restarted while submitting this job to Pixazo; it was not re-sent to avoid ' +
+  'paying twice (Pixazo may or may not have accepted it)';
+
+export interface SubmissionFailure {
+  message: string;
+  /** True when Pixazo provably did not accept the job, so it costs nothing. */
+  refund: boolean;
+}
+
+/** What a failed generate POST means for the job and for the money. */
+export function describeSubmissionFailure(error: unknown): SubmissionFailure {
+  if (error instanceof RateLimitedError) {
+    return {
+      message: 'Pixazo kept answering 429 (too many requests); the job was not submitted',
+      refund: true,
+    };
+  }
+  if (error instanceof PixazoHttpError) {
+    switch (error.code) {
+      case 'INSUFFICIENT_BALANCE':
+        return { message: 'Pixazo: insufficient balance', refund: true };
+      case 'UNAUTHORIZED':
+      case 'FORBIDDEN':
+        return { message: "The gateway's Pixazo key was rejected", refund: true };
+      case 'BAD_REQUEST':
+      case 'MODEL_NOT_FOUND':
+        return { message: `Pixazo rejected the job: ${error.message}`, refund: true };
+    }
+  }
+  if (error instanceof NetworkError && error.connectFailed) {
+    return {
+      message: `Pixazo could not be reached; the job was not submitted (${error.message})`,
+      refund: true,
+    };
+  }
+  if (error instanceof ValidationError) {
+    return { message: `The job was not submitted: ${error.message}`, refund: true };
+  }
+  const reason = error instanceof Error ? error.message : String(error);
+  return {
+    message:
+      `Pixazo may have accepted this job, but its answer was lost (${reason}); it was not ` +
+      'sent again to avoid paying twice',
+    refund: false,
+  };
+}
+
+/** The decision that ends a job whose submission failed (nothing, if it ended meanwhile). */
+export function failSubmission(failure: SubmissionFailure, now: Date) {
+  return (job: JobRecord): JobPatch | null => {
+    if (job.status !== 'QUEUED') return null;
+    return {
+      status: 'ERROR',
+      error: failure.message,
+      completedAt: now,
+      ...(failure.refund ? { costMicroUsd: 0 } : {}),
+    };
+  };
+}
+
+export interface SubmitterDeps {
+  pixazo: Pick<PixazoClient, 'submit'>;
+  writer: JobWriter;
+  logger: Logger;
+  now: () => Date;
+  /** Set: Pixazo calls back at `${publicUrl}/webhooks/pixazo/<jobId>/<token>`. */
+  publicUrl: string | undefined;
+}
+
+export interface Submitter {
+  /**
+   * Takes a waiting job and sends it. Resolves with the job once Pixazo accepted it and it is
+   * still running (to be tracked), or null: it was no longer waiting, it ended, or it failed.
+   */
+  submit(jobId: string): Promise<JobRecord | null>;
+}
+
+export function createSubmitter(deps: SubmitterDeps): Submitter {
+  const { pixazo, writer, logger, now } = deps;
+
+  return {
+    async submit(jobId) {
+      const token = deps.publicUrl === undefined ? null : newWebhookToken();
+      const taken = await writer.change(jobId, (job) =>
+        job.status === 'QUEUED' && job.submission === 'pending'
+          ? { submission: 'submitting', webhookTokenHash: token && hashWebhookToken(token) }
+          : null,
+      );
+      if (taken === null) return null;
+
+      let requestId: string;
+      try {
+        const submission = await pixazo.submit(
+          {
+            model: taken.model,
+            prompt: taken.prompt,
+            imageSize: taken.imageSize,
+            numInferenceSteps: taken.numInferenceSteps,
+            guidanceScale: taken.guidanceScale ?? undefined,
+            numImages: taken.numImages,
+            enableSafetyChecker: taken.enableSafetyChecker,
+            outputFormat: taken.outputFormat,
+            acceleration: taken.acceleration,
+          },
+          {
+            webhookUrl:
+              token === null ? undefined : webhookUrl(deps.publicUrl as string, jobId, token),
+          },
+        );
+        requestId = submission.requestId;
+      } catch (error) {
+        const failure = describeSubmissionFailure(error);
+        logger.warn({ jobId, err: error, refund: failure.refund }, 'pixazo submission failed');
+        await writer.change(jobId, failSubmission(failure, now()));
+        return null;
+      }
+
+      // Recorded even when the job was cancelled during the POST: Pixazo runs it anyway, and
+      // its request id is what anyone checking the bill will look for.
+      const submitted = await writer.change(jobId, (job) =>
+        job.submission === 'submitting'
+          ? { submission: 'submitted', requestId, startedAt: now() }
+          : null,
+      );
+      logger.info({ jobId, requestId }, 'job submitted to pixazo');
+      return submitted !== null && submitted.status === 'QUEUED' ? submitted : null;
+    },
+  };
+}
