@@ -29,7 +29,7 @@ export interface SimFaults {
   rateLimit: RequestFaultTrigger & { retryAfterSeconds?: number };
   /** Answer 500. */
   serverError: RequestFaultTrigger;
-  /** Wait `delayMs` (default 1000) before handling the request. */
+  /** Handle the request, then wait `delayMs` (default 1000) before answering. */
   slow: RequestFaultTrigger & { delayMs?: number };
   /** Handle the request (a submit creates and charges its job), then close the socket unanswered. */
   drop: RequestFaultTrigger;

@@ -53,8 +53,16 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 
     };
     req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
+    req.on('close', () => reject(new RequestAbortedError()));
   });
+}
+
+/** The client went away before its body arrived: there is no one to answer. */
+export class RequestAbortedError extends Error {
+  override name = 'RequestAbortedError';
+  constructor() {
+    super('The client closed the request before sending its whole body');
+  }
 }
 
 export function header(req: IncomingMessage, name: string): string | undefined {

@@ -9,6 +9,8 @@ import {
   type GenerateParams,
   type ModelSpec,
   microUsdToUsd,
+  type PixazoRequestBody,
+  toRequestBody,
 } from '@zimage/core';
 import { uuidV7 } from './ids.ts';
 import { mediaPath } from './paths.ts';
@@ -122,7 +124,8 @@ export function statusBody(job: Job, at: number, baseUrl: string): StatusBody {
 export interface JobSummary {
   request_id: string;
   model_id: string;
-  prompt: string;
+  /** The body as validated, defaults filled in. */
+  request: PixazoRequestBody;
   status: JobStatus;
   /** How the job ends (or ended). */
   outcome: TerminalStatus;
@@ -136,7 +139,7 @@ export function jobSummary(job: Job, at: number): JobSummary {
   return {
     request_id: job.id,
     model_id: job.model.pixazoId,
-    prompt: job.params.prompt,
+    request: toRequestBody(job.params),
     status: statusAt(job, at),
     outcome: job.outcome,
     vanished: job.vanished,

@@ -9,7 +9,7 @@ import { MODEL_LIST, type ModelSpec } from '@zimage/core';
 import { handleMedia } from './cdn.ts';
 import type { SimContext } from './context.ts';
 import { handleControl } from './control.ts';
-import { header, type SimResponse, send } from './http.ts';
+import { header, RequestAbortedError, type SimResponse, send } from './http.ts';
 import { keyFingerprint } from './ids.ts';
 import {
   CONTROL_PATH_PREFIX,
@@ -51,6 +51,7 @@ function matchRoute(method: string, pathname: string, controlEnabled: boolean): 
 export function createRequestHandler(ctx: SimContext, options: { controlEndpoints: boolean }) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     handle(ctx, options.controlEndpoints, req, res).catch((error: unknown) => {
+      if (error instanceof RequestAbortedError) return;
       console.error('pixazo-sim: unexpected error:', error);
       if (!res.headersSent && !res.destroyed) send(res, internalError());
     });
@@ -81,11 +82,12 @@ async function handle(
   });
   const faultable = route.kind !== 'unknown';
   const { faults } = ctx;
-  if (faultable && faults.firesOn('slow', route.kind)) {
-    await sleep(faults.get('slow')?.delayMs ?? 1000);
-  }
+  const slow = faultable && faults.firesOn('slow', route.kind);
   const drop = faultable && faults.firesOn('drop', route.kind);
   const response = await answer(ctx, req, route);
+  // The work is done before the delay, as on a congested server: a client that gives up
+  // waiting cannot tell whether its job was accepted.
+  if (slow) await sleep(faults.get('slow')?.delayMs ?? 1000, undefined, { ref: false });
   if (drop) {
     entry.dropped = true;
     res.socket?.destroy();

@@ -1,0 +1,162 @@
+/** Shared test plumbing: a simulator per test, wire calls, polling, a webhook receiver. */
+import { once } from 'node:events';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { MODELS, type ModelKey } from '@zimage/core';
+import { onTestFinished } from 'vitest';
+import {
+  type PixazoSim,
+  type PixazoSimOptions,
+  type StatusBody,
+  startPixazoSim,
+} from '../src/index.ts';
+
+export const KEY = 'test-key';
+export const KEY_HEADER = 'Ocp-Apim-Subscription-Key';
+
+/** The seed's own example bodies, verbatim. */
+export const SEED_TURBO_FULL_EXAMPLE = {
+  prompt:
+    "A hyper-realistic close-up of an Omo Valley tribal elder, adorned with white chalk patterns and a headdress of dried flowers, seed pods, and bottle caps. Razor-sharp skin texture with every pore and wrinkle visible. A warm firelight glows in the elder's soulful eyes against a blurred, smoky hut interior, captured in a Leica M6 / Kodak Portra 400 film aesthetic.",
+  image_size: 'landscape_4_3',
+  num_inference_steps: 8,
+  num_images: 1,
+  enable_safety_checker: true,
+  output_format: 'png',
+  acceleration: 'none',
+};
+export const SEED_BASE_MINIMUM_REQUEST = {
+  prompt: 'Grandmother knitting by a window, an empty chair by her',
+  image_size: 'landscape_4_3',
+};
+
+/**
+ * A simulator that is closed when the current test ends. Fast, and without a rate limit since
+ * tests poll far faster than Pixazo allows (the rate limit has its own tests).
+ */
+export async function startSim(options: PixazoSimOptions = {}): Promise<PixazoSim> {
+  const sim = await startPixazoSim({
+    timeScale: 0.01,
+    keys: { [KEY]: 5 },
+    rateLimit: false,
+    ...options,
+  });
+  onTestFinished(() => sim.close());
+  return sim;
+}
+
+export interface SubmitOptions {
+  model?: ModelKey;
+  key?: string | null;
+  headers?: Record<string, string>;
+}
+
+export function submit(sim: PixazoSim, body: unknown, options: SubmitOptions = {}) {
+  const { model = 'turbo', key = KEY, headers = {} } = options;
+  return fetch(`${sim.url}${MODELS[model].requestPath}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'cache-control': 'no-cache',
+      ...(key === null ? {} : { [KEY_HEADER]: key }),
+      ...headers,
+    },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+export interface Accepted {
+  request_id: string;
+  status: string;
+  polling_url: string;
+}
+
+/** Submits and expects a 202; returns its body. */
+export async function submitOk(
+  sim: PixazoSim,
+  body: unknown,
+  options: SubmitOptions = {},
+): Promise<Accepted> {
+  const response = await submit(sim, body, options);
+  const json = (await response.json()) as Accepted;
+  if (response.status !== 202) {
+    throw new Error(`expected 202, got ${response.status}: ${JSON.stringify(json)}`);
+  }
+  return json;
+}
+
+export function getStatus(sim: PixazoSim, requestId: string, key: string | null = KEY) {
+  return fetch(`${sim.url}/v2/requests/status/${requestId}`, {
+    headers: key === null ? {} : { [KEY_HEADER]: key },
+  });
+}
+
+const TERMINAL = new Set(['COMPLETED', 'FAILED', 'ERROR']);
+
+/** Polls until `done` holds for a value; fails after `timeoutMs` (a safety net, not an assertion). */
+export async function pollUntil<T>(
+  read: () => Promise<T> | T,
+  done: (value: T) => boolean,
+  timeoutMs = 5000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met: last ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** Polls the status route until the job is terminal; returns every body seen. */
+export async function pollToEnd(
+  sim: PixazoSim,
+  requestId: string,
+  key: string = KEY,
+): Promise<StatusBody[]> {
+  const seen: StatusBody[] = [];
+  await pollUntil(
+    async () => {
+      const response = await getStatus(sim, requestId, key);
+      if (response.status !== 200) throw new Error(`status answered ${response.status}`);
+      const body = (await response.json()) as StatusBody;
+      seen.push(body);
+      return body;
+    },
+    (body) => TERMINAL.has(body.status),
+  );
+  return seen;
+}
+
+export async function finalStatus(sim: PixazoSim, requestId: string): Promise<StatusBody> {
+  const seen = await pollToEnd(sim, requestId);
+  return seen[seen.length - 1] as StatusBody;
+}
+
+export interface Receiver {
+  url: string;
+  received: { body: unknown; contentType: string | undefined }[];
+}
+
+/** A real webhook endpoint; `answer` picks the status for the n-th (0-based) delivery. */
+export async function startReceiver(answer: (n: number) => number = () => 200): Promise<Receiver> {
+  const received: Receiver['received'] = [];
+  let calls = 0;
+  const server = createServer(async (req: IncomingMessage, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    received.push({
+      body: JSON.parse(Buffer.concat(chunks).toString('utf8')),
+      contentType: req.headers['content-type'],
+    });
+    res.writeHead(answer(calls++)).end();
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  onTestFinished(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/webhook/callback`, received };
+}
