@@ -85,9 +85,12 @@ async function route(ctx: SimContext, req: IncomingMessage, url: URL): Promise<S
       return json(200, { ok: true });
   }
   const jobSegment = req.method === 'GET' ? /^jobs\/([^/]+)$/.exec(path)?.[1] : undefined;
-  const jobId = jobSegment === undefined ? null : decodeSegment(jobSegment);
-  const job = jobId === null ? undefined : ctx.jobs.get(jobId, now);
-  if (job) return json(200, jobSummary(job, now));
+  if (jobSegment !== undefined) {
+    const id = decodeSegment(jobSegment) ?? jobSegment;
+    const job = ctx.jobs.get(id, now);
+    if (!job) throw new ControlError(404, `Request '${id}' not found`);
+    return json(200, jobSummary(job, now));
+  }
   throw new ControlError(404, `No control endpoint ${req.method} ${url.pathname}`);
 }
 

@@ -1,7 +1,7 @@
 /**
- * Routing. Every non-control request is logged, then may meet a request fault (delay, 429,
- * 500, dropped connection) before its handler runs; handlers return answers as values so a
- * drop can discard one after the work (e.g. an accepted job) is done.
+ * Routing. Every non-control request is logged and may meet a request fault: 429 or 500
+ * instead of its handler, or a late or dropped answer after it. Handlers return answers as
+ * values, so that a fault can delay or discard one after the work (an accepted job) is done.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';

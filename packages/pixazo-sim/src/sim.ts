@@ -107,7 +107,7 @@ export async function startPixazoSim(options: PixazoSimOptions = {}): Promise<Pi
     },
   };
 
-  const server = createServer({ keepAliveTimeout: 5000 });
+  const server = createServer();
   server.listen(o.port, o.host);
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
