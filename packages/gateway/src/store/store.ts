@@ -58,6 +58,9 @@ export interface JobFilter {
   search?: string | undefined;
 }
 
+/** Most jobs one `listJobs` call returns, whatever `first` asks for. */
+export const MAX_JOBS_PAGE_SIZE = 100;
+
 export interface JobPage {
   /** Newest first. */
   jobs: JobRecord[];
@@ -85,7 +88,10 @@ export interface Store {
    * Lowering `costMicroUsd` writes a refund to the ledger in the same transaction.
    */
   updateJob(id: string, expectedVersion: number, patch: JobPatch): Promise<JobRecord | null>;
-  /** Newest first; `after` is a job id from an earlier page (ids sort by creation). */
+  /**
+   * Newest first; `after` is a job id from an earlier page (ids sort by creation). `first` is
+   * capped at MAX_JOBS_PAGE_SIZE.
+   */
   listJobs(filter: JobFilter, first: number, after?: string): Promise<JobPage>;
   /** Every job not in a terminal state, oldest first (resumed after a restart). */
   listUnfinishedJobs(): Promise<JobRecord[]>;

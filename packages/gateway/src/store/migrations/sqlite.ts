@@ -1,0 +1,100 @@
+/**
+ * The SQLite schema as an ordered list of steps. A step, once released, never changes: a
+ * change is a new step at the end. `schema_migrations` records each applied step by its
+ * position (version = index + 1), so opening an up-to-date database applies nothing.
+ *
+ * Conventions: times are Unix epoch milliseconds (INTEGER: exact, sortable, no time-zone
+ * parsing); money is integer micro-USD; lists are JSON text; booleans are 0/1.
+ */
+
+export interface Migration {
+  name: string;
+  sql: string;
+}
+
+export const SQLITE_MIGRATIONS: readonly Migration[] = [
+  {
+    name: 'api keys, jobs, usage ledger',
+    sql: `
+      CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        secret_hash TEXT NOT NULL UNIQUE,
+        prefix TEXT NOT NULL,
+        scopes TEXT NOT NULL,
+        daily_budget_micro_usd INTEGER,
+        max_concurrent_jobs INTEGER,
+        requests_per_minute INTEGER,
+        end_user_daily_budget_micro_usd INTEGER,
+        end_user_max_concurrent_jobs INTEGER,
+        end_user_requests_per_minute INTEGER,
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER
+      ) STRICT;
+
+      CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        owner_key_id TEXT NOT NULL REFERENCES api_keys (id),
+        end_user_id TEXT,
+        idempotency_key TEXT,
+        model TEXT NOT NULL,
+        prompt TEXT NOT NULL,
+        -- The prompt case-folded by the application (Unicode-aware, unlike SQLite's ASCII-only
+        -- LIKE folding), so search matches as PostgreSQL's ILIKE would.
+        prompt_folded TEXT NOT NULL,
+        image_size TEXT NOT NULL,
+        num_inference_steps INTEGER NOT NULL,
+        guidance_scale REAL,
+        num_images INTEGER NOT NULL,
+        enable_safety_checker INTEGER NOT NULL,
+        output_format TEXT NOT NULL,
+        acceleration TEXT NOT NULL,
+        status TEXT NOT NULL,
+        submission TEXT NOT NULL,
+        request_id TEXT,
+        webhook_token_hash TEXT,
+        error TEXT,
+        cost_micro_usd INTEGER NOT NULL,
+        images TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        started_at INTEGER,
+        completed_at INTEGER
+      ) STRICT;
+
+      -- Ids are time-ordered (uuidv7), so (…, id) indexes serve "newest first" listings.
+      CREATE INDEX jobs_by_owner ON jobs (owner_key_id, id);
+      CREATE INDEX jobs_by_end_user ON jobs (owner_key_id, end_user_id, id);
+      CREATE INDEX jobs_by_status ON jobs (status, id);
+      CREATE INDEX jobs_by_model ON jobs (model, id);
+      -- Admission counts jobs in flight per key and end user; the non-terminal statuses
+      -- (jobs/job.ts) are spelled out because an index predicate must be a constant.
+      CREATE INDEX jobs_in_flight ON jobs (owner_key_id, end_user_id)
+        WHERE status IN ('QUEUED', 'PROCESSING');
+      -- NULLs are distinct in a unique index, so the key's own jobs (no end user) are folded
+      -- to '' (an end user id is never empty) to make their idempotency keys unique too.
+      CREATE UNIQUE INDEX jobs_idempotency
+        ON jobs (owner_key_id, coalesce(end_user_id, ''), idempotency_key)
+        WHERE idempotency_key IS NOT NULL;
+
+      -- One 'charge' row per admitted job, and a 'refund' (negative) or further 'charge' row
+      -- whenever its cost changes, so the sum for a job always equals its cost. day is the
+      -- UTC day the job was created: a refund returns money to the day that paid.
+      CREATE TABLE usage_ledger (
+        id INTEGER PRIMARY KEY,
+        job_id TEXT NOT NULL REFERENCES jobs (id),
+        key_id TEXT NOT NULL REFERENCES api_keys (id),
+        end_user_id TEXT,
+        day TEXT NOT NULL,
+        micro_usd INTEGER NOT NULL,
+        reason TEXT NOT NULL CHECK (reason IN ('charge', 'refund')),
+        at INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE INDEX usage_by_key_day ON usage_ledger (key_id, day, micro_usd);
+      CREATE INDEX usage_by_end_user_day ON usage_ledger (key_id, end_user_id, day, micro_usd);
+      CREATE INDEX usage_by_job ON usage_ledger (job_id);
+    `,
+  },
+];

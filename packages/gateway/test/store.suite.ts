@@ -1,0 +1,508 @@
+/**
+ * The scenarios every Store must pass, whatever database is behind it. An adapter's test
+ * calls `describeStoreSuite` with a function that opens an empty store.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { NO_LIMITS } from '../src/auth/api-keys.ts';
+import type { ApiKeyRecord, Limits } from '../src/auth/principal.ts';
+import type { JobRecord } from '../src/jobs/job.ts';
+import { type AdmissionResult, MAX_JOBS_PAGE_SIZE, type Store } from '../src/store/store.ts';
+import { DAY, newJob, storedKey } from './fixtures/records.ts';
+
+const limits = (overrides: Partial<Limits>): Limits => ({ ...NO_LIMITS, ...overrides });
+
+export function describeStoreSuite(name: string, openStore: () => Store | Promise<Store>): void {
+  describe(`Store: ${name}`, () => {
+    let store: Store;
+
+    beforeEach(async () => {
+      store = await openStore();
+    });
+
+    afterEach(async () => {
+      await store.close();
+    });
+
+    /** Admits with the key's own limits (and its end-user limits when the job has an end user). */
+    const admit = (key: ApiKeyRecord, job: JobRecord, day = DAY): Promise<AdmissionResult> =>
+      store.admitJob({
+        job,
+        day,
+        keyLimits: key.limits,
+        endUserLimits: job.endUserId === null ? null : key.endUserLimits,
+      });
+
+    const admitted = async (key: ApiKeyRecord, job: JobRecord): Promise<JobRecord> => {
+      const result = await admit(key, job);
+      if (result.kind !== 'created') throw new Error(`expected created, got ${result.kind}`);
+      return result.job;
+    };
+
+    describe('jobs', () => {
+      it('round-trips every field, nulls included', async () => {
+        const key = await storedKey(store);
+        const full = newJob(key, {
+          endUserId: 'discord:1234',
+          idempotencyKey: 'idem-1',
+          model: 'base',
+          prompt: 'Ünïcode prompt — "quotes" and \\ backslash',
+          imageSize: 'landscape_16_9',
+          numInferenceSteps: 28,
+          guidanceScale: 4.5,
+          numImages: 2,
+          enableSafetyChecker: false,
+          outputFormat: 'webp',
+          acceleration: 'ultra_fast',
+          status: 'COMPLETED',
+          submission: 'submitted',
+          requestId: 'z-image-base_0190',
+          webhookTokenHash: 'ab'.repeat(32),
+          error: 'none, really',
+          costMicroUsd: 20000,
+          images: [
+            {
+              fileName: 'a1.webp',
+              width: 1024,
+              height: 576,
+              contentType: 'image/webp',
+              byteLength: 1,
+            },
+            {
+              fileName: 'b2.webp',
+              width: 1024,
+              height: 576,
+              contentType: 'image/webp',
+              byteLength: 99,
+            },
+          ],
+          version: 7,
+          createdAt: new Date('2025-06-01T10:00:00.123Z'),
+          updatedAt: new Date('2025-06-01T10:00:09.456Z'),
+          startedAt: new Date('2025-06-01T10:00:01.789Z'),
+          completedAt: new Date('2025-06-01T10:00:09.001Z'),
+        });
+        const bare = newJob(key);
+
+        expect(await admit(key, full)).toEqual({ kind: 'created', job: full });
+        expect(await admit(key, bare)).toEqual({ kind: 'created', job: bare });
+        expect(await store.getJob(full.id)).toEqual(full);
+        expect(await store.getJob(bare.id)).toEqual(bare);
+        expect(await store.getJob('job_missing')).toBeNull();
+      });
+
+      it('applies a patch of every field and bumps the version', async () => {
+        const key = await storedKey(store);
+        const job = await admitted(key, newJob(key));
+        const patch = {
+          status: 'PROCESSING',
+          submission: 'submitted',
+          requestId: 'z-image-turbo-834_01',
+          webhookTokenHash: 'cd'.repeat(32),
+          error: 'transient',
+          costMicroUsd: 8000,
+          images: [
+            {
+              fileName: 'x.png',
+              width: 1024,
+              height: 1024,
+              contentType: 'image/png',
+              byteLength: 5,
+            },
+          ],
+          startedAt: new Date('2025-06-01T10:00:02.000Z'),
+          completedAt: new Date('2025-06-01T10:00:03.000Z'),
+        } as const;
+
+        const updated = await store.updateJob(job.id, 1, { ...patch, images: [...patch.images] });
+        expect(updated).toEqual({ ...job, ...patch, version: 2, updatedAt: expect.any(Date) });
+        expect(await store.getJob(job.id)).toEqual(updated);
+
+        const cleared = await store.updateJob(job.id, 2, {
+          error: null,
+          requestId: null,
+          startedAt: null,
+          completedAt: null,
+        });
+        expect(cleared).toMatchObject({
+          error: null,
+          requestId: null,
+          startedAt: null,
+          version: 3,
+        });
+        expect(cleared?.completedAt).toBeNull();
+        expect(cleared?.status).toBe('PROCESSING');
+      });
+
+      it('compares and sets on the version', async () => {
+        const key = await storedKey(store);
+        const job = await admitted(key, newJob(key));
+
+        expect(await store.updateJob(job.id, 2, { status: 'PROCESSING' })).toBeNull();
+        const first = await store.updateJob(job.id, 1, { status: 'PROCESSING' });
+        expect(first?.version).toBe(2);
+        // A second writer that read version 1 loses, and changes nothing.
+        expect(await store.updateJob(job.id, 1, { status: 'FAILED' })).toBeNull();
+        expect((await store.getJob(job.id))?.status).toBe('PROCESSING');
+        expect(await store.updateJob('job_missing', 1, { status: 'FAILED' })).toBeNull();
+      });
+
+      it('lists unfinished jobs and pending jobs oldest first', async () => {
+        const key = await storedKey(store);
+        const queued = await admitted(key, newJob(key));
+        const submitting = await admitted(key, newJob(key, { submission: 'submitting' }));
+        const processing = await admitted(
+          key,
+          newJob(key, { status: 'PROCESSING', submission: 'submitted' }),
+        );
+        const laterQueued = await admitted(key, newJob(key));
+        for (const status of ['COMPLETED', 'FAILED', 'ERROR', 'CANCELLED'] as const) {
+          await admitted(key, newJob(key, { status }));
+        }
+
+        const ids = (jobs: JobRecord[]) => jobs.map((j) => j.id);
+        expect(ids(await store.listUnfinishedJobs())).toEqual(
+          ids([queued, submitting, processing, laterQueued]),
+        );
+        expect(ids(await store.listPendingJobs())).toEqual(ids([queued, laterQueued]));
+      });
+    });
+
+    describe('idempotency', () => {
+      it('returns the first job for a repeated key and charges once', async () => {
+        const key = await storedKey(store);
+        const first = await admitted(key, newJob(key, { idempotencyKey: 'same' }));
+
+        const again = await admit(key, newJob(key, { idempotencyKey: 'same', prompt: 'other' }));
+        expect(again).toEqual({ kind: 'existing', job: first });
+        expect(await store.usage({ keyId: key.id, endUserId: null }, DAY)).toEqual({
+          spentMicroUsd: 8000,
+          jobsInFlight: 1,
+        });
+      });
+
+      it('scopes idempotency keys to the key and the end user', async () => {
+        const key = await storedKey(store, { scopes: ['generate', 'act-as'] });
+        const other = await storedKey(store);
+        const idem = { idempotencyKey: 'shared' };
+
+        const own = await admit(key, newJob(key, idem));
+        const alice = await admit(key, newJob(key, { ...idem, endUserId: 'alice' }));
+        const bob = await admit(key, newJob(key, { ...idem, endUserId: 'bob' }));
+        const otherKey = await admit(other, newJob(other, idem));
+        expect([own.kind, alice.kind, bob.kind, otherKey.kind]).toEqual([
+          'created',
+          'created',
+          'created',
+          'created',
+        ]);
+
+        const aliceAgain = await admit(key, newJob(key, { ...idem, endUserId: 'alice' }));
+        const ownAgain = await admit(key, newJob(key, idem));
+        expect(aliceAgain).toEqual({ kind: 'existing', job: (alice as { job: JobRecord }).job });
+        expect(ownAgain).toEqual({ kind: 'existing', job: (own as { job: JobRecord }).job });
+      });
+
+      it('answers a repeated key even when a limit is reached', async () => {
+        const key = await storedKey(store, { limits: limits({ maxConcurrentJobs: 1 }) });
+        const first = await admitted(key, newJob(key, { idempotencyKey: 'k' }));
+        expect(await admit(key, newJob(key, { idempotencyKey: 'k' }))).toEqual({
+          kind: 'existing',
+          job: first,
+        });
+      });
+    });
+
+    describe('daily budgets', () => {
+      it('lets a key spend exactly its budget and not one micro-USD more', async () => {
+        const key = await storedKey(store, { limits: limits({ dailyBudgetMicroUsd: 20_000 }) });
+        await admitted(key, newJob(key, { costMicroUsd: 8000 }));
+        await admitted(key, newJob(key, { costMicroUsd: 12_000 }));
+
+        expect(await admit(key, newJob(key, { costMicroUsd: 1 }))).toEqual({
+          kind: 'budget_exceeded',
+          scope: 'key',
+          spentMicroUsd: 20_000,
+          budgetMicroUsd: 20_000,
+        });
+      });
+
+      it('refuses a job that would cross the budget, whatever it cost so far', async () => {
+        const key = await storedKey(store, { limits: limits({ dailyBudgetMicroUsd: 15_999 }) });
+        await admitted(key, newJob(key));
+        expect(await admit(key, newJob(key))).toMatchObject({
+          kind: 'budget_exceeded',
+          spentMicroUsd: 8000,
+        });
+        expect(await admit(key, newJob(key, { costMicroUsd: 7999 }))).toMatchObject({
+          kind: 'created',
+        });
+      });
+
+      it('budgets each end user, and counts them all against the key', async () => {
+        const key = await storedKey(store, {
+          scopes: ['generate', 'act-as'],
+          limits: limits({ dailyBudgetMicroUsd: 24_000 }),
+          endUserLimits: limits({ dailyBudgetMicroUsd: 16_000 }),
+        });
+        const asAlice = { endUserId: 'alice' };
+        await admitted(key, newJob(key, asAlice));
+        await admitted(key, newJob(key, asAlice));
+
+        expect(await admit(key, newJob(key, { ...asAlice, costMicroUsd: 1 }))).toEqual({
+          kind: 'budget_exceeded',
+          scope: 'endUser',
+          spentMicroUsd: 16_000,
+          budgetMicroUsd: 16_000,
+        });
+        await admitted(key, newJob(key, { endUserId: 'bob' }));
+        expect(await admit(key, newJob(key, { endUserId: 'carol' }))).toEqual({
+          kind: 'budget_exceeded',
+          scope: 'key',
+          spentMicroUsd: 24_000,
+          budgetMicroUsd: 24_000,
+        });
+        expect(await store.usage({ keyId: key.id, endUserId: 'alice' }, DAY)).toEqual({
+          spentMicroUsd: 16_000,
+          jobsInFlight: 2,
+        });
+        expect(await store.usage({ keyId: key.id, endUserId: null }, DAY)).toEqual({
+          spentMicroUsd: 24_000,
+          jobsInFlight: 3,
+        });
+      });
+
+      it('starts every UTC day afresh', async () => {
+        const key = await storedKey(store, { limits: limits({ dailyBudgetMicroUsd: 8000 }) });
+        await admitted(key, newJob(key));
+        const nextDay = newJob(key, { createdAt: new Date('2025-06-02T00:00:00.000Z') });
+        expect((await admit(key, nextDay, '2025-06-02')).kind).toBe('created');
+        expect(
+          (await store.usage({ keyId: key.id, endUserId: null }, '2025-06-02')).spentMicroUsd,
+        ).toBe(8000);
+      });
+
+      it('refunds a lowered cost to the day and end user that paid', async () => {
+        const key = await storedKey(store, {
+          scopes: ['generate', 'act-as'],
+          limits: limits({ dailyBudgetMicroUsd: 8000 }),
+          endUserLimits: limits({ dailyBudgetMicroUsd: 8000 }),
+        });
+        const job = await admitted(key, newJob(key, { endUserId: 'alice' }));
+        expect((await admit(key, newJob(key, { endUserId: 'alice' }))).kind).toBe(
+          'budget_exceeded',
+        );
+
+        // Pixazo ERROR (or a cancel before submission) costs nothing.
+        await store.updateJob(job.id, 1, { status: 'ERROR', costMicroUsd: 0 });
+        expect(await store.usage({ keyId: key.id, endUserId: 'alice' }, DAY)).toEqual({
+          spentMicroUsd: 0,
+          jobsInFlight: 0,
+        });
+        expect((await admit(key, newJob(key, { endUserId: 'alice' }))).kind).toBe('created');
+      });
+
+      it('keeps the ledger equal to the costs through every change', async () => {
+        const key = await storedKey(store);
+        const owner = { keyId: key.id, endUserId: null };
+        const job = await admitted(key, newJob(key, { costMicroUsd: 16_000 }));
+
+        await store.updateJob(job.id, 1, { costMicroUsd: 8000 });
+        expect((await store.usage(owner, DAY)).spentMicroUsd).toBe(8000);
+        await store.updateJob(job.id, 2, { costMicroUsd: 10_000 });
+        expect((await store.usage(owner, DAY)).spentMicroUsd).toBe(10_000);
+        // A lost compare-and-set books nothing.
+        await store.updateJob(job.id, 1, { costMicroUsd: 0 });
+        expect((await store.usage(owner, DAY)).spentMicroUsd).toBe(10_000);
+        await store.updateJob(job.id, 3, { status: 'COMPLETED' });
+        expect((await store.usage(owner, DAY)).spentMicroUsd).toBe(10_000);
+      });
+    });
+
+    describe('concurrency limits', () => {
+      it('caps the jobs in flight of a key, and frees a slot when one ends', async () => {
+        const key = await storedKey(store, { limits: limits({ maxConcurrentJobs: 2 }) });
+        await admitted(key, newJob(key, { status: 'COMPLETED' }));
+        const first = await admitted(key, newJob(key));
+        await admitted(key, newJob(key, { status: 'PROCESSING', submission: 'submitted' }));
+
+        expect(await admit(key, newJob(key))).toEqual({
+          kind: 'too_many_jobs',
+          scope: 'key',
+          inFlight: 2,
+          max: 2,
+        });
+        await store.updateJob(first.id, 1, { status: 'CANCELLED', costMicroUsd: 0 });
+        expect((await admit(key, newJob(key))).kind).toBe('created');
+      });
+
+      it('caps the jobs in flight of each end user', async () => {
+        const key = await storedKey(store, {
+          scopes: ['generate', 'act-as'],
+          endUserLimits: limits({ maxConcurrentJobs: 1 }),
+        });
+        await admitted(key, newJob(key, { endUserId: 'alice' }));
+        expect(await admit(key, newJob(key, { endUserId: 'alice' }))).toEqual({
+          kind: 'too_many_jobs',
+          scope: 'endUser',
+          inFlight: 1,
+          max: 1,
+        });
+        expect((await admit(key, newJob(key, { endUserId: 'bob' }))).kind).toBe('created');
+        expect((await admit(key, newJob(key))).kind).toBe('created');
+      });
+
+      it('reports the budget before the concurrency when both are reached', async () => {
+        const key = await storedKey(store, {
+          limits: limits({ dailyBudgetMicroUsd: 8000, maxConcurrentJobs: 1 }),
+        });
+        await admitted(key, newJob(key));
+        expect((await admit(key, newJob(key))).kind).toBe('budget_exceeded');
+      });
+
+      it('holds every limit under many simultaneous admissions', async () => {
+        const key = await storedKey(store, {
+          scopes: ['generate', 'act-as'],
+          limits: limits({ maxConcurrentJobs: 5 }),
+          endUserLimits: limits({ dailyBudgetMicroUsd: 24_000 }),
+        });
+        const results = await Promise.all(
+          Array.from({ length: 40 }, (_, i) =>
+            admit(key, newJob(key, { endUserId: i % 2 === 0 ? 'alice' : 'bob' })),
+          ),
+        );
+        const created = results.filter((r) => r.kind === 'created');
+        expect(created).toHaveLength(5);
+        const perUser = (user: string) =>
+          created.filter((r) => (r as { job: JobRecord }).job.endUserId === user).length;
+        expect(perUser('alice')).toBeLessThanOrEqual(3);
+        expect(perUser('bob')).toBeLessThanOrEqual(3);
+        expect((await store.usage({ keyId: key.id, endUserId: null }, DAY)).jobsInFlight).toBe(5);
+      });
+
+      it('creates one job for many simultaneous admissions with one idempotency key', async () => {
+        const key = await storedKey(store);
+        const results = await Promise.all(
+          Array.from({ length: 20 }, () => admit(key, newJob(key, { idempotencyKey: 'once' }))),
+        );
+        const created = results.filter((r) => r.kind === 'created');
+        expect(created).toHaveLength(1);
+        const ids = new Set(results.map((r) => (r as { job: JobRecord }).job.id));
+        expect(ids).toEqual(new Set([(created[0] as { job: JobRecord }).job.id]));
+        expect((await store.usage({ keyId: key.id, endUserId: null }, DAY)).spentMicroUsd).toBe(
+          8000,
+        );
+      });
+    });
+
+    describe('listing', () => {
+      it('pages newest first with the last id as cursor', async () => {
+        const key = await storedKey(store);
+        const jobs: JobRecord[] = [];
+        for (let i = 0; i < 5; i++) jobs.push(await admitted(key, newJob(key)));
+        const newestFirst = jobs.map((j) => j.id).reverse();
+
+        const page1 = await store.listJobs({ ownerKeyId: key.id }, 2);
+        expect(page1.jobs.map((j) => j.id)).toEqual(newestFirst.slice(0, 2));
+        expect(page1.hasNextPage).toBe(true);
+        const page2 = await store.listJobs({ ownerKeyId: key.id }, 2, page1.jobs[1]?.id);
+        expect(page2.jobs.map((j) => j.id)).toEqual(newestFirst.slice(2, 4));
+        expect(page2.hasNextPage).toBe(true);
+        const page3 = await store.listJobs({ ownerKeyId: key.id }, 2, page2.jobs[1]?.id);
+        expect(page3.jobs.map((j) => j.id)).toEqual(newestFirst.slice(4));
+        expect(page3.hasNextPage).toBe(false);
+        expect(await store.listJobs({ ownerKeyId: key.id }, 5)).toMatchObject({
+          hasNextPage: false,
+        });
+        expect(await store.listJobs({ ownerKeyId: key.id }, 0)).toEqual({
+          jobs: [],
+          hasNextPage: true,
+        });
+      });
+
+      it(`caps a page at ${MAX_JOBS_PAGE_SIZE} jobs`, async () => {
+        const key = await storedKey(store);
+        for (let i = 0; i <= MAX_JOBS_PAGE_SIZE; i++) await admitted(key, newJob(key));
+        const page = await store.listJobs({}, 10_000);
+        expect(page.jobs).toHaveLength(MAX_JOBS_PAGE_SIZE);
+        expect(page.hasNextPage).toBe(true);
+      });
+
+      it('filters by owner, end user, status and model', async () => {
+        const key = await storedKey(store, { scopes: ['generate', 'act-as'] });
+        const other = await storedKey(store);
+        const own = await admitted(key, newJob(key));
+        const alice = await admitted(key, newJob(key, { endUserId: 'alice', model: 'base' }));
+        const done = await admitted(key, newJob(key, { endUserId: 'alice', status: 'COMPLETED' }));
+        const foreign = await admitted(other, newJob(other));
+
+        const ids = async (filter: Parameters<Store['listJobs']>[0]) =>
+          (await store.listJobs(filter, 50)).jobs.map((j) => j.id);
+        expect(await ids({})).toEqual([foreign.id, done.id, alice.id, own.id]);
+        expect(await ids({ ownerKeyId: key.id })).toEqual([done.id, alice.id, own.id]);
+        expect(await ids({ ownerKeyId: key.id, endUserId: 'alice' })).toEqual([done.id, alice.id]);
+        expect(await ids({ ownerKeyId: key.id, status: 'COMPLETED' })).toEqual([done.id]);
+        expect(await ids({ model: 'base' })).toEqual([alice.id]);
+        expect(await ids({ ownerKeyId: other.id, endUserId: 'alice' })).toEqual([]);
+      });
+
+      it('searches prompts case-insensitively, taking % and _ literally', async () => {
+        const key = await storedKey(store);
+        const prompt = async (text: string) =>
+          (await admitted(key, newJob(key, { prompt: text }))).id;
+        const lighthouse = await prompt('A Lighthouse at DAWN');
+        const percent = await prompt('100% cotton shirt');
+        const underscore = await prompt('snake_case sign');
+        const backslash = await prompt('C:\\path\\to');
+        const accented = await prompt('ÉCLAIR au café');
+        await prompt('1000 cotton shirts');
+        await prompt('snakeXcase sign');
+
+        const search = async (text: string) =>
+          (await store.listJobs({ ownerKeyId: key.id, search: text }, 50)).jobs.map((j) => j.id);
+        expect(await search('lighthouse at dawn')).toEqual([lighthouse]);
+        expect(await search('0% c')).toEqual([percent]);
+        expect(await search('e_c')).toEqual([underscore]);
+        expect(await search('\\path')).toEqual([backslash]);
+        expect(await search('éclair AU CAFÉ')).toEqual([accented]);
+        expect(await search('nothing like it')).toEqual([]);
+      });
+    });
+
+    describe('API keys', () => {
+      it('creates, finds, lists and revokes keys', async () => {
+        const limited = limits({ dailyBudgetMicroUsd: 5_000_000, requestsPerMinute: 60 });
+        const bot = await storedKey(store, {
+          name: 'discord bot',
+          scopes: ['generate', 'read', 'act-as'],
+          limits: limited,
+          endUserLimits: limits({ dailyBudgetMicroUsd: 0, maxConcurrentJobs: 2 }),
+        });
+        const admin = await storedKey(store, { name: 'admin', scopes: ['admin'] });
+
+        expect(await store.getApiKey(bot.id)).toEqual(bot);
+        expect(await store.getApiKeyBySecretHash(admin.secretHash)).toEqual(admin);
+        expect(await store.getApiKeyBySecretHash('unknown')).toBeNull();
+        expect(await store.getApiKey('key_missing')).toBeNull();
+        expect((await store.listApiKeys()).map((k) => k.id).sort()).toEqual(
+          [bot.id, admin.id].sort(),
+        );
+
+        expect(await store.revokeApiKey(bot.id)).toBe(true);
+        expect(await store.revokeApiKey(bot.id)).toBe(false);
+        expect(await store.revokeApiKey('key_missing')).toBe(false);
+        const revoked = await store.getApiKey(bot.id);
+        expect(revoked?.revokedAt).toBeInstanceOf(Date);
+        expect(revoked).toEqual({ ...bot, revokedAt: expect.any(Date) });
+      });
+
+      it('refuses a second key with the same secret hash', async () => {
+        const key = await storedKey(store);
+        await expect(storedKey(store, { secretHash: key.secretHash })).rejects.toThrow();
+      });
+    });
+
+    it('answers ping', async () => {
+      expect(await store.ping()).toBe(true);
+    });
+  });
+}
