@@ -112,6 +112,8 @@ async function generate(
   const result = await client.generate(input, {
     download: true,
     signal,
+    // Someone is watching: poll from 1 s on (backing off to the usual cap) to show progress.
+    pollSchedule: { firstDelayMs: 1000 },
     onSubmitted: (s) =>
       report(
         `QUEUED ${s.requestId} (${MODELS[s.model].name}, ${s.params.numImages} image(s), $${s.cost.usd})`,
@@ -141,7 +143,7 @@ async function status(args: string[], env: NodeJS.ProcessEnv, signal: AbortSigna
 }
 
 /** One line, naming CLI flags instead of the client's field names. */
-function describe(error: unknown): string {
+function oneLineMessage(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const flag = error instanceof ValidationError ? FLAGS[error.field] : undefined;
   const named =
@@ -171,7 +173,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     else throw new UsageError(`unknown command "${command}" (try zimage --help)`);
     return 0;
   } catch (error) {
-    process.stderr.write(`zimage: ${describe(error)}\n`);
+    process.stderr.write(`zimage: ${oneLineMessage(error)}\n`);
     if (error instanceof AbortError) return 130;
     const usage =
       error instanceof UsageError ||

@@ -6,7 +6,12 @@
  */
 import packageJson from '../package.json' with { type: 'json' };
 import { type CostEstimate, costOfParams } from './cost.ts';
-import { type DownloadedImage, downloadImage } from './download.ts';
+import {
+  DEFAULT_DOWNLOAD_TIMEOUT_MS,
+  DEFAULT_MAX_DOWNLOAD_BYTES,
+  type DownloadedImage,
+  downloadImage,
+} from './download.ts';
 import {
   DownloadError,
   JobFailedError,
@@ -25,7 +30,7 @@ import {
   type HttpContext,
   type PixazoLogger,
 } from './http.ts';
-import { MODELS, type ModelKey } from './models.ts';
+import { expectedDurationMs, MODELS, type ModelKey } from './models.ts';
 import {
   DEFAULT_POLL_SCHEDULE,
   expectedDurationOf,
@@ -214,8 +219,8 @@ export class PixazoClient {
   readonly #retry: RetryPolicy;
   readonly #pollSchedule: PollSchedule;
   readonly #waitTimeoutMs: number;
-  readonly #maxDownloadBytes: number | undefined;
-  readonly #downloadTimeoutMs: number | undefined;
+  readonly #maxDownloadBytes: number;
+  readonly #downloadTimeoutMs: number;
   readonly #modelPaths: Record<ModelKey, string>;
   readonly #random: () => number;
   readonly #sleep: SleepFn;
@@ -236,8 +241,16 @@ export class PixazoClient {
     this.#retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.#pollSchedule = { ...DEFAULT_POLL_SCHEDULE, ...options.pollSchedule };
     this.#waitTimeoutMs = positive('waitTimeoutMs', options.waitTimeoutMs, DEFAULT_WAIT_TIMEOUT_MS);
-    this.#maxDownloadBytes = options.maxDownloadBytes;
-    this.#downloadTimeoutMs = options.downloadTimeoutMs;
+    this.#maxDownloadBytes = positive(
+      'maxDownloadBytes',
+      options.maxDownloadBytes,
+      DEFAULT_MAX_DOWNLOAD_BYTES,
+    );
+    this.#downloadTimeoutMs = positive(
+      'downloadTimeoutMs',
+      options.downloadTimeoutMs,
+      DEFAULT_DOWNLOAD_TIMEOUT_MS,
+    );
     this.#modelPaths = {
       turbo: options.modelPaths?.turbo ?? MODELS.turbo.requestPath,
       base: options.modelPaths?.base ?? MODELS.base.requestPath,
@@ -305,7 +318,7 @@ export class PixazoClient {
       model: params.model,
       params,
       cost: costOfParams(params),
-      expectedDurationMs: expectedDurationOf(requestId, params) ?? 0,
+      expectedDurationMs: expectedDurationMs(MODELS[params.model], params),
     };
   }
 

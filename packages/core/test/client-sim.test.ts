@@ -148,7 +148,7 @@ describe('generate', () => {
     expect(submits()).toBe(1);
   });
 
-  it('reports QUEUED → PROCESSING → COMPLETED for a slower Base job', async () => {
+  it('after QUEUED from submit, reports PROCESSING then COMPLETED for a slower Base job', async () => {
     const seen: string[] = [];
     let submitted = '';
     const result = await client().generate(
