@@ -1,0 +1,33 @@
+/**
+ * The Pothos schema builder and the context every resolver gets. Types, queries, mutations and
+ * subscriptions live beside each other in one file per domain (node, model, job, viewer);
+ * schema.ts imports them all and builds the schema.
+ */
+import SchemaBuilder from '@pothos/core';
+import type { Principal } from '../auth/principal.ts';
+import type { JobEngine } from '../jobs/engine.ts';
+import type { PubSub } from '../pubsub/pubsub.ts';
+import type { Store } from '../store/store.ts';
+
+export interface GatewayContext {
+  /**
+   * Who is calling, acting for the operation's end user once admitted (see
+   * graphql/admission.ts); null without an API key, which admission allows for introspection only.
+   */
+  principal: Principal | null;
+  store: Store;
+  engine: JobEngine;
+  pubsub: PubSub;
+  /** Origin that image URLs start with (PUBLIC_URL, else the request's); null: relative URLs. */
+  publicOrigin: string | null;
+}
+
+export const builder = new SchemaBuilder<{
+  Context: GatewayContext;
+  DefaultFieldNullability: false;
+  Scalars: { DateTime: { Input: Date; Output: Date } };
+}>({ defaultFieldNullability: false });
+
+builder.queryType({});
+builder.mutationType({});
+builder.subscriptionType({});
