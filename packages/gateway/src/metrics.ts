@@ -1,0 +1,141 @@
+/**
+ * The gateway's Prometheus metrics, served as text at /metrics. Each gateway owns its registry
+ * (not prom-client's global one) so several gateways can live in one process, as in tests.
+ * The job engine reports through the small typed `Metrics` object; names are listed in
+ * docs/operations.md.
+ */
+import { type FetchFn, MODEL_LIST } from '@zimage/core';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { JobStatus } from './jobs/job.ts';
+
+export type UpdateSource = 'webhook' | 'poll';
+export type SubscriptionTransport = 'ws' | 'sse';
+
+export interface Metrics {
+  readonly registry: Registry;
+  /** A job's persisted status became `status` (the engine calls this once per transition). */
+  jobEnteredStatus(status: JobStatus): void;
+  /** A tracked job's new Pixazo status arrived by webhook or by polling. */
+  jobUpdateReceived(source: UpdateSource): void;
+  /** A fetch that counts every Pixazo call by route and status code; give it to the client. */
+  countPixazoCalls(fetch?: FetchFn): FetchFn;
+  /** Answer of /webhooks/pixazo/…, by HTTP status. */
+  webhookAnswered(status: number): void;
+  subscriptionOpened(transport: SubscriptionTransport): void;
+  subscriptionClosed(transport: SubscriptionTransport): void;
+  webSocketOpened(): void;
+  webSocketClosed(): void;
+  /** Read at every scrape; values that are cheaper to read than to keep up to date. */
+  observe(readings: {
+    queueDepth?: () => number | Promise<number>;
+    sharedSubscriptionSources?: () => number;
+  }): void;
+  /** Prometheus text exposition. */
+  render(): Promise<string>;
+}
+
+const STATUS_PATH = '/v2/requests/status/';
+
+/** A bounded label: the generate route of a model, status GETs, or media downloads. */
+function pixazoRoute(url: string): string {
+  const { pathname } = new URL(url);
+  const model = MODEL_LIST.find((spec) => pathname.endsWith(spec.requestPath));
+  if (model) return `generate_${model.key}`;
+  if (pathname.includes(STATUS_PATH)) return 'status';
+  return 'media';
+}
+
+function urlOf(input: Parameters<FetchFn>[0]): string {
+  if (typeof input === 'string') return input;
+  return input instanceof URL ? input.href : input.url;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'zimage_' });
+
+  const jobsByStatus = new Counter({
+    name: 'zimage_jobs_total',
+    help: 'Jobs that entered each status',
+    labelNames: ['status'] as const,
+    registers: [registry],
+  });
+  const jobUpdates = new Counter({
+    name: 'zimage_job_updates_total',
+    help: 'Pixazo status updates of tracked jobs, by how they arrived (webhook or poll)',
+    labelNames: ['source'] as const,
+    registers: [registry],
+  });
+  const pixazoRequests = new Counter({
+    name: 'zimage_pixazo_requests_total',
+    help: 'HTTP requests to Pixazo by route and status code (network_error: no answer)',
+    labelNames: ['route', 'code'] as const,
+    registers: [registry],
+  });
+  const webhookRequests = new Counter({
+    name: 'zimage_webhook_requests_total',
+    help: 'Pixazo callbacks received, by the HTTP status answered',
+    labelNames: ['code'] as const,
+    registers: [registry],
+  });
+  const subscriptionsOpen = new Gauge({
+    name: 'zimage_subscriptions_open',
+    help: 'Open GraphQL subscriptions by transport (ws: graphql-ws, sse: server-sent events)',
+    labelNames: ['transport'] as const,
+    registers: [registry],
+  });
+  const webSocketsOpen = new Gauge({
+    name: 'zimage_websockets_open',
+    help: 'Open graphql-ws connections',
+    registers: [registry],
+  });
+
+  let readQueueDepth: (() => number | Promise<number>) | undefined;
+  let readSharedSources: (() => number) | undefined;
+  new Gauge({
+    name: 'zimage_queue_depth',
+    help: "Jobs waiting in the gateway's own queue (not yet sent to Pixazo)",
+    registers: [registry],
+    async collect() {
+      if (readQueueDepth) this.set(await readQueueDepth());
+    },
+  });
+  new Gauge({
+    name: 'zimage_subscription_sources',
+    help: 'Distinct graphql-ws subscriptions executed once and shared by all their subscribers',
+    registers: [registry],
+    collect() {
+      if (readSharedSources) this.set(readSharedSources());
+    },
+  });
+  for (const transport of ['ws', 'sse'] as const) subscriptionsOpen.set({ transport }, 0);
+
+  return {
+    registry,
+    jobEnteredStatus: (status) => jobsByStatus.inc({ status }),
+    jobUpdateReceived: (source) => jobUpdates.inc({ source }),
+    countPixazoCalls(fetch = globalThis.fetch) {
+      return async (input, init) => {
+        const route = pixazoRoute(urlOf(input));
+        try {
+          const response = await fetch(input, init);
+          pixazoRequests.inc({ route, code: String(response.status) });
+          return response;
+        } catch (error) {
+          pixazoRequests.inc({ route, code: 'network_error' });
+          throw error;
+        }
+      };
+    },
+    webhookAnswered: (status) => webhookRequests.inc({ code: String(status) }),
+    subscriptionOpened: (transport) => subscriptionsOpen.inc({ transport }),
+    subscriptionClosed: (transport) => subscriptionsOpen.dec({ transport }),
+    webSocketOpened: () => webSocketsOpen.inc(),
+    webSocketClosed: () => webSocketsOpen.dec(),
+    observe(readings) {
+      readQueueDepth = readings.queueDepth ?? readQueueDepth;
+      readSharedSources = readings.sharedSubscriptionSources ?? readSharedSources;
+    },
+    render: () => registry.metrics(),
+  };
+}
