@@ -1,0 +1,157 @@
+/**
+ * API keys: generation, hashing, creation, and the admin key made at start-up. Only a
+ * key's hash is stored; its secret is shown once, when the key is created.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { badUserInput } from '../errors.ts';
+import { newId } from '../ids.ts';
+import type { Store } from '../store/store.ts';
+import { type ApiKeyRecord, type Limits, SCOPES, type Scope } from './principal.ts';
+
+const SECRET_MARKER = 'zk_';
+/** Shown in key lists to recognise a key: the marker and 4 characters (24 of 256 bits). */
+const PREFIX_LENGTH = SECRET_MARKER.length + 4;
+const NAME_MAX_LENGTH = 100;
+
+export const NO_LIMITS: Limits = Object.freeze({
+  dailyBudgetMicroUsd: null,
+  maxConcurrentJobs: null,
+  requestsPerMinute: null,
+});
+
+/** A new secret: `zk_` and 32 random bytes in base64url (256 bits). */
+export function generateApiKey(): string {
+  return SECRET_MARKER + randomBytes(32).toString('base64url');
+}
+
+/**
+ * SHA-256 (hex) of a secret, the form it is stored and looked up in. A fast hash is right
+ * here, unlike for passwords: a generated secret has 256 random bits, far beyond any brute
+ * force whatever the hash costs, so a slow KDF (bcrypt, argon2) would add milliseconds to every
+ * request for no protection. Being deterministic, the hash is also what the unique index finds.
+ */
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+export interface NewApiKey {
+  name: string;
+  scopes: readonly Scope[];
+  limits?: Limits | undefined;
+  endUserLimits?: Limits | undefined;
+}
+
+export interface CreatedApiKey {
+  record: ApiKeyRecord;
+  /** The only time the secret exists outside its owner's hands: show it, never store it. */
+  secret: string;
+}
+
+/** Creates a key with a new secret. Throws BAD_USER_INPUT (naming the field) for bad input. */
+export async function createApiKey(store: Store, input: NewApiKey): Promise<CreatedApiKey> {
+  return insertKey(store, input, generateApiKey());
+}
+
+async function insertKey(store: Store, input: NewApiKey, secret: string): Promise<CreatedApiKey> {
+  const name = input.name.trim();
+  if (name.length === 0 || name.length > NAME_MAX_LENGTH) {
+    throw badUserInput('name', `A key name must be 1 to ${NAME_MAX_LENGTH} characters`);
+  }
+  const unknown = input.scopes.find((s) => !SCOPES.includes(s));
+  if (unknown !== undefined || input.scopes.length === 0) {
+    throw badUserInput(
+      'scopes',
+      `Scopes must be one or more of ${SCOPES.join(', ')}${unknown === undefined ? '' : ` (got "${unknown}")`}`,
+    );
+  }
+  const limits = checkLimits('limits', input.limits ?? NO_LIMITS);
+  const endUserLimits = checkLimits('endUserLimits', input.endUserLimits ?? NO_LIMITS);
+  const record: ApiKeyRecord = {
+    id: newId('key'),
+    name,
+    secretHash: hashSecret(secret),
+    prefix: secret.slice(0, PREFIX_LENGTH),
+    scopes: [...new Set(input.scopes)],
+    limits,
+    endUserLimits,
+    createdAt: new Date(),
+    revokedAt: null,
+  };
+  await store.createApiKey(record);
+  return { record, secret };
+}
+
+/** A budget may be 0 (nothing may be spent); a cap of 0 jobs or requests would be a revoked key. */
+function checkLimits(field: string, limits: Limits): Limits {
+  const rules: [keyof Limits, number][] = [
+    ['dailyBudgetMicroUsd', 0],
+    ['maxConcurrentJobs', 1],
+    ['requestsPerMinute', 1],
+  ];
+  for (const [name, min] of rules) {
+    const value = limits[name];
+    if (value !== null && !(Number.isSafeInteger(value) && value >= min)) {
+      throw badUserInput(
+        `${field}.${name}`,
+        `${name} must be an integer ≥ ${min} or null (no limit)`,
+      );
+    }
+  }
+  return { ...limits };
+}
+
+export interface AdminKeyOutcome {
+  /** True when this call created the admin key. */
+  created: boolean;
+  /**
+   * Set only when ADMIN_API_KEY is unset and no admin key existed: the new key's secret, for
+   * start-up to print once (it cannot be recovered later).
+   */
+  generatedSecret: string | null;
+}
+
+/**
+ * Makes sure an admin can log in. With ADMIN_API_KEY: that secret is an unrevoked admin key
+ * (created on first start). Without it: an admin key is generated when no unrevoked one
+ * exists. Throws (one line) when ADMIN_API_KEY names a revoked or non-admin key, because
+ * starting without the admin access the operator configured would fail later and less clearly.
+ */
+export async function ensureAdminKey(
+  store: Store,
+  adminSecret: string | undefined,
+): Promise<AdminKeyOutcome> {
+  if (adminSecret !== undefined) {
+    const existing = await store.getApiKeyBySecretHash(hashSecret(adminSecret));
+    if (existing === null) {
+      await insertKey(store, { name: 'admin', scopes: ['admin'] }, adminSecret);
+      return { created: true, generatedSecret: null };
+    }
+    if (existing.revokedAt !== null) {
+      throw new Error(
+        `ADMIN_API_KEY is key ${existing.id}, which was revoked; set ADMIN_API_KEY to a new secret`,
+      );
+    }
+    if (!existing.scopes.includes('admin')) {
+      throw new Error(
+        `ADMIN_API_KEY is key ${existing.id}, which lacks the admin scope; set ADMIN_API_KEY to a new secret`,
+      );
+    }
+    return { created: false, generatedSecret: null };
+  }
+  const keys = await store.listApiKeys();
+  if (keys.some((k) => k.revokedAt === null && k.scopes.includes('admin'))) {
+    return { created: false, generatedSecret: null };
+  }
+  const { secret } = await createApiKey(store, { name: 'admin', scopes: ['admin'] });
+  return { created: true, generatedSecret: secret };
+}
+
+/**
+ * The dashboard URL that signs in with `secret`. The secret rides in the fragment (`#key=`),
+ * which browsers never send to a server, so it stays out of access logs and Referer headers.
+ */
+export function dashboardSignInUrl(dashboardUrl: string, secret: string): string {
+  const url = new URL(dashboardUrl);
+  url.hash = `key=${encodeURIComponent(secret)}`;
+  return url.toString();
+}
