@@ -1,4 +1,4 @@
-import { PIXEL_SIZES } from '@zimage/core';
+import { PIXEL_SIZES, PixazoClient } from '@zimage/core';
 import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GatewayError } from '../src/errors.ts';
@@ -71,3 +71,214 @@ describe('job engine: a job from QUEUED to COMPLETED', () => {
     expect(engine.queuePosition(job.id)).toBeNull();
   });
 });
+
+const turbo = { prompt: 'a red fox in the snow', imageSize: 'square_1_1' } as const;
+
+async function refusal(promise: Promise<unknown>): Promise<GatewayError> {
+  const error = await promise.then(
+    () => {
+      throw new Error('expected a refusal');
+    },
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(GatewayError);
+  return error as GatewayError;
+}
+
+describe('job engine: generate refuses before anything is charged or sent', () => {
+  it('names the offending field of invalid input', async () => {
+    const principal = await h.principal();
+    const engine = h.engine({ maxPromptLength: 50 });
+    await engine.start();
+    const steps = await refusal(engine.generate(principal, { ...turbo, numInferenceSteps: 99 }));
+    expect(steps.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'numInferenceSteps' });
+    const guidance = await refusal(engine.generate(principal, { ...turbo, guidanceScale: 4 }));
+    expect(guidance.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'guidanceScale' });
+    const long = await refusal(engine.generate(principal, { ...turbo, prompt: 'x'.repeat(51) }));
+    expect(long.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'prompt' });
+    expect(long.message).toMatch(/at most 50 characters/);
+    const blankKey = await refusal(engine.generate(principal, { ...turbo, idempotencyKey: ' ' }));
+    expect(blankKey.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'idempotencyKey' });
+    expect((await h.store.listJobs({}, 10)).jobs).toEqual([]);
+  });
+
+  it('treats null optional inputs (GraphQL) as absent', async () => {
+    const principal = await h.principal();
+    const engine = h.engine();
+    const job = await engine.generate(principal, {
+      ...turbo,
+      numInferenceSteps: null,
+      guidanceScale: null,
+    } as never);
+    expect(job).toMatchObject({ numInferenceSteps: 8, guidanceScale: null, acceleration: 'none' });
+  });
+
+  it('needs the generate scope, and act-as to act for an end user', async () => {
+    const engine = h.engine();
+    const reader = await h.principal({ scopes: ['read'] });
+    expect((await refusal(engine.generate(reader, turbo))).code).toBe('FORBIDDEN');
+    const plain = await h.principal();
+    const acting = await refusal(engine.generate(plain, { ...turbo, endUserId: 'discord:42' }));
+    expect(acting.code).toBe('FORBIDDEN');
+    const bot = await h.principal({ scopes: ['generate', 'act-as'] });
+    const job = await engine.generate(bot, { ...turbo, endUserId: 'discord:42' });
+    expect(job.endUserId).toBe('discord:42');
+  });
+
+  it('maps a spent budget to BUDGET_EXCEEDED and full slots to RATE_LIMITED', async () => {
+    const engine = h.engine();
+    const thrifty = await h.principal({ limits: { dailyBudgetMicroUsd: 10_000 } });
+    await engine.generate(thrifty, turbo);
+    const budget = await refusal(engine.generate(thrifty, turbo));
+    expect(budget.extensions).toMatchObject({
+      code: 'BUDGET_EXCEEDED',
+      scope: 'key',
+      spentTodayUsd: 0.008,
+      dailyBudgetUsd: 0.01,
+    });
+    const busy = await h.principal({
+      scopes: ['generate', 'act-as'],
+      endUserLimits: { maxConcurrentJobs: 1 },
+    });
+    await engine.generate(busy, { ...turbo, endUserId: 'u1' });
+    await engine.generate(busy, { ...turbo, endUserId: 'u2' });
+    const full = await refusal(engine.generate(busy, { ...turbo, endUserId: 'u1' }));
+    expect(full.extensions).toMatchObject({
+      code: 'RATE_LIMITED',
+      scope: 'endUser',
+      maxConcurrentJobs: 1,
+    });
+    expect(full.extensions.retryAfterSeconds).toBeGreaterThan(0);
+    expect(h.sim.countRequests({ route: 'submit' })).toBe(0);
+  });
+
+  it('returns the same job for a repeated idempotency key: one charge, one POST', async () => {
+    const principal = await h.principal();
+    const engine = h.engine();
+    await engine.start();
+    const first = await engine.generate(principal, { ...turbo, idempotencyKey: 'order-1' });
+    const again = await engine.generate(principal, { ...turbo, idempotencyKey: 'order-1' });
+    expect(again.id).toBe(first.id);
+    await waitForJob(h, first.id);
+    const late = await engine.generate(principal, { ...turbo, idempotencyKey: 'order-1' });
+    expect(late).toMatchObject({ id: first.id, status: 'COMPLETED' });
+    expect(h.sim.countRequests({ route: 'submit' })).toBe(1);
+    const usage = await h.store.usage({ keyId: principal.key.id, endUserId: null }, today());
+    expect(usage.spentMicroUsd).toBe(8000);
+  });
+});
+
+function today(): string {
+  return new Date().toISOString().slice(0, 10);
+}
+
+describe('job engine: how jobs end', () => {
+  it('keeps the charge of a FAILED job and refunds an ERROR one', async () => {
+    const principal = await h.principal();
+    const engine = h.engine();
+    await engine.start();
+    const failing = await engine.generate(principal, { ...turbo, prompt: 'a cat [sim:fail]' });
+    const erring = await engine.generate(principal, { ...turbo, prompt: 'a dog [sim:error]' });
+    const failed = await waitForJob(h, failing.id);
+    const errored = await waitForJob(h, erring.id);
+    expect(failed).toMatchObject({ status: 'FAILED', costMicroUsd: 8000, images: [] });
+    expect(failed.error).toMatch(/^Pixazo: Image generation failed/);
+    expect(errored).toMatchObject({ status: 'ERROR', costMicroUsd: 0, images: [] });
+    expect(errored.error).toMatch(/^Pixazo: Internal error/);
+    const usage = await h.store.usage({ keyId: principal.key.id, endUserId: null }, today());
+    expect(usage).toEqual({ spentMicroUsd: 8000, jobsInFlight: 0 });
+  });
+
+  it('ends ERROR at no cost when Pixazo refuses the POST for want of balance', async () => {
+    h.sim.setBalance('dev-key', 0);
+    const principal = await h.principal();
+    const engine = h.engine();
+    await engine.start();
+    const job = await waitForJob(h, (await engine.generate(principal, turbo)).id);
+    expect(job).toMatchObject({
+      status: 'ERROR',
+      error: 'Pixazo: insufficient balance',
+      costMicroUsd: 0,
+      requestId: null,
+    });
+  });
+
+  it('ends ERROR, refunded, when the gateway holds a key Pixazo rejects', async () => {
+    const principal = await h.principal();
+    const stranger = new PixazoClient({ apiKey: 'not-a-key', baseUrl: h.sim.url });
+    const engine = h.engine({}, stranger);
+    await engine.start();
+    const job = await waitForJob(h, (await engine.generate(principal, turbo)).id);
+    expect(job).toMatchObject({ status: 'ERROR', costMicroUsd: 0 });
+    expect(job.error).toBe("The gateway's Pixazo key was rejected");
+  });
+});
+
+describe('job engine: cancelJob', () => {
+  it('cancels a job still in the gateway queue at no cost, and never sends it', async () => {
+    const principal = await h.principal();
+    const engine = h.engine();
+    const waiting = await engine.generate(principal, turbo);
+    expect(engine.queuePosition(waiting.id)).toBe(1);
+    const cancelled = await engine.cancel(principal, waiting.id);
+    expect(cancelled).toMatchObject({ status: 'CANCELLED', costMicroUsd: 0, requestId: null });
+    expect(cancelled.completedAt).toBeInstanceOf(Date);
+    expect(engine.queuePosition(waiting.id)).toBeNull();
+
+    await engine.start();
+    const next = await waitForJob(h, (await engine.generate(principal, turbo)).id);
+    expect(next.status).toBe('COMPLETED');
+    expect(h.sim.countRequests({ route: 'submit' })).toBe(1);
+    const usage = await h.store.usage({ keyId: principal.key.id, endUserId: null }, today());
+    expect(usage.spentMicroUsd).toBe(8000);
+  });
+
+  it('cancels a submitted job: the charge stays and tracking stops', async () => {
+    const principal = await h.principal();
+    const engine = h.engine();
+    await engine.start();
+    const queued = await engine.generate(principal, {
+      ...turbo,
+      model: 'base',
+      numInferenceSteps: 60,
+    });
+    const submitted = await waitForJob(h, queued.id, (job) => job.submission === 'submitted');
+    const cancelled = await engine.cancel(principal, queued.id);
+    expect(cancelled).toMatchObject({ status: 'CANCELLED', costMicroUsd: 10_000 });
+    expect(cancelled.requestId).toBe(submitted.requestId);
+
+    // Past the end of the job at Pixazo: nobody polls it any more, nothing is stored.
+    const endsAt = Date.parse(h.sim.job(submitted.requestId as string)?.ends_at as string);
+    await sleep(Math.max(0, endsAt - Date.now()) + 100);
+    const polls = h.sim.countRequests({ route: 'status' });
+    await sleep(100);
+    expect(h.sim.countRequests({ route: 'status' })).toBe(polls);
+    const after = await h.store.getJob(queued.id);
+    expect(after).toMatchObject({ status: 'CANCELLED', images: [], version: cancelled.version });
+  });
+
+  it('lets only the owner (same end user) or an admin cancel; others see no such job', async () => {
+    const engine = h.engine();
+    const bot = await h.principal({ scopes: ['generate', 'act-as'] });
+    const job = await engine.generate(bot, { ...turbo, endUserId: 'alice' });
+    const stranger = await h.principal();
+    const strangerError = await refusal(engine.cancel(stranger, job.id));
+    expect(strangerError.code).toBe('NOT_FOUND');
+    const asBob = { ...bot, endUserId: 'bob' };
+    expect((await refusal(engine.cancel(asBob, job.id))).code).toBe('NOT_FOUND');
+    expect((await refusal(engine.cancel(bot, 'job_doesnotexist'))).code).toBe('NOT_FOUND');
+    const admin = await h.principal({ scopes: ['admin'] });
+    expect((await engine.cancel(admin, job.id)).status).toBe('CANCELLED');
+  });
+
+  it('returns an ended job unchanged', async () => {
+    const principal = await h.principal();
+    const engine = h.engine();
+    await engine.start();
+    const done = await waitForJob(h, (await engine.generate(principal, turbo)).id);
+    const again = await engine.cancel(principal, done.id);
+    expect(again).toEqual(done);
+  });
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -37,7 +37,7 @@ export interface JobEngineOptions {
   /** Jobs at Pixazo at once (submitted and not ended); the rest wait in the gateway's queue. */
   maxConcurrency: number;
   /** PUBLIC_URL: set, Pixazo calls back (webhook mode); unset, the gateway polls. */
-  publicUrl?: string | undefined;
+  publicUrl?: string | null | undefined;
   maxPromptLength: number;
   /** Polling mode's schedule; default core's (first poll near the expected duration, 8 s cap). */
   pollSchedule?: Partial<PollSchedule> | undefined;
@@ -87,6 +87,7 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
   const logger = deps.logger ?? silentLogger;
   const now = deps.now ?? (() => new Date());
   const newJobId = deps.newJobId ?? (() => newId('job'));
+  const publicUrl = options.publicUrl || undefined;
   const stopping = new AbortController();
   /** Submissions and position notices under way, which stop() lets finish. */
   const background = new Set<Promise<unknown>>();
@@ -119,7 +120,7 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
     logger,
     now,
     options: {
-      mode: options.publicUrl === undefined ? 'polling' : 'webhook',
+      mode: publicUrl === undefined ? 'polling' : 'webhook',
       pollSchedule: { ...DEFAULT_POLL_SCHEDULE, ...options.pollSchedule },
       safetyNet: {
         firstDelayMs: options.safetyNet?.firstDelayMs,
@@ -136,7 +137,7 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
     writer,
     logger,
     now,
-    publicUrl: options.publicUrl,
+    publicUrl,
   });
 
   const submitAndTrack = async (jobId: string) => {

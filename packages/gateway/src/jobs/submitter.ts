@@ -15,6 +15,7 @@ import {
   type PixazoClient,
   PixazoHttpError,
   RateLimitedError,
+  SubmissionUncertainError,
   ValidationError,
 } from '@zimage/core';
 import type { JobPatch } from '../store/store.ts';
@@ -62,11 +63,13 @@ export function describeSubmissionFailure(error: unknown): SubmissionFailure {
   if (error instanceof ValidationError) {
     return { message: `The job was not submitted: ${error.message}`, refund: true };
   }
-  const reason = error instanceof Error ? error.message : String(error);
+  // core's SubmissionUncertainError already says "may have accepted"; its cause says why.
+  const cause = error instanceof SubmissionUncertainError ? error.cause : error;
+  const reason = cause instanceof Error ? cause.message : String(cause);
   return {
     message:
-      `Pixazo may have accepted this job, but its answer was lost (${reason}); it was not ` +
-      'sent again to avoid paying twice',
+      `Pixazo may have accepted this job, but the outcome of its submission is unknown ` +
+      `(${reason}); it was not sent again to avoid paying twice`,
     refund: false,
   };
 }

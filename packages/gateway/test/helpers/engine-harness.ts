@@ -41,8 +41,8 @@ export interface Harness {
   images: ImageStore;
   pixazo: PixazoClient;
   dataDir: string;
-  /** Builds (does not start) an engine over the shared store; closed by `close()`. */
-  engine(options?: Partial<JobEngineOptions>): JobEngine;
+  /** Builds (does not start) an engine over the shared store; stopped by `close()`. */
+  engine(options?: Partial<JobEngineOptions>, pixazo?: PixazoClient): JobEngine;
   principal(options?: {
     scopes?: Scope[];
     limits?: Partial<Limits>;
@@ -72,11 +72,11 @@ export async function startHarness(simOptions: PixazoSimOptions = {}): Promise<H
     images,
     pixazo,
     dataDir,
-    engine(options = {}) {
+    engine(options = {}, client = pixazo) {
       const engine = createJobEngine({
         store,
         pubsub,
-        pixazo,
+        pixazo: client,
         images,
         options: {
           maxConcurrency: 4,
