@@ -1,0 +1,343 @@
+/**
+ * discord.js wiring: read interactions, send the first response, and carry the presenter's
+ * message bodies to Discord. Every decision is the service's or the presenter's; what is left
+ * here is the order of calls, which is what keeps the bot inside Discord's rules:
+ * the first response goes out before any other network call (3-second deadline), and a job
+ * that outlives its interaction token (15 minutes) is finished through the channel instead.
+ */
+import {
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  Client,
+  DiscordAPIError,
+  GatewayIntentBits,
+  type Interaction,
+  MessageFlags,
+  messageLink,
+  type RawFile,
+  RESTJSONErrorCodes,
+  Routes,
+  type TextBasedChannel,
+} from 'discord.js';
+import type { AttachmentFile } from './attachments.ts';
+import { COMMAND_NAMES, IMAGINE_OPTIONS } from './commands.ts';
+import type { DiscordConfig } from './config.ts';
+import type { GatewayClient, ImageSize, Model, OutputFormat } from './gateway-client.ts';
+import {
+  type Clock,
+  checkChannelPolicy,
+  endUserIdOf,
+  type ImagineOptions,
+  messageRoute,
+  type Problem,
+  problemOf,
+  type UserLimits,
+} from './imagine-service.ts';
+import type { JobMessage, JobRunner, Log, RequestContext } from './job-runner.ts';
+import {
+  detailsMessage,
+  type MessageBody,
+  parseButtonCustomId,
+  problemMessage,
+  usageMessage,
+} from './presenter.ts';
+
+/** Discord's upload limit for servers without boosts, when an interaction does not say. */
+const DEFAULT_ATTACHMENT_LIMIT_BYTES = 10 * 1024 * 1024;
+
+/** The Guilds intent is all the bot needs: interactions arrive regardless of intents. */
+export function createDiscordClient(config: DiscordConfig): Client {
+  const client = new Client({
+    intents: [GatewayIntentBits.Guilds],
+    rest: { api: config.discordApiUrl },
+  });
+  // Channel edits (after the interaction token expires) use the bot token; set it before login.
+  client.rest.setToken(config.discordToken);
+  return client;
+}
+
+export interface BotDependencies {
+  client: Client;
+  gateway: Pick<GatewayClient, 'job' | 'usage'>;
+  runner: JobRunner;
+  limits: UserLimits;
+  clock: Clock;
+  log: Log;
+}
+
+/** Starts answering interactions; returns a function that stops it. */
+export function attachBot(deps: BotDependencies): () => void {
+  const listener = (interaction: Interaction) => {
+    handleInteraction(deps, interaction).catch((error) =>
+      deps.log('error', 'interaction failed', {
+        interactionId: interaction.id,
+        error: String(error),
+      }),
+    );
+  };
+  deps.client.on('interactionCreate', listener);
+  return () => deps.client.off('interactionCreate', listener);
+}
+
+async function handleInteraction(deps: BotDependencies, interaction: Interaction): Promise<void> {
+  if (interaction.isChatInputCommand()) {
+    switch (interaction.commandName) {
+      case COMMAND_NAMES.imagine:
+        return handleImagine(deps, interaction);
+      case COMMAND_NAMES.usage:
+        return handleUsage(deps, interaction);
+      case COMMAND_NAMES.job:
+        return handleJob(deps, interaction);
+    }
+  }
+  if (interaction.isButton()) return handleButton(deps, interaction);
+}
+
+async function handleImagine(
+  deps: BotDependencies,
+  interaction: ChatInputCommandInteraction,
+): Promise<void> {
+  const options = readImagineOptions(interaction);
+  const channel = { ageRestricted: isAgeRestricted(interaction.channel) };
+  const policy = checkChannelPolicy(options, channel);
+  if (policy) return refuse(interaction, policy);
+  const admission = deps.limits.admit(interaction.user.id);
+  if (!admission.ok) return refuse(interaction, admission.problem);
+  try {
+    await interaction.deferReply();
+  } catch (error) {
+    admission.value.withdraw();
+    throw error;
+  }
+  await deps.runner.imagine(options, requestContext(deps, interaction), admission.value);
+}
+
+async function handleJob(
+  deps: BotDependencies,
+  interaction: ChatInputCommandInteraction,
+): Promise<void> {
+  await interaction.deferReply();
+  await deps.runner.repost(
+    interaction.options.getString('id', true).trim(),
+    requestContext(deps, interaction),
+  );
+}
+
+async function handleUsage(
+  deps: BotDependencies,
+  interaction: ChatInputCommandInteraction,
+): Promise<void> {
+  await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+  const body = await deps.gateway
+    .usage(endUserIdOf(interaction.user.id))
+    .then(usageMessage, (error) => problemMessage(problemOf(error, deps.clock.now())));
+  await editOriginal(interaction, body);
+}
+
+async function handleButton(deps: BotDependencies, interaction: ButtonInteraction): Promise<void> {
+  const target = parseButtonCustomId(interaction.customId);
+  if (!target) return;
+  // Details only shows parameters; everything else spends the owner's budget or removes
+  // their message, so it is theirs alone. The owner is in the custom id: no lookup needed.
+  if (target.action !== 'details' && target.ownerId !== interaction.user.id) {
+    return refuse(interaction, { kind: 'not-owner' });
+  }
+  switch (target.action) {
+    case 'delete':
+      // For a component interaction, @original is the message the button sits on.
+      await interaction.deferUpdate();
+      await interaction.client.rest.delete(
+        Routes.webhookMessage(interaction.applicationId, interaction.token, '@original'),
+        { auth: false },
+      );
+      return;
+    case 'details': {
+      await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+      const body = await deps.gateway.job(target.jobId).then(
+        (job) =>
+          job
+            ? detailsMessage(job)
+            : problemMessage({ kind: 'job-not-found', jobId: target.jobId }),
+        (error) => problemMessage(problemOf(error, deps.clock.now())),
+      );
+      await editOriginal(interaction, body);
+      return;
+    }
+    default: {
+      const admission = deps.limits.admit(interaction.user.id);
+      if (!admission.ok) return refuse(interaction, admission.problem);
+      try {
+        await interaction.deferReply();
+      } catch (error) {
+        admission.value.withdraw();
+        throw error;
+      }
+      await deps.runner.rerun(
+        target.jobId,
+        target.action,
+        requestContext(deps, interaction),
+        admission.value,
+      );
+    }
+  }
+}
+
+async function refuse(
+  interaction: ChatInputCommandInteraction | ButtonInteraction,
+  problem: Problem,
+): Promise<void> {
+  const { content } = problemMessage(problem);
+  await interaction.reply({
+    content,
+    flags: MessageFlags.Ephemeral,
+    allowedMentions: { parse: [] },
+  });
+}
+
+function readImagineOptions(interaction: ChatInputCommandInteraction): ImagineOptions {
+  const { options } = interaction;
+  return {
+    prompt: options.getString(IMAGINE_OPTIONS.prompt, true),
+    model: (options.getString(IMAGINE_OPTIONS.model) as Model | null) ?? undefined,
+    size: (options.getString(IMAGINE_OPTIONS.size) as ImageSize | null) ?? undefined,
+    steps: options.getInteger(IMAGINE_OPTIONS.steps) ?? undefined,
+    images: options.getInteger(IMAGINE_OPTIONS.images) ?? undefined,
+    format: (options.getString(IMAGINE_OPTIONS.format) as OutputFormat | null) ?? undefined,
+    guidance: options.getNumber(IMAGINE_OPTIONS.guidance) ?? undefined,
+    safety: options.getBoolean(IMAGINE_OPTIONS.safety) ?? undefined,
+  };
+}
+
+/** Threads take the age restriction of their parent channel. */
+function isAgeRestricted(channel: TextBasedChannel | null): boolean {
+  const target = channel?.isThread() ? channel.parent : channel;
+  return Boolean(target && 'nsfw' in target && target.nsfw);
+}
+
+function requestContext(
+  deps: BotDependencies,
+  interaction: ChatInputCommandInteraction | ButtonInteraction,
+): RequestContext {
+  return {
+    userId: interaction.user.id,
+    interactionId: interaction.id,
+    ageRestricted: isAgeRestricted(interaction.channel),
+    attachmentLimitBytes: interaction.attachmentSizeLimit || DEFAULT_ATTACHMENT_LIMIT_BYTES,
+    message: new InteractionJobMessage(interaction, deps.clock),
+  };
+}
+
+async function editOriginal(
+  interaction: ChatInputCommandInteraction | ButtonInteraction,
+  body: MessageBody,
+): Promise<void> {
+  await interaction.client.rest.patch(
+    Routes.webhookMessage(interaction.applicationId, interaction.token, '@original'),
+    { body, auth: false },
+  );
+}
+
+/** Discord takes files as multipart parts, each named in the body's `attachments`. */
+function withFiles(body: MessageBody, files: readonly AttachmentFile[] = []) {
+  return {
+    body: files.length
+      ? { ...body, attachments: files.map((file, id) => ({ id, filename: file.name })) }
+      : body,
+    files: files.map(
+      (file, id): RawFile => ({
+        key: `files[${id}]`,
+        name: file.name,
+        data: file.data,
+        contentType: file.contentType,
+      }),
+    ),
+  };
+}
+
+function isExpiredToken(error: unknown): boolean {
+  return (
+    error instanceof DiscordAPIError &&
+    (error.code === RESTJSONErrorCodes.InvalidWebhookToken ||
+      error.code === RESTJSONErrorCodes.UnknownWebhook)
+  );
+}
+
+/**
+ * The message a deferred reply created. While the interaction token is valid it is edited
+ * through the interaction webhook (which needs no channel permissions); afterwards, or when
+ * Discord says the token is gone, through the channel with the bot's own token.
+ */
+class InteractionJobMessage implements JobMessage {
+  readonly #interaction: ChatInputCommandInteraction | ButtonInteraction;
+  readonly #clock: Clock;
+  #messageId: string | undefined;
+
+  constructor(interaction: ChatInputCommandInteraction | ButtonInteraction, clock: Clock) {
+    this.#interaction = interaction;
+    this.#clock = clock;
+  }
+
+  get #rest() {
+    return this.#interaction.client.rest;
+  }
+
+  #viaChannel(): boolean {
+    return (
+      this.#messageId !== undefined &&
+      messageRoute(this.#interaction.createdTimestamp, this.#clock.now()) === 'channel'
+    );
+  }
+
+  async #withFallback<T>(viaWebhook: () => Promise<T>, viaChannel: () => Promise<T>): Promise<T> {
+    if (this.#viaChannel()) return viaChannel();
+    try {
+      return await viaWebhook();
+    } catch (error) {
+      if (this.#messageId === undefined || !isExpiredToken(error)) throw error;
+      return viaChannel();
+    }
+  }
+
+  async edit(body: MessageBody, files?: readonly AttachmentFile[]): Promise<void> {
+    const { applicationId, token, channelId } = this.#interaction;
+    const message = await this.#withFallback(
+      () =>
+        this.#rest.patch(Routes.webhookMessage(applicationId, token, '@original'), {
+          ...withFiles(body, files),
+          auth: false,
+        }),
+      () =>
+        this.#rest.patch(
+          Routes.channelMessage(channelId ?? '', this.#messageId ?? ''),
+          withFiles(body, files),
+        ),
+    );
+    this.#messageId ??= (message as { id: string }).id;
+  }
+
+  async followUp(body: MessageBody): Promise<void> {
+    const { applicationId, token, channelId } = this.#interaction;
+    await this.#withFallback(
+      () => this.#rest.post(Routes.webhook(applicationId, token), { body, auth: false }),
+      () => this.#rest.post(Routes.channelMessages(channelId ?? ''), { body }),
+    );
+  }
+
+  async retract(body: MessageBody): Promise<void> {
+    const { applicationId, token } = this.#interaction;
+    // Delete the public "thinking…" message first: a follow-up to an untouched deferred reply
+    // would replace it and inherit its (public) visibility.
+    await this.#rest.delete(Routes.webhookMessage(applicationId, token, '@original'), {
+      auth: false,
+    });
+    await this.#rest.post(Routes.webhook(applicationId, token), { body, auth: false });
+  }
+
+  url(): string | undefined {
+    const { channelId, guildId } = this.#interaction;
+    if (!this.#messageId || !channelId) return undefined;
+    return guildId
+      ? messageLink(channelId, this.#messageId, guildId)
+      : messageLink(channelId, this.#messageId);
+  }
+}

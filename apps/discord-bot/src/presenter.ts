@@ -1,0 +1,377 @@
+/**
+ * Job state → Discord message, as plain API bodies (what Discord's REST API takes), so the
+ * same output goes to an interaction webhook or to a channel message, and snapshot tests see
+ * exactly what users see. No I/O, no clock: the caller passes `now`.
+ */
+import {
+  type APIActionRowComponent,
+  type APIAllowedMentions,
+  type APIButtonComponentWithCustomId,
+  type APIEmbed,
+  type APIEmbedField,
+  ButtonStyle,
+  ComponentType,
+  escapeMarkdown,
+  MessageFlags,
+  TimestampStyles,
+  time,
+  userMention,
+} from 'discord.js';
+import type { GatewayJob, ImageSize, Model, OutputFormat, Usage } from './gateway-client.ts';
+import type { JobProgress, Problem } from './imagine-service.ts';
+
+export interface MessageBody {
+  content: string;
+  embeds: APIEmbed[];
+  components: APIActionRowComponent<APIButtonComponentWithCustomId>[];
+  allowed_mentions: APIAllowedMentions;
+  flags?: number;
+}
+
+export const MODEL_LABELS: Record<Model, string> = {
+  Z_IMAGE_TURBO: 'Z-Image Turbo',
+  Z_IMAGE_BASE: 'Z-Image Base',
+};
+
+export const SIZE_LABELS: Record<ImageSize, string> = {
+  SQUARE_1_1: 'Square 1:1',
+  PORTRAIT_3_4: 'Portrait 3:4',
+  LANDSCAPE_4_3: 'Landscape 4:3',
+  PORTRAIT_9_16: 'Portrait 9:16',
+  LANDSCAPE_16_9: 'Landscape 16:9',
+};
+
+export const FORMAT_LABELS: Record<OutputFormat, string> = {
+  PNG: 'PNG',
+  JPEG: 'JPEG',
+  WEBP: 'WebP',
+};
+
+const COLORS = { progress: 0x5865f2, done: 0x57f287, failed: 0xed4245 } as const;
+
+/** Mentions in edited or re-posted text must never ping anyone; only the follow-up does. */
+const NO_PINGS: APIAllowedMentions = { parse: [] };
+
+// Discord's limits: 2000 characters of content, 1024 per embed field, 4096 per description.
+const PROMPT_IN_CONTENT = 1500;
+const PROMPT_IN_DESCRIPTION = 4000;
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+function seconds(ms: number): number {
+  return Math.round(ms / 1000);
+}
+
+function formatUsd(usd: number): string {
+  // Per-image prices are fractions of a cent; two decimals would show $0.01 for $0.008.
+  return `$${usd.toFixed(usd !== 0 && usd < 0.1 ? 3 : 2)}`;
+}
+
+function formatDuration(ms: number): string {
+  if (ms < 10_000) return `${(Math.max(0, ms) / 1000).toFixed(1)} s`;
+  const total = Math.round(ms / 1000);
+  return total < 60 ? `${total} s` : `${Math.floor(total / 60)} min ${total % 60} s`;
+}
+
+function plural(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? '' : 's'}`;
+}
+
+/** The first line of every job message: what was asked, and by whom. */
+function heading(job: GatewayJob, ownerId: string): string {
+  return `**${escapeMarkdown(truncate(job.prompt, PROMPT_IN_CONTENT))}** — ${userMention(ownerId)}`;
+}
+
+function body(parts: Partial<MessageBody> & { content: string }): MessageBody {
+  return { embeds: [], components: [], allowed_mentions: NO_PINGS, ...parts };
+}
+
+function ephemeral(parts: Partial<MessageBody> & { content: string }): MessageBody {
+  return body({ ...parts, flags: MessageFlags.Ephemeral });
+}
+
+// ——— Buttons ———
+
+export const BUTTON_ACTIONS = ['reroll', 'vary', 'switch', 'details', 'delete'] as const;
+export type ButtonAction = (typeof BUTTON_ACTIONS)[number];
+
+export interface ButtonTarget {
+  action: ButtonAction;
+  jobId: string;
+  /** The Discord user the job belongs to: only they may spend on it or delete it. */
+  ownerId: string;
+}
+
+const CUSTOM_ID_PREFIX = 'zimage';
+
+/**
+ * Everything a button needs is in its custom id (Discord keeps it with the message), so buttons
+ * work after the bot restarts and the owner check needs no lookup before the 3-second deadline.
+ */
+export function buttonCustomId({ action, jobId, ownerId }: ButtonTarget): string {
+  return [CUSTOM_ID_PREFIX, action, jobId, ownerId].join(':');
+}
+
+export function parseButtonCustomId(customId: string): ButtonTarget | null {
+  const [prefix, action, jobId, ownerId, ...rest] = customId.split(':');
+  if (prefix !== CUSTOM_ID_PREFIX || rest.length > 0 || !jobId || !ownerId) return null;
+  if (!(BUTTON_ACTIONS as readonly string[]).includes(action ?? '')) return null;
+  return { action: action as ButtonAction, jobId, ownerId };
+}
+
+function resultButtons(
+  job: GatewayJob,
+  ownerId: string,
+): APIActionRowComponent<APIButtonComponentWithCustomId> {
+  const button = (
+    action: ButtonAction,
+    label: string,
+    emoji: string,
+    style: ButtonStyle.Primary | ButtonStyle.Secondary | ButtonStyle.Danger = ButtonStyle.Secondary,
+  ): APIButtonComponentWithCustomId => ({
+    type: ComponentType.Button,
+    custom_id: buttonCustomId({ action, jobId: job.id, ownerId }),
+    label,
+    emoji: { name: emoji },
+    style,
+  });
+  const otherModel: Model = job.model === 'Z_IMAGE_TURBO' ? 'Z_IMAGE_BASE' : 'Z_IMAGE_TURBO';
+  return {
+    type: ComponentType.ActionRow,
+    components: [
+      button('reroll', 'Re-roll', '🔄', ButtonStyle.Primary),
+      button('vary', 'Vary (4)', '🔀'),
+      button('switch', `Try ${MODEL_LABELS[otherModel].replace('Z-Image ', '')}`, '🔁'),
+      button('details', 'Details', 'ℹ️'),
+      button('delete', 'Delete', '🗑️', ButtonStyle.Danger),
+    ],
+  };
+}
+
+// ——— Job messages ———
+
+export interface PresentContext {
+  ownerId: string;
+  now: number;
+}
+
+/** The message while the job runs, and when it ended without images. */
+export function progressMessage(
+  progress: Exclude<JobProgress, { phase: 'completed' }>,
+  { ownerId, now }: PresentContext,
+): MessageBody {
+  const { job } = progress;
+  const what = `${MODEL_LABELS[job.model]} · ${plural(job.numImages, 'image')}`;
+  const status = ((): string => {
+    switch (progress.phase) {
+      case 'queued':
+        return job.queuePosition == null
+          ? `⏳ Queued · ${what}`
+          : `⏳ Queued · position ${job.queuePosition} · ${what}`;
+      case 'processing': {
+        const started = `started ${time(seconds(progress.startedAt), TimestampStyles.RelativeTime)}`;
+        // A relative timestamp in the past reads "x seconds ago": say something true instead.
+        const eta =
+          progress.etaAt > now
+            ? `done ${time(seconds(progress.etaAt), TimestampStyles.RelativeTime)}`
+            : 'finishing up';
+        return `🎨 Generating · ${what} · ${started} · ${eta}`;
+      }
+      case 'failed':
+        return failureLine(job);
+    }
+  })();
+  return body({ content: `${heading(job, ownerId)}\n${status}` });
+}
+
+function failureLine(job: GatewayJob): string {
+  switch (job.status) {
+    case 'CANCELLED':
+      return '🚫 Cancelled.';
+    case 'ERROR':
+      return '❌ The image service ran into an error. You were not charged; try again.';
+    default:
+      return `❌ The image could not be made${job.error ? `: ${escapeMarkdown(truncate(job.error, 300))}` : '.'}`;
+  }
+}
+
+/** The gateway stopped answering about the job; it may still finish, and /job will show it. */
+export function lostTrackMessage(job: GatewayJob, ownerId: string): MessageBody {
+  return body({
+    content: `${heading(job, ownerId)}\n⚠️ I lost track of this job. \`/job id:${job.id}\` shows it once it is done.`,
+  });
+}
+
+/** An image that could not be attached (too large even when converted), shown as a link. */
+export interface LinkedImage {
+  index: number;
+  url: string;
+}
+
+export interface ResultContext {
+  ownerId: string;
+  durationMs: number;
+  links: readonly LinkedImage[];
+}
+
+function pixelSize(job: GatewayJob): string {
+  const first = job.images[0];
+  return first
+    ? `${SIZE_LABELS[job.imageSize]} (${first.width}×${first.height})`
+    : SIZE_LABELS[job.imageSize];
+}
+
+/** The finished job: the images go as attachments beside this body; the embed tells the story. */
+export function resultMessage(job: GatewayJob, context: ResultContext): MessageBody {
+  const fields: APIEmbedField[] = [
+    { name: 'Model', value: MODEL_LABELS[job.model], inline: true },
+    { name: 'Size', value: pixelSize(job), inline: true },
+    { name: 'Steps', value: String(job.numInferenceSteps), inline: true },
+    ...(job.guidanceScale == null
+      ? []
+      : [{ name: 'Guidance', value: String(job.guidanceScale), inline: true }]),
+    { name: 'Cost', value: formatUsd(job.costUsd), inline: true },
+    { name: 'Duration', value: formatDuration(context.durationMs), inline: true },
+  ];
+  const links = context.links.map(
+    ({ index, url }) => `[Image ${index + 1}](${url}) was too large to attach.`,
+  );
+  return body({
+    content: heading(job, context.ownerId),
+    embeds: [
+      {
+        color: COLORS.done,
+        fields,
+        ...(links.length ? { description: links.join('\n') } : {}),
+        footer: { text: `${job.id} · /job posts it again` },
+        ...(job.completedAt ? { timestamp: job.completedAt } : {}),
+      },
+    ],
+    components: [resultButtons(job, context.ownerId)],
+  });
+}
+
+/** The ping after the job ends, so nobody has to watch the channel for a long job. */
+export function endedMention(job: GatewayJob, ownerId: string, messageUrl: string): MessageBody {
+  const outcome =
+    job.status === 'COMPLETED'
+      ? `your ${job.numImages === 1 ? 'image is' : 'images are'} ready`
+      : 'your image could not be made';
+  return {
+    ...body({ content: `${userMention(ownerId)} ${outcome}: ${messageUrl}` }),
+    allowed_mentions: { users: [ownerId] },
+  };
+}
+
+/** Every parameter of a job, for the Details button (only the person who asked sees it). */
+export function detailsMessage(job: GatewayJob): MessageBody {
+  const fields: APIEmbedField[] = [
+    { name: 'Model', value: MODEL_LABELS[job.model], inline: true },
+    { name: 'Size', value: pixelSize(job), inline: true },
+    { name: 'Steps', value: String(job.numInferenceSteps), inline: true },
+    {
+      name: 'Guidance',
+      value: job.guidanceScale == null ? '—' : String(job.guidanceScale),
+      inline: true,
+    },
+    { name: 'Images', value: String(job.numImages), inline: true },
+    { name: 'Format', value: FORMAT_LABELS[job.outputFormat], inline: true },
+    { name: 'Acceleration', value: job.acceleration.toLowerCase().replace('_', ' '), inline: true },
+    { name: 'Safety checker', value: job.enableSafetyChecker ? 'on' : 'off', inline: true },
+    { name: 'Status', value: job.status.toLowerCase(), inline: true },
+    { name: 'Cost', value: formatUsd(job.costUsd), inline: true },
+    {
+      name: 'Created',
+      value: time(seconds(Date.parse(job.createdAt)), TimestampStyles.ShortDateTime),
+      inline: true,
+    },
+    { name: 'Job', value: `\`${job.id}\``, inline: true },
+  ];
+  return ephemeral({
+    content: '',
+    embeds: [
+      {
+        color: COLORS.progress,
+        description: escapeMarkdown(truncate(job.prompt, PROMPT_IN_DESCRIPTION)),
+        fields,
+      },
+    ],
+  });
+}
+
+export function usageMessage(usage: Usage): MessageBody {
+  const budget =
+    usage.dailyBudgetUsd == null
+      ? `${formatUsd(usage.spentTodayUsd)} today (no daily budget)`
+      : `${formatUsd(usage.spentTodayUsd)} of ${formatUsd(usage.dailyBudgetUsd)} today`;
+  const jobs =
+    usage.maxConcurrentJobs == null
+      ? `${usage.jobsInFlight} running`
+      : `${usage.jobsInFlight} of ${usage.maxConcurrentJobs} running`;
+  return ephemeral({
+    content: '',
+    embeds: [
+      {
+        color: COLORS.progress,
+        title: 'Your image usage',
+        fields: [
+          { name: 'Spent', value: budget },
+          { name: 'Jobs', value: jobs },
+        ],
+        footer: { text: 'Budgets reset daily (UTC).' },
+      },
+    ],
+  });
+}
+
+// ——— Problems ———
+
+const GATEWAY_MESSAGES: Record<string, string> = {
+  BUDGET_EXCEEDED:
+    "You've reached your daily image budget. It resets tomorrow; /usage shows your spend.",
+  INSUFFICIENT_BALANCE: "The bot's image credit has run out. Please let the server admins know.",
+  UPSTREAM_UNAVAILABLE: 'The image service is unavailable right now. Please try again in a minute.',
+  UNREACHABLE: "The image service can't be reached right now. Please try again in a minute.",
+  UNAUTHENTICATED:
+    "The bot's access to the image service was refused. Please let the server admins know.",
+  FORBIDDEN:
+    "The bot's access to the image service was refused. Please let the server admins know.",
+  NOT_FOUND: 'That job no longer exists.',
+};
+
+/** A short, friendly sentence for something that stopped a request; sent ephemerally. */
+export function problemMessage(problem: Problem): MessageBody {
+  return ephemeral({ content: problemText(problem) });
+}
+
+function problemText(problem: Problem): string {
+  switch (problem.kind) {
+    case 'invalid-option':
+      return `**${problem.option}**: ${problem.message}`;
+    case 'safety-off-outside-age-restricted':
+      return 'The safety checker can only be turned off in age-restricted channels.';
+    case 'too-many-in-flight':
+      return `You already have ${plural(problem.limit, 'job')} running. Wait for one to finish.`;
+    case 'cooldown':
+      return `Easy there! You can start another image ${time(seconds(problem.retryAt), TimestampStyles.RelativeTime)}.`;
+    case 'not-owner':
+      return 'Only the person who made this image can use that button.';
+    case 'job-not-found':
+      return `I couldn't find a job \`${problem.jobId.replaceAll('`', '')}\` of yours.`;
+    case 'gateway':
+      if (problem.code === 'RATE_LIMITED') {
+        return problem.retryAt === undefined
+          ? 'Too many requests right now. Please try again shortly.'
+          : `Too many requests right now. Please try again ${time(seconds(problem.retryAt), TimestampStyles.RelativeTime)}.`;
+      }
+      if (problem.code === 'BAD_USER_INPUT') {
+        const field = problem.field ? `**${problem.field}**: ` : '';
+        return `${field}${problem.message ?? 'That request was not accepted.'}`;
+      }
+      return (
+        GATEWAY_MESSAGES[problem.code] ?? 'Something went wrong on our side. Please try again.'
+      );
+  }
+}

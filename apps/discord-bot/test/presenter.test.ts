@@ -1,0 +1,182 @@
+import { describe, expect, it } from 'vitest';
+import type { Problem } from '../src/imagine-service.ts';
+import {
+  buttonCustomId,
+  detailsMessage,
+  endedMention,
+  lostTrackMessage,
+  parseButtonCustomId,
+  problemMessage,
+  progressMessage,
+  resultMessage,
+  usageMessage,
+} from '../src/presenter.ts';
+import { completedJob, gatewayJob, OWNER_ID } from './helpers/fixtures.ts';
+
+const now = Date.parse('2026-01-01T12:00:02Z');
+const context = { ownerId: OWNER_ID, now };
+
+describe('job messages, one snapshot per state', () => {
+  it('queued, with its position', () => {
+    expect(progressMessage({ phase: 'queued', job: gatewayJob() }, context)).toMatchSnapshot();
+  });
+
+  it('queued at Pixazo (no position in the gateway queue)', () => {
+    const job = gatewayJob({ queuePosition: null, numImages: 4 });
+    expect(progressMessage({ phase: 'queued', job }, context).content).toMatchSnapshot();
+  });
+
+  it('processing, with elapsed time and ETA as Discord relative timestamps', () => {
+    const job = gatewayJob({ status: 'PROCESSING', queuePosition: null });
+    const startedAt = Date.parse('2026-01-01T12:00:01Z');
+    expect(
+      progressMessage({ phase: 'processing', job, startedAt, etaAt: startedAt + 3_000 }, context),
+    ).toMatchSnapshot();
+  });
+
+  it('processing past its ETA', () => {
+    const job = gatewayJob({ status: 'PROCESSING', queuePosition: null });
+    const startedAt = Date.parse('2026-01-01T11:59:00Z');
+    expect(
+      progressMessage({ phase: 'processing', job, startedAt, etaAt: startedAt + 3_000 }, context)
+        .content,
+    ).toMatchSnapshot();
+  });
+
+  it('completed: embed with prompt, model, size, steps, cost, duration, and the buttons', () => {
+    expect(
+      resultMessage(completedJob(), { ownerId: OWNER_ID, durationMs: 4_500, links: [] }),
+    ).toMatchSnapshot();
+  });
+
+  it('completed on Base with four images, one of them too large to attach', () => {
+    const job = completedJob({
+      model: 'Z_IMAGE_BASE',
+      numInferenceSteps: 28,
+      guidanceScale: 4,
+      numImages: 4,
+      costUsd: 0.04,
+    });
+    expect(
+      resultMessage(job, {
+        ownerId: OWNER_ID,
+        durationMs: 83_000,
+        links: [{ index: 2, url: 'https://gw.example/images/job/3.png' }],
+      }),
+    ).toMatchSnapshot();
+  });
+
+  it.each([
+    ['FAILED', 'NSFW content detected'],
+    ['ERROR', 'upstream 500'],
+    ['CANCELLED', null],
+  ] as const)('%s', (status, error) => {
+    expect(
+      progressMessage({ phase: 'failed', job: gatewayJob({ status, error }) }, context).content,
+    ).toMatchSnapshot();
+  });
+
+  it('lost track of the job', () => {
+    expect(lostTrackMessage(gatewayJob(), OWNER_ID).content).toMatchSnapshot();
+  });
+
+  it('escapes markdown in prompts and never pings from an edit', () => {
+    const message = progressMessage(
+      { phase: 'queued', job: gatewayJob({ prompt: '**bold** @everyone _x_' }) },
+      context,
+    );
+    expect(message.content).toContain('\\*\\*bold\\*\\* @everyone \\_x\\_');
+    expect(message.allowed_mentions).toEqual({ parse: [] });
+  });
+
+  it('keeps a long prompt inside Discord limits', () => {
+    const message = progressMessage(
+      { phase: 'queued', job: gatewayJob({ prompt: 'a'.repeat(4000) }) },
+      context,
+    );
+    expect(message.content.length).toBeLessThanOrEqual(2000);
+  });
+});
+
+describe('follow-ups and ephemeral messages', () => {
+  it('pings exactly the owner when the job ends', () => {
+    const mention = endedMention(
+      completedJob({ numImages: 2 }),
+      OWNER_ID,
+      'https://discord.com/channels/1/2/3',
+    );
+    expect(mention).toMatchSnapshot();
+    expect(mention.allowed_mentions).toEqual({ users: [OWNER_ID] });
+  });
+
+  it('details', () => {
+    expect(detailsMessage(completedJob())).toMatchSnapshot();
+  });
+
+  it('usage, with and without limits', () => {
+    expect(
+      usageMessage({
+        spentTodayUsd: 0.032,
+        dailyBudgetUsd: 1,
+        jobsInFlight: 1,
+        maxConcurrentJobs: 2,
+      }),
+    ).toMatchSnapshot();
+    expect(
+      usageMessage({
+        spentTodayUsd: 0,
+        dailyBudgetUsd: null,
+        jobsInFlight: 0,
+        maxConcurrentJobs: null,
+      }).embeds[0]?.fields,
+    ).toMatchSnapshot();
+  });
+
+  const problems: [string, Problem][] = [
+    [
+      'invalid option',
+      {
+        kind: 'invalid-option',
+        option: 'steps',
+        message: 'Z-Image Turbo takes 1–50 steps (default 8).',
+      },
+    ],
+    ['safety', { kind: 'safety-off-outside-age-restricted' }],
+    ['in flight', { kind: 'too-many-in-flight', limit: 2 }],
+    ['cooldown', { kind: 'cooldown', retryAt: now + 5_000 }],
+    ['not owner', { kind: 'not-owner' }],
+    ['not found', { kind: 'job-not-found', jobId: 'job_x' }],
+    ['budget', { kind: 'gateway', code: 'BUDGET_EXCEEDED' }],
+    ['rate limited', { kind: 'gateway', code: 'RATE_LIMITED', retryAt: now + 30_000 }],
+    [
+      'bad input',
+      { kind: 'gateway', code: 'BAD_USER_INPUT', field: 'prompt', message: 'Prompt is too long' },
+    ],
+    ['upstream', { kind: 'gateway', code: 'UPSTREAM_UNAVAILABLE' }],
+    ['balance', { kind: 'gateway', code: 'INSUFFICIENT_BALANCE' }],
+    ['unexpected', { kind: 'gateway', code: 'INTERNAL' }],
+  ];
+  it.each(problems)('problem: %s', (_, problem) => {
+    const message = problemMessage(problem);
+    expect(message.flags).toBe(64);
+    expect(message.content).toMatchSnapshot();
+  });
+});
+
+describe('button custom ids', () => {
+  it('carry the action, the job and its owner, within Discord’s 100 characters', () => {
+    const target = { action: 'reroll', jobId: gatewayJob().id, ownerId: OWNER_ID } as const;
+    const id = buttonCustomId(target);
+    expect(id.length).toBeLessThanOrEqual(100);
+    expect(parseButtonCustomId(id)).toEqual(target);
+  });
+
+  it.each([
+    'other-bot:thing',
+    'zimage:explode:job_1:1',
+    'zimage:reroll:job_1',
+    'zimage:reroll:a:b:c',
+  ])('reject %s', (customId) => {
+    expect(parseButtonCustomId(customId)).toBeNull();
+  });
+});
