@@ -1,0 +1,230 @@
+/**
+ * The gateway's settings, from environment variables (documented in docs/operations.md,
+ * "Configuration"). A bad setting stops start-up with ConfigError: one line naming the
+ * variable, what it must be, and what it was (never for secrets). Empty values count as unset,
+ * as `FOO=` in an env file or compose file usually means "not set".
+ */
+import { resolve } from 'node:path';
+import { PROMPT_MAX_LENGTH } from '@zimage/core';
+import { z } from 'zod';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export type PixazoConfig =
+  /** PIXAZO_API_KEY set: a real Pixazo (or a simulator running apart) at `baseUrl`. */
+  | { mode: 'remote'; apiKey: string; baseUrl: string }
+  /**
+   * PIXAZO_API_KEY unset: a simulator started in-process; its URL is known once it listens.
+   * The gateway uses the first simulator key as its own Pixazo key.
+   */
+  | {
+      mode: 'embedded';
+      apiKey: string;
+      /** Accepted keys and their starting balances in USD, in the order given. */
+      simKeys: Record<string, number>;
+      simTimeScale: number;
+    };
+
+export interface Config {
+  port: number;
+  host: string;
+  /** Absolute. */
+  dataDir: string;
+  pixazo: PixazoConfig;
+  /** Without a trailing slash; null: no webhooks, jobs are polled. */
+  publicUrl: string | null;
+  adminApiKey: string | null;
+  /** Jobs in flight at Pixazo at once; more wait in the gateway's own queue. */
+  pixazoMaxConcurrency: number;
+  maxPromptLength: number;
+  /** Origins allowed by CORS (`*` for any); empty: same-origin only. */
+  corsOrigins: string[];
+  logLevel: LogLevel;
+  maxSubscriptionsPerSocket: number;
+}
+
+export class ConfigError extends Error {
+  readonly variable: string;
+
+  constructor(variable: string, message: string) {
+    super(message);
+    this.name = 'ConfigError';
+    this.variable = variable;
+  }
+}
+
+export const DEFAULT_PIXAZO_BASE_URL = 'https://gateway.pixazo.ai';
+export const ADMIN_API_KEY_MIN_LENGTH = 24;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const integer = (min: number, max: number) => {
+  const error = `must be an integer from ${min} to ${max}`;
+  return z
+    .string()
+    .regex(/^\d+$/, { error })
+    .transform(Number)
+    .pipe(z.number().min(min, { error }).max(max, { error }));
+};
+
+const positiveNumber = z
+  .string()
+  .regex(/^(\d+\.?\d*|\.\d+)$/, { error: 'must be a positive number' })
+  .transform(Number)
+  .refine((n) => n > 0, { error: 'must be a positive number' });
+
+const noSpaces = (what: string) =>
+  z.string().regex(/^\S+$/, { error: `must be ${what} without spaces` });
+
+function isHttpUrl(text: string): boolean {
+  const url = URL.parse(text);
+  return url !== null && (url.protocol === 'http:' || url.protocol === 'https:') && url.host !== '';
+}
+
+const baseUrl = z
+  .string()
+  .refine(
+    (text) => isHttpUrl(text) && !/[?#]/.test(text),
+    'must be an http(s) URL without query or fragment, like https://gateway.example.com',
+  )
+  .transform((text) => text.replace(/\/+$/, ''));
+
+/** `scheme://host[:port]`, what browsers send in the Origin header. */
+const origin = (text: string) => text === '*' || (isHttpUrl(text) && new URL(text).origin === text);
+
+const corsOrigins = z
+  .string()
+  .transform((text) => text.split(',').map((o) => o.trim().replace(/\/$/, '')))
+  .refine((origins) => origins.every(origin), {
+    error: 'must be a comma-separated list of origins like https://app.example.com, or *',
+  });
+
+type SimKeyEntry = [key: string, balanceUsd: number];
+
+/**
+ * `key=balanceUsd,...`, in the order given (the first is the gateway's own key). Keys are
+ * secrets of a sort, so errors name an entry by its position.
+ */
+const simKeys = z.string().transform((text, ctx): [SimKeyEntry, ...SimKeyEntry[]] => {
+  const entries: SimKeyEntry[] = [];
+  for (const [index, entry] of text.split(',').entries()) {
+    const match = /^([^=\s]+)=(\d+\.?\d*|\.\d+)$/.exec(entry.trim());
+    const problem =
+      match === null
+        ? 'must look like key=balanceUsd (e.g. dev-key=5)'
+        : entries.some(([key]) => key === match[1])
+          ? 'repeats an earlier key'
+          : null;
+    if (match === null || problem !== null) {
+      ctx.addIssue({ code: 'custom', message: `entry ${index + 1} ${problem}` });
+      return z.NEVER;
+    }
+    entries.push([match[1] as string, Number(match[2])]);
+  }
+  return entries as [SimKeyEntry, ...SimKeyEntry[]];
+});
+
+/**
+ * Each variable: its schema, its default (null: stays unset) and whether its value is a
+ * secret that error lines must not repeat.
+ */
+const VARIABLES = {
+  PORT: { schema: integer(0, 65535), fallback: '4000' },
+  HOST: { schema: noSpaces('a host name or IP address'), fallback: '127.0.0.1' },
+  DATA_DIR: { schema: z.string().transform((dir) => resolve(dir)), fallback: './.data' },
+  PIXAZO_API_KEY: { schema: noSpaces('a Pixazo subscription key'), fallback: null, secret: true },
+  PIXAZO_BASE_URL: { schema: baseUrl, fallback: null },
+  PUBLIC_URL: { schema: baseUrl, fallback: null },
+  ADMIN_API_KEY: {
+    schema: z.string().regex(new RegExp(`^\\S{${ADMIN_API_KEY_MIN_LENGTH},}$`), {
+      error: (issue) =>
+        `must be at least ${ADMIN_API_KEY_MIN_LENGTH} characters without spaces ` +
+        `(got ${String(issue.input).length} characters)`,
+    }),
+    fallback: null,
+    secret: true,
+  },
+  PIXAZO_SIM_KEYS: { schema: simKeys, fallback: 'dev-key=5', secret: true },
+  PIXAZO_SIM_TIME_SCALE: { schema: positiveNumber, fallback: '1' },
+  PIXAZO_MAX_CONCURRENCY: { schema: integer(1, 1000), fallback: '8' },
+  MAX_PROMPT_LENGTH: { schema: integer(1, PROMPT_MAX_LENGTH), fallback: '2000' },
+  CORS_ORIGINS: { schema: corsOrigins, fallback: null },
+  LOG_LEVEL: {
+    schema: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
+    fallback: 'info',
+  },
+  MAX_SUBSCRIPTIONS_PER_SOCKET: { schema: integer(1, 10000), fallback: '20' },
+} satisfies Record<
+  string,
+  { schema: z.ZodType<unknown, string>; fallback: string | null; secret?: boolean }
+>;
+
+type Variables = typeof VARIABLES;
+type Name = keyof Variables;
+type Value<N extends Name> = z.output<Variables[N]['schema']>;
+type Read<N extends Name> = Variables[N]['fallback'] extends string ? Value<N> : Value<N> | null;
+
+/** One variable, parsed; its default when unset or empty. */
+function read<N extends Name>(env: Env, name: N): Read<N> {
+  const variable: {
+    schema: z.ZodType<unknown, string>;
+    fallback: string | null;
+    secret?: boolean;
+  } = VARIABLES[name];
+  const given = env[name]?.trim();
+  const raw = given === undefined || given === '' ? variable.fallback : given;
+  if (raw === null) return null as Read<N>;
+  const result = variable.schema.safeParse(raw);
+  if (result.success) return result.data as Read<N>;
+  const problem = result.error.issues[0]?.message ?? 'is invalid';
+  const got = variable.secret ? '' : ` (got "${raw}")`;
+  throw new ConfigError(name, `${name} ${problem}${got}`);
+}
+
+/** DATA_DIR alone, for tools (the keys CLI) that need nothing else. */
+export function loadDataDir(env: Env = process.env): string {
+  return read(env, 'DATA_DIR');
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const port = read(env, 'PORT');
+  const host = read(env, 'HOST');
+  const dataDir = read(env, 'DATA_DIR');
+  const pixazo = loadPixazo(env);
+  return {
+    port,
+    host,
+    dataDir,
+    pixazo,
+    publicUrl: read(env, 'PUBLIC_URL'),
+    adminApiKey: read(env, 'ADMIN_API_KEY'),
+    pixazoMaxConcurrency: read(env, 'PIXAZO_MAX_CONCURRENCY'),
+    maxPromptLength: read(env, 'MAX_PROMPT_LENGTH'),
+    corsOrigins: read(env, 'CORS_ORIGINS') ?? [],
+    logLevel: read(env, 'LOG_LEVEL'),
+    maxSubscriptionsPerSocket: read(env, 'MAX_SUBSCRIPTIONS_PER_SOCKET'),
+  };
+}
+
+function loadPixazo(env: Env): PixazoConfig {
+  const apiKey = read(env, 'PIXAZO_API_KEY');
+  const baseUrl = read(env, 'PIXAZO_BASE_URL');
+  const simKeys = read(env, 'PIXAZO_SIM_KEYS');
+  const simTimeScale = read(env, 'PIXAZO_SIM_TIME_SCALE');
+  if (apiKey !== null)
+    return { mode: 'remote', apiKey, baseUrl: baseUrl ?? DEFAULT_PIXAZO_BASE_URL };
+  if (baseUrl !== null) {
+    // Without a key the embedded simulator runs, which would silently ignore this URL.
+    throw new ConfigError(
+      'PIXAZO_BASE_URL',
+      'PIXAZO_BASE_URL is set but PIXAZO_API_KEY is not: set both to use that server, or neither for the embedded simulator',
+    );
+  }
+  return {
+    mode: 'embedded',
+    apiKey: simKeys[0][0],
+    simKeys: Object.fromEntries(simKeys),
+    simTimeScale,
+  };
+}

@@ -1,0 +1,205 @@
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, loadDataDir } from '../src/config.ts';
+
+/** The one-line error loadConfig throws for `env`. */
+function configError(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error(`accepted ${JSON.stringify(env)}`);
+}
+
+describe('loadConfig', () => {
+  it('has a default for everything', () => {
+    expect(loadConfig({})).toEqual({
+      port: 4000,
+      host: '127.0.0.1',
+      dataDir: resolve('.data'),
+      pixazo: {
+        mode: 'embedded',
+        apiKey: 'dev-key',
+        simKeys: { 'dev-key': 5 },
+        simTimeScale: 1,
+      },
+      publicUrl: null,
+      adminApiKey: null,
+      pixazoMaxConcurrency: 8,
+      maxPromptLength: 2000,
+      corsOrigins: [],
+      logLevel: 'info',
+      maxSubscriptionsPerSocket: 20,
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig({
+      PORT: '0',
+      HOST: '0.0.0.0',
+      DATA_DIR: '/var/lib/zimage',
+      PIXAZO_API_KEY: 'real-key',
+      PIXAZO_BASE_URL: 'http://127.0.0.1:4010/',
+      PUBLIC_URL: 'https://zimage.example.com/gateway/',
+      ADMIN_API_KEY: 'x'.repeat(24),
+      PIXAZO_MAX_CONCURRENCY: '32',
+      MAX_PROMPT_LENGTH: '4000',
+      CORS_ORIGINS: 'https://app.example.com, http://localhost:5173',
+      LOG_LEVEL: 'debug',
+      MAX_SUBSCRIPTIONS_PER_SOCKET: '100',
+    });
+    expect(config).toEqual({
+      port: 0,
+      host: '0.0.0.0',
+      dataDir: '/var/lib/zimage',
+      pixazo: { mode: 'remote', apiKey: 'real-key', baseUrl: 'http://127.0.0.1:4010' },
+      publicUrl: 'https://zimage.example.com/gateway',
+      adminApiKey: 'x'.repeat(24),
+      pixazoMaxConcurrency: 32,
+      maxPromptLength: 4000,
+      corsOrigins: ['https://app.example.com', 'http://localhost:5173'],
+      logLevel: 'debug',
+      maxSubscriptionsPerSocket: 100,
+    });
+  });
+
+  it('uses Pixazo itself when only the key is given', () => {
+    expect(loadConfig({ PIXAZO_API_KEY: 'k' }).pixazo).toEqual({
+      mode: 'remote',
+      apiKey: 'k',
+      baseUrl: 'https://gateway.pixazo.ai',
+    });
+  });
+
+  it('runs the simulator with the given keys, using the first as its own', () => {
+    expect(
+      loadConfig({ PIXAZO_SIM_KEYS: 'zeta=0.5, 42=10,alpha=.25', PIXAZO_SIM_TIME_SCALE: '0.01' })
+        .pixazo,
+    ).toEqual({
+      mode: 'embedded',
+      apiKey: 'zeta',
+      simKeys: { zeta: 0.5, 42: 10, alpha: 0.25 },
+      simTimeScale: 0.01,
+    });
+  });
+
+  it('treats empty and blank values as unset', () => {
+    expect(loadConfig({ PORT: '', PIXAZO_API_KEY: '  ', CORS_ORIGINS: '' })).toEqual(
+      loadConfig({}),
+    );
+  });
+
+  it('accepts * as the CORS origin', () => {
+    expect(loadConfig({ CORS_ORIGINS: '*' }).corsOrigins).toEqual(['*']);
+  });
+
+  it.each([
+    ['PORT', 'abc', 'PORT must be an integer from 0 to 65535 (got "abc")'],
+    ['PORT', '65536', 'PORT must be an integer from 0 to 65535 (got "65536")'],
+    ['PORT', '-1', 'PORT must be an integer from 0 to 65535 (got "-1")'],
+    ['PORT', '80.5', 'PORT must be an integer from 0 to 65535 (got "80.5")'],
+    ['HOST', 'my host', 'HOST must be a host name or IP address without spaces (got "my host")'],
+    [
+      'PIXAZO_BASE_URL',
+      'ftp://pixazo',
+      'PIXAZO_BASE_URL must be an http(s) URL without query or fragment, like https://gateway.example.com (got "ftp://pixazo")',
+    ],
+    [
+      'PUBLIC_URL',
+      'zimage.example.com',
+      'PUBLIC_URL must be an http(s) URL without query or fragment, like https://gateway.example.com (got "zimage.example.com")',
+    ],
+    [
+      'PUBLIC_URL',
+      'https://zimage.example.com/?x=1',
+      'PUBLIC_URL must be an http(s) URL without query or fragment, like https://gateway.example.com (got "https://zimage.example.com/?x=1")',
+    ],
+    ['PIXAZO_SIM_TIME_SCALE', '0', 'PIXAZO_SIM_TIME_SCALE must be a positive number (got "0")'],
+    [
+      'PIXAZO_SIM_TIME_SCALE',
+      'fast',
+      'PIXAZO_SIM_TIME_SCALE must be a positive number (got "fast")',
+    ],
+    [
+      'PIXAZO_MAX_CONCURRENCY',
+      '0',
+      'PIXAZO_MAX_CONCURRENCY must be an integer from 1 to 1000 (got "0")',
+    ],
+    [
+      'MAX_PROMPT_LENGTH',
+      '4001',
+      'MAX_PROMPT_LENGTH must be an integer from 1 to 4000 (got "4001")',
+    ],
+    [
+      'CORS_ORIGINS',
+      'https://app.example.com/path',
+      'CORS_ORIGINS must be a comma-separated list of origins like https://app.example.com, or * (got "https://app.example.com/path")',
+    ],
+    [
+      'LOG_LEVEL',
+      'verbose',
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "verbose")',
+    ],
+    [
+      'MAX_SUBSCRIPTIONS_PER_SOCKET',
+      'many',
+      'MAX_SUBSCRIPTIONS_PER_SOCKET must be an integer from 1 to 10000 (got "many")',
+    ],
+  ])('rejects %s=%j in one line', (variable, value, message) => {
+    const error = configError({ [variable]: value });
+    expect(error.variable).toBe(variable);
+    expect(error.message).toBe(message);
+  });
+
+  describe('never repeats a secret in an error', () => {
+    it.each([
+      [
+        'ADMIN_API_KEY',
+        'short-secret',
+        'ADMIN_API_KEY must be at least 24 characters without spaces (got 12 characters)',
+      ],
+      [
+        'ADMIN_API_KEY',
+        'has a space but is long enough',
+        'ADMIN_API_KEY must be at least 24 characters without spaces (got 30 characters)',
+      ],
+      [
+        'PIXAZO_API_KEY',
+        'two words',
+        'PIXAZO_API_KEY must be a Pixazo subscription key without spaces',
+      ],
+      [
+        'PIXAZO_SIM_KEYS',
+        'dev-key=5,secret-key',
+        'PIXAZO_SIM_KEYS entry 2 must look like key=balanceUsd (e.g. dev-key=5)',
+      ],
+      [
+        'PIXAZO_SIM_KEYS',
+        'secret-key=-1',
+        'PIXAZO_SIM_KEYS entry 1 must look like key=balanceUsd (e.g. dev-key=5)',
+      ],
+      ['PIXAZO_SIM_KEYS', 'a=1,b=2,a=3', 'PIXAZO_SIM_KEYS entry 3 repeats an earlier key'],
+    ])('%s=%j', (variable, value, message) => {
+      const error = configError({ [variable]: value });
+      expect(error.variable).toBe(variable);
+      expect(error.message).toBe(message);
+    });
+  });
+
+  it('refuses a Pixazo URL without a Pixazo key, which the simulator would ignore', () => {
+    const error = configError({ PIXAZO_BASE_URL: 'http://127.0.0.1:4010' });
+    expect(error.variable).toBe('PIXAZO_BASE_URL');
+    expect(error.message).toBe(
+      'PIXAZO_BASE_URL is set but PIXAZO_API_KEY is not: set both to use that server, or neither for the embedded simulator',
+    );
+  });
+});
+
+describe('loadDataDir', () => {
+  it('resolves DATA_DIR to an absolute path', () => {
+    expect(loadDataDir({ DATA_DIR: 'relative/dir' })).toBe(resolve('relative/dir'));
+    expect(loadDataDir({})).toBe(resolve('.data'));
+  });
+});
