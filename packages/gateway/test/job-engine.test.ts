@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GatewayError } from '../src/errors.ts';
 import type { JobRecord } from '../src/jobs/job.ts';
+import { createMetrics } from '../src/metrics.ts';
 import { topics } from '../src/pubsub/pubsub.ts';
 import { type Harness, startHarness, waitForJob } from './helpers/engine-harness.ts';
 
@@ -19,7 +20,8 @@ afterEach(async () => {
 describe('job engine: a job from QUEUED to COMPLETED', () => {
   it('stores the images and publishes every state after persisting it', async () => {
     const principal = await h.principal();
-    const engine = h.engine();
+    const metrics = createMetrics();
+    const engine = h.engine({}, { metrics });
     await engine.start();
     const controller = new AbortController();
     const events = h.pubsub.subscribe(topics.owner(principal.key.id), controller.signal);
@@ -69,6 +71,11 @@ describe('job engine: a job from QUEUED to COMPLETED', () => {
     expect(seen.map(({ event }) => event.version)).toEqual([1, 2, 3, 4, 5]);
     expect(h.sim.countRequests({ route: 'submit' })).toBe(1);
     expect(engine.queuePosition(job.id)).toBeNull();
+    const counted = await metrics.render();
+    for (const status of ['QUEUED', 'PROCESSING', 'COMPLETED']) {
+      expect(counted).toContain(`zimage_jobs_total{status="${status}"} 1`);
+    }
+    expect(counted).toContain('zimage_job_updates_total{source="poll"} 2');
   });
 });
 
@@ -206,7 +213,7 @@ describe('job engine: how jobs end', () => {
   it('ends ERROR, refunded, when the gateway holds a key Pixazo rejects', async () => {
     const principal = await h.principal();
     const stranger = new PixazoClient({ apiKey: 'not-a-key', baseUrl: h.sim.url });
-    const engine = h.engine({}, stranger);
+    const engine = h.engine({}, { pixazo: stranger });
     await engine.start();
     const job = await waitForJob(h, (await engine.generate(principal, turbo)).id);
     expect(job).toMatchObject({ status: 'ERROR', costMicroUsd: 0 });

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { JobEngine } from '../src/jobs/engine.ts';
 import type { JobRecord } from '../src/jobs/job.ts';
 import type { JobEngineOptions } from '../src/jobs/job-engine.ts';
+import { createMetrics, type Metrics } from '../src/metrics.ts';
 import { topics } from '../src/pubsub/pubsub.ts';
 import { type Harness, SIM_KEY, startHarness, waitForJob } from './helpers/engine-harness.ts';
 
@@ -46,6 +47,7 @@ let receiver: ReturnType<typeof startReceiver>;
 let engine: JobEngine;
 /** X-Webhook-URL of every generate POST, as the gateway sent it. */
 let callbackUrls: string[];
+let metrics: Metrics;
 
 async function startEngine(options: Partial<JobEngineOptions> = {}) {
   const publicUrl = await receiver.listen();
@@ -60,7 +62,10 @@ async function startEngine(options: Partial<JobEngineOptions> = {}) {
     },
   });
   // The safety net stays out of the way unless a test wants it.
-  engine = h.engine({ publicUrl, safetyNet: { firstDelayMs: 60_000 }, ...options }, recording);
+  engine = h.engine(
+    { publicUrl, safetyNet: { firstDelayMs: 60_000 }, ...options },
+    { pixazo: recording, metrics },
+  );
   await engine.start();
   return publicUrl;
 }
@@ -69,6 +74,7 @@ beforeEach(async () => {
   h = await startHarness();
   receiver = startReceiver(() => engine);
   callbackUrls = [];
+  metrics = createMetrics();
 });
 
 afterEach(async () => {
@@ -95,6 +101,7 @@ it('completes a job from a confirmed callback; the URL carries a secret only its
   expect(receiver.answers).toEqual([expect.objectContaining({ jobId: job.id, status: 200 })]);
   // One status GET: the confirmation of the callback. No polling.
   expect(h.sim.countRequests({ route: 'status' })).toBe(1);
+  expect(await metrics.render()).toContain('zimage_job_updates_total{source="webhook"} 1');
 
   expect(callbackUrls).toHaveLength(1);
   const token = (callbackUrls[0] as string).slice(`${publicUrl}/webhooks/pixazo/${job.id}/`.length);

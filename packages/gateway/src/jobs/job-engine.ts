@@ -19,6 +19,7 @@ import type { Principal } from '../auth/principal.ts';
 import { GatewayError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { admissionError, utcDay } from '../limits/budget.ts';
+import type { Metrics } from '../metrics.ts';
 import type { PubSub } from '../pubsub/pubsub.ts';
 import type { Store } from '../store/store.ts';
 import type { GenerateRequest, JobEngine } from './engine.ts';
@@ -60,6 +61,8 @@ export interface JobEngineDeps {
   images: ImageStore;
   options: JobEngineOptions;
   logger?: Logger | undefined;
+  /** Counts status transitions and how Pixazo updates arrive (webhook or poll). */
+  metrics?: Pick<Metrics, 'jobEnteredStatus' | 'jobUpdateReceived'> | undefined;
   now?: (() => Date) | undefined;
   newJobId?: (() => string) | undefined;
 }
@@ -105,6 +108,7 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
     store,
     pubsub,
     logger,
+    metrics: deps.metrics,
     // Whatever ended the job (Pixazo, a failure, a cancel), its slot and tracker go with it.
     onTerminal(job) {
       if (!queue.remove(job.id)) queue.release(job.id);
@@ -119,6 +123,7 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
     writer,
     logger,
     now,
+    metrics: deps.metrics,
     options: {
       mode: publicUrl === undefined ? 'polling' : 'webhook',
       pollSchedule: { ...DEFAULT_POLL_SCHEDULE, ...options.pollSchedule },
@@ -209,6 +214,7 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
         case 'existing':
           return admission.job;
         case 'created':
+          deps.metrics?.jobEnteredStatus('QUEUED');
           await writer.publish(admission.job);
           queue.enqueue(admission.job.id);
           logger.info({ jobId: job.id, model: job.model, keyId: job.ownerKeyId }, 'job queued');
@@ -263,7 +269,7 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
         return { status: 503 };
       }
       try {
-        await tracker.apply(jobId, confirmed, stopping.signal);
+        await tracker.apply(jobId, confirmed, 'webhook', stopping.signal);
       } catch (error) {
         logger.warn({ jobId, err: error }, 'applying a pixazo callback failed');
         return { status: 500 };

@@ -20,6 +20,7 @@ import {
   pollDelayMs,
   sleep,
 } from '@zimage/core';
+import type { Metrics, UpdateSource } from '../metrics.ts';
 import type { Store } from '../store/store.ts';
 import type { ImageStore } from './image-store.ts';
 import { isTerminal, type JobRecord, type StoredImage } from './job.ts';
@@ -51,13 +52,19 @@ export interface JobTrackerDeps {
   logger: Logger;
   now: () => Date;
   options: TrackingOptions;
+  metrics?: Pick<Metrics, 'jobUpdateReceived'> | undefined;
 }
 
 export interface JobTracker {
   /** Starts the job's loop, unless it has one. */
   track(job: JobRecord): void;
   /** Applies a Pixazo status already confirmed by a GET; serialized with the job's loop. */
-  apply(jobId: string, status: PixazoStatus, signal?: AbortSignal): Promise<JobRecord | null>;
+  apply(
+    jobId: string,
+    status: PixazoStatus,
+    source: UpdateSource,
+    signal?: AbortSignal,
+  ): Promise<JobRecord | null>;
   /** Stops the job's loop (it ended or was cancelled). */
   untrack(jobId: string): void;
   /** Stops every loop and waits until they have. */
@@ -103,7 +110,7 @@ function giveUp(message: string, now: Date): JobDecision {
 }
 
 export function createJobTracker(deps: JobTrackerDeps): JobTracker {
-  const { pixazo, store, images, writer, logger, now, options } = deps;
+  const { pixazo, store, images, writer, logger, now, options, metrics } = deps;
   const loops = new Map<string, { controller: AbortController; done: Promise<void> }>();
   const locks = new Map<string, Promise<unknown>>();
   const downloadFailures = new Map<string, number>();
@@ -147,22 +154,30 @@ export function createJobTracker(deps: JobTrackerDeps): JobTracker {
     }
   }
 
-  async function applyNow(jobId: string, status: PixazoStatus, signal?: AbortSignal) {
+  async function applyNow(
+    jobId: string,
+    status: PixazoStatus,
+    source: UpdateSource,
+    signal?: AbortSignal,
+  ) {
     const job = await store.getJob(jobId);
     if (job === null || decisionFor(status, now())(job) === null) return job;
-    if (status.status !== 'COMPLETED') {
-      return (await writer.change(jobId, decisionFor(status, now()), job)) ?? store.getJob(jobId);
+    let changed: JobRecord | null;
+    if (status.status === 'COMPLETED') {
+      const stored = await storeImages(job, status.mediaUrls, signal);
+      if (stored === null) return store.getJob(jobId);
+      changed = await writer.change(jobId, decisionFor(status, now(), stored));
+      // Ended otherwise (cancelled) while the images were downloading: they belong to no one.
+      if (changed === null) await images.removeJob(jobId);
+    } else {
+      changed = await writer.change(jobId, decisionFor(status, now()), job);
     }
-    const stored = await storeImages(job, status.mediaUrls, signal);
-    if (stored === null) return store.getJob(jobId);
-    const completed = await writer.change(jobId, decisionFor(status, now(), stored));
-    // Ended otherwise (cancelled) while the images were downloading: they belong to no one.
-    if (completed === null) await images.removeJob(jobId);
-    return completed ?? store.getJob(jobId);
+    if (changed !== null) metrics?.jobUpdateReceived(source);
+    return changed ?? store.getJob(jobId);
   }
 
-  const apply = (jobId: string, status: PixazoStatus, signal?: AbortSignal) =>
-    serialized(jobId, () => applyNow(jobId, status, signal));
+  const apply = (jobId: string, status: PixazoStatus, source: UpdateSource, signal?: AbortSignal) =>
+    serialized(jobId, () => applyNow(jobId, status, source, signal));
 
   function delayBeforePoll(poll: number, expectedMs: number): number {
     if (options.mode === 'polling') return pollDelayMs(poll, expectedMs, options.pollSchedule);
@@ -183,7 +198,7 @@ export function createJobTracker(deps: JobTrackerDeps): JobTracker {
       try {
         const status = await pixazo.getStatus(requestId, { signal });
         notFound = 0;
-        latest = await apply(job.id, status, signal);
+        latest = await apply(job.id, status, 'poll', signal);
       } catch (error) {
         if (signal.aborted) return;
         if (error instanceof PixazoHttpError && error.code === 'NOT_FOUND') notFound++;

@@ -4,6 +4,7 @@
  * that state, and a crash between the two loses an event, never a state.
  */
 
+import type { Metrics } from '../metrics.ts';
 import { type PubSub, topics } from '../pubsub/pubsub.ts';
 import type { JobPatch, Store } from '../store/store.ts';
 import { isTerminal, type JobRecord } from './job.ts';
@@ -27,6 +28,7 @@ export interface JobWriterDeps {
   store: Store;
   pubsub: PubSub;
   logger: Logger;
+  metrics?: Pick<Metrics, 'jobEnteredStatus'> | undefined;
   /** Called once per job, after the change that ended it has been persisted. */
   onTerminal(job: JobRecord): void;
 }
@@ -62,6 +64,7 @@ export function createJobWriter(deps: JobWriterDeps): JobWriter {
         const changed = await store.updateJob(jobId, current.version, patch);
         if (changed !== null) {
           await publish(changed);
+          if (changed.status !== current.status) deps.metrics?.jobEnteredStatus(changed.status);
           if (isTerminal(changed.status) && !isTerminal(current.status)) deps.onTerminal(changed);
           return changed;
         }

@@ -12,7 +12,11 @@ import { newId } from '../../src/ids.ts';
 import type { JobEngine } from '../../src/jobs/engine.ts';
 import { createImageStore, type ImageStore } from '../../src/jobs/image-store.ts';
 import { isTerminal, type JobRecord } from '../../src/jobs/job.ts';
-import { createJobEngine, type JobEngineOptions } from '../../src/jobs/job-engine.ts';
+import {
+  createJobEngine,
+  type JobEngineDeps,
+  type JobEngineOptions,
+} from '../../src/jobs/job-engine.ts';
 import { createMemoryPubSub } from '../../src/pubsub/memory.ts';
 import { type PubSub, topics } from '../../src/pubsub/pubsub.ts';
 import { openSqliteStore } from '../../src/store/sqlite.ts';
@@ -42,7 +46,10 @@ export interface Harness {
   pixazo: PixazoClient;
   dataDir: string;
   /** Builds (does not start) an engine over the shared store; stopped by `close()`. */
-  engine(options?: Partial<JobEngineOptions>, pixazo?: PixazoClient): JobEngine;
+  engine(
+    options?: Partial<JobEngineOptions>,
+    deps?: Partial<Pick<JobEngineDeps, 'pixazo' | 'metrics'>>,
+  ): JobEngine;
   principal(options?: {
     scopes?: Scope[];
     limits?: Partial<Limits>;
@@ -72,11 +79,12 @@ export async function startHarness(simOptions: PixazoSimOptions = {}): Promise<H
     images,
     pixazo,
     dataDir,
-    engine(options = {}, client = pixazo) {
+    engine(options = {}, deps = {}) {
       const engine = createJobEngine({
         store,
         pubsub,
-        pixazo: client,
+        pixazo,
+        ...deps,
         images,
         options: {
           maxConcurrency: 4,
