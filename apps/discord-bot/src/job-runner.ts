@@ -190,12 +190,10 @@ export class JobRunner {
     const show = (progress: Exclude<JobProgress, { phase: 'completed' }>) => {
       cancelEtaRefresh?.();
       editor.push({ body: progressMessage(progress, { ownerId, now: this.#clock.now() }) });
-      if (progress.phase === 'processing') {
+      const untilEta = progress.phase === 'processing' ? progress.etaAt - this.#clock.now() : 0;
+      if (untilEta > 0) {
         // Re-render once the ETA has passed, so the message stops counting down into the past.
-        cancelEtaRefresh = this.#clock.setTimer(
-          () => show(progress),
-          Math.max(0, progress.etaAt - this.#clock.now()) + 1000,
-        );
+        cancelEtaRefresh = this.#clock.setTimer(() => show(progress), untilEta + 1000);
       }
     };
 

@@ -1,0 +1,246 @@
+import { describe, expect, it } from 'vitest';
+import type { AttachmentFile } from '../src/attachments.ts';
+import {
+  type GatewayJob,
+  GatewayRequestError,
+  type GenerateImageInput,
+} from '../src/gateway-client.ts';
+import { type Admission, EtaEstimator } from '../src/imagine-service.ts';
+import { type GatewayPort, type JobMessage, JobRunner } from '../src/job-runner.ts';
+import type { MessageBody } from '../src/presenter.ts';
+import { FakeClock, settle } from './helpers/fake-clock.ts';
+import { completedJob, gatewayJob, MODELS, OWNER_ID } from './helpers/fixtures.ts';
+
+/** A gateway whose job updates the test pushes one by one. */
+class ScriptedGateway implements GatewayPort {
+  generated: GenerateImageInput[] = [];
+  refuseWith: GatewayRequestError | undefined;
+  jobs = new Map<string, GatewayJob>();
+  #updates: (GatewayJob | Error)[] = [];
+  #wake: (() => void) | undefined;
+
+  async models() {
+    return MODELS;
+  }
+  async generateImage(input: GenerateImageInput) {
+    if (this.refuseWith) throw this.refuseWith;
+    this.generated.push(input);
+    return gatewayJob();
+  }
+  async job(id: string) {
+    return this.jobs.get(id) ?? null;
+  }
+  async fetchImage() {
+    return Buffer.from('png bytes');
+  }
+  absoluteUrl(url: string) {
+    return `https://gw.example${url}`;
+  }
+  async *watchJob(): AsyncGenerator<GatewayJob> {
+    for (;;) {
+      const next = this.#updates.shift();
+      if (next instanceof Error) throw next;
+      if (next) {
+        yield next;
+        if (['COMPLETED', 'FAILED', 'ERROR', 'CANCELLED'].includes(next.status)) return;
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+    }
+  }
+  update(job: GatewayJob | Error) {
+    this.#updates.push(job);
+    this.#wake?.();
+  }
+}
+
+class RecordingMessage implements JobMessage {
+  edits: { body: MessageBody; files: readonly AttachmentFile[] | undefined; at: number }[] = [];
+  followUps: MessageBody[] = [];
+  retracted: MessageBody[] = [];
+  readonly clock: FakeClock;
+  constructor(clock: FakeClock) {
+    this.clock = clock;
+  }
+  async edit(body: MessageBody, files?: readonly AttachmentFile[]) {
+    this.edits.push({ body, files, at: this.clock.now() });
+  }
+  async followUp(body: MessageBody) {
+    this.followUps.push(body);
+  }
+  async retract(body: MessageBody) {
+    this.retracted.push(body);
+  }
+  url() {
+    return this.edits.length ? 'https://discord.com/channels/1/2/3' : undefined;
+  }
+}
+
+function setup() {
+  const clock = new FakeClock();
+  const gateway = new ScriptedGateway();
+  const message = new RecordingMessage(clock);
+  const log: string[] = [];
+  const runner = new JobRunner({
+    gateway,
+    clock,
+    eta: new EtaEstimator(),
+    log: (level, text) => log.push(`${level} ${text}`),
+  });
+  const admission = { finished: 0, withdrawn: 0 };
+  const ticket: Admission = {
+    finish: () => void admission.finished++,
+    withdraw: () => void admission.withdrawn++,
+  };
+  const context = {
+    userId: OWNER_ID,
+    interactionId: '999',
+    ageRestricted: false,
+    attachmentLimitBytes: 10 * 1024 * 1024,
+    message,
+  };
+  return { clock, gateway, message, runner, admission, ticket, context, log };
+}
+
+describe('JobRunner', () => {
+  it('follows a job to its result: throttled edits, attachments, then a ping', async () => {
+    const { clock, gateway, message, runner, admission, ticket, context } = setup();
+    const t0 = clock.now();
+    const done = runner.imagine({ prompt: 'a lighthouse' }, context, ticket);
+    await settle();
+    expect(gateway.generated).toEqual([
+      expect.objectContaining({
+        prompt: 'a lighthouse',
+        endUserId: `discord:${OWNER_ID}`,
+        idempotencyKey: 'discord-interaction:999',
+      }),
+    ]);
+
+    gateway.update(gatewayJob({ queuePosition: 2 }));
+    await clock.advance(500);
+    gateway.update(gatewayJob({ queuePosition: 1 }));
+    await clock.advance(500);
+    gateway.update(
+      gatewayJob({
+        status: 'PROCESSING',
+        queuePosition: null,
+        startedAt: new Date(clock.now()).toISOString(),
+      }),
+    );
+    await clock.advance(1_500);
+    gateway.update(completedJob());
+    await clock.advance(2_000);
+    await done;
+
+    // Position 1 was superseded within the 2 s window and never shown.
+    expect(
+      message.edits.map((e) => [e.at - t0, e.body.content.split('\n')[1] ?? 'result']),
+    ).toEqual([
+      [0, '⏳ Queued · position 2 · Z-Image Turbo · 1 image'],
+      [2_000, expect.stringMatching(/^🎨 Generating/)],
+      [4_000, 'result'],
+    ]);
+    const final = message.edits.at(-1);
+    expect(final?.files?.map((f) => f.name)).toEqual([`${completedJob().id}-1.png`]);
+    expect(final?.body.components[0]?.components).toHaveLength(5);
+    expect(message.followUps).toEqual([
+      expect.objectContaining({ allowed_mentions: { users: [OWNER_ID] } }),
+    ]);
+    expect(admission).toEqual({ finished: 1, withdrawn: 0 });
+  });
+
+  it('says "finishing up" once the ETA has passed without news', async () => {
+    const { clock, gateway, message, runner, ticket, context } = setup();
+    const done = runner.imagine({ prompt: 'x' }, context, ticket);
+    await settle();
+    gateway.update(
+      gatewayJob({
+        status: 'PROCESSING',
+        queuePosition: null,
+        startedAt: new Date(clock.now()).toISOString(),
+      }),
+    );
+    await clock.advance(10_000);
+    expect(message.edits.map((e) => e.body.content.split(' · ').at(-1))).toEqual([
+      expect.stringMatching(/^done <t:\d+:R>$/),
+      'finishing up',
+    ]);
+    gateway.update(completedJob());
+    await clock.advance(2_000);
+    await done;
+  });
+
+  it('turns a gateway refusal into a private message and forgets the request', async () => {
+    const { gateway, message, runner, admission, ticket, context } = setup();
+    gateway.refuseWith = new GatewayRequestError('BUDGET_EXCEEDED', 'Daily budget exceeded');
+    await runner.imagine({ prompt: 'x' }, context, ticket);
+    expect(message.retracted).toEqual([
+      expect.objectContaining({ content: expect.stringMatching(/daily image budget/), flags: 64 }),
+    ]);
+    expect(message.edits).toEqual([]);
+    expect(admission).toEqual({ finished: 0, withdrawn: 1 });
+  });
+
+  it('checks options against the models before submitting anything', async () => {
+    const { gateway, message, runner, admission, ticket, context } = setup();
+    await runner.imagine({ prompt: 'x', steps: 80 }, context, ticket);
+    expect(gateway.generated).toEqual([]);
+    expect(message.retracted[0]?.content).toBe(
+      '**steps**: Z-Image Turbo takes 1–50 steps (default 8).',
+    );
+    expect(admission.withdrawn).toBe(1);
+  });
+
+  it('re-rolls only the user’s own jobs', async () => {
+    const { gateway, message, runner, ticket, context } = setup();
+    const theirs = completedJob({ id: 'job_theirs', endUserId: 'discord:222222222222222222' });
+    gateway.jobs.set(theirs.id, theirs);
+    await runner.rerun(theirs.id, 'reroll', context, ticket);
+    expect(gateway.generated).toEqual([]);
+    expect(message.retracted[0]?.content).toMatch(/couldn't find a job `job_theirs`/);
+  });
+
+  it('varies a job into four images of the same request', async () => {
+    const { clock, gateway, runner, ticket, context } = setup();
+    const mine = completedJob({ model: 'Z_IMAGE_BASE', numInferenceSteps: 30, guidanceScale: 5 });
+    gateway.jobs.set(mine.id, mine);
+    const done = runner.rerun(mine.id, 'vary', context, ticket);
+    await settle();
+    expect(gateway.generated[0]).toMatchObject({
+      model: 'Z_IMAGE_BASE',
+      numInferenceSteps: 30,
+      guidanceScale: 5,
+      numImages: 4,
+      prompt: mine.prompt,
+    });
+    gateway.update(completedJob());
+    await clock.advance(2_000);
+    await done;
+  });
+
+  it('re-posts a finished job without pinging anyone', async () => {
+    const { clock, gateway, message, runner, context } = setup();
+    gateway.jobs.set(completedJob().id, completedJob());
+    gateway.update(completedJob());
+    const done = runner.repost(completedJob().id, context);
+    await clock.advance(0);
+    await done;
+    expect(message.edits).toHaveLength(1);
+    expect(message.edits[0]?.files).toHaveLength(1);
+    expect(message.followUps).toEqual([]);
+  });
+
+  it('says so when it loses track of a job', async () => {
+    const { clock, gateway, message, runner, ticket, context, log } = setup();
+    const done = runner.imagine({ prompt: 'x' }, context, ticket);
+    await settle();
+    gateway.update(gatewayJob());
+    gateway.update(new GatewayRequestError('FORBIDDEN', 'key revoked'));
+    await clock.advance(2_000);
+    await done;
+    expect(message.edits.at(-1)?.body.content).toMatch(/I lost track of this job/);
+    expect(log).toContain('error lost track of job');
+  });
+});
