@@ -1,0 +1,51 @@
+/**
+ * The generate form's values live above the form, so that "use these settings" in a job's
+ * detail (or a card) can fill it from anywhere on the page.
+ */
+import {
+  createContext,
+  type ReactNode,
+  type RefObject,
+  useCallback,
+  useContext,
+  useMemo,
+  useRef,
+  useState,
+} from 'react';
+import type { Job } from '../../graphql/operations.ts';
+import { type GenerateValues, valuesFromJob } from './form-values.ts';
+
+interface Draft {
+  /** null until the user touches the form: the model's defaults apply. */
+  values: GenerateValues | null;
+  setValues(values: GenerateValues): void;
+  /** Fills the form with a job's parameters and puts the cursor in its prompt. */
+  reuseSettings(job: Job): void;
+  promptRef: RefObject<HTMLTextAreaElement | null>;
+}
+
+const DraftContext = createContext<Draft | null>(null);
+
+export function DraftProvider({ children }: { children: ReactNode }) {
+  const [values, setValues] = useState<GenerateValues | null>(null);
+  const promptRef = useRef<HTMLTextAreaElement>(null);
+  const reuseSettings = useCallback((job: Job) => {
+    setValues(valuesFromJob(job));
+    // After the dialog that asked for it has closed and the form has re-rendered.
+    requestAnimationFrame(() => {
+      promptRef.current?.focus();
+      promptRef.current?.scrollIntoView({ block: 'center', behavior: 'smooth' });
+    });
+  }, []);
+  const value = useMemo(
+    () => ({ values, setValues, reuseSettings, promptRef }),
+    [values, reuseSettings],
+  );
+  return <DraftContext.Provider value={value}>{children}</DraftContext.Provider>;
+}
+
+export function useDraft(): Draft {
+  const draft = useContext(DraftContext);
+  if (!draft) throw new Error('useDraft outside DraftProvider');
+  return draft;
+}

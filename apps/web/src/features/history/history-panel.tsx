@@ -1,0 +1,193 @@
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useEffect, useId, useRef } from 'react';
+import type { Job, JobStatus, Model } from '../../graphql/operations.ts';
+import { formatUsd, formatWhen } from '../../ui/format.ts';
+import { modelLabel, STATUS_LABELS, sizeLabel } from '../../ui/labels.ts';
+import { useModels } from '../generate/use-models.ts';
+import { StatusBadge } from '../jobs/status-badge.tsx';
+import { useJobRoute } from './job-route.tsx';
+import { useHistory } from './use-history.ts';
+
+const ROW_HEIGHT = 68;
+/** Start fetching the next page this many rows before the end is reached. */
+const PREFETCH_ROWS = 10;
+const STATUSES = Object.keys(STATUS_LABELS) as JobStatus[];
+
+export function HistoryPanel() {
+  const history = useHistory();
+  const { models } = useModels();
+  const id = useId();
+
+  return (
+    <section className="panel history" aria-labelledby="history-heading">
+      <div className="panel-head">
+        <h2 id="history-heading">History</h2>
+      </div>
+      <search className="history-filters">
+        <div className="field grow">
+          <label htmlFor={`${id}-search`}>Search prompts</label>
+          <input
+            id={`${id}-search`}
+            type="search"
+            value={history.filters.search}
+            onChange={(event) => history.setFilter('search', event.target.value)}
+            placeholder="e.g. lighthouse"
+          />
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-model`}>Model</label>
+          <select
+            id={`${id}-model`}
+            value={history.filters.model ?? ''}
+            onChange={(event) =>
+              history.setFilter('model', (event.target.value || null) as Model | null)
+            }
+          >
+            <option value="">All models</option>
+            {models.map((model) => (
+              <option key={model.id} value={model.id}>
+                {model.name}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-status`}>Status</label>
+          <select
+            id={`${id}-status`}
+            value={history.filters.status ?? ''}
+            onChange={(event) =>
+              history.setFilter('status', (event.target.value || null) as JobStatus | null)
+            }
+          >
+            <option value="">Any status</option>
+            {STATUSES.map((status) => (
+              <option key={status} value={status}>
+                {STATUS_LABELS[status]}
+              </option>
+            ))}
+          </select>
+        </div>
+      </search>
+
+      {history.error && (
+        <p className="form-error" role="alert">
+          {history.error}
+        </p>
+      )}
+      {history.jobs.length === 0 ? (
+        <div className="empty-state">
+          {history.initialLoading ? (
+            <p className="empty-title">Loading history…</p>
+          ) : history.filtered ? (
+            <>
+              <p className="empty-title">No jobs match these filters</p>
+              <button type="button" className="button ghost small" onClick={history.clearFilters}>
+                Clear filters
+              </button>
+            </>
+          ) : (
+            <>
+              <p className="empty-title">No jobs yet</p>
+              <p className="muted">Every image you generate is kept here, newest first.</p>
+            </>
+          )}
+        </div>
+      ) : (
+        <HistoryList
+          jobs={history.jobs}
+          hasMore={history.hasMore}
+          loading={history.loading}
+          onNearEnd={history.loadMore}
+        />
+      )}
+    </section>
+  );
+}
+
+/**
+ * Only the rows in view (and a few around) are in the DOM, so a history of thousands scrolls
+ * like one of ten. Coming near the end asks for the next page.
+ */
+export function HistoryList({
+  jobs,
+  hasMore,
+  loading,
+  onNearEnd,
+}: {
+  jobs: readonly Job[];
+  hasMore: boolean;
+  loading: boolean;
+  onNearEnd(): void;
+}) {
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const rowCount = jobs.length + (hasMore ? 1 : 0);
+  const virtualizer = useVirtualizer({
+    count: rowCount,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 8,
+  });
+  const rows = virtualizer.getVirtualItems();
+  const lastIndex = rows.at(-1)?.index ?? -1;
+
+  useEffect(() => {
+    if (hasMore && lastIndex >= jobs.length - PREFETCH_ROWS) onNearEnd();
+  }, [hasMore, lastIndex, jobs.length, onNearEnd]);
+
+  return (
+    <div ref={scrollRef} className="history-scroll" aria-busy={loading}>
+      <ol
+        className="history-list"
+        aria-label="Jobs, newest first"
+        style={{ height: virtualizer.getTotalSize() }}
+      >
+        {rows.map((row) => {
+          const job = jobs[row.index];
+          return (
+            <li
+              key={job?.id ?? 'more'}
+              className="history-row"
+              style={{ transform: `translateY(${row.start}px)`, height: row.size }}
+              aria-setsize={hasMore ? -1 : jobs.length}
+              aria-posinset={row.index + 1}
+            >
+              {job ? <HistoryRow job={job} /> : <p className="muted loading-more">Loading more…</p>}
+            </li>
+          );
+        })}
+      </ol>
+    </div>
+  );
+}
+
+function HistoryRow({ job }: { job: Job }) {
+  const { openJob } = useJobRoute();
+  const thumbnail = job.images[0];
+  return (
+    <button type="button" className="history-row-button" onClick={() => openJob(job.id)}>
+      <span className="history-thumb" aria-hidden="true">
+        {thumbnail ? (
+          <img
+            className="history-thumb-image"
+            src={thumbnail.url}
+            alt=""
+            loading="lazy"
+            decoding="async"
+          />
+        ) : null}
+      </span>
+      <span className="history-text">
+        <span className="history-prompt">{job.prompt}</span>
+        <span className="history-meta">
+          {modelLabel(job.model)} · {sizeLabel(job.imageSize)} · {job.numImages}× ·{' '}
+          {formatWhen(job.createdAt)}
+        </span>
+      </span>
+      <span className="history-side">
+        <StatusBadge status={job.status} />
+        <span className="history-cost">{formatUsd(job.costUsd)}</span>
+      </span>
+    </button>
+  );
+}

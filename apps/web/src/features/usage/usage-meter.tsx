@@ -1,0 +1,41 @@
+import { formatUsd } from '../../ui/format.ts';
+import { useViewer } from './use-usage.ts';
+
+/** Today's spend against the key's budget, and the jobs it has in flight. */
+export function UsageMeter() {
+  const { viewer } = useViewer();
+  if (!viewer) return null;
+  const { spentTodayUsd, dailyBudgetUsd, jobsInFlight, maxConcurrentJobs } = viewer.usage;
+  const spentShare = dailyBudgetUsd ? spentTodayUsd / dailyBudgetUsd : 0;
+
+  return (
+    <div className="usage">
+      <div className="usage-spend">
+        <span className="usage-label">Today</span>
+        <span>
+          <strong>{formatUsd(spentTodayUsd)}</strong>
+          {dailyBudgetUsd != null && <span className="muted"> of {formatUsd(dailyBudgetUsd)}</span>}
+        </span>
+        {dailyBudgetUsd != null && (
+          <meter
+            className={spentShare >= 0.9 ? 'near-limit' : undefined}
+            min={0}
+            max={dailyBudgetUsd}
+            low={dailyBudgetUsd * 0.7}
+            high={dailyBudgetUsd * 0.9}
+            optimum={0}
+            value={Math.min(spentTodayUsd, dailyBudgetUsd)}
+            aria-label="Share of today's budget spent"
+          />
+        )}
+      </div>
+      <div className="usage-jobs">
+        <span className="usage-label">In flight</span>
+        <strong>
+          {jobsInFlight}
+          {maxConcurrentJobs != null && <span className="muted"> / {maxConcurrentJobs}</span>}
+        </strong>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,178 @@
+/** Every operation the dashboard sends. One job fragment serves every view. */
+import { graphql, type ResultOf, type VariablesOf } from './graphql.ts';
+
+export const JobFields = graphql(`
+  fragment JobFields on Job {
+    id
+    model
+    prompt
+    imageSize
+    numInferenceSteps
+    guidanceScale
+    numImages
+    enableSafetyChecker
+    outputFormat
+    acceleration
+    status
+    queuePosition
+    error
+    costUsd
+    requestId
+    createdAt
+    updatedAt
+    startedAt
+    completedAt
+    images {
+      url
+      width
+      height
+      contentType
+    }
+  }
+`);
+
+export type Job = ResultOf<typeof JobFields>;
+export type JobStatus = Job['status'];
+export type Model = Job['model'];
+export type ImageSize = Job['imageSize'];
+export type OutputFormat = Job['outputFormat'];
+export type Acceleration = Job['acceleration'];
+
+export const ModelsQuery = graphql(`
+  query Models {
+    models {
+      id
+      name
+      priceUsdPerImage
+      defaultSteps
+      minSteps
+      maxSteps
+      supportsGuidanceScale
+      defaultGuidanceScale
+      minGuidanceScale
+      maxGuidanceScale
+      maxImages
+      accelerations
+      defaultAcceleration
+    }
+  }
+`);
+
+export type ModelInfo = ResultOf<typeof ModelsQuery>['models'][number];
+
+export const ViewerQuery = graphql(`
+  query Viewer {
+    viewer {
+      name
+      keyPrefix
+      scopes
+      usage {
+        spentTodayUsd
+        dailyBudgetUsd
+        jobsInFlight
+        maxConcurrentJobs
+      }
+    }
+  }
+`);
+
+export type Usage = ResultOf<typeof ViewerQuery>['viewer']['usage'];
+
+/** The jobs not yet finished: what the live panel reattaches to after a page load. */
+export const ActiveJobsQuery = graphql(
+  `
+  query ActiveJobs($first: Int!) {
+    queued: jobs(first: $first, status: QUEUED) {
+      edges {
+        node {
+          ...JobFields
+        }
+      }
+    }
+    processing: jobs(first: $first, status: PROCESSING) {
+      edges {
+        node {
+          ...JobFields
+        }
+      }
+    }
+  }
+`,
+  [JobFields],
+);
+
+export const JobsQuery = graphql(
+  `
+  query Jobs($first: Int!, $after: String, $status: JobStatus, $model: Model, $search: String) {
+    jobs(first: $first, after: $after, status: $status, model: $model, search: $search) {
+      edges {
+        node {
+          ...JobFields
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
+  }
+`,
+  [JobFields],
+);
+
+export type JobsVariables = VariablesOf<typeof JobsQuery>;
+
+export const JobQuery = graphql(
+  `
+  query Job($id: ID!) {
+    job(id: $id) {
+      ...JobFields
+    }
+  }
+`,
+  [JobFields],
+);
+
+export const GenerateImageMutation = graphql(
+  `
+  mutation GenerateImage($input: GenerateImageInput!) {
+    generateImage(input: $input) {
+      ...JobFields
+    }
+  }
+`,
+  [JobFields],
+);
+
+export type GenerateImageInput = VariablesOf<typeof GenerateImageMutation>['input'];
+
+export const CancelJobMutation = graphql(
+  `
+  mutation CancelJob($id: ID!) {
+    cancelJob(id: $id) {
+      ...JobFields
+    }
+  }
+`,
+  [JobFields],
+);
+
+export const MyJobsSubscription = graphql(
+  `
+  subscription MyJobs {
+    myJobs {
+      ...JobFields
+    }
+  }
+`,
+  [JobFields],
+);
+
+/** The cheapest authenticated question: used to check a key before keeping it. */
+export const ViewerNameQuery = graphql(`
+  query ViewerName {
+    viewer {
+      name
+    }
+  }
+`);

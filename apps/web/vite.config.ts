@@ -1,0 +1,25 @@
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'vitest/config';
+
+/** The gateway `pnpm dev` proxies to; `pnpm start` at the repo root listens here by default. */
+const gateway = process.env.ZIMAGE_GATEWAY_URL ?? 'http://127.0.0.1:4000';
+
+export default defineConfig({
+  plugins: [react()],
+  server: {
+    host: '127.0.0.1',
+    proxy: {
+      '/graphql': { target: gateway, ws: true },
+      '/images': { target: gateway },
+    },
+  },
+  build: {
+    // The budget script reads the entry chunk from the manifest.
+    manifest: true,
+  },
+  test: {
+    environment: 'jsdom',
+    setupFiles: ['./test/setup.ts'],
+    include: ['test/**/*.test.{ts,tsx}'],
+  },
+});
