@@ -22,9 +22,6 @@ it('sends jobs in arrival order, never more than maxConcurrency at Pixazo, and m
   const events = h.pubsub.subscribe(topics.all(), controller.signal);
 
   const jobs: JobRecord[] = [];
-  for (let i = 0; i < 5; i++) jobs.push(await engine.generate(principal, turbo));
-  expect(jobs.map((job) => engine.queuePosition(job.id))).toEqual([1, 2, 3, 4, 5]);
-
   const atPixazo = new Set<string>();
   let mostAtPixazo = 0;
   const sentInOrder: string[] = [];
@@ -44,10 +41,12 @@ it('sends jobs in arrival order, never more than maxConcurrency at Pixazo, and m
         ended.add(job.id);
       }
       mostAtPixazo = Math.max(mostAtPixazo, atPixazo.size);
-      if (ended.size === jobs.length) return;
+      if (ended.size === 5) return;
     }
   })();
 
+  for (let i = 0; i < 5; i++) jobs.push(await engine.generate(principal, turbo));
+  expect(jobs.map((job) => engine.queuePosition(job.id))).toEqual([1, 2, 3, 4, 5]);
   await engine.start();
   for (const job of jobs) expect((await waitForJob(h, job.id)).status).toBe('COMPLETED');
   await watching;
@@ -60,6 +59,8 @@ it('sends jobs in arrival order, never more than maxConcurrency at Pixazo, and m
   // of one tick are batched, so how many times depends on timing).
   const republished = jobs.map((job) => (pendingEvents.get(job.id) ?? 0) > 1);
   expect(republished).toEqual([false, false, true, true, true]);
+  // Every job's first event already showed its place in the queue (read as it arrived).
+  expect(jobs.map((job) => positions.get(job.id)?.[0])).toEqual([1, 2, 3, 4, 5]);
   for (const seen of positions.values()) {
     const numbers = seen.filter((p) => p !== null);
     expect(numbers).toEqual([...numbers].sort((a, b) => b - a));

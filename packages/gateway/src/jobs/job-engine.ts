@@ -150,9 +150,9 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
       logger.error({ jobId, err: error }, 'submitting a job failed');
       return null;
     });
-    // Stopping: a restart resumes tracking from the store.
-    if (submitted !== null && !stopping.signal.aborted) tracker.track(submitted);
-    else if (submitted === null) queue.release(jobId);
+    if (submitted === null) queue.release(jobId);
+    // When stopping, a restart resumes tracking from the store.
+    else if (!stopping.signal.aborted) tracker.track(submitted);
   };
 
   // Publishing the stored job is enough: subscribers read queuePosition from the engine.
@@ -215,8 +215,10 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
           return admission.job;
         case 'created':
           deps.metrics?.jobEnteredStatus('QUEUED');
-          await writer.publish(admission.job);
+          // Queued before it is published, so that subscribers see its queuePosition. Its
+          // submission cannot overtake this event: that starts with an (awaited) store read.
           queue.enqueue(admission.job.id);
+          await writer.publish(admission.job);
           logger.info({ jobId: job.id, model: job.model, keyId: job.ownerKeyId }, 'job queued');
           return admission.job;
         default:
