@@ -109,17 +109,6 @@ describe('job engine: generate refuses before anything is charged or sent', () =
     expect((await h.store.listJobs({}, 10)).jobs).toEqual([]);
   });
 
-  it('treats null optional inputs (GraphQL) as absent', async () => {
-    const principal = await h.principal();
-    const engine = h.engine();
-    const job = await engine.generate(principal, {
-      ...turbo,
-      numInferenceSteps: null,
-      guidanceScale: null,
-    } as never);
-    expect(job).toMatchObject({ numInferenceSteps: 8, guidanceScale: null, acceleration: 'none' });
-  });
-
   it('needs the generate scope, and act-as to act for an end user', async () => {
     const engine = h.engine();
     const reader = await h.principal({ scopes: ['read'] });

@@ -18,7 +18,7 @@ export interface AcceptedRequest {
 }
 
 function optionalId(field: string, value: string | null | undefined): string | null {
-  if (value === undefined || value === null) return null;
+  if (value == null) return null;
   if (value.trim() === '' || value.length > MAX_ID_LENGTH) {
     throw badUserInput(field, `${field} must be 1 to ${MAX_ID_LENGTH} characters, not blank`);
   }
@@ -43,12 +43,9 @@ export function readGenerateRequest(
   if (typeof input.prompt === 'string' && input.prompt.length > maxPromptLength) {
     throw badUserInput('prompt', `prompt must be at most ${maxPromptLength} characters`);
   }
-  // GraphQL hands absent optional inputs over as null; core's table means "use the default"
-  // by undefined.
-  const defined = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null));
   try {
     return {
-      params: validateGenerateInput(defined as typeof input),
+      params: validateGenerateInput(input),
       endUserId: endUser,
       idempotencyKey: optionalId('idempotencyKey', idempotencyKey),
     };
