@@ -69,7 +69,6 @@ export interface JobTracker {
   untrack(jobId: string): void;
   /** Stops every loop and waits until they have. */
   stopAll(): Promise<void>;
-  readonly trackedCount: number;
 }
 
 const pixazoSays = (error: string | null, fallback: string) => `Pixazo: ${error ?? fallback}`;
@@ -246,9 +245,6 @@ export function createJobTracker(deps: JobTrackerDeps): JobTracker {
       const running = [...loops.values()];
       for (const loop of running) loop.controller.abort();
       await Promise.all(running.map((loop) => loop.done));
-    },
-    get trackedCount() {
-      return loops.size;
     },
   };
 }
