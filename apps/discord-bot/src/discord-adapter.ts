@@ -326,11 +326,14 @@ class InteractionJobMessage implements JobMessage {
   async retract(body: MessageBody): Promise<void> {
     const { applicationId, token } = this.#interaction;
     // Delete the public "thinking…" message first: a follow-up to an untouched deferred reply
-    // would replace it and inherit its (public) visibility.
-    await this.#rest.delete(Routes.webhookMessage(applicationId, token, '@original'), {
-      auth: false,
-    });
-    await this.#rest.post(Routes.webhook(applicationId, token), { body, auth: false });
+    // would replace it and inherit its (public) visibility. The user hears why either way.
+    try {
+      await this.#rest.delete(Routes.webhookMessage(applicationId, token, '@original'), {
+        auth: false,
+      });
+    } finally {
+      await this.#rest.post(Routes.webhook(applicationId, token), { body, auth: false });
+    }
   }
 
   url(): string | undefined {
