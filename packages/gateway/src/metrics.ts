@@ -9,7 +9,14 @@ import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { JobStatus } from './jobs/job.ts';
 
 export type UpdateSource = 'webhook' | 'poll';
-export type SubscriptionTransport = 'ws' | 'sse';
+
+/** Values read at every scrape, cheaper to read than to keep up to date. */
+export interface MetricReadings {
+  queueDepth: () => number | Promise<number>;
+  webSocketConnections: () => number;
+  webSocketSubscriptions: () => number;
+  sharedSubscriptionSources: () => number;
+}
 
 export interface Metrics {
   readonly registry: Registry;
@@ -21,15 +28,9 @@ export interface Metrics {
   countPixazoCalls(fetch?: FetchFn): FetchFn;
   /** Answer of /webhooks/pixazo/…, by HTTP status. */
   webhookAnswered(status: number): void;
-  subscriptionOpened(transport: SubscriptionTransport): void;
-  subscriptionClosed(transport: SubscriptionTransport): void;
-  webSocketOpened(): void;
-  webSocketClosed(): void;
-  /** Read at every scrape; values that are cheaper to read than to keep up to date. */
-  observe(readings: {
-    queueDepth?: () => number | Promise<number>;
-    sharedSubscriptionSources?: () => number;
-  }): void;
+  sseSubscriptionOpened(): void;
+  sseSubscriptionClosed(): void;
+  observe(readings: Partial<MetricReadings>): void;
   /** Prometheus text exposition. */
   render(): Promise<string>;
 }
@@ -78,37 +79,42 @@ export function createMetrics(): Metrics {
     labelNames: ['code'] as const,
     registers: [registry],
   });
-  const subscriptionsOpen = new Gauge({
+  const readings: Partial<MetricReadings> = {};
+  let sseSubscriptions = 0;
+  new Gauge({
     name: 'zimage_subscriptions_open',
     help: 'Open GraphQL subscriptions by transport (ws: graphql-ws, sse: server-sent events)',
     labelNames: ['transport'] as const,
     registers: [registry],
+    collect() {
+      this.set({ transport: 'ws' }, readings.webSocketSubscriptions?.() ?? 0);
+      this.set({ transport: 'sse' }, sseSubscriptions);
+    },
   });
-  const webSocketsOpen = new Gauge({
+  new Gauge({
     name: 'zimage_websockets_open',
     help: 'Open graphql-ws connections',
     registers: [registry],
+    collect() {
+      this.set(readings.webSocketConnections?.() ?? 0);
+    },
   });
-
-  let readQueueDepth: (() => number | Promise<number>) | undefined;
-  let readSharedSources: (() => number) | undefined;
+  new Gauge({
+    name: 'zimage_subscription_sources',
+    help: 'Distinct graphql-ws subscriptions, each executed once and shared by its subscribers',
+    registers: [registry],
+    collect() {
+      this.set(readings.sharedSubscriptionSources?.() ?? 0);
+    },
+  });
   new Gauge({
     name: 'zimage_queue_depth',
     help: "Jobs waiting in the gateway's own queue (not yet sent to Pixazo)",
     registers: [registry],
     async collect() {
-      if (readQueueDepth) this.set(await readQueueDepth());
+      this.set((await readings.queueDepth?.()) ?? 0);
     },
   });
-  new Gauge({
-    name: 'zimage_subscription_sources',
-    help: 'Distinct graphql-ws subscriptions executed once and shared by all their subscribers',
-    registers: [registry],
-    collect() {
-      if (readSharedSources) this.set(readSharedSources());
-    },
-  });
-  for (const transport of ['ws', 'sse'] as const) subscriptionsOpen.set({ transport }, 0);
 
   return {
     registry,
@@ -128,14 +134,13 @@ export function createMetrics(): Metrics {
       };
     },
     webhookAnswered: (status) => webhookRequests.inc({ code: String(status) }),
-    subscriptionOpened: (transport) => subscriptionsOpen.inc({ transport }),
-    subscriptionClosed: (transport) => subscriptionsOpen.dec({ transport }),
-    webSocketOpened: () => webSocketsOpen.inc(),
-    webSocketClosed: () => webSocketsOpen.dec(),
-    observe(readings) {
-      readQueueDepth = readings.queueDepth ?? readQueueDepth;
-      readSharedSources = readings.sharedSubscriptionSources ?? readSharedSources;
+    sseSubscriptionOpened: () => {
+      sseSubscriptions++;
     },
+    sseSubscriptionClosed: () => {
+      sseSubscriptions--;
+    },
+    observe: (given) => Object.assign(readings, given),
     render: () => registry.metrics(),
   };
 }

@@ -12,7 +12,7 @@ import { badUserInput } from '../errors.ts';
 import { imageUrlPath } from '../jobs/image-store.ts';
 import { JOB_STATUSES, type JobRecord, type JobStatus, type StoredImage } from '../jobs/job.ts';
 import { topics } from '../pubsub/pubsub.ts';
-import type { JobFilter } from '../store/store.ts';
+import { type JobFilter, MAX_JOBS_PAGE_SIZE } from '../store/store.ts';
 import { followJob, jobChanges } from '../subscriptions/job-streams.ts';
 import {
   ACT_FOR_END_USER,
@@ -140,7 +140,6 @@ const JobConnection = builder.objectRef<JobPageShape>('JobConnection').implement
 });
 
 const DEFAULT_PAGE_SIZE = 20;
-const MAX_PAGE_SIZE = 100;
 const MAX_SEARCH_LENGTH = 200;
 /** Cursors are job ids (`job_` and 32 hex digits), which sort by creation. */
 const CURSOR = /^job_[0-9a-f]{32}$/;
@@ -162,7 +161,7 @@ builder.queryField('jobs', (t) =>
     description: 'Newest first. search matches prompt text.',
     args: {
       first: t.arg.int({
-        description: `Page size, 1-${MAX_PAGE_SIZE}; default ${DEFAULT_PAGE_SIZE}.`,
+        description: `Page size, 1-${MAX_JOBS_PAGE_SIZE}; default ${DEFAULT_PAGE_SIZE}.`,
       }),
       after: t.arg.string({ description: 'The endCursor of the previous page.' }),
       status: t.arg({ type: JobStatusEnum }),
@@ -173,8 +172,8 @@ builder.queryField('jobs', (t) =>
     resolve: async (_root, args, context) => {
       const principal = requireScope(context, 'read');
       const first = args.first ?? DEFAULT_PAGE_SIZE;
-      if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
-        throw badUserInput('first', `first must be from 1 to ${MAX_PAGE_SIZE}`);
+      if (!Number.isInteger(first) || first < 1 || first > MAX_JOBS_PAGE_SIZE) {
+        throw badUserInput('first', `first must be from 1 to ${MAX_JOBS_PAGE_SIZE}`);
       }
       const after = args.after ?? undefined;
       if (after !== undefined && !CURSOR.test(after)) {
@@ -261,6 +260,12 @@ builder.mutationField('cancelJob', (t) =>
     },
   }),
 );
+
+/**
+ * Subscriptions whose first value is the current state, so a subscriber joining one already
+ * running (graphql/ws-server.ts shares them) may be handed its latest value at once.
+ */
+export const CURRENT_STATE_SUBSCRIPTIONS: ReadonlySet<string> = new Set(['jobUpdated']);
 
 builder.subscriptionField('jobUpdated', (t) =>
   t.field({

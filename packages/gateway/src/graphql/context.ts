@@ -1,0 +1,33 @@
+/**
+ * The context of one GraphQL operation, from the caller's Authorization value (an HTTP header,
+ * or graphql-ws's connection_init payload) and the origin the request came to.
+ */
+import { authenticate, type KeyCache } from '../auth/authenticate.ts';
+import type { JobEngine } from '../jobs/engine.ts';
+import type { PubSub } from '../pubsub/pubsub.ts';
+import type { GatewayContext } from '../schema/builder.ts';
+import type { Store } from '../store/store.ts';
+
+export interface ContextDeps {
+  store: Store;
+  engine: JobEngine;
+  pubsub: PubSub;
+  keyCache: KeyCache;
+  /** PUBLIC_URL; when unset, image URLs start with the origin each request came to. */
+  publicUrl: string | null;
+}
+
+/** Throws UNAUTHENTICATED for a malformed, unknown or revoked key; no key gives principal null. */
+export async function createContext(
+  deps: ContextDeps,
+  authorization: string | undefined,
+  requestOrigin: string | null,
+): Promise<GatewayContext> {
+  return {
+    principal: await authenticate(deps.store, authorization, deps.keyCache),
+    store: deps.store,
+    engine: deps.engine,
+    pubsub: deps.pubsub,
+    publicOrigin: deps.publicUrl ?? requestOrigin,
+  };
+}

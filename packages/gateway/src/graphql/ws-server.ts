@@ -1,0 +1,212 @@
+/**
+ * graphql-ws on the same HTTP server and path as Yoga. Operations run through Yoga's envelop
+ * (same parse limits, validation, codes and masking); subscriptions are shared
+ * (shared-subscriptions.ts): every distinct (visibility, document, variables) is executed once
+ * per event, whatever its number of subscribers.
+ *
+ * Authentication happens at connection_init ({"authorization": "Bearer <key>"}): no key or an
+ * unknown one closes the socket with 4401, a revoked key or one without the read scope with
+ * 4403. Each operation re-checks the key (through the key cache), so a revocation also stops
+ * new operations on sockets already open.
+ */
+import type { Server } from 'node:http';
+import { type ExecutionArgs, type ExecutionResult, GraphQLError, getOperationAST } from 'graphql';
+import type { SubscribePayload } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { hashSecret } from '../auth/api-keys.ts';
+import { authenticate, type KeyCache } from '../auth/authenticate.ts';
+import { hasScope } from '../auth/principal.ts';
+import { GatewayError } from '../errors.ts';
+import type { RateLimiter } from '../limits/rate-limiter.ts';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
+import { visibilityKey } from '../schema/access.ts';
+import type { GatewayContext } from '../schema/builder.ts';
+import { CURRENT_STATE_SUBSCRIPTIONS } from '../schema/job.ts';
+import type { Store } from '../store/store.ts';
+import { SharedSubscriptions } from '../subscriptions/shared-subscriptions.ts';
+import { admitOperation, rootFields } from './admission.ts';
+import { asBadUserInput } from './input-errors.ts';
+import { maskError } from './mask-error.ts';
+import { type GatewayYoga, GRAPHQL_LIMITS, GRAPHQL_PATH } from './yoga.ts';
+
+export const CLOSE_UNAUTHORIZED = 4401;
+export const CLOSE_FORBIDDEN = 4403;
+
+export interface GraphqlWsDeps {
+  yoga: GatewayYoga;
+  store: Store;
+  keyCache: KeyCache;
+  rateLimiter: RateLimiter;
+  metrics: Metrics;
+  logger: Logger;
+  /** MAX_SUBSCRIPTIONS_PER_SOCKET: operations one connection may run at once. */
+  maxSubscriptionsPerSocket: number;
+  /** Ping interval; a socket that misses a pong within it is dropped. Default 12 s. */
+  keepAliveMs?: number | undefined;
+}
+
+export interface GraphqlWsServer {
+  /** Closes every socket with 1001 (going away) and stops accepting. */
+  close(): Promise<void>;
+}
+
+/** What a connection keeps: its credentials and the origin it came to. */
+type ConnectionExtra = {
+  authorization?: string | undefined;
+  origin?: string | null;
+};
+
+/** Execution hooks travel in the root value, Yoga's documented way to pair them with graphql-ws. */
+interface OperationRoot {
+  execute: (args: ExecutionArgs) => unknown;
+  subscribe: (args: ExecutionArgs) => unknown;
+  /** Subscribers with the same key get the same results. */
+  shareKey: string;
+  replayLatest: boolean;
+}
+
+/** `authorization` in any letter case (GraphiQL sends its Headers tab as `Authorization`). */
+function authorizationOf(
+  params: Readonly<Record<string, unknown>> | undefined,
+): string | undefined {
+  const entry = Object.entries(params ?? {}).find(
+    ([name]) => name.toLowerCase() === 'authorization',
+  );
+  return typeof entry?.[1] === 'string' ? entry[1] : undefined;
+}
+
+/** The close code for a refused connection_init, or null when the key may subscribe. */
+async function refusal(
+  deps: GraphqlWsDeps,
+  authorization: string | undefined,
+): Promise<{ code: number; reason: string } | null> {
+  try {
+    const principal = await authenticate(deps.store, authorization, deps.keyCache);
+    if (principal === null) {
+      return {
+        code: CLOSE_UNAUTHORIZED,
+        reason: 'Send {"authorization": "Bearer <api key>"} in connection_init',
+      };
+    }
+    if (!hasScope(principal.key, 'read')) {
+      return { code: CLOSE_FORBIDDEN, reason: 'This API key lacks the read scope' };
+    }
+    return null;
+  } catch (error) {
+    if (!(error instanceof GatewayError)) throw error;
+    const secret = /^Bearer +(\S+)$/i.exec(authorization?.trim() ?? '')?.[1];
+    const key = secret ? await deps.store.getApiKeyBySecretHash(hashSecret(secret)) : null;
+    if (key?.revokedAt) return { code: CLOSE_FORBIDDEN, reason: 'This API key was revoked' };
+    return { code: CLOSE_UNAUTHORIZED, reason: error.message };
+  }
+}
+
+export function attachGraphqlWs(httpServer: Server, deps: GraphqlWsDeps): GraphqlWsServer {
+  const { yoga, logger, metrics } = deps;
+  const shared = new SharedSubscriptions<ExecutionResult>();
+  const webSockets = new WebSocketServer({
+    server: httpServer,
+    path: GRAPHQL_PATH,
+    maxPayload: GRAPHQL_LIMITS.maxBodyBytes,
+  });
+  metrics.observe({
+    webSocketConnections: () => webSockets.clients.size,
+    webSocketSubscriptions: () => shared.subscriberCount,
+    sharedSubscriptionSources: () => shared.sourceCount,
+  });
+
+  /** Errors to send instead of running the operation; unexpected ones are masked and logged. */
+  const asOperationErrors = (error: unknown): GraphQLError[] => {
+    if (error instanceof GraphQLError) return [asBadUserInput(error)];
+    logger.error({ err: error }, 'graphql-ws operation failed');
+    return [maskError(error, 'Unexpected error.') as GraphQLError];
+  };
+
+  const prepare = async (
+    extra: ConnectionExtra,
+    payload: SubscribePayload,
+  ): Promise<ExecutionArgs | GraphQLError[]> => {
+    const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+      webSocket: { authorization: extra.authorization, origin: extra.origin ?? null },
+      params: payload,
+    } as never);
+    try {
+      const document = parse(payload.query);
+      const errors = validate(schema, document);
+      if (errors.length > 0) return [...errors];
+      const contextValue: GatewayContext = await contextFactory();
+      const args: ExecutionArgs = {
+        schema,
+        document,
+        operationName: payload.operationName,
+        variableValues: payload.variables,
+        contextValue,
+      };
+      await admitOperation(args, deps.rateLimiter);
+      const operation = getOperationAST(document, payload.operationName);
+      const root: OperationRoot = {
+        execute,
+        subscribe,
+        shareKey: JSON.stringify([
+          contextValue.principal ? visibilityKey(contextValue.principal) : null,
+          contextValue.publicOrigin,
+          payload.query,
+          payload.operationName ?? null,
+          payload.variables ?? null,
+        ]),
+        replayLatest:
+          !!operation &&
+          rootFields(document, operation.selectionSet).every((field) =>
+            CURRENT_STATE_SUBSCRIPTIONS.has(field.name.value),
+          ),
+      };
+      return { ...args, rootValue: root };
+    } catch (error) {
+      return asOperationErrors(error);
+    }
+  };
+
+  const server = useServer<Record<string, unknown>, ConnectionExtra>(
+    {
+      async onConnect(ctx) {
+        const authorization = authorizationOf(ctx.connectionParams);
+        const refused = await refusal(deps, authorization);
+        if (refused) {
+          ctx.extra.socket.close(refused.code, refused.reason);
+          return false;
+        }
+        const { headers, socket } = ctx.extra.request;
+        const scheme = 'encrypted' in socket && socket.encrypted ? 'https' : 'http';
+        ctx.extra.authorization = authorization;
+        ctx.extra.origin = headers.host ? `${scheme}://${headers.host}` : null;
+        return true;
+      },
+      async onSubscribe(ctx, _id, payload) {
+        // The new operation is already counted in ctx.subscriptions.
+        if (Object.keys(ctx.subscriptions).length > deps.maxSubscriptionsPerSocket) {
+          return [
+            new GatewayError(
+              'FORBIDDEN',
+              `At most ${deps.maxSubscriptionsPerSocket} subscriptions at once on one connection`,
+              { maxSubscriptionsPerSocket: deps.maxSubscriptionsPerSocket },
+            ),
+          ];
+        }
+        return prepare(ctx.extra, payload);
+      },
+      execute: (args) => (args.rootValue as OperationRoot).execute(args) as never,
+      subscribe: (args) => {
+        const root = args.rootValue as OperationRoot;
+        return shared.join(root.shareKey, () => root.subscribe(args) as never, {
+          replayLatest: root.replayLatest,
+        });
+      },
+    },
+    webSockets,
+    deps.keepAliveMs,
+  );
+
+  return { close: () => server.dispose() as Promise<void> };
+}
