@@ -5,7 +5,12 @@
  * adapter's business, behind `JobMessage`; the decisions are the service's and the presenter's.
  */
 import { type AttachmentFile, prepareImages } from './attachments.ts';
-import type { GatewayClient, GatewayJob, ModelInfo } from './gateway-client.ts';
+import {
+  type GatewayClient,
+  type GatewayJob,
+  type ModelInfo,
+  TERMINAL_STATUSES,
+} from './gateway-client.ts';
 import {
   type Admission,
   buildGenerateInput,
@@ -198,12 +203,17 @@ export class JobRunner {
     };
 
     let last: JobProgress | undefined;
+    const consider = (update: GatewayJob) => {
+      const progress = tracker.next(update);
+      if (!progress) return;
+      last = progress;
+      if (progress.phase === 'queued' || progress.phase === 'processing') show(progress);
+    };
+    // The job as the mutation (or lookup) returned it is shown at once, before subscribing.
+    consider(first);
     try {
-      for await (const update of this.#gateway.watchJob(first.id)) {
-        const progress = tracker.next(update);
-        if (!progress) continue;
-        last = progress;
-        if (progress.phase === 'queued' || progress.phase === 'processing') show(progress);
+      if (!TERMINAL_STATUSES.has(first.status)) {
+        for await (const update of this.#gateway.watchJob(first.id)) consider(update);
       }
     } catch (error) {
       this.#log('error', 'lost track of job', { jobId: first.id, error: String(error) });

@@ -164,6 +164,7 @@ describe('JobRunner', () => {
     );
     await clock.advance(10_000);
     expect(message.edits.map((e) => e.body.content.split(' · ').at(-1))).toEqual([
+      '1 image',
       expect.stringMatching(/^done <t:\d+:R>$/),
       'finishing up',
     ]);

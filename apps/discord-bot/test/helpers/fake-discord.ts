@@ -25,8 +25,9 @@ export interface DiscordRequest {
   // biome-ignore lint/suspicious/noExplicitAny: request bodies are whatever the bot sent.
   json: any;
   files: RecordedFile[];
-  /** The HTTP status the fake answered with. */
+  /** The HTTP status the fake answered with, and its body. */
   status: number;
+  response: unknown;
 }
 
 export interface FakeDiscordOptions {
@@ -35,7 +36,7 @@ export interface FakeDiscordOptions {
   timeline?: Timeline;
 }
 
-type Matcher = (request: Pick<DiscordRequest, 'method' | 'path'>) => boolean;
+type Matcher = (request: DiscordRequest) => boolean;
 
 interface RateLimitRule {
   match: Matcher;
@@ -142,6 +143,7 @@ export class FakeDiscord {
       json,
       files,
       status: 0,
+      response: undefined,
     };
     this.#timeline?.record('discord', `${method} ${path}`);
 
@@ -150,6 +152,7 @@ export class FakeDiscord {
     }
     const answer = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
       request.status = status;
+      request.response = body;
       this.requests.push(request);
       res.writeHead(status, {
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
