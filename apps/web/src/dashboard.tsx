@@ -60,7 +60,7 @@ export function DashboardProviders({
 }
 
 /** Keeps the one `myJobs` subscription open; the cache applies what it brings. */
-function JobEvents() {
+export function JobEvents() {
   useSubscription({ query: MyJobsSubscription });
   return null;
 }

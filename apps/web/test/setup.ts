@@ -1,0 +1,30 @@
+/**
+ * What jsdom lacks for these components: the modal <dialog> API, scrolling, and layout (the
+ * virtualized history reads its viewport height). Tests render into a fresh document state each time.
+ */
+import { cleanup } from '@testing-library/react';
+import { afterEach } from 'vitest';
+
+afterEach(() => {
+  cleanup();
+  window.localStorage.clear();
+  window.history.replaceState(null, '', '/');
+});
+
+HTMLDialogElement.prototype.showModal = function showModal() {
+  this.setAttribute('open', '');
+};
+HTMLDialogElement.prototype.close = function close() {
+  this.removeAttribute('open');
+  this.dispatchEvent(new Event('close'));
+};
+
+Element.prototype.scrollIntoView = function scrollIntoView() {};
+
+/** The history viewport is 600 px high; everything else has no size, as in plain jsdom. */
+Object.defineProperty(HTMLElement.prototype, 'clientHeight', {
+  configurable: true,
+  get(this: HTMLElement) {
+    return this.classList.contains('history-scroll') ? 600 : 0;
+  },
+});

@@ -23,7 +23,8 @@ export function HistoryPanel() {
       <div className="panel-head">
         <h2 id="history-heading">History</h2>
       </div>
-      <search className="history-filters">
+      {/* biome-ignore lint/a11y/useSemanticElements: <search> is a landmark only in browsers from late 2023 on; a search-role form is one everywhere. */}
+      <form role="search" className="history-filters" onSubmit={(event) => event.preventDefault()}>
         <div className="field grow">
           <label htmlFor={`${id}-search`}>Search prompts</label>
           <input
@@ -68,7 +69,7 @@ export function HistoryPanel() {
             ))}
           </select>
         </div>
-      </search>
+      </form>
 
       {history.error && (
         <p className="form-error" role="alert">

@@ -1,0 +1,8 @@
+import { readFile } from 'node:fs/promises';
+import { expect, it } from 'vitest';
+import { renderGraphqlEnv } from '../../scripts/graphql-env.ts';
+
+it("graphql-env.d.ts matches the gateway's printed schema (pnpm --filter @zimage/web graphql-env)", async () => {
+  const { path, text } = await renderGraphqlEnv();
+  expect(await readFile(path, 'utf8')).toBe(text);
+});
