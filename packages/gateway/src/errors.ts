@@ -4,15 +4,17 @@
  */
 import { GraphQLError } from 'graphql';
 
-export type GatewayErrorCode =
-  | 'BAD_USER_INPUT'
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'RATE_LIMITED'
-  | 'BUDGET_EXCEEDED'
-  | 'INSUFFICIENT_BALANCE'
-  | 'UPSTREAM_UNAVAILABLE';
+export const GATEWAY_ERROR_CODES = [
+  'BAD_USER_INPUT',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'RATE_LIMITED',
+  'BUDGET_EXCEEDED',
+  'INSUFFICIENT_BALANCE',
+  'UPSTREAM_UNAVAILABLE',
+] as const;
+export type GatewayErrorCode = (typeof GATEWAY_ERROR_CODES)[number];
 
 export class GatewayError extends GraphQLError {
   constructor(code: GatewayErrorCode, message: string, extensions: Record<string, unknown> = {}) {

@@ -2,6 +2,8 @@
  * Errors about the request itself (syntax, validation, variable values, limits) get the
  * contract's BAD_USER_INPUT code, with `extensions.field` naming the offending argument or
  * input field where one can be found, e.g. a bad enum value in `input.imageSize` → `imageSize`.
+ * Codes Yoga or graphql-tools put there (GRAPHQL_PARSE_FAILED, BAD_REQUEST, …) are not the
+ * contract's: they move to `extensions.reason`.
  */
 
 import {
@@ -13,6 +15,10 @@ import {
   visit,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { GATEWAY_ERROR_CODES } from '../errors.ts';
+
+/** Codes that stay as they are: the contract's, and the masked unexpected error's. */
+const KEPT_CODES: ReadonlySet<unknown> = new Set([...GATEWAY_ERROR_CODES, 'INTERNAL_SERVER_ERROR']);
 
 /** `… at "input.imageSize"; …` (variable coercion) → `imageSize`. */
 const AT_PATH = /\bat "([^"]+)"/;
@@ -55,12 +61,14 @@ function fieldOf(error: GraphQLError, document: DocumentNode | undefined): strin
 }
 
 /**
- * Gives the error BAD_USER_INPUT (and the field) unless it already has a code. In place: the
- * error stays the one Yoga produced, so Yoga does not log a caller's mistake as a server error.
+ * Gives the error BAD_USER_INPUT (and the field) unless it has a contract code already. In
+ * place: the error stays the one Yoga produced, so Yoga does not log a caller's mistake as a
+ * server error.
  */
 export function asBadUserInput<E extends GraphQLError>(error: E, document?: DocumentNode): E {
-  if (error.extensions.code !== undefined) return error;
+  if (KEPT_CODES.has(error.extensions.code)) return error;
   const extensions = error.extensions as Record<string, unknown>;
+  if (extensions.code !== undefined) extensions.reason = extensions.code;
   extensions.code = 'BAD_USER_INPUT';
   const field = fieldOf(error, document);
   if (field !== undefined) extensions.field = field;

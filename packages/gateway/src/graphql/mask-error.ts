@@ -47,7 +47,8 @@ function relocated(error: unknown, replacement: GraphQLError): GraphQLError {
 export function maskError(error: unknown, message: string, isDev?: boolean): Error {
   const cause = rootCause(error);
   if (cause instanceof GraphQLError) {
-    if (cause.extensions.code !== undefined) return error as Error;
+    if (cause instanceof GatewayError) return error as Error;
+    // Yoga's own refusals (CSRF, body size, method) carry an HTTP status.
     const httpStatus = (cause.extensions.http as { status?: number } | undefined)?.status;
     if (httpStatus === 403) (cause.extensions as Record<string, unknown>).code = 'FORBIDDEN';
     return asBadUserInput(error instanceof GraphQLError ? error : cause);

@@ -29,8 +29,11 @@ export const GRAPHQL_LIMITS = {
   /** Field nesting; the deepest useful query (jobs → edges → node → images → url) is 5. */
   maxDepth: 10,
   maxAliases: 15,
-  /** graphql-armor's cost estimate (objects and scalars, weighted by depth). */
-  maxCost: 5000,
+  /**
+   * graphql-armor's cost estimate (objects and scalars, weighted by depth, times a literal
+   * `first`); a full page of 100 jobs with every field costs about 14,000.
+   */
+  maxCost: 50_000,
   /** Lexer tokens of a document; the introspection query of GraphiQL needs about 300. */
   maxTokens: 3000,
   maxDirectives: 20,
