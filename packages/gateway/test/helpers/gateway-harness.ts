@@ -1,0 +1,197 @@
+/**
+ * A whole gateway for integration tests: `startGateway` on 127.0.0.1:0 in a temp data dir, the
+ * Pixazo simulator (small time scale, no rate limit) as Pixazo, and clients that speak to it
+ * over real HTTP and WebSockets.
+ */
+import { type PixazoSim, type PixazoSimOptions, startPixazoSim } from '@zimage/pixazo-sim';
+import type { ExecutionResult } from 'graphql';
+import { type Client, createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { createApiKey } from '../../src/auth/api-keys.ts';
+import type { ApiKeyRecord, Limits, Scope } from '../../src/auth/principal.ts';
+import { type RunningGateway, type StartGatewayOptions, startGateway } from '../../src/gateway.ts';
+import { isTerminal, type JobStatus } from '../../src/jobs/job.ts';
+import { createLogger } from '../../src/logger.ts';
+
+export const SIM_KEY = 'dev-key';
+
+export const TEST_POLL_SCHEDULE = {
+  firstDelayMs: 20,
+  factor: 1.5,
+  minIntervalMs: 10,
+  maxIntervalMs: 40,
+};
+
+export interface GraphqlResponse {
+  status: number;
+  headers: Headers;
+  body: {
+    data?: Record<string, unknown> | null;
+    errors?: { message: string; path?: string[]; extensions?: Record<string, unknown> }[];
+  };
+}
+
+export interface GraphqlRequest {
+  variables?: Record<string, unknown>;
+  /** An API key secret: sent as `Authorization: Bearer <key>`. */
+  key?: string;
+  headers?: Record<string, string>;
+}
+
+export interface GatewayHarness {
+  gateway: RunningGateway;
+  sim: PixazoSim;
+  adminKey: string;
+  graphql(query: string, request?: GraphqlRequest): Promise<GraphqlResponse>;
+  createKey(options?: {
+    scopes?: Scope[];
+    limits?: Partial<Limits>;
+    endUserLimits?: Partial<Limits>;
+    name?: string;
+  }): Promise<{ secret: string; record: ApiKeyRecord }>;
+  /** A graphql-ws client; closed by close(). */
+  wsClient(key: string | undefined): Client;
+  /** Polls `job(id)` until the job has ended. */
+  waitForTerminal(key: string, id: string): Promise<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+const NO_LIMITS: Limits = {
+  dailyBudgetMicroUsd: null,
+  maxConcurrentJobs: null,
+  requestsPerMinute: null,
+};
+
+export const JOB_FIELDS = `
+  id status model prompt imageSize numInferenceSteps guidanceScale numImages
+  enableSafetyChecker outputFormat acceleration queuePosition error costUsd requestId
+  endUserId createdAt updatedAt startedAt completedAt
+  images { url width height contentType }
+`;
+
+export async function startGatewayHarness(
+  options: Partial<StartGatewayOptions> & { sim?: PixazoSimOptions } = {},
+): Promise<GatewayHarness> {
+  const { sim: simOptions, ...gatewayOptions } = options;
+  const sim = await startPixazoSim({
+    timeScale: 0.01,
+    rateLimit: false,
+    keys: { [SIM_KEY]: 100 },
+    ...simOptions,
+  });
+  const gateway = await startGateway({
+    pixazo: { baseUrl: sim.url, apiKey: SIM_KEY },
+    logger: createLogger({ level: process.env.LOG_LEVEL ?? 'silent' }),
+    engine: { pollSchedule: TEST_POLL_SCHEDULE },
+    ...gatewayOptions,
+  });
+  const adminKey = gateway.adminKey as string;
+  const clients: Client[] = [];
+
+  const graphql: GatewayHarness['graphql'] = async (query, request = {}) => {
+    const response = await fetch(`${gateway.url}/graphql`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(request.key ? { authorization: `Bearer ${request.key}` } : {}),
+        ...request.headers,
+      },
+      body: JSON.stringify({ query, variables: request.variables }),
+    });
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: (await response.json()) as GraphqlResponse['body'],
+    };
+  };
+
+  return {
+    gateway,
+    sim,
+    adminKey,
+    graphql,
+    async createKey({ scopes = ['generate', 'read'], limits, endUserLimits, name = 'test' } = {}) {
+      const { secret, record } = await createApiKey(gateway.store, {
+        name,
+        scopes,
+        limits: { ...NO_LIMITS, ...limits },
+        endUserLimits: { ...NO_LIMITS, ...endUserLimits },
+      });
+      return { secret, record };
+    },
+    wsClient(key) {
+      const client = createClient({
+        url: gateway.wsUrl,
+        webSocketImpl: WebSocket,
+        connectionParams: key ? { authorization: `Bearer ${key}` } : {},
+        retryAttempts: 0,
+        lazy: true,
+      });
+      clients.push(client);
+      return client;
+    },
+    async waitForTerminal(key, id) {
+      for (;;) {
+        const { body } = await graphql(`query ($id: ID!) { job(id: $id) { ${JOB_FIELDS} } }`, {
+          key,
+          variables: { id },
+        });
+        const job = body.data?.job as Record<string, unknown> | null;
+        if (!job) throw new Error(`job ${id} not visible: ${JSON.stringify(body)}`);
+        if (isTerminal(job.status as JobStatus)) return job;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
+    async close() {
+      await Promise.all(clients.map((client) => client.dispose()));
+      await gateway.close();
+      await sim.close();
+    },
+  };
+}
+
+/** Every result of a graphql-ws operation until it completes (or its first error). */
+export function collect(
+  client: Client,
+  query: string,
+  variables?: Record<string, unknown>,
+): Promise<ExecutionResult[]> {
+  return new Promise((resolve, reject) => {
+    const results: ExecutionResult[] = [];
+    client.subscribe(
+      { query, variables },
+      {
+        next: (result) => results.push(result as ExecutionResult),
+        error: (error) => (Array.isArray(error) ? resolve([{ errors: error }]) : reject(error)),
+        complete: () => resolve(results),
+      },
+    );
+  });
+}
+
+/** The `event: next` payloads of an SSE answer, read until `event: complete`. */
+export async function readSse(response: Response): Promise<ExecutionResult[]> {
+  const text = await response.text();
+  const results: ExecutionResult[] = [];
+  for (const block of text.split('\n\n')) {
+    const lines = block.split('\n');
+    const event = lines
+      .find((line) => line.startsWith('event:'))
+      ?.slice(6)
+      .trim();
+    const data = lines
+      .filter((line) => line.startsWith('data:'))
+      .map((line) => line.slice(5).trim())
+      .join('\n');
+    if (event === 'next' && data) results.push(JSON.parse(data) as ExecutionResult);
+  }
+  return results;
+}
+
+export const GENERATE = `
+  mutation ($input: GenerateImageInput!) { generateImage(input: $input) { ${JOB_FIELDS} } }
+`;
+
+export const JOB_UPDATED = `
+  subscription ($id: ID!) { jobUpdated(id: $id) { ${JOB_FIELDS} } }
+`;
