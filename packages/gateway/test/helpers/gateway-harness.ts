@@ -110,10 +110,10 @@ export async function startGatewayHarness(
     sim,
     adminKey,
     graphql,
-    async createKey({ scopes = ['generate', 'read'], limits, endUserLimits, name = 'test' } = {}) {
+    async createKey({ scopes, limits, endUserLimits, name = 'test' } = {}) {
       const { secret, record } = await createApiKey(gateway.store, {
         name,
-        scopes,
+        scopes: scopes ?? ['generate', 'read'],
         limits: { ...NO_LIMITS, ...limits },
         endUserLimits: { ...NO_LIMITS, ...endUserLimits },
       });
