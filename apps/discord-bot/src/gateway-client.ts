@@ -151,6 +151,29 @@ function toGatewayError(error: GraphQLErrorBody | undefined): GatewayRequestErro
   );
 }
 
+/** The gateway's graphql-ws close codes for a refused key (other closes are worth a retry). */
+const CLOSE_CODES: Record<number, GatewayErrorCode> = {
+  4401: 'UNAUTHENTICATED',
+  4403: 'FORBIDDEN',
+};
+
+/**
+ * What ended a subscription, when retrying cannot help: an error the gateway sent (graphql-ws
+ * hands those over as an array) or a close saying the key was refused. null: try again.
+ */
+function subscriptionFailure(error: unknown): GatewayRequestError | null {
+  const failure =
+    error instanceof GatewayRequestError
+      ? error
+      : Array.isArray(error)
+        ? toGatewayError(error[0] as GraphQLErrorBody)
+        : null;
+  if (failure) return failure.code === 'UPSTREAM_UNAVAILABLE' ? null : failure;
+  const code = (error as { code?: unknown } | null)?.code;
+  const refused = typeof code === 'number' ? CLOSE_CODES[code] : undefined;
+  return refused ? new GatewayRequestError(refused, `Subscription closed with ${code}`) : null;
+}
+
 const JOB_FIELDS = `
   id model prompt imageSize numInferenceSteps guidanceScale numImages enableSafetyChecker
   outputFormat acceleration status queuePosition error costUsd endUserId
@@ -188,7 +211,7 @@ export class GatewayClient {
     this.#now = options.now ?? Date.now;
   }
 
-  async request<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  async #request<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
     let response: Response;
     try {
       response = await fetch(this.#graphqlUrl, {
@@ -219,7 +242,7 @@ export class GatewayClient {
     if (this.#models && this.#now() - this.#models.fetchedAt < this.#modelsTtlMs) {
       return this.#models.value;
     }
-    const data = await this.request<{ models: ModelInfo[] }>(
+    const data = await this.#request<{ models: ModelInfo[] }>(
       `query Models {
         models {
           id name priceUsdPerImage defaultSteps minSteps maxSteps
@@ -232,7 +255,7 @@ export class GatewayClient {
   }
 
   async usage(endUserId: string): Promise<Usage> {
-    const data = await this.request<{ viewer: { usage: Usage } }>(
+    const data = await this.#request<{ viewer: { usage: Usage } }>(
       `query Usage($endUserId: String) {
         viewer(endUserId: $endUserId) { usage { spentTodayUsd dailyBudgetUsd jobsInFlight maxConcurrentJobs } }
       }`,
@@ -244,7 +267,7 @@ export class GatewayClient {
   /** null when the job does not exist or the bot's key may not see it. */
   async job(id: string): Promise<GatewayJob | null> {
     try {
-      const data = await this.request<{ job: GatewayJob | null }>(
+      const data = await this.#request<{ job: GatewayJob | null }>(
         `query Job($id: ID!) { job(id: $id) { ${JOB_FIELDS} } }`,
         { id },
       );
@@ -256,7 +279,7 @@ export class GatewayClient {
   }
 
   async generateImage(input: GenerateImageInput): Promise<GatewayJob> {
-    const data = await this.request<{ generateImage: GatewayJob }>(
+    const data = await this.#request<{ generateImage: GatewayJob }>(
       `mutation Generate($input: GenerateImageInput!) { generateImage(input: $input) { ${JOB_FIELDS} } }`,
       { input },
     );
@@ -286,9 +309,8 @@ export class GatewayClient {
           if (TERMINAL_STATUSES.has(job.status)) return;
         }
       } catch (error) {
-        if (error instanceof GatewayRequestError && error.code !== 'UPSTREAM_UNAVAILABLE') {
-          throw error;
-        }
+        const fatal = subscriptionFailure(error);
+        if (fatal) throw fatal;
         failures += 1;
       } finally {
         signal?.removeEventListener('abort', stop);

@@ -276,10 +276,6 @@ export class JobTracker {
     this.#clock = clock;
   }
 
-  get current(): JobProgress | undefined {
-    return this.#last;
-  }
-
   /** The progress to show for `job`, or null when the user would see no difference. */
   next(job: GatewayJob): JobProgress | null {
     const last = this.#last;
@@ -376,9 +372,11 @@ export class ThrottledEditor<T> {
   #lastSentAt = Number.NEGATIVE_INFINITY;
   #pending: { value: T } | undefined;
   #sending = false;
-  #cancelTimer: (() => void) | undefined;
+  /** A timer will pump once the interval has passed. */
+  #waiting = false;
   #finalQueued = false;
-  #drained: { promise: Promise<void>; resolve: () => void } | undefined;
+  /** Settles once the final state has been sent. */
+  readonly #drained = Promise.withResolvers<void>();
 
   constructor(options: {
     send: (value: T) => Promise<void>;
@@ -403,31 +401,21 @@ export class ThrottledEditor<T> {
       this.#finalQueued = true;
       this.#pending = { value };
     }
-    this.#drained ??= Promise.withResolvers<void>();
-    const { promise } = this.#drained;
     this.#pump();
-    return promise;
-  }
-
-  /** Drops anything not yet sent (the message is gone). */
-  cancel(): void {
-    this.#pending = undefined;
-    this.#cancelTimer?.();
-    this.#cancelTimer = undefined;
-    this.#finalQueued = true;
-    this.#drained?.resolve();
+    return this.#drained.promise;
   }
 
   #pump(): void {
-    if (this.#sending || this.#cancelTimer) return;
+    if (this.#sending || this.#waiting) return;
     if (!this.#pending) {
-      if (this.#finalQueued) this.#drained?.resolve();
+      if (this.#finalQueued) this.#drained.resolve();
       return;
     }
     const wait = this.#lastSentAt + this.#minIntervalMs - this.#clock.now();
     if (wait > 0) {
-      this.#cancelTimer = this.#clock.setTimer(() => {
-        this.#cancelTimer = undefined;
+      this.#waiting = true;
+      this.#clock.setTimer(() => {
+        this.#waiting = false;
         this.#pump();
       }, wait);
       return;

@@ -126,7 +126,7 @@ export class JobRunner {
     try {
       found = await this.#ownJob(jobId, context.userId);
     } catch (error) {
-      found = { ok: false, problem: problemOf(error, this.#clock.now()) };
+      found = { ok: false, problem: this.#problemOf(error) };
     }
     if (!found.ok) return context.message.retract(problemMessage(found.problem));
     await this.#follow(found.value, context, { pingWhenDone: false });
@@ -158,7 +158,7 @@ export class JobRunner {
       if (!input.ok) return await this.#refuse(context, admission, input.problem);
       job = await this.#gateway.generateImage(input.value);
     } catch (error) {
-      return await this.#refuse(context, admission, problemOf(error, this.#clock.now()));
+      return await this.#refuse(context, admission, this.#problemOf(error));
     }
     this.#log('info', 'job submitted', { jobId: job.id, userId: context.userId });
     try {
@@ -166,6 +166,18 @@ export class JobRunner {
     } finally {
       admission.finish();
     }
+  }
+
+  /** The user hears a friendly sentence; the operator gets the details of anything unexpected. */
+  #problemOf(error: unknown): Problem {
+    const problem = problemOf(error, this.#clock.now());
+    if (
+      problem.kind === 'gateway' &&
+      ['INTERNAL', 'UNREACHABLE', 'UNAUTHENTICATED', 'FORBIDDEN'].includes(problem.code)
+    ) {
+      this.#log('error', 'gateway request failed', { code: problem.code, error: String(error) });
+    }
+    return problem;
   }
 
   async #refuse(context: RequestContext, admission: Admission, problem: Problem): Promise<void> {

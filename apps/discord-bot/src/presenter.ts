@@ -79,9 +79,18 @@ function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? '' : 's'}`;
 }
 
-/** The first line of every job message: what was asked, and by whom. */
+function promptText(job: GatewayJob, max: number): string {
+  return escapeMarkdown(truncate(job.prompt, max));
+}
+
+/** The first line of a running job's message: what was asked, and by whom. */
 function heading(job: GatewayJob, ownerId: string): string {
-  return `**${escapeMarkdown(truncate(job.prompt, PROMPT_IN_CONTENT))}** — ${userMention(ownerId)}`;
+  return `**${promptText(job, PROMPT_IN_CONTENT)}** — ${userMention(ownerId)}`;
+}
+
+/** Small print under a running job: its id, for `/job` should this message stop moving. */
+function jobIdLine(job: GatewayJob): string {
+  return `-# ${job.id}`;
 }
 
 function body(parts: Partial<MessageBody> & { content: string }): MessageBody {
@@ -183,7 +192,7 @@ export function progressMessage(
         return failureLine(job);
     }
   })();
-  return body({ content: `${heading(job, ownerId)}\n${status}` });
+  return body({ content: `${heading(job, ownerId)}\n${status}\n${jobIdLine(job)}` });
 }
 
 function failureLine(job: GatewayJob): string {
@@ -236,15 +245,15 @@ export function resultMessage(job: GatewayJob, context: ResultContext): MessageB
     { name: 'Duration', value: formatDuration(context.durationMs), inline: true },
   ];
   const links = context.links.map(
-    ({ index, url }) => `[Image ${index + 1}](${url}) was too large to attach.`,
+    ({ index, url }) => `-# [Image ${index + 1}](${url}) was too large to attach.`,
   );
   return body({
-    content: heading(job, context.ownerId),
+    content: userMention(context.ownerId),
     embeds: [
       {
         color: COLORS.done,
+        description: [promptText(job, PROMPT_IN_DESCRIPTION), ...links].join('\n\n'),
         fields,
-        ...(links.length ? { description: links.join('\n') } : {}),
         footer: { text: `${job.id} · /job posts it again` },
         ...(job.completedAt ? { timestamp: job.completedAt } : {}),
       },
@@ -294,7 +303,7 @@ export function detailsMessage(job: GatewayJob): MessageBody {
     embeds: [
       {
         color: COLORS.progress,
-        description: escapeMarkdown(truncate(job.prompt, PROMPT_IN_DESCRIPTION)),
+        description: promptText(job, PROMPT_IN_DESCRIPTION),
         fields,
       },
     ],

@@ -126,12 +126,13 @@ describe('/imagine', () => {
     for (const progress of edits.slice(0, -1)) {
       expect(progress.files).toEqual([]);
       expect(progress.json.content).toMatch(
-        /^\*\*a red fox in fresh snow\*\* — <@\d+>\n(⏳ Queued|🎨 Generating · Z-Image Base · 2 images · started <t:\d+:R> · (done <t:\d+:R>|finishing up))/,
+        /^\*\*a red fox in fresh snow\*\* — <@\d+>\n(⏳ Queued|🎨 Generating · Z-Image Base · 2 images · started <t:\d+:R> · (done <t:\d+:R>|finishing up)).*\n-# job_\w+$/,
       );
     }
 
-    expect(result.json.content).toBe(`**a red fox in fresh snow** — <@${ALICE}>`);
+    expect(result.json.content).toBe(`<@${ALICE}>`);
     const [embed] = result.json.embeds;
+    expect(embed.description).toBe('a red fox in fresh snow');
     expect(
       Object.fromEntries(
         embed.fields.map((f: { name: string; value: string }) => [f.name, f.value]),
@@ -263,7 +264,9 @@ describe('/imagine', () => {
     const linkedResult = await harness.discord.waitFor((r) => isEditOf(linked)(r) && isResult(r));
     expect(linkedResult.files).toEqual([]);
     expect(linkedResult.json.embeds[0].description).toMatch(
-      new RegExp(`^\\[Image 1\\]\\(${harness.proxy.url}/images/.+\\) was too large to attach\\.$`),
+      new RegExp(
+        `^huge\n\n-# \\[Image 1\\]\\(${harness.proxy.url}/images/.+\\) was too large to attach\\.$`,
+      ),
     );
   });
 
@@ -320,7 +323,7 @@ describe('buttons', () => {
       InteractionResponseType.DeferredChannelMessageWithSource,
     );
     const rerolled = await restarted.discord.waitFor((r) => isEditOf(byAlice)(r) && isResult(r));
-    expect(rerolled.json.content).toBe(`**a castle** — <@${ALICE}>`);
+    expect(rerolled.json.embeds[0].description).toBe('a castle');
     expect(rerolled.json.embeds[0].footer.text).not.toBe(result.json.embeds[0].footer.text);
   });
 
@@ -388,7 +391,7 @@ describe('/usage and /job', () => {
     const again = harness.inject(slashCommand('job', { id: jobId }));
     const reposted = await harness.discord.waitFor((r) => isEditOf(again)(r) && isResult(r));
     expect(reposted.files).toHaveLength(1);
-    expect(reposted.json.content).toBe(`**post me again** — <@${ALICE}>`);
+    expect(reposted.json.embeds[0].description).toBe('post me again');
 
     const byBob = harness.inject(slashCommand('job', { id: jobId }, { user: BOB }));
     const refusal = await harness.discord.waitFor(isFollowUpOf(byBob));

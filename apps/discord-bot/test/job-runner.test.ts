@@ -163,7 +163,8 @@ describe('JobRunner', () => {
       }),
     );
     await clock.advance(10_000);
-    expect(message.edits.map((e) => e.body.content.split(' · ').at(-1))).toEqual([
+    const statusLines = message.edits.map((e) => e.body.content.split('\n')[1]);
+    expect(statusLines.map((line) => line?.split(' · ').at(-1))).toEqual([
       '1 image',
       expect.stringMatching(/^done <t:\d+:R>$/),
       'finishing up',

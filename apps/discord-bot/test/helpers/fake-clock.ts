@@ -22,10 +22,6 @@ export class FakeClock implements Clock {
     };
   }
 
-  get pendingTimers(): number {
-    return this.#timers.length;
-  }
-
   /** Moves time forward by `ms`, firing due timers and letting the promises they start settle. */
   async advance(ms: number): Promise<void> {
     const end = this.#now + ms;

@@ -1,8 +1,7 @@
 /**
  * A stand-in for Discord's REST API, on loopback: it records every request (JSON bodies and
  * multipart files alike) in arrival order and answers the way Discord does for the routes the
- * bot uses. Tests can make it answer 429, stall a route, or treat an interaction token as
- * expired.
+ * bot uses. Tests can make it answer 429 or treat an interaction token as expired.
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -53,7 +52,6 @@ export class FakeDiscord {
   readonly #webhookChannelId: string;
   readonly #rateLimits: RateLimitRule[] = [];
   readonly #expiredTokens = new Set<string>();
-  readonly #stalls: { match: Matcher; release: Promise<void> }[] = [];
   #messageSeq = 0;
   /** Message ids of interaction originals, so edits keep answering with the same message. */
   readonly #originals = new Map<string, string>();
@@ -91,13 +89,6 @@ export class FakeDiscord {
   /** Webhook calls with this token fail as Discord's do 15 minutes after the interaction. */
   expireToken(token: string): void {
     this.#expiredTokens.add(token);
-  }
-
-  /** Hold matching requests until the returned function is called. */
-  stall(match: Matcher): () => void {
-    const { promise, resolve } = Promise.withResolvers<void>();
-    this.#stalls.push({ match, release: promise });
-    return resolve;
   }
 
   /** The requests so far that match. */
@@ -147,9 +138,6 @@ export class FakeDiscord {
     };
     this.#timeline?.record('discord', `${method} ${path}`);
 
-    for (const stall of this.#stalls) {
-      if (stall.match(request)) await stall.release;
-    }
     const answer = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
       request.status = status;
       request.response = body;
