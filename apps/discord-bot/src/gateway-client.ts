@@ -254,6 +254,14 @@ export class GatewayClient {
     return data.models;
   }
 
+  /** The scopes of the bot's own key (admin implies all others). */
+  async keyScopes(): Promise<string[]> {
+    const data = await this.#request<{ viewer: { scopes: string[] } }>(
+      'query KeyScopes { viewer { scopes } }',
+    );
+    return data.viewer.scopes;
+  }
+
   async usage(endUserId: string): Promise<Usage> {
     const data = await this.#request<{ viewer: { usage: Usage } }>(
       `query Usage($endUserId: String) {

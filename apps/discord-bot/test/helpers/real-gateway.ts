@@ -2,15 +2,15 @@
  * The real gateway in this process, on the Pixazo simulator (fast time scale), with an act-as
  * key for the bot as `docs/discord-bot.md` creates it.
  */
-import { createApiKey, createLogger, type Limits, startGateway } from '@zimage/gateway';
+import { createApiKey, createLogger, type Limits, type Scope, startGateway } from '@zimage/gateway';
 import { startPixazoSim } from '@zimage/pixazo-sim';
 
 const SIM_KEY = 'dev-key';
 
 export interface RealGateway {
   url: string;
-  /** A new act-as key with these per-end-user limits (none by default). */
-  botKey(endUserLimits?: Partial<Limits>): Promise<string>;
+  /** A new key (the bot's scopes by default) with these per-end-user limits (none by default). */
+  botKey(endUserLimits?: Partial<Limits>, scopes?: Scope[]): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -25,10 +25,10 @@ export async function startRealGateway(timeScale = 0.02): Promise<RealGateway> {
   });
   return {
     url: gateway.url,
-    async botKey(endUserLimits = {}) {
+    async botKey(endUserLimits = {}, scopes = ['generate', 'read', 'act-as']) {
       const { secret } = await createApiKey(gateway.store, {
         name: 'discord-bot',
-        scopes: ['generate', 'read', 'act-as'],
+        scopes,
         endUserLimits: {
           dailyBudgetMicroUsd: null,
           maxConcurrentJobs: null,
