@@ -15,6 +15,7 @@ import { createMemoryRateLimiter, type RateLimiter } from './limits/rate-limiter
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { createMemoryPubSub } from './pubsub/memory.ts';
+import type { PubSub } from './pubsub/pubsub.ts';
 import { createGatewayServer, type GatewayServer } from './server.ts';
 import { databasePath } from './store/paths.ts';
 import { openSqliteStore } from './store/sqlite.ts';
@@ -49,6 +50,8 @@ export interface StartGatewayOptions {
   logger?: Logger | undefined;
   /** Default: in memory (one process). */
   rateLimiter?: RateLimiter | undefined;
+  /** Default: in memory (one process); closed by close() either way. */
+  pubsub?: PubSub | undefined;
 }
 
 export interface RunningGateway {
@@ -83,7 +86,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     options.dataDir === undefined ? await mkdtemp(path.join(tmpdir(), 'zimage-gateway-')) : null;
   const dataDir = options.dataDir ?? (temporaryDir as string);
   const store = openSqliteStore(databasePath(dataDir));
-  const pubsub = createMemoryPubSub();
+  const pubsub = options.pubsub ?? createMemoryPubSub();
   const metrics = createMetrics();
   const publicUrl = options.publicUrl ?? null;
   const images = createImageStore({ dataDir });
