@@ -129,6 +129,10 @@ export class JobRunner {
       found = { ok: false, problem: this.#problemOf(error) };
     }
     if (!found.ok) return context.message.retract(problemMessage(found.problem));
+    // Unfiltered images stay in age-restricted channels, wherever they are re-posted.
+    const { prompt, enableSafetyChecker } = found.value;
+    const policy = checkChannelPolicy({ prompt, safety: enableSafetyChecker }, context);
+    if (policy) return context.message.retract(problemMessage(policy));
     await this.#follow(found.value, context, { pingWhenDone: false });
   }
 

@@ -234,6 +234,17 @@ describe('JobRunner', () => {
     expect(message.followUps).toEqual([]);
   });
 
+  it('re-posts an unfiltered job only in an age-restricted channel', async () => {
+    const { gateway, message, runner, context } = setup();
+    const unfiltered = completedJob({ enableSafetyChecker: false });
+    gateway.jobs.set(unfiltered.id, unfiltered);
+    await runner.repost(unfiltered.id, context);
+    expect(message.edits).toEqual([]);
+    expect(message.retracted[0]?.content).toBe(
+      'The safety checker can only be turned off in age-restricted channels.',
+    );
+  });
+
   it('says so when it loses track of a job', async () => {
     const { clock, gateway, message, runner, ticket, context, log } = setup();
     const done = runner.imagine({ prompt: 'x' }, context, ticket);
