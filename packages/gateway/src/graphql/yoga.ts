@@ -41,6 +41,20 @@ export const GRAPHQL_LIMITS = {
   maxBodyBytes: 64 * 1024,
 } as const;
 
+/** GraphiQL sends its Headers tab with queries and, for subscriptions, in connection_init. */
+const GRAPHIQL_DEFAULT_QUERY = `# Put your API key in the Headers tab below:
+#   { "Authorization": "Bearer zk_..." }
+# Subscriptions (jobUpdated, myJobs) run over graphql-ws with the same header.
+{
+  viewer {
+    name
+    scopes
+    usage { spentTodayUsd dailyBudgetUsd jobsInFlight }
+  }
+  models { id name priceUsdPerImage }
+}
+`;
+
 /** Set by graphql-ws for the operations it runs: the credentials of its connection. */
 export interface WebSocketInitialContext {
   webSocket: { authorization: string | undefined; origin: string | null };
@@ -108,9 +122,7 @@ export function createGatewayYoga(deps: GatewayYogaDeps) {
     graphiql: {
       title: 'zimage GraphQL',
       subscriptionsProtocol: 'WS',
-      headers: JSON.stringify({ Authorization: 'Bearer <your api key>' }),
-      defaultQuery:
-        '{\n  viewer {\n    name\n    scopes\n  }\n  models {\n    id\n    name\n  }\n}\n',
+      defaultQuery: GRAPHIQL_DEFAULT_QUERY,
     },
     landingPage: false,
     maskedErrors: { maskError },
