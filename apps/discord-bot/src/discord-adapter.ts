@@ -24,6 +24,7 @@ import { COMMAND_NAMES, IMAGINE_OPTIONS } from './commands.ts';
 import type { DiscordConfig } from './config.ts';
 import type { GatewayClient, ImageSize, Model, OutputFormat } from './gateway-client.ts';
 import {
+  type Admission,
   type Clock,
   checkChannelPolicy,
   endUserIdOf,
@@ -103,13 +104,21 @@ async function handleImagine(
   if (policy) return refuse(interaction, policy);
   const admission = deps.limits.admit(interaction.user.id);
   if (!admission.ok) return refuse(interaction, admission.problem);
+  await deferHolding(interaction, admission.value);
+  await deps.runner.imagine(options, requestContext(deps, interaction), admission.value);
+}
+
+/** The public deferral of a job; if even that fails, the request never happened for the limits. */
+async function deferHolding(
+  interaction: ChatInputCommandInteraction | ButtonInteraction,
+  admission: Admission,
+): Promise<void> {
   try {
     await interaction.deferReply();
   } catch (error) {
-    admission.value.withdraw();
+    admission.withdraw();
     throw error;
   }
-  await deps.runner.imagine(options, requestContext(deps, interaction), admission.value);
 }
 
 async function handleJob(
@@ -136,7 +145,7 @@ async function handleUsage(
 
 async function handleButton(deps: BotDependencies, interaction: ButtonInteraction): Promise<void> {
   const target = parseButtonCustomId(interaction.customId);
-  if (!target) return;
+  if (!target) return refuse(interaction, { kind: 'unknown-button' });
   // Details only shows parameters; everything else spends the owner's budget or removes
   // their message, so it is theirs alone. The owner is in the custom id: no lookup needed.
   if (target.action !== 'details' && target.ownerId !== interaction.user.id) {
@@ -166,12 +175,7 @@ async function handleButton(deps: BotDependencies, interaction: ButtonInteractio
     default: {
       const admission = deps.limits.admit(interaction.user.id);
       if (!admission.ok) return refuse(interaction, admission.problem);
-      try {
-        await interaction.deferReply();
-      } catch (error) {
-        admission.value.withdraw();
-        throw error;
-      }
+      await deferHolding(interaction, admission.value);
       await deps.runner.rerun(
         target.jobId,
         target.action,

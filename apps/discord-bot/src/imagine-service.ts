@@ -50,6 +50,7 @@ export type Problem =
   | { kind: 'too-many-in-flight'; limit: number }
   | { kind: 'cooldown'; retryAt: number }
   | { kind: 'not-owner' }
+  | { kind: 'unknown-button' }
   | { kind: 'job-not-found'; jobId: string }
   | {
       kind: 'gateway';

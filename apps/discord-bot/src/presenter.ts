@@ -367,6 +367,8 @@ function problemText(problem: Problem): string {
       return `Easy there! You can start another image ${time(seconds(problem.retryAt), TimestampStyles.RelativeTime)}.`;
     case 'not-owner':
       return 'Only the person who made this image can use that button.';
+    case 'unknown-button':
+      return 'This button no longer works. Try /imagine again.';
     case 'job-not-found':
       return `I couldn't find a job \`${problem.jobId.replaceAll('`', '')}\` of yours.`;
     case 'gateway':

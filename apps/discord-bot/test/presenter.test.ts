@@ -145,6 +145,7 @@ describe('follow-ups and ephemeral messages', () => {
     ['in flight', { kind: 'too-many-in-flight', limit: 2 }],
     ['cooldown', { kind: 'cooldown', retryAt: now + 5_000 }],
     ['not owner', { kind: 'not-owner' }],
+    ['unknown button', { kind: 'unknown-button' }],
     ['not found', { kind: 'job-not-found', jobId: 'job_x' }],
     ['budget', { kind: 'gateway', code: 'BUDGET_EXCEEDED' }],
     ['rate limited', { kind: 'gateway', code: 'RATE_LIMITED', retryAt: now + 30_000 }],
