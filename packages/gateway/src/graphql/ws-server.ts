@@ -58,10 +58,12 @@ type ConnectionExtra = {
   origin?: string | null;
 };
 
+type Enveloped = ReturnType<GatewayYoga['getEnveloped']>;
+
 /** Execution hooks travel in the root value, Yoga's documented way to pair them with graphql-ws. */
 interface OperationRoot {
-  execute: (args: ExecutionArgs) => unknown;
-  subscribe: (args: ExecutionArgs) => unknown;
+  execute: Enveloped['execute'];
+  subscribe: Enveloped['subscribe'];
   /** Subscribers with the same key get the same results. */
   shareKey: string;
   replayLatest: boolean;
@@ -131,7 +133,7 @@ export function attachGraphqlWs(httpServer: Server, deps: GraphqlWsDeps): Graphq
     const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
       webSocket: { authorization: extra.authorization, origin: extra.origin ?? null },
       params: payload,
-    } as never);
+    });
     try {
       const document = parse(payload.query);
       const errors = validate(schema, document);
@@ -196,10 +198,10 @@ export function attachGraphqlWs(httpServer: Server, deps: GraphqlWsDeps): Graphq
         }
         return prepare(ctx.extra, payload);
       },
-      execute: (args) => (args.rootValue as OperationRoot).execute(args) as never,
+      execute: (args) => (args.rootValue as OperationRoot).execute(args),
       subscribe: (args) => {
         const root = args.rootValue as OperationRoot;
-        return shared.join(root.shareKey, () => root.subscribe(args) as never, {
+        return shared.join(root.shareKey, () => root.subscribe(args), {
           replayLatest: root.replayLatest,
         });
       },
@@ -208,5 +210,9 @@ export function attachGraphqlWs(httpServer: Server, deps: GraphqlWsDeps): Graphq
     deps.keepAliveMs,
   );
 
-  return { close: () => server.dispose() as Promise<void> };
+  return {
+    async close() {
+      await server.dispose();
+    },
+  };
 }
