@@ -298,16 +298,13 @@ export class GatewayClient {
    * Every state of the job from now on, ending after a terminal one. `jobUpdated` sends the
    * current state first, so when the socket drops we subscribe again and lose nothing.
    */
-  async *watchJob(id: string, signal?: AbortSignal): AsyncGenerator<GatewayJob> {
-    let failures = 0;
-    while (!signal?.aborted) {
-      const subscription = this.#wsClient().iterate<{ jobUpdated: GatewayJob }>({
-        query: `subscription Watch($id: ID!) { jobUpdated(id: $id) { ${JOB_FIELDS} } }`,
-        variables: { id },
-      });
-      const stop = () => void subscription.return?.();
-      signal?.addEventListener('abort', stop, { once: true });
+  async *watchJob(id: string): AsyncGenerator<GatewayJob> {
+    for (let failures = 0; ; failures += 1) {
       try {
+        const subscription = this.#wsClient().iterate<{ jobUpdated: GatewayJob }>({
+          query: `subscription Watch($id: ID!) { jobUpdated(id: $id) { ${JOB_FIELDS} } }`,
+          variables: { id },
+        });
         for await (const result of subscription) {
           if (result.errors?.length) throw toGatewayError(result.errors[0] as GraphQLErrorBody);
           const job = result.data?.jobUpdated;
@@ -319,12 +316,9 @@ export class GatewayClient {
       } catch (error) {
         const fatal = subscriptionFailure(error);
         if (fatal) throw fatal;
-        failures += 1;
-      } finally {
-        signal?.removeEventListener('abort', stop);
       }
       // The stream ended (or the socket failed) before a terminal state: wait a little, resume.
-      await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 500 * 2 ** failures)));
+      await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 250 * 2 ** failures)));
     }
   }
 

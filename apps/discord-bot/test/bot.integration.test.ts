@@ -184,6 +184,22 @@ describe('/imagine', () => {
     expect(result.files).toHaveLength(1);
   });
 
+  it('still delivers the result when the connection to the gateway drops mid-job', async () => {
+    const harness = await startBot();
+    const ids = harness.inject(
+      slashCommand('imagine', { prompt: 'through a blip', model: 'Z_IMAGE_BASE', steps: 100 }),
+    );
+    const webSockets = () =>
+      harness.timeline.events.filter(
+        (e) => e.source === 'gateway' && /^GET \/graphql/.test(e.what),
+      );
+    await until(() => webSockets().length === 1, 'the subscription is open');
+    harness.proxy.dropConnections();
+    const result = await harness.discord.waitFor((r) => isEditOf(ids)(r) && isResult(r));
+    expect(result.files).toHaveLength(1);
+    expect(webSockets().length).toBeGreaterThanOrEqual(2);
+  });
+
   it('answers a budget overrun with a short private message and no public trace', async () => {
     const harness = await startBot({
       apiKey: await gateway.botKey({ dailyBudgetMicroUsd: 5_000 }),

@@ -45,6 +45,12 @@ export class GatewayProxy {
     for (const go of held) go();
   }
 
+  /** Cuts every open connection, as a network blip or a gateway restart would. */
+  dropConnections(): void {
+    for (const socket of this.#sockets) socket.destroy();
+    this.#sockets.clear();
+  }
+
   async close(): Promise<void> {
     this.release();
     for (const socket of this.#sockets) socket.destroy();
