@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 
-export const DEFAULT_DISCORD_API_URL = 'https://discord.com/api';
+const DEFAULT_DISCORD_API_URL = 'https://discord.com/api';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

@@ -193,7 +193,7 @@ export interface GatewayClientOptions {
 }
 
 export class GatewayClient {
-  readonly baseUrl: string;
+  readonly #baseUrl: string;
   readonly #graphqlUrl: string;
   readonly #authorization: string;
   readonly #requestTimeoutMs: number;
@@ -203,8 +203,8 @@ export class GatewayClient {
   #models: { value: ModelInfo[]; fetchedAt: number } | undefined;
 
   constructor(options: GatewayClientOptions) {
-    this.baseUrl = options.url.replace(/\/+$/, '');
-    this.#graphqlUrl = `${this.baseUrl}/graphql`;
+    this.#baseUrl = options.url.replace(/\/+$/, '');
+    this.#graphqlUrl = `${this.#baseUrl}/graphql`;
     this.#authorization = `Bearer ${options.apiKey}`;
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.#modelsTtlMs = options.modelsTtlMs ?? 10 * 60_000;
@@ -327,8 +327,8 @@ export class GatewayClient {
    * origin, never to a third-party URL a job might carry.
    */
   async fetchImage(url: string): Promise<Buffer> {
-    const resolved = new URL(url, `${this.baseUrl}/`);
-    const sameOrigin = resolved.origin === new URL(this.baseUrl).origin;
+    const resolved = new URL(url, `${this.#baseUrl}/`);
+    const sameOrigin = resolved.origin === new URL(this.#baseUrl).origin;
     const response = await fetch(resolved, {
       headers: sameOrigin ? { authorization: this.#authorization } : {},
       signal: AbortSignal.timeout(this.#requestTimeoutMs),
@@ -341,7 +341,7 @@ export class GatewayClient {
 
   /** An absolute URL for an image, to link to it when it cannot be attached. */
   absoluteUrl(url: string): string {
-    return new URL(url, `${this.baseUrl}/`).toString();
+    return new URL(url, `${this.#baseUrl}/`).toString();
   }
 
   async close(): Promise<void> {

@@ -62,8 +62,8 @@ export type Problem =
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; problem: Problem };
 
-export const DEFAULT_MODEL: Model = 'Z_IMAGE_TURBO';
-export const DEFAULT_SIZE: ImageSize = 'SQUARE_1_1';
+const DEFAULT_MODEL: Model = 'Z_IMAGE_TURBO';
+const DEFAULT_SIZE: ImageSize = 'SQUARE_1_1';
 
 /** The problem to show for a failed gateway call (anything unexpected shows as INTERNAL). */
 export function problemOf(error: unknown, now: number): Problem {
@@ -435,7 +435,7 @@ export class ThrottledEditor<T> {
 }
 
 /** Discord accepts interaction-token calls for 15 minutes after the interaction. */
-export const INTERACTION_TOKEN_LIFETIME_MS = 15 * 60_000;
+const INTERACTION_TOKEN_LIFETIME_MS = 15 * 60_000;
 /** Stop trusting the token a little early: a request sent at 14:59 may land at 15:01. */
 const TOKEN_SAFETY_MARGIN_MS = 60_000;
 
