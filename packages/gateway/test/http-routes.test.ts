@@ -141,3 +141,36 @@ describe('the dashboard', () => {
     }
   });
 });
+
+describe('CORS', () => {
+  it('lets the origins in CORS_ORIGINS call from a browser, and no others', async () => {
+    const allowed = 'https://app.example.com';
+    const cors = await startGatewayHarness({ corsOrigins: [allowed] });
+    try {
+      const preflight = (origin: string) =>
+        fetch(`${cors.gateway.url}/graphql`, {
+          method: 'OPTIONS',
+          headers: {
+            origin,
+            'access-control-request-method': 'POST',
+            'access-control-request-headers': 'authorization, content-type',
+          },
+        });
+      const ok = await preflight(allowed);
+      expect(ok.headers.get('access-control-allow-origin')).toBe(allowed);
+      expect(ok.headers.get('access-control-allow-headers')).toContain('authorization');
+      const other = await preflight('https://evil.example.com');
+      expect(other.headers.get('access-control-allow-origin')).not.toBe('https://evil.example.com');
+    } finally {
+      await cors.close();
+    }
+  });
+
+  it('sends no CORS headers when CORS_ORIGINS is unset', async () => {
+    const response = await fetch(`${h.gateway.url}/graphql`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST' },
+    });
+    expect(response.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
