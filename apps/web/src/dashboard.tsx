@@ -84,7 +84,11 @@ export function Dashboard() {
         <UsageMeter />
         <div className="header-end">
           <ConnectionIndicator />
-          {viewer && <span className="viewer-name">{viewer.name}</span>}
+          {viewer && (
+            <span className="viewer-name" title={`API key ${viewer.keyPrefix}…`}>
+              {viewer.name}
+            </span>
+          )}
           <button type="button" className="button ghost small" onClick={() => signOut()}>
             Sign out
           </button>

@@ -115,18 +115,18 @@ describe('generate form', () => {
 
   it("puts the gateway's field error next to the field it names", async () => {
     const { user, gateway } = await renderForm();
-    gateway.failNext('GenerateImage', 'BAD_USER_INPUT', 'prompt is too long', {
+    gateway.failNext('GenerateImage', 'BAD_USER_INPUT', 'Prompt is too long', {
       field: 'input.prompt',
     });
     await user.type(screen.getByRole('textbox', { name: 'Prompt' }), 'x');
     await user.click(screen.getByRole('button', { name: /Generate/ }));
 
-    expect(await screen.findByText('prompt is too long')).toBeTruthy();
+    expect(await screen.findByText('Prompt is too long.')).toBeTruthy();
     expect(screen.getByRole('textbox', { name: 'Prompt' }).getAttribute('aria-invalid')).toBe(
       'true',
     );
     await user.type(screen.getByRole('textbox', { name: 'Prompt' }), 'y');
-    expect(screen.queryByText('prompt is too long')).toBeNull();
+    expect(screen.queryByText('Prompt is too long.')).toBeNull();
   });
 
   it('explains a refusal for budget reasons', async () => {

@@ -111,7 +111,9 @@ export function connectToGateway(apiKey: string, onUnauthenticated: () => void):
     keepAlive: 15_000,
     retryAttempts: Number.POSITIVE_INFINITY,
     retryWait,
-    shouldRetry: (event) => isCloseEvent(event) && !AUTH_CLOSE_CODES.has(event.code),
+    // Anything but a refused key is worth another try, including a socket that failed to open
+    // (graphql-ws gives up on those by default, and the dashboard would stay stale).
+    shouldRetry: (event) => !(isCloseEvent(event) && AUTH_CLOSE_CODES.has(event.code)),
     on: {
       connecting: (isRetry) => connection.set(isRetry ? 'reconnecting' : 'connecting'),
       connected: (_socket, _payload, wasRetry) => {

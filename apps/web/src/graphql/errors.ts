@@ -24,7 +24,11 @@ export function errorField(error: CombinedError): string | undefined {
   return typeof field === 'string' ? field.split('.').at(-1) : undefined;
 }
 
-const serverMessage = (error: CombinedError) => error.graphQLErrors[0]?.message ?? '';
+/** The gateway's own message, written for people, as a sentence. */
+function serverMessage(error: CombinedError): string {
+  const message = error.graphQLErrors[0]?.message.trim() ?? '';
+  return message && !/[.!?]$/.test(message) ? `${message}.` : message;
+}
 
 export function describeError(error: CombinedError): string {
   if (error.networkError) {
@@ -33,25 +37,16 @@ export function describeError(error: CombinedError): string {
   switch (errorCode(error)) {
     case 'UNAUTHENTICATED':
       return 'This API key was not accepted. Check it, or ask for a new one.';
-    case 'FORBIDDEN':
-      return `This API key may not do that: ${serverMessage(error)}`;
-    case 'BUDGET_EXCEEDED':
-      return `Today's budget for this key is used up. ${serverMessage(error)}`;
-    case 'RATE_LIMITED': {
-      const seconds = extensionsOf(error).retryAfterSeconds;
-      return typeof seconds === 'number'
-        ? `Too many requests. Try again in ${seconds} s.`
-        : 'Too many requests. Try again in a moment.';
-    }
     case 'INSUFFICIENT_BALANCE':
       return 'The Pixazo account behind this gateway is out of balance. Ask its operator to top it up.';
     case 'UPSTREAM_UNAVAILABLE':
       return 'Pixazo is not answering right now. Try again in a minute.';
     case 'NOT_FOUND':
-      return 'That job does not exist, or belongs to someone else.';
-    case 'BAD_USER_INPUT':
-      return serverMessage(error);
+      return 'That job does not exist, or belongs to another key.';
+    case 'RATE_LIMITED':
+      return serverMessage(error) || 'Too many requests. Try again in a moment.';
     default:
+      // BUDGET_EXCEEDED, FORBIDDEN, BAD_USER_INPUT: the gateway says exactly what and why.
       return serverMessage(error) || 'Something went wrong. Try again.';
   }
 }

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { type CSSProperties, useEffect, useRef, useState } from 'react';
 import { describeError } from '../../graphql/errors.ts';
 import type { Job } from '../../graphql/operations.ts';
 import { useAnnounce } from '../../ui/announcer.tsx';
@@ -118,7 +118,7 @@ export function JobCard({ id, onDismiss }: { id: string; onDismiss(id: string): 
 /** The images, or a frame of their shape while they are being made. */
 function JobMedia({ job, onOpen }: { job: Job; onOpen(): void }) {
   const { width, height } = aspectRatio(job.imageSize);
-  const frame = { aspectRatio: `${width} / ${height}` };
+  const frame = { '--ratio': width / height } as CSSProperties;
   if (job.status === 'COMPLETED' && job.images.length > 0) {
     return (
       <div className={`job-media count-${Math.min(job.images.length, 4)}`}>
@@ -171,7 +171,7 @@ export function JobProgress({ job }: { job: Job }) {
       );
     case 'PROCESSING':
       return (
-        <div className="job-progress">
+        <div className="job-progress running">
           <p>
             <span className="elapsed" aria-hidden="true">
               {formatClock(elapsed)}

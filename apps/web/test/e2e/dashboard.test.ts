@@ -1,0 +1,264 @@
+/**
+ * The dashboard end to end: headless Debian Chromium on the production build, served by the
+ * real gateway on the Pixazo simulator, both started here. Every wait is for a state (a badge,
+ * an image, a server answer), never for a time. Screenshots go to apps/web/test-results/.
+ */
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
+import {
+  type Browser,
+  type BrowserContextOptions,
+  chromium,
+  type Locator,
+  type Page,
+} from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Stack, startStack } from './support/stack.ts';
+
+const RESULTS_DIR = resolve(import.meta.dirname, '../../test-results');
+/** WCAG 2.1 A and AA. */
+const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+
+let stack: Stack;
+let browser: Browser;
+
+beforeAll(async () => {
+  await mkdir(RESULTS_DIR, { recursive: true });
+  stack = await startStack();
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+});
+
+async function newPage(options: BrowserContextOptions = {}): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
+  return context.newPage();
+}
+
+/** Signs in through a `#key=` link, as an operator's shared link would. */
+async function openDashboard(key: string, options: BrowserContextOptions = {}): Promise<Page> {
+  const page = await newPage(options);
+  await page.goto(`${stack.url}/#key=${encodeURIComponent(key)}`);
+  await page.getByRole('textbox', { name: 'Prompt' }).waitFor();
+  return page;
+}
+
+/** A full-page screenshot, or the viewport only (with a modal open, the page behind is noise). */
+const snapshot = (page: Page, name: string, fullPage = true) =>
+  page.screenshot({ path: resolve(RESULTS_DIR, `${name}.png`), fullPage });
+
+async function expectNoAxeViolations(page: Page, state: string): Promise<void> {
+  const { violations } = await new AxeBuilder({ page }).withTags(WCAG_TAGS).analyze();
+  const report = violations.map(
+    (violation) =>
+      `${violation.id}: ${violation.help}\n${violation.nodes.map((node) => `  ${node.target.join(' ')}`).join('\n')}`,
+  );
+  expect(report, `axe violations in the ${state} state`).toEqual([]);
+}
+
+async function submit(
+  page: Page,
+  prompt: string,
+  options: { model?: 'Z-Image Base' } = {},
+): Promise<Locator> {
+  if (options.model) await page.getByRole('radio', { name: new RegExp(options.model) }).check();
+  await page.getByRole('textbox', { name: 'Prompt' }).fill(prompt);
+  await page.getByRole('textbox', { name: 'Prompt' }).press('Control+Enter');
+  const card = liveCard(page, prompt);
+  await card.waitFor();
+  return card;
+}
+
+const liveCard = (page: Page, prompt: string) =>
+  page.getByRole('region', { name: /^Live/ }).getByRole('listitem').filter({ hasText: prompt });
+
+const waitForStatus = (card: Locator, status: string) =>
+  card.locator('.status-badge', { hasText: status }).waitFor();
+
+/** Waits until the card's first image has actually loaded from the gateway. */
+async function waitForImage(card: Locator): Promise<void> {
+  const image = card.getByRole('img').first();
+  await image.waitFor();
+  await image.evaluate(
+    (element: HTMLImageElement) =>
+      new Promise<void>((done, fail) => {
+        if (element.complete && element.naturalWidth > 0) return done();
+        element.addEventListener('load', () => done(), { once: true });
+        element.addEventListener('error', () => fail(new Error(`cannot load ${element.src}`)), {
+          once: true,
+        });
+      }),
+  );
+}
+
+const announcements = (page: Page) => page.getByTestId('announcer').textContent();
+
+/** The connection indicator in the header. */
+const connection = (page: Page, label: 'Live' | 'Reconnecting…') =>
+  page.getByRole('banner').getByText(label, { exact: true });
+
+/** Asks the gateway directly (not through the cuttable link) for a job's status. */
+async function serverStatus(key: string, jobId: string): Promise<string> {
+  const response = await fetch(`${stack.gatewayUrl}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body: JSON.stringify({
+      query: 'query ($id: ID!) { job(id: $id) { status } }',
+      variables: { id: jobId },
+    }),
+  });
+  const body = (await response.json()) as { data: { job: { status: string } } };
+  return body.data.job.status;
+}
+
+async function untilServerStatus(key: string, jobId: string, status: string): Promise<void> {
+  while ((await serverStatus(key, jobId)) !== status) {
+    await new Promise((next) => setTimeout(next, 100));
+  }
+}
+
+/** The job id of a card (its heading is labelled `job-<id>-prompt`). */
+async function jobIdOf(card: Locator): Promise<string> {
+  const headingId = await card.getByRole('heading').getAttribute('id');
+  const id = headingId?.match(/^job-(.+)-prompt$/)?.[1];
+  if (!id) throw new Error('card without a job id');
+  return id;
+}
+
+describe('dashboard against the real gateway', () => {
+  it('tells a wrong key apart clearly', async () => {
+    const page = await newPage();
+    await page.goto(stack.url);
+    await page.getByLabel('API key').fill('zk_this-is-not-a-key');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/not accepted/);
+    await expectNoAxeViolations(page, 'sign-in');
+    await snapshot(page, 'sign-in-wrong-key');
+  });
+
+  it('signs in from a #key= link, removes the key from the address bar, and starts empty', async () => {
+    const key = await stack.createKey('empty-state');
+    const page = await openDashboard(key);
+
+    expect(page.url()).not.toContain(key);
+    expect(await page.evaluate(() => localStorage.getItem('zimage.apiKey'))).toBe(key);
+    await page.getByText('Nothing running').waitFor();
+    await page.getByText('No jobs yet').waitFor();
+    await connection(page, 'Live').waitFor();
+    await expectNoAxeViolations(page, 'empty');
+    await snapshot(page, 'empty');
+  });
+
+  it('submits a job and shows it live from queued to its image', async () => {
+    const key = await stack.createKey('live');
+    const page = await openDashboard(key);
+    const card = await submit(page, 'A lighthouse on a basalt cliff at dawn', {
+      model: 'Z-Image Base',
+    });
+
+    await waitForStatus(card, 'Processing');
+    await snapshot(page, 'running');
+    await expectNoAxeViolations(page, 'running');
+
+    await waitForImage(card);
+    await waitForStatus(card, 'Completed');
+    const spoken = await announcements(page);
+    expect(spoken).toContain('is processing.');
+    expect(spoken).toContain('is done: 1 image.');
+    await page
+      .getByRole('list', { name: 'Jobs, newest first' })
+      .getByRole('button', { name: /A lighthouse on a basalt cliff/ })
+      .waitFor();
+    await expectNoAxeViolations(page, 'done');
+    await snapshot(page, 'done');
+
+    // The same history at phone width in the dark scheme.
+    const phone = await openDashboard(key, {
+      viewport: { width: 390, height: 844 },
+      colorScheme: 'dark',
+    });
+    await phone.getByRole('button', { name: /A lighthouse on a basalt cliff/ }).waitFor();
+    await expectNoAxeViolations(phone, 'done, dark, phone');
+    await snapshot(phone, 'done-dark-phone');
+    await phone.getByRole('button', { name: /A lighthouse on a basalt cliff/ }).click();
+    await phone
+      .getByRole('dialog', { name: 'Job details' })
+      .getByRole('link', { name: /Download/ })
+      .waitFor();
+    await expectNoAxeViolations(phone, 'done, dark, phone, detail open');
+    await snapshot(phone, 'detail-dark-phone', false);
+  });
+
+  it('reattaches to a running job after a page reload', async () => {
+    const key = await stack.createKey('reload');
+    const page = await openDashboard(key);
+    const prompt = 'An old map of an imaginary archipelago';
+    const card = await submit(page, prompt, { model: 'Z-Image Base' });
+    await waitForStatus(card, 'Processing');
+
+    await page.reload();
+    const reattached = liveCard(page, prompt);
+    await reattached.waitFor();
+    expect(['Queued', 'Processing']).toContain(
+      (await reattached.locator('.status-badge').textContent())?.trim(),
+    );
+    await waitForImage(reattached);
+    await waitForStatus(reattached, 'Completed');
+  });
+
+  it('recovers after the connection drops, catching up on what it missed', async () => {
+    const key = await stack.createKey('reconnect');
+    const page = await openDashboard(key);
+    const card = await submit(page, 'A glass greenhouse in a snowstorm', { model: 'Z-Image Base' });
+    await waitForStatus(card, 'Processing');
+    const jobId = await jobIdOf(card);
+
+    stack.link.cut();
+    await connection(page, 'Reconnecting…').waitFor();
+    await snapshot(page, 'reconnecting');
+    // The job ends while the browser is cut off: its event is lost to this page.
+    await untilServerStatus(key, jobId, 'COMPLETED');
+    expect(await card.locator('.status-badge').textContent()).toContain('Processing');
+
+    stack.link.restore();
+    await connection(page, 'Live').waitFor();
+    await waitForImage(card);
+    await waitForStatus(card, 'Completed');
+    expect(await announcements(page)).toContain('Live updates are back.');
+  });
+
+  it('shows a failed job with its message and a retry', async () => {
+    const key = await stack.createKey('failure');
+    const page = await openDashboard(key);
+    const card = await submit(page, '[sim:fail] A robot painting itself');
+
+    await waitForStatus(card, 'Failed');
+    await card.getByRole('button', { name: 'Retry' }).waitFor();
+    expect(await card.locator('.job-error').textContent()).toBeTruthy();
+    await expectNoAxeViolations(page, 'failed');
+    await snapshot(page, 'failed');
+  });
+
+  it('explains an over-budget key before and after submitting', async () => {
+    const key = await stack.createKey('tight budget', { dailyBudgetMicroUsd: 5000 });
+    const page = await openDashboard(key);
+    await page.getByText(/costs more than what is left/).waitFor();
+
+    await page.getByRole('textbox', { name: 'Prompt' }).fill('A very expensive sunset');
+    await page.getByRole('button', { name: /Generate/ }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(/Daily budget of this API key exceeded/);
+    expect(await page.getByRole('region', { name: /^Live/ }).getByRole('listitem').count()).toBe(0);
+    await snapshot(page, 'over-budget');
+  });
+});

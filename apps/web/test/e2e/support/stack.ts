@@ -1,0 +1,67 @@
+/**
+ * The real thing, in this process: the Pixazo simulator, the gateway serving apps/web/dist, and
+ * a cuttable link in front of the gateway for the browser.
+ */
+import { access } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { createApiKey, createLogger, type Limits, startGateway } from '@zimage/gateway';
+import { startPixazoSim } from '@zimage/pixazo-sim';
+import { type CuttableProxy, startCuttableProxy } from './cuttable-proxy.ts';
+
+const SIM_KEY = 'dev-key';
+export const DIST_DIR = resolve(import.meta.dirname, '../../../dist');
+
+const NO_LIMITS: Limits = {
+  dailyBudgetMicroUsd: null,
+  maxConcurrentJobs: null,
+  requestsPerMinute: null,
+};
+
+export interface Stack {
+  /** The dashboard's address, through the cuttable link. */
+  url: string;
+  /** The gateway's own address, for the test's direct questions. */
+  gatewayUrl: string;
+  link: CuttableProxy;
+  /** A new key with the generate and read scopes; no limits unless given. */
+  createKey(name: string, limits?: Partial<Limits>): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * `timeScale` stretches the simulator's job durations: at 0.5 a Turbo job of 8 steps takes about
+ * 1.4 s and one of 50 steps about 6.6 s, long enough to reload or cut the link in its middle.
+ */
+export async function startStack(timeScale = 0.5): Promise<Stack> {
+  await access(resolve(DIST_DIR, 'index.html')).catch(() => {
+    throw new Error(`${DIST_DIR} is missing: run pnpm --filter @zimage/web build first`);
+  });
+  const sim = await startPixazoSim({ timeScale, rateLimit: false, keys: { [SIM_KEY]: 100 } });
+  const gateway = await startGateway({
+    pixazo: { baseUrl: sim.url, apiKey: SIM_KEY },
+    dashboardDir: DIST_DIR,
+    logger: createLogger({ level: 'silent' }),
+    engine: {
+      pollSchedule: { firstDelayMs: 50, factor: 1.5, minIntervalMs: 50, maxIntervalMs: 200 },
+    },
+  });
+  const link = await startCuttableProxy(new URL(gateway.url));
+  return {
+    url: link.url,
+    gatewayUrl: gateway.url,
+    link,
+    async createKey(name, limits = {}) {
+      const { secret } = await createApiKey(gateway.store, {
+        name,
+        scopes: ['generate', 'read'],
+        limits: { ...NO_LIMITS, ...limits },
+      });
+      return secret;
+    },
+    async close() {
+      await link.close();
+      await gateway.close();
+      await sim.close();
+    },
+  };
+}
