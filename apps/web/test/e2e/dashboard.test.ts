@@ -196,6 +196,12 @@ describe('dashboard against the real gateway', () => {
       .waitFor();
     await expectNoAxeViolations(phone, 'done, dark, phone, detail open');
     await snapshot(phone, 'detail-dark-phone', false);
+    // Escape closes the detail and gives the focus back to the row that opened it.
+    await phone.keyboard.press('Escape');
+    await phone.getByRole('dialog').waitFor({ state: 'detached' });
+    expect(await phone.evaluate(() => document.activeElement?.textContent)).toContain(
+      'A lighthouse on a basalt cliff',
+    );
   });
 
   it('reattaches to a running job after a page reload', async () => {

@@ -10,6 +10,7 @@ import {
   useContext,
   useEffect,
   useMemo,
+  useRef,
   useState,
 } from 'react';
 import { readStoredKey, storeKey, takeKeyFromFragment } from './api-key-storage.ts';
@@ -61,11 +62,14 @@ export function AuthProvider({
     setState({ status: 'signed-out', message: message ?? null });
   }, []);
 
-  // A key from the link starts out 'checking'; its check runs once, here.
-  const [pendingCheck] = useState(() => (state.status === 'checking' ? state.key : null));
+  // A key from the link starts out 'checking'; its check runs once, here (the ref keeps React's
+  // development double-run of effects from asking twice).
+  const linkKey = useRef(state.status === 'checking' ? state.key : null);
   useEffect(() => {
-    if (pendingCheck) void signIn(pendingCheck);
-  }, [pendingCheck, signIn]);
+    const key = linkKey.current;
+    linkKey.current = null;
+    if (key) void signIn(key);
+  }, [signIn]);
 
   const value = useMemo(() => ({ state, signIn, signOut }), [state, signIn, signOut]);
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;

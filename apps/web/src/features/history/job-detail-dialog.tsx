@@ -31,9 +31,12 @@ export default function JobDetailDialog({ id, onClose }: { id: string; onClose()
     if (dialog && !dialog.open) dialog.showModal();
   }, []);
 
+  // Closing the element (not just unmounting it) returns focus to what opened it; its `close`
+  // event then updates the route.
+  const close = () => dialogRef.current?.close();
   // A click on the backdrop lands on the dialog element itself.
   const closeOnBackdrop = (event: MouseEvent) => {
-    if (event.target === dialogRef.current) onClose();
+    if (event.target === dialogRef.current) close();
   };
 
   return (
@@ -49,12 +52,12 @@ export default function JobDetailDialog({ id, onClose }: { id: string; onClose()
         <header className="job-detail-head">
           <h2 id="job-detail-title">Job details</h2>
           {job && <StatusBadge status={job.status} />}
-          <button type="button" className="button ghost icon" onClick={onClose} aria-label="Close">
+          <button type="button" className="button ghost icon" onClick={close} aria-label="Close">
             ×
           </button>
         </header>
         {job ? (
-          <JobDetail job={job} onClose={onClose} />
+          <JobDetail job={job} onClose={close} />
         ) : (
           <p className={error ? 'form-error' : 'muted'}>
             {fetching ? 'Loading…' : 'This job does not exist, or belongs to another key.'}
