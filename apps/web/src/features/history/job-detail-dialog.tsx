@@ -164,12 +164,6 @@ function JobDetail({ job, onClose }: { job: Job; onClose(): void }) {
           </dl>
         </section>
       </div>
-      {job.error && (
-        <p className="job-error">
-          <strong>Error:</strong> {job.error}
-        </p>
-      )}
-
       <Snippets job={job} />
     </>
   );
