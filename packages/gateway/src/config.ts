@@ -6,6 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { PROMPT_MAX_LENGTH } from '@zimage/core';
+import { EnvError, parseSimKeys, parseSimTimeScale } from '@zimage/pixazo-sim';
 import { z } from 'zod';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -68,12 +69,6 @@ const integer = (min: number, max: number) => {
     .pipe(z.number().min(min, { error }).max(max, { error }));
 };
 
-const positiveNumber = z
-  .string()
-  .regex(/^(\d+\.?\d*|\.\d+)$/, { error: 'must be a positive number' })
-  .transform(Number)
-  .refine((n) => n > 0, { error: 'must be a positive number' });
-
 const noSpaces = (what: string) =>
   z.string().regex(/^\S+$/, { error: `must be ${what} without spaces` });
 
@@ -100,30 +95,18 @@ const corsOrigins = z
     error: 'must be a comma-separated list of origins like https://app.example.com, or *',
   });
 
-type SimKeyEntry = [key: string, balanceUsd: number];
-
-/**
- * `key=balanceUsd,...`, in the order given (the first is the gateway's own key). Keys are
- * secrets of a sort, so errors name an entry by its position.
- */
-const simKeys = z.string().transform((text, ctx): [SimKeyEntry, ...SimKeyEntry[]] => {
-  const entries: SimKeyEntry[] = [];
-  for (const [index, entry] of text.split(',').entries()) {
-    const match = /^([^=\s]+)=(\d+\.?\d*|\.\d+)$/.exec(entry.trim());
-    const problem =
-      match === null
-        ? 'must look like key=balanceUsd (e.g. dev-key=5)'
-        : entries.some(([key]) => key === match[1])
-          ? 'repeats an earlier key'
-          : null;
-    if (match === null || problem !== null) {
-      ctx.addIssue({ code: 'custom', message: `entry ${index + 1} ${problem}` });
+/** A setting of the embedded simulator, parsed by the simulator's own parser. */
+function simSetting<T>(parse: (text: string) => T) {
+  return z.string().transform((text, ctx): T => {
+    try {
+      return parse(text);
+    } catch (error) {
+      if (!(error instanceof EnvError)) throw error;
+      ctx.addIssue({ code: 'custom', message: error.problem });
       return z.NEVER;
     }
-    entries.push([match[1] as string, Number(match[2])]);
-  }
-  return entries as [SimKeyEntry, ...SimKeyEntry[]];
-});
+  });
+}
 
 /**
  * Each variable: its schema, its default (null: stays unset) and whether its value is a
@@ -145,8 +128,8 @@ const VARIABLES = {
     fallback: null,
     secret: true,
   },
-  PIXAZO_SIM_KEYS: { schema: simKeys, fallback: 'dev-key=5', secret: true },
-  PIXAZO_SIM_TIME_SCALE: { schema: positiveNumber, fallback: '1' },
+  PIXAZO_SIM_KEYS: { schema: simSetting(parseSimKeys), fallback: 'dev-key=5', secret: true },
+  PIXAZO_SIM_TIME_SCALE: { schema: simSetting(parseSimTimeScale), fallback: '1' },
   PIXAZO_MAX_CONCURRENCY: { schema: integer(1, 1000), fallback: '8' },
   MAX_PROMPT_LENGTH: { schema: integer(1, PROMPT_MAX_LENGTH), fallback: '2000' },
   CORS_ORIGINS: { schema: corsOrigins, fallback: null },
@@ -221,10 +204,7 @@ function loadPixazo(env: Env): PixazoConfig {
       'PIXAZO_BASE_URL is set but PIXAZO_API_KEY is not: set both to use that server, or neither for the embedded simulator',
     );
   }
-  return {
-    mode: 'embedded',
-    apiKey: simKeys[0][0],
-    simKeys: Object.fromEntries(simKeys),
-    simTimeScale,
-  };
+  const [first] = simKeys;
+  if (first === undefined) throw new ConfigError('PIXAZO_SIM_KEYS', 'PIXAZO_SIM_KEYS names no key');
+  return { mode: 'embedded', apiKey: first[0], simKeys: Object.fromEntries(simKeys), simTimeScale };
 }

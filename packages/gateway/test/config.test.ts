@@ -116,11 +116,15 @@ describe('loadConfig', () => {
       'https://zimage.example.com/?x=1',
       'PUBLIC_URL must be an http(s) URL without query or fragment, like https://gateway.example.com (got "https://zimage.example.com/?x=1")',
     ],
-    ['PIXAZO_SIM_TIME_SCALE', '0', 'PIXAZO_SIM_TIME_SCALE must be a positive number (got "0")'],
+    [
+      'PIXAZO_SIM_TIME_SCALE',
+      '0',
+      'PIXAZO_SIM_TIME_SCALE must be a number greater than 0 (got "0")',
+    ],
     [
       'PIXAZO_SIM_TIME_SCALE',
       'fast',
-      'PIXAZO_SIM_TIME_SCALE must be a positive number (got "fast")',
+      'PIXAZO_SIM_TIME_SCALE must be a number greater than 0 (got "fast")',
     ],
     [
       'PIXAZO_MAX_CONCURRENCY',
@@ -173,14 +177,14 @@ describe('loadConfig', () => {
       [
         'PIXAZO_SIM_KEYS',
         'dev-key=5,secret-key',
-        'PIXAZO_SIM_KEYS entry 2 must look like key=balanceUsd (e.g. dev-key=5)',
+        'PIXAZO_SIM_KEYS must be key=balanceUsd[,key=balanceUsd...]; entry 2 is not key=balanceUsd',
       ],
       [
         'PIXAZO_SIM_KEYS',
         'secret-key=-1',
-        'PIXAZO_SIM_KEYS entry 1 must look like key=balanceUsd (e.g. dev-key=5)',
+        'PIXAZO_SIM_KEYS must be key=balanceUsd[,key=balanceUsd...]; entry 1 is not key=balanceUsd',
       ],
-      ['PIXAZO_SIM_KEYS', 'a=1,b=2,a=3', 'PIXAZO_SIM_KEYS entry 3 repeats an earlier key'],
+      ['PIXAZO_SIM_KEYS', 'a=1,b=2,a=3', 'PIXAZO_SIM_KEYS repeats a key (entry 3)'],
     ])('%s=%j', (variable, value, message) => {
       const error = configError({ [variable]: value });
       expect(error.variable).toBe(variable);

@@ -12,10 +12,13 @@ export interface SimEnv {
 export class EnvError extends Error {
   override name = 'EnvError';
   readonly variable: string;
+  /** What is wrong, without the variable's name (for callers that phrase their own line). */
+  readonly problem: string;
 
   constructor(variable: string, problem: string) {
     super(`${variable} ${problem}`);
     this.variable = variable;
+    this.problem = problem;
   }
 }
 
@@ -31,8 +34,8 @@ export function parseSimEnv(env: Env): SimEnv {
   return {
     port: parsePort(read(env, 'PIXAZO_SIM_PORT')),
     host: read(env, 'PIXAZO_SIM_HOST') ?? read(env, 'HOST') ?? '127.0.0.1',
-    keys: parseKeys(read(env, 'PIXAZO_SIM_KEYS')),
-    timeScale: parseTimeScale(read(env, 'PIXAZO_SIM_TIME_SCALE')),
+    keys: Object.fromEntries(parseSimKeys(read(env, 'PIXAZO_SIM_KEYS'))),
+    timeScale: parseSimTimeScale(read(env, 'PIXAZO_SIM_TIME_SCALE')),
   };
 }
 
@@ -45,33 +48,44 @@ function parsePort(value: string | undefined): number {
   return port;
 }
 
-function parseTimeScale(value: string | undefined): number {
+/** PIXAZO_SIM_TIME_SCALE; also read by the gateway, which embeds the simulator. */
+export function parseSimTimeScale(value: string | undefined): number {
   if (value === undefined) return 1;
   const scale = Number(value);
   if (!(Number.isFinite(scale) && scale > 0)) {
-    throw new EnvError('PIXAZO_SIM_TIME_SCALE', `must be a number greater than 0, got "${value}"`);
+    throw new EnvError('PIXAZO_SIM_TIME_SCALE', 'must be a number greater than 0');
   }
   return scale;
 }
 
 const KEYS_FORMAT = 'key=balanceUsd[,key=balanceUsd...]';
 
-function parseKeys(value: string | undefined): Record<string, number> {
-  if (value === undefined) return { 'dev-key': 5 };
-  const keys: Record<string, number> = {};
+/** One PIXAZO_SIM_KEYS entry: a key and its starting balance in USD. */
+export type SimKeyEntry = readonly [key: string, balanceUsd: number];
+
+/**
+ * PIXAZO_SIM_KEYS as entries in the order given: the gateway uses the first as its own Pixazo
+ * key, and an object would move integer-like keys first. Keys are secrets of a sort, so errors
+ * name an entry by its position.
+ */
+export function parseSimKeys(value: string | undefined): SimKeyEntry[] {
+  if (value === undefined) return [['dev-key', 5]];
+  const entries: SimKeyEntry[] = [];
   value.split(',').forEach((entry, i) => {
     const where = `entry ${i + 1}`;
     const separator = entry.lastIndexOf('=');
     const key = entry.slice(0, separator).trim();
     const balance = entry.slice(separator + 1).trim();
-    if (separator < 0 || !key || !/^\d+(\.\d+)?$/.test(balance)) {
+    if (separator < 0 || !key || !/^(\d+\.?\d*|\.\d+)$/.test(balance)) {
       throw new EnvError(
         'PIXAZO_SIM_KEYS',
         `must be ${KEYS_FORMAT}; ${where} is not key=balanceUsd`,
       );
     }
-    if (key in keys) throw new EnvError('PIXAZO_SIM_KEYS', `repeats a key (${where})`);
-    keys[key] = Number(balance);
+    if (entries.some(([seen]) => seen === key)) {
+      throw new EnvError('PIXAZO_SIM_KEYS', `repeats a key (${where})`);
+    }
+    entries.push([key, Number(balance)]);
   });
-  return keys;
+  return entries;
 }

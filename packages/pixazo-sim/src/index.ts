@@ -2,6 +2,8 @@
  * @zimage/pixazo-sim: a faithful local Pixazo Z-Image server, for development and tests.
  * See README.md for the routes, the fault injection and the `/_sim/` control surface.
  */
+
+export { EnvError, parseSimKeys, parseSimTimeScale } from './env.ts';
 export type {
   FaultName,
   FaultRoute,
