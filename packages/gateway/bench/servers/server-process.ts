@@ -1,0 +1,245 @@
+/**
+ * A server under test, in its own process (started by the bench with --expose-gc): the Pixazo
+ * simulator, the gateway, or the fan-out baseline, driven over IPC (lib/rpc.ts). It also
+ * publishes the fan-out's status changes, stamping them with the wall clock the clients use,
+ * and measures its own memory after a full GC.
+ */
+
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
+import type { PollSchedule } from '@zimage/core';
+import { type PixazoSim, type RequestFilter, startPixazoSim } from '@zimage/pixazo-sim';
+import { createApiKey, NO_LIMITS } from '../../src/auth/api-keys.ts';
+import { type RunningGateway, startGateway } from '../../src/gateway.ts';
+import { createLogger } from '../../src/logger.ts';
+import { createMemoryPubSub } from '../../src/pubsub/memory.ts';
+import { topics } from '../../src/pubsub/pubsub.ts';
+import { serve, wallClockMs } from '../lib/rpc.ts';
+import { type BaselineJob, type BaselineServer, startBaselineServer } from './baseline.ts';
+
+export const SIM_KEY = 'bench-key';
+
+export interface SimParams {
+  timeScale: number;
+}
+
+export interface GatewayParams {
+  /** A simulator in another process; unset: one in this process (the gateway's default). */
+  pixazoUrl?: string | undefined;
+  /** Time scale of the embedded simulator. */
+  embeddedTimeScale?: number | undefined;
+  /** PUBLIC_URL = the gateway's own address, so Pixazo calls back. */
+  webhooks?: boolean | undefined;
+  pollSchedule?: Partial<PollSchedule> | undefined;
+  safetyNet?: { firstDelayMs?: number; intervalMs?: number } | undefined;
+  maxConcurrency?: number | undefined;
+}
+
+export interface StartedServer {
+  url: string;
+  wsUrl: string;
+  /** An API key without limits (gateway only). */
+  key: string | null;
+}
+
+export interface Published {
+  /** Wall clock (performance.timeOrigin-based ms) just before pub/sub's publish. */
+  publishedAt: number;
+  /** When this process's event loop was free again (every send handed to the kernel). */
+  drainedAt: number;
+  version: number;
+}
+
+export interface MemorySample {
+  rss: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+}
+
+/** The job every fan-out subscriber follows (the same parameters for both servers). */
+export const FANOUT_PROMPT = 'a lighthouse at dusk, watched by very many people at once';
+
+let sim: PixazoSim | null = null;
+let gateway: RunningGateway | null = null;
+let baseline: BaselineServer | null = null;
+const pubsub = createMemoryPubSub();
+let gatewayKey: string | null = null;
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+const gc = globalThis.gc;
+
+async function fullGc(): Promise<void> {
+  if (!gc) throw new Error('start the server process with --expose-gc');
+  for (let i = 0; i < 4; i++) {
+    gc();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+async function gatewayGraphql<T>(query: string, variables: Record<string, unknown>): Promise<T> {
+  if (!gateway) throw new Error('no gateway');
+  const response = await fetch(`${gateway.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${gatewayKey}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as { data?: T; errors?: unknown };
+  if (!body.data) throw new Error(`gateway answered ${JSON.stringify(body)}`);
+  return body.data;
+}
+
+serve(
+  {
+    async startSim({ timeScale }: SimParams): Promise<StartedServer> {
+      sim = await startPixazoSim({
+        timeScale,
+        rateLimit: false,
+        keys: { [SIM_KEY]: 1_000_000 },
+        requestLogSize: 200_000,
+        maxJobs: 100_000,
+      });
+      return { url: sim.url, wsUrl: '', key: SIM_KEY };
+    },
+
+    async startGateway(params: GatewayParams): Promise<StartedServer> {
+      let pixazoUrl = params.pixazoUrl;
+      if (!pixazoUrl) {
+        sim = await startPixazoSim({
+          timeScale: params.embeddedTimeScale ?? 1,
+          rateLimit: false,
+          keys: { [SIM_KEY]: 1_000_000 },
+          requestLogSize: 200_000,
+        });
+        pixazoUrl = sim.url;
+      }
+      const port = params.webhooks ? await freePort() : 0;
+      gateway = await startGateway({
+        pixazo: { baseUrl: pixazoUrl, apiKey: SIM_KEY },
+        port,
+        publicUrl: params.webhooks ? `http://127.0.0.1:${port}` : null,
+        pubsub,
+        logger: createLogger({ level: process.env.LOG_LEVEL ?? 'error' }),
+        pixazoMaxConcurrency: params.maxConcurrency ?? 1000,
+        engine: {
+          ...(params.pollSchedule ? { pollSchedule: params.pollSchedule } : {}),
+          ...(params.safetyNet ? { safetyNet: params.safetyNet } : {}),
+        },
+      });
+      const { secret } = await createApiKey(gateway.store, {
+        name: 'bench',
+        scopes: ['generate', 'read'],
+        limits: NO_LIMITS,
+        endUserLimits: NO_LIMITS,
+      });
+      gatewayKey = secret;
+      return { url: gateway.url, wsUrl: gateway.wsUrl, key: secret };
+    },
+
+    async startBaseline(): Promise<StartedServer> {
+      baseline = await startBaselineServer();
+      return { url: baseline.url, wsUrl: baseline.wsUrl, key: null };
+    },
+
+    /** A job to follow: through the gateway's API, or in the baseline's map. */
+    async createJob(): Promise<{ id: string }> {
+      if (gateway) {
+        const data = await gatewayGraphql<{ generateImage: { id: string } }>(
+          'mutation ($input: GenerateImageInput!) { generateImage(input: $input) { id } }',
+          { input: { prompt: FANOUT_PROMPT, model: 'Z_IMAGE_TURBO', imageSize: 'SQUARE_1_1' } },
+        );
+        return { id: data.generateImage.id };
+      }
+      if (!baseline) throw new Error('no server');
+      const now = new Date();
+      const job: BaselineJob = {
+        id: `job_${crypto.randomUUID().replaceAll('-', '')}`,
+        status: 'QUEUED',
+        model: 'Z_IMAGE_TURBO',
+        prompt: FANOUT_PROMPT,
+        imageSize: 'SQUARE_1_1',
+        numInferenceSteps: 8,
+        guidanceScale: null,
+        numImages: 1,
+        enableSafetyChecker: true,
+        outputFormat: 'PNG',
+        acceleration: 'NONE',
+        queuePosition: null,
+        error: null,
+        costUsd: 0.008,
+        requestId: `z-image-turbo-834_${crypto.randomUUID()}`,
+        endUserId: null,
+        createdAt: now,
+        updatedAt: now,
+        startedAt: now,
+        completedAt: null,
+        images: [],
+      };
+      baseline.jobs.set(job.id, job);
+      return { id: job.id };
+    },
+
+    /**
+     * A status change of the job (a newer PROCESSING version), published as the job engine
+     * does after persisting one. The time is taken just before publish.
+     */
+    async publish({ jobId, round }: { jobId: string; round: number }): Promise<Published> {
+      let publishedAt: number;
+      let version: number;
+      if (gateway) {
+        const stored = await gateway.store.getJob(jobId);
+        if (!stored) throw new Error(`no job ${jobId}`);
+        version = stored.version + round;
+        const job = { ...stored, status: 'PROCESSING' as const, version, updatedAt: new Date() };
+        publishedAt = wallClockMs();
+        await pubsub.publish(topics.job(jobId), { job });
+      } else if (baseline) {
+        const current = baseline.jobs.get(jobId);
+        if (!current) throw new Error(`no job ${jobId}`);
+        version = round;
+        const job = { ...current, status: 'PROCESSING', updatedAt: new Date() };
+        publishedAt = wallClockMs();
+        baseline.publish(job);
+      } else {
+        throw new Error('no server');
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+      return { publishedAt, drainedAt: wallClockMs(), version };
+    },
+
+    async memory(): Promise<MemorySample> {
+      await fullGc();
+      const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
+      return { rss, heapUsed, external, arrayBuffers };
+    },
+
+    simRequests(filter: RequestFilter = {}) {
+      if (!sim) throw new Error('no simulator');
+      return sim.requests(filter).map(({ path, route, method, status, at }) => ({
+        path,
+        route,
+        method,
+        status,
+        at,
+      }));
+    },
+
+    clearSimRequests() {
+      if (!sim) throw new Error('no simulator');
+      sim.clearRequests();
+      return null;
+    },
+  },
+  async () => {
+    await gateway?.close();
+    await baseline?.close();
+    await sim?.close();
+  },
+);
