@@ -202,6 +202,26 @@ export function describeStoreSuite(name: string, openStore: () => Store | Promis
         expect(ownAgain).toEqual({ kind: 'existing', job: (own as { job: JobRecord }).job });
       });
 
+      it('finds the job of an idempotency key, scoped like admission, without admitting', async () => {
+        const key = await storedKey(store, { scopes: ['generate', 'act-as'] });
+        const own = await admitted(key, newJob(key, { idempotencyKey: 'k' }));
+        const alice = await admitted(key, newJob(key, { idempotencyKey: 'k', endUserId: 'alice' }));
+
+        expect(
+          await store.findJobByIdempotencyKey({ keyId: key.id, endUserId: null }, 'k'),
+        ).toEqual(own);
+        expect(
+          await store.findJobByIdempotencyKey({ keyId: key.id, endUserId: 'alice' }, 'k'),
+        ).toEqual(alice);
+        expect(
+          await store.findJobByIdempotencyKey({ keyId: key.id, endUserId: 'bob' }, 'k'),
+        ).toBeNull();
+        expect(
+          await store.findJobByIdempotencyKey({ keyId: key.id, endUserId: null }, 'other'),
+        ).toBeNull();
+        expect((await store.usage({ keyId: key.id, endUserId: null }, DAY)).jobsInFlight).toBe(2);
+      });
+
       it('answers a repeated key even when a limit is reached', async () => {
         const key = await storedKey(store, { limits: limits({ maxConcurrentJobs: 1 }) });
         const first = await admitted(key, newJob(key, { idempotencyKey: 'k' }));

@@ -406,6 +406,15 @@ class SqliteStore implements Store {
     return this.#job(id);
   }
 
+  async findJobByIdempotencyKey(owner: Owner, idempotencyKey: string): Promise<JobRecord | null> {
+    const row = this.#sql.jobByIdempotencyKey.get({
+      owner: owner.keyId,
+      endUser: owner.endUserId,
+      idempotencyKey,
+    }) as JobRow | undefined;
+    return row ? toJob(row) : null;
+  }
+
   async updateJob(id: string, expectedVersion: number, patch: JobPatch): Promise<JobRecord | null> {
     return inTransaction(this.#db, () => {
       const before = this.#job(id);

@@ -83,6 +83,11 @@ export interface Store {
   admitJob(request: AdmissionRequest): Promise<AdmissionResult>;
   getJob(id: string): Promise<JobRecord | null>;
   /**
+   * The job an earlier request of `owner` (the key, and the end user or none) created with
+   * `idempotencyKey`, or null; the same match as admitJob's.
+   */
+  findJobByIdempotencyKey(owner: Owner, idempotencyKey: string): Promise<JobRecord | null>;
+  /**
    * Compare-and-set on `version`: applies the patch and bumps the version only if the stored
    * version equals `expectedVersion`; returns null otherwise (someone else changed it first).
    * Lowering `costMicroUsd` writes a refund to the ledger in the same transaction.
