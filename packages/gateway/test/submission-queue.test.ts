@@ -68,6 +68,62 @@ describe('submission queue', () => {
     expect(queue.waitingCount).toBe(1);
   });
 
+  it('holds while its gate says no, keeping order and positions, until woken', () => {
+    let open = false;
+    const asked: string[] = [];
+    const dispatched: string[] = [];
+    const queue = createSubmissionQueue({
+      maxConcurrency: 2,
+      dispatch: (jobId) => dispatched.push(jobId),
+      onPositionsChanged: () => {},
+      mayDispatch: (jobId) => {
+        asked.push(jobId);
+        return open;
+      },
+    });
+    queue.start();
+    for (const id of ['a', 'b', 'c']) queue.enqueue(id);
+    expect(dispatched).toEqual([]);
+    expect(['a', 'b', 'c'].map((id) => queue.position(id))).toEqual([1, 2, 3]);
+    // Only the head is ever asked about: the gate decides for the next job to go.
+    expect(new Set(asked)).toEqual(new Set(['a']));
+
+    queue.wake();
+    expect(dispatched).toEqual([]);
+    open = true;
+    queue.wake();
+    expect(dispatched).toEqual(['a', 'b']);
+    expect(queue.position('c')).toBe(1);
+  });
+
+  it('lets the gate pass one job at a time (a probe), without asking past the cap', () => {
+    let allowance = 1;
+    const dispatched: string[] = [];
+    const queue = createSubmissionQueue({
+      maxConcurrency: 3,
+      dispatch: (jobId) => dispatched.push(jobId),
+      onPositionsChanged: () => {},
+      mayDispatch: () => {
+        if (allowance === 0) return false;
+        allowance--;
+        return true;
+      },
+    });
+    queue.start();
+    for (const id of ['a', 'b', 'c', 'd']) queue.enqueue(id);
+    expect(dispatched).toEqual(['a']);
+    allowance = Number.POSITIVE_INFINITY;
+    queue.wake();
+    expect(dispatched).toEqual(['a', 'b', 'c']);
+  });
+
+  it('does not dispatch on wake while paused', () => {
+    const { queue, dispatched } = setup(1);
+    queue.enqueue('a');
+    queue.wake();
+    expect(dispatched).toEqual([]);
+  });
+
   it('rejects a cap below one', () => {
     expect(() => setup(0)).toThrow(RangeError);
   });

@@ -3,6 +3,9 @@
  * of `maxConcurrency` slots is free, so a burst of requests never floods Pixazo. A slot is taken
  * from dispatch until the job ends (or stops being tracked), not just for the POST, because the
  * cap is on work running at Pixazo. The queue holds ids only; the store holds the jobs.
+ *
+ * A gate (`mayDispatch`) can hold the queue while Pixazo is known to refuse work
+ * (upstream-health.ts): the jobs keep their places, and `wake()` tries again.
  */
 
 export interface SubmissionQueueOptions {
@@ -11,6 +14,8 @@ export interface SubmissionQueueOptions {
   dispatch(jobId: string): void;
   /** Waiting jobs whose position moved, batched per tick, so subscribers can be told. */
   onPositionsChanged(jobIds: string[]): void;
+  /** Asked last, before each dispatch: false holds the queue until `wake()`. Default: yes. */
+  mayDispatch?(jobId: string): boolean;
 }
 
 export interface SubmissionQueue {
@@ -28,6 +33,8 @@ export interface SubmissionQueue {
   start(): void;
   /** Stops dispatching; waiting jobs stay queued. */
   pause(): void;
+  /** The gate may say yes again: dispatches what it now allows (nothing unless started). */
+  wake(): void;
   readonly waitingCount: number;
   readonly inFlightCount: number;
 }
@@ -56,7 +63,12 @@ export function createSubmissionQueue(options: SubmissionQueueOptions): Submissi
 
   const pump = () => {
     let dispatched = 0;
-    while (running && inFlight.size < options.maxConcurrency && waiting.length > 0) {
+    while (
+      running &&
+      inFlight.size < options.maxConcurrency &&
+      waiting.length > 0 &&
+      (options.mayDispatch?.(waiting[0] as string) ?? true)
+    ) {
       const jobId = waiting.shift() as string;
       inFlight.add(jobId);
       dispatched++;
@@ -95,6 +107,7 @@ export function createSubmissionQueue(options: SubmissionQueueOptions): Submissi
     pause() {
       running = false;
     },
+    wake: () => pump(),
     get waitingCount() {
       return waiting.length;
     },
