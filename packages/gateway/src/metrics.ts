@@ -24,6 +24,8 @@ export interface Metrics {
   jobEnteredStatus(status: JobStatus): void;
   /** A tracked job's new Pixazo status arrived by webhook or by polling. */
   jobUpdateReceived(source: UpdateSource): void;
+  /** Pixazo became degraded (wallet empty, key rejected, unreachable) or healthy again. */
+  pixazoUpstreamState(degraded: boolean): void;
   /** A fetch that counts every Pixazo call by route and status code; give it to the client. */
   countPixazoCalls(fetch?: FetchFn): FetchFn;
   /** Answer of /webhooks/pixazo/…, by HTTP status. */
@@ -79,6 +81,14 @@ export function createMetrics(): Metrics {
     labelNames: ['code'] as const,
     registers: [registry],
   });
+  const upstreamState = new Gauge({
+    name: 'zimage_pixazo_upstream_state',
+    help:
+      "Pixazo's ability to take new work as the gateway last saw it: 0 healthy, 1 degraded " +
+      '(wallet empty, key rejected or unreachable: new jobs refused or held)',
+    registers: [registry],
+  });
+  upstreamState.set(0);
   const readings: Partial<MetricReadings> = {};
   let sseSubscriptions = 0;
   new Gauge({
@@ -120,6 +130,7 @@ export function createMetrics(): Metrics {
     registry,
     jobEnteredStatus: (status) => jobsByStatus.inc({ status }),
     jobUpdateReceived: (source) => jobUpdates.inc({ source }),
+    pixazoUpstreamState: (degraded) => upstreamState.set(degraded ? 1 : 0),
     countPixazoCalls(fetch = globalThis.fetch) {
       return async (input, init) => {
         const route = pixazoRoute(urlOf(input));
