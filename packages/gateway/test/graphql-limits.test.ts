@@ -12,6 +12,7 @@ import {
   JOB_UPDATED,
   SIM_KEY,
   startGatewayHarness,
+  TEST_POLL_SCHEDULE,
 } from './helpers/gateway-harness.ts';
 
 let h: GatewayHarness;
@@ -23,6 +24,12 @@ beforeAll(async () => {
   h = await startGatewayHarness({
     maxPromptLength: MAX_PROMPT_LENGTH,
     maxSubscriptionsPerSocket: MAX_SUBSCRIPTIONS_PER_SOCKET,
+    // The 402 of "Pixazo trouble" must not refuse the jobs of the tests after it (the
+    // cooldown itself is tested in graphql-upstream.test.ts).
+    engine: {
+      pollSchedule: TEST_POLL_SCHEDULE,
+      upstreamHealth: { cooldownMs: { wallet_empty: 0 } },
+    },
   });
   key = (await h.createKey()).secret;
 });

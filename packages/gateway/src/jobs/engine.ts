@@ -19,7 +19,10 @@ export interface WebhookOutcome {
 }
 
 export interface JobEngine {
-  /** Throws GatewayError (BAD_USER_INPUT with field, FORBIDDEN, BUDGET_EXCEEDED, …). */
+  /**
+   * Throws GatewayError (BAD_USER_INPUT with field, FORBIDDEN, BUDGET_EXCEEDED, …), and
+   * INSUFFICIENT_BALANCE or UPSTREAM_UNAVAILABLE while Pixazo is known to refuse work.
+   */
   generate(principal: Principal, request: GenerateRequest): Promise<JobRecord>;
   /** Owner (or admin) only; before submission it costs nothing, after it only tracking stops. */
   cancel(principal: Principal, jobId: string): Promise<JobRecord>;

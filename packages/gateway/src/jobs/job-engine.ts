@@ -6,6 +6,9 @@
  * Every state change is a compare-and-set on the job's version and is published only after it
  * is persisted (job-writer.ts). Nothing lives only in memory: after a restart, start() rebuilds
  * the queue and the trackers from the store.
+ *
+ * While Pixazo is known to refuse work (upstream-health.ts: wallet empty, key rejected,
+ * unreachable), generate refuses new jobs before admission and the queue holds its jobs.
  */
 import {
   costOfParams,
@@ -32,6 +35,7 @@ import { createJobWriter } from './job-writer.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import { createSubmissionQueue } from './submission-queue.ts';
 import { createSubmitter, failSubmission, RESTARTED_WHILE_SUBMITTING } from './submitter.ts';
+import { createUpstreamHealth, type UpstreamHealthOptions } from './upstream-health.ts';
 import { webhookTokenMatches } from './webhook-token.ts';
 
 export interface JobEngineOptions {
@@ -52,6 +56,8 @@ export interface JobEngineOptions {
   maxDownloadAttempts?: number | undefined;
   /** How long stop() waits for generate POSTs in flight; default 15 s. */
   stopTimeoutMs?: number | undefined;
+  /** Cooldowns after Pixazo refused work (and a clock for tests); see upstream-health.ts. */
+  upstreamHealth?: UpstreamHealthOptions | undefined;
 }
 
 export interface JobEngineDeps {
@@ -61,8 +67,10 @@ export interface JobEngineDeps {
   images: ImageStore;
   options: JobEngineOptions;
   logger?: Logger | undefined;
-  /** Counts status transitions and how Pixazo updates arrive (webhook or poll). */
-  metrics?: Pick<Metrics, 'jobEnteredStatus' | 'jobUpdateReceived'> | undefined;
+  /** Counts status transitions, how Pixazo updates arrive (webhook or poll), upstream state. */
+  metrics?:
+    | Pick<Metrics, 'jobEnteredStatus' | 'jobUpdateReceived' | 'pixazoUpstreamState'>
+    | undefined;
   now?: (() => Date) | undefined;
   newJobId?: (() => string) | undefined;
 }
@@ -116,6 +124,12 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
     },
   });
 
+  const health = createUpstreamHealth({
+    options: options.upstreamHealth,
+    logger,
+    metrics: deps.metrics,
+  });
+
   const tracker = createJobTracker({
     pixazo,
     store,
@@ -124,6 +138,7 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
     logger,
     now,
     metrics: deps.metrics,
+    health,
     options: {
       mode: publicUrl === undefined ? 'polling' : 'webhook',
       pollSchedule: { ...DEFAULT_POLL_SCHEDULE, ...options.pollSchedule },
@@ -143,6 +158,7 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
     logger,
     now,
     publicUrl,
+    health,
   });
 
   const submitAndTrack = async (jobId: string) => {
@@ -150,6 +166,8 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
       logger.error({ jobId, err: error }, 'submitting a job failed');
       return null;
     });
+    // Before the release below: a probe that ended without a verdict frees the probe first.
+    health.submissionSettled(jobId);
     if (submitted === null) queue.release(jobId);
     // When stopping, a restart resumes tracking from the store.
     else if (!stopping.signal.aborted) tracker.track(submitted);
@@ -169,7 +187,10 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
     maxConcurrency: options.maxConcurrency,
     dispatch: (jobId) => runInBackground(submitAndTrack(jobId)),
     onPositionsChanged: (jobIds) => runInBackground(publishPositions(jobIds)),
+    mayDispatch: (jobId) => health.maySubmit(jobId),
   });
+  // A cooldown ended, a probe came back without a verdict, or Pixazo recovered.
+  health.onReady(() => queue.wake());
 
   return {
     async generate(principal: Principal, request: GenerateRequest): Promise<JobRecord> {
@@ -184,6 +205,20 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
         request,
         options.maxPromptLength,
       );
+      // Pixazo is known to refuse work: nothing is charged, stored or sent. A repeat of an
+      // earlier request still gets its job.
+      const refusal = health.refusal();
+      if (refusal !== null) {
+        const existing =
+          idempotencyKey === null
+            ? null
+            : await store.findJobByIdempotencyKey(
+                { keyId: principal.key.id, endUserId },
+                idempotencyKey,
+              );
+        if (existing !== null) return existing;
+        throw refusal;
+      }
       const createdAt = now();
       const job: JobRecord = {
         id: newJobId(),
@@ -303,6 +338,7 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
     async stop() {
       stopping.abort();
       queue.pause();
+      health.stop();
       // A POST cut short would leave its outcome unknown (an ERROR), so it gets time to finish.
       await settledWithin(background, options.stopTimeoutMs ?? DEFAULTS.stopTimeoutMs);
       await tracker.stopAll();

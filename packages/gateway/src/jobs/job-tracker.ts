@@ -9,10 +9,14 @@
  * A job never waits forever: a request Pixazo no longer knows (status 404 several times in a
  * row) or one with no end after a generous deadline ends ERROR with a message that says so.
  * Those keep their charge, like other cases where Pixazo may have run (and billed) the job.
+ *
+ * A status read that could not even connect (after core's retries) tells the upstream health
+ * that Pixazo is unreachable, so new work waits; the loop itself keeps polling.
  */
 import {
   expectedDurationMs,
   MODELS,
+  NetworkError,
   type PixazoClient,
   PixazoHttpError,
   type PixazoStatus,
@@ -26,6 +30,7 @@ import type { ImageStore } from './image-store.ts';
 import { isTerminal, type JobRecord, type StoredImage } from './job.ts';
 import type { JobDecision, JobWriter } from './job-writer.ts';
 import type { Logger } from './logger.ts';
+import type { UpstreamHealth } from './upstream-health.ts';
 
 export interface TrackingOptions {
   /** 'webhook' when Pixazo calls back (PUBLIC_URL is set): polls become a slow safety net. */
@@ -53,6 +58,7 @@ export interface JobTrackerDeps {
   now: () => Date;
   options: TrackingOptions;
   metrics?: Pick<Metrics, 'jobUpdateReceived'> | undefined;
+  health?: Pick<UpstreamHealth, 'conditionMet'> | undefined;
 }
 
 export interface JobTracker {
@@ -109,7 +115,7 @@ function giveUp(message: string, now: Date): JobDecision {
 }
 
 export function createJobTracker(deps: JobTrackerDeps): JobTracker {
-  const { pixazo, store, images, writer, logger, now, options, metrics } = deps;
+  const { pixazo, store, images, writer, logger, now, options, metrics, health } = deps;
   const loops = new Map<string, { controller: AbortController; done: Promise<void> }>();
   const locks = new Map<string, Promise<unknown>>();
   const downloadFailures = new Map<string, number>();
@@ -201,6 +207,9 @@ export function createJobTracker(deps: JobTrackerDeps): JobTracker {
       } catch (error) {
         if (signal.aborted) return;
         if (error instanceof PixazoHttpError && error.code === 'NOT_FOUND') notFound++;
+        if (error instanceof NetworkError && error.connectFailed) {
+          health?.conditionMet('unreachable', { jobId: job.id, err: error });
+        }
         logger.warn({ jobId: job.id, requestId, err: error, notFound }, 'tracking a job failed');
         if (notFound >= options.vanishedAfter404s) {
           const message =

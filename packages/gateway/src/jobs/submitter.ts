@@ -9,6 +9,10 @@
  * - Pixazo may have taken it (timeout, 5xx or reset after the request left, an unreadable
  *   answer, a restart mid-POST): ERROR, and the charge STAYS, because Pixazo may bill it. The
  *   budget errs on the side of counting money that may have been spent.
+ *
+ * Every outcome that says something about Pixazo's ability to take work (accepted; 402;
+ * 401/403; connection refused) is reported to the upstream health BEFORE the job changes, so
+ * whoever sees the job end can no longer get a new job past a known-bad Pixazo.
  */
 import {
   NetworkError,
@@ -22,6 +26,7 @@ import type { JobPatch } from '../store/store.ts';
 import type { JobRecord } from './job.ts';
 import type { JobWriter } from './job-writer.ts';
 import type { Logger } from './logger.ts';
+import { type UpstreamHealth, upstreamConditionOf } from './upstream-health.ts';
 import { hashWebhookToken, newWebhookToken, webhookUrl } from './webhook-token.ts';
 
 export const RESTARTED_WHILE_SUBMITTING =
@@ -92,6 +97,7 @@ export interface SubmitterDeps {
   writer: JobWriter;
   logger: Logger;
   now: () => Date;
+  health: Pick<UpstreamHealth, 'submissionAccepted' | 'conditionMet'>;
   /** Set: Pixazo calls back at `${publicUrl}/webhooks/pixazo/<jobId>/<token>`. */
   publicUrl: string | undefined;
 }
@@ -105,7 +111,7 @@ export interface Submitter {
 }
 
 export function createSubmitter(deps: SubmitterDeps): Submitter {
-  const { pixazo, writer, logger, now } = deps;
+  const { pixazo, writer, logger, now, health } = deps;
 
   return {
     async submit(jobId) {
@@ -139,10 +145,13 @@ export function createSubmitter(deps: SubmitterDeps): Submitter {
         requestId = submission.requestId;
       } catch (error) {
         const failure = describeSubmissionFailure(error);
+        const condition = upstreamConditionOf(error);
+        if (condition !== null) health.conditionMet(condition, { jobId, err: error });
         logger.warn({ jobId, err: error, refund: failure.refund }, 'pixazo submission failed');
         await writer.change(jobId, failSubmission(failure, now()));
         return null;
       }
+      health.submissionAccepted(jobId);
 
       // Recorded even when the job was cancelled during the POST: Pixazo runs it anyway, and
       // its request id is what anyone checking the bill will look for.
