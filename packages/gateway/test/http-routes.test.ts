@@ -49,6 +49,18 @@ describe('health', () => {
   });
 });
 
+describe('GraphiQL', () => {
+  it('is served with its own assets, loading nothing from another host', async () => {
+    const response = await fetch(`${h.gateway.url}/graphql`, { headers: { accept: 'text/html' } });
+    const html = await response.text();
+    expect(response.status).toBe(200);
+    expect(html).toContain('zimage GraphQL');
+    // Yoga's default page loads GraphiQL from unpkg, with unquoted attributes.
+    expect(html).not.toMatch(/(src|href)=["']?https?:/);
+    expect(html).not.toContain('unpkg.com');
+  });
+});
+
 describe('/metrics', () => {
   it('counts jobs by status, Pixazo calls, updates, subscriptions and the queue', async () => {
     const { body } = await h.graphql(GENERATE, {

@@ -5,6 +5,7 @@
  */
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaInitialContext, type YogaLogger } from 'graphql-yoga';
 import type { RateLimiter } from '../limits/rate-limiter.ts';
 import type { Logger } from '../logger.ts';
@@ -124,6 +125,8 @@ export function createGatewayYoga(deps: GatewayYogaDeps) {
       subscriptionsProtocol: 'WS',
       defaultQuery: GRAPHIQL_DEFAULT_QUERY,
     },
+    // GraphiQL's assets ship with the gateway: it must work offline and send nothing elsewhere.
+    renderGraphiQL,
     landingPage: false,
     maskedErrors: { maskError },
     cors: corsOptions(deps.corsOrigins),
