@@ -86,3 +86,28 @@ it('executes a subscription shared by many subscribers once per event', async ()
   const metrics = await (await fetch(`${h.gateway.url}/metrics`)).text();
   expect(metrics).toMatch(/^zimage_subscription_sources 0$/m);
 });
+
+it('sends shared results to each subscription of one socket under its own id, in order', async () => {
+  const { secret } = await h.createKey();
+  const { body } = await h.graphql(GENERATE, {
+    key: secret,
+    variables: { input: { prompt: 'two on one socket', imageSize: 'SQUARE_1_1' } },
+  });
+  const id = (body.data as { generateImage: { id: string } }).generateImage.id;
+  // One lazy client: both subscriptions share its socket (graphql-ws routes by id).
+  const client = h.wsClient(secret);
+  const outcomes = await Promise.all([
+    collect(client, JOB_UPDATED, { id }),
+    collect(client, JOB_UPDATED, { id }),
+  ]);
+  const order = ['QUEUED', 'PROCESSING', 'COMPLETED'];
+  for (const results of outcomes) {
+    const statuses = results.map(
+      (r) => (r.data as { jobUpdated: { id: string; status: string } }).jobUpdated.status,
+    );
+    expect(statuses.at(-1)).toBe('COMPLETED');
+    const ranks = statuses.map((status) => order.indexOf(status));
+    expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+    for (const result of results) expect(result.errors).toBeUndefined();
+  }
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SharedSubscriptions } from '../src/subscriptions/shared-subscriptions.ts';
+import { type DirectSink, SharedSubscriptions } from '../src/subscriptions/shared-subscriptions.ts';
 
 /** A source the test drives by hand; `returned` tells whether its consumer stopped it. */
 function channel<T>() {
@@ -159,5 +159,98 @@ describe('SharedSubscriptions', () => {
     const received = await take(slow, 200);
     expect(received.length).toBeLessThan(100);
     expect(received.at(-1)).toBe(100);
+  });
+
+  describe('direct sinks', () => {
+    /** A sink that takes values while `open`, recording what it was sent. */
+    function sink(open = true) {
+      const sent: string[] = [];
+      const state = { open };
+      const direct: DirectSink<number> = {
+        deliver(_value, serialized) {
+          if (!state.open) return false;
+          sent.push(serialized());
+          return true;
+        },
+      };
+      return { direct, sent, state };
+    }
+
+    it('sends to idle subscribers directly, serializing each value once for all', async () => {
+      let serializations = 0;
+      const shared = new SharedSubscriptions<number>({
+        serialize: (value) => {
+          serializations++;
+          return `#${value}`;
+        },
+      });
+      const source = channel<number>();
+      const sinks = [sink(), sink(), sink()];
+      const subscribers = sinks.map(({ direct }) =>
+        shared.join('k', () => source.iterator, { replayLatest: true, direct }),
+      );
+      // Each consumer parks on next(), as graphql-ws does between values.
+      const pending = subscribers.map((subscriber) => subscriber.next());
+      await tick();
+      source.push(1);
+      source.push(2);
+      await tick();
+      for (const { sent } of sinks) expect(sent).toEqual(['#1', '#2']);
+      expect(serializations).toBe(2);
+      // Nothing went through the iterators; the end still does.
+      source.end();
+      for (const step of await Promise.all(pending)) expect(step.done).toBe(true);
+    });
+
+    it('falls back to the iterator when the sink cannot take a value, keeping the order', async () => {
+      const shared = new SharedSubscriptions<number>({ serialize: String });
+      const source = channel<number>();
+      const { direct, sent, state } = sink(false);
+      const subscriber = shared.join('k', () => source.iterator, { replayLatest: false, direct });
+      const first = subscriber.next();
+      await tick();
+      source.push(1);
+      expect(await first).toEqual({ value: 1, done: false });
+      // The consumer is busy with 1 (not parked): 2 and 3 queue even though the sink is open.
+      state.open = true;
+      source.push(2);
+      source.push(3);
+      await tick();
+      expect(sent).toEqual([]);
+      expect(await take(subscriber, 2)).toEqual([2, 3]);
+      // Parked again: the next value goes to the sink.
+      const parked = subscriber.next();
+      await tick();
+      source.push(4);
+      await tick();
+      expect(sent).toEqual(['4']);
+      await subscriber.return?.();
+      expect((await parked).done).toBe(true);
+    });
+
+    it('replays the latest value to a late joiner through its iterator', async () => {
+      const shared = new SharedSubscriptions<number>({ serialize: String });
+      const source = channel<number>();
+      const early = sink();
+      const first = shared.join('k', () => source.iterator, {
+        replayLatest: true,
+        direct: early.direct,
+      });
+      const parked = first.next();
+      await tick();
+      source.push(5);
+      await tick();
+      expect(early.sent).toEqual(['5']);
+      const late = sink();
+      const joiner = shared.join('k', () => source.iterator, {
+        replayLatest: true,
+        direct: late.direct,
+      });
+      expect(await take(joiner, 1)).toEqual([5]);
+      expect(late.sent).toEqual([]);
+      await first.return?.();
+      await joiner.return?.();
+      expect((await parked).done).toBe(true);
+    });
   });
 });

@@ -13,7 +13,7 @@ import type { Server } from 'node:http';
 import { type ExecutionArgs, type ExecutionResult, GraphQLError, getOperationAST } from 'graphql';
 import type { SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { hashSecret } from '../auth/api-keys.ts';
 import { authenticate, type KeyCache } from '../auth/authenticate.ts';
 import { hasScope } from '../auth/principal.ts';
@@ -25,7 +25,7 @@ import { visibilityKey } from '../schema/access.ts';
 import type { GatewayContext } from '../schema/builder.ts';
 import { CURRENT_STATE_SUBSCRIPTIONS } from '../schema/job.ts';
 import type { Store } from '../store/store.ts';
-import { SharedSubscriptions } from '../subscriptions/shared-subscriptions.ts';
+import { type DirectSink, SharedSubscriptions } from '../subscriptions/shared-subscriptions.ts';
 import { admitOperation, rootFields } from './admission.ts';
 import { asBadUserInput } from './input-errors.ts';
 import { maskError } from './mask-error.ts';
@@ -67,6 +67,38 @@ interface OperationRoot {
   /** Subscribers with the same key get the same results. */
   shareKey: string;
   replayLatest: boolean;
+  /** The subscriber's WebSocket, for shared results sent as they are (see SocketSink). */
+  direct?: SocketSink | undefined;
+}
+
+/** graphql-ws's `next` payload for a result, built as its own emit.next builds it. */
+function serializeResult(result: ExecutionResult): string {
+  const { errors, ...rest } = result;
+  return JSON.stringify(errors ? { ...rest, errors: errors.map((e) => e.toJSON()) } : rest);
+}
+
+/**
+ * One subscriber's socket as a direct sink of its shared source: a result goes out as the
+ * `next` message graphql-ws would send (the same bytes), but its payload is serialized once
+ * per event for every subscriber, and no per-subscriber promise chain runs. Only while the
+ * socket has nothing waiting to be written; otherwise graphql-ws delivers it (and a slow
+ * client's bounded queue applies).
+ */
+class SocketSink implements DirectSink<ExecutionResult> {
+  readonly #socket: WebSocket;
+  readonly #prefix: string;
+
+  constructor(socket: WebSocket, id: string) {
+    this.#socket = socket;
+    this.#prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+  }
+
+  deliver(_result: ExecutionResult, serialized: () => string): boolean {
+    const socket = this.#socket;
+    if (socket.readyState !== WebSocket.OPEN || socket.bufferedAmount > 0) return false;
+    socket.send(`${this.#prefix}${serialized()}}`);
+    return true;
+  }
 }
 
 /** `authorization` in any letter case (GraphiQL sends its Headers tab as `Authorization`). */
@@ -107,7 +139,7 @@ async function refusal(
 
 export function attachGraphqlWs(httpServer: Server, deps: GraphqlWsDeps): GraphqlWsServer {
   const { yoga, logger, metrics } = deps;
-  const shared = new SharedSubscriptions<ExecutionResult>();
+  const shared = new SharedSubscriptions<ExecutionResult>({ serialize: serializeResult });
   const webSockets = new WebSocketServer({
     server: httpServer,
     path: GRAPHQL_PATH,
@@ -185,7 +217,7 @@ export function attachGraphqlWs(httpServer: Server, deps: GraphqlWsDeps): Graphq
         ctx.extra.origin = headers.host ? `${scheme}://${headers.host}` : null;
         return true;
       },
-      async onSubscribe(ctx, _id, payload) {
+      async onSubscribe(ctx, id, payload) {
         // The new operation is already counted in ctx.subscriptions.
         if (Object.keys(ctx.subscriptions).length > deps.maxSubscriptionsPerSocket) {
           return [
@@ -196,13 +228,18 @@ export function attachGraphqlWs(httpServer: Server, deps: GraphqlWsDeps): Graphq
             ),
           ];
         }
-        return prepare(ctx.extra, payload);
+        const prepared = await prepare(ctx.extra, payload);
+        if (!Array.isArray(prepared)) {
+          (prepared.rootValue as OperationRoot).direct = new SocketSink(ctx.extra.socket, id);
+        }
+        return prepared;
       },
       execute: (args) => (args.rootValue as OperationRoot).execute(args),
       subscribe: (args) => {
         const root = args.rootValue as OperationRoot;
         return shared.join(root.shareKey, () => root.subscribe(args), {
           replayLatest: root.replayLatest,
+          direct: root.direct,
         });
       },
     },

@@ -7,14 +7,39 @@
  *
  * Per-subscriber state is one small object with a bounded queue, so an idle subscriber costs
  * a few hundred bytes here.
+ *
+ * Delivering costs more than executing once N is large: each value also goes through every
+ * subscriber's iterator, its consumer's promise chain and its own serialization. A subscriber
+ * may therefore bring a `direct` sink (the WebSocket it answers on): while its consumer is idle,
+ * parked on next() with nothing queued, each value goes straight to the sink, serialized once
+ * per event for everyone (`serialize`). Anything else (a consumer still busy with the previous
+ * value, a sink that cannot take it at once) falls back to the queue, so the order and the
+ * bounded-queue rules stay the same.
  */
 
-export interface JoinOptions {
+/** Where a subscriber's values can go without passing through its iterator. */
+export interface DirectSink<T> {
+  /**
+   * Delivers `value` now, if the transport can take it at once (nothing of this subscriber's
+   * is still waiting to be written); false leaves it to the iterator. `serialized` is the
+   * value serialized once per event by the source's `serialize`.
+   */
+  deliver(value: T, serialized: () => string): boolean;
+}
+
+export interface JoinOptions<T = unknown> {
   /**
    * A late joiner first receives the source's latest value. Right for subscriptions whose
    * first value is "the current state" (jobUpdated); wrong for pure change feeds (myJobs).
    */
   replayLatest: boolean;
+  /** Direct delivery while the subscriber's consumer is idle (needs `serialize`). */
+  direct?: DirectSink<T> | undefined;
+}
+
+export interface SharedSubscriptionsOptions<T> {
+  /** Serializes a value for direct sinks; called at most once per value. */
+  serialize?: ((value: T) => string) | undefined;
 }
 
 type SourceResult<T> = AsyncIterable<T> | T;
@@ -37,14 +62,19 @@ class Subscriber<T> implements AsyncIterableIterator<T> {
   #ended = false;
   #error: { value: unknown } | null = null;
   readonly #leave: (subscriber: Subscriber<T>) => void;
+  readonly #direct: DirectSink<T> | null;
 
-  constructor(leave: (subscriber: Subscriber<T>) => void) {
+  constructor(leave: (subscriber: Subscriber<T>) => void, direct: DirectSink<T> | null) {
     this.#leave = leave;
+    this.#direct = direct;
   }
 
-  push(value: T): void {
+  /** `serialized` is given by sources that can serialize (for the direct sink). */
+  push(value: T, serialized?: () => string): void {
     if (this.#ended) return;
     if (this.#waiting) {
+      // Parked on next(): nothing queued and the previous value fully handed over.
+      if (serialized && this.#direct?.deliver(value, serialized)) return;
       const resolve = this.#waiting;
       this.#waiting = null;
       this.#failWaiting = null;
@@ -108,9 +138,26 @@ class SharedSource<T> {
   latest: { value: T } | null = null;
   #iterator: AsyncIterator<T> | null = null;
   #stopped = false;
+  readonly #serialize: ((value: T) => string) | undefined;
 
-  constructor(start: () => Promise<SourceResult<T>> | SourceResult<T>, onEnd: () => void) {
+  constructor(
+    start: () => Promise<SourceResult<T>> | SourceResult<T>,
+    serialize: ((value: T) => string) | undefined,
+    onEnd: () => void,
+  ) {
+    this.#serialize = serialize;
     this.#run(start).finally(onEnd);
+  }
+
+  /** The value, serialized at most once for all subscribers (none when nothing serializes). */
+  #serializer(value: T): (() => string) | undefined {
+    const serialize = this.#serialize;
+    if (!serialize) return undefined;
+    let text: string | undefined;
+    return () => {
+      text ??= serialize(value);
+      return text;
+    };
   }
 
   async #run(start: () => Promise<SourceResult<T>> | SourceResult<T>): Promise<void> {
@@ -118,8 +165,9 @@ class SharedSource<T> {
       const result = await start();
       if (!isAsyncIterable<T>(result)) {
         // A single result (an error at subscribe time): everyone waiting gets it, then done.
+        const serialized = this.#serializer(result);
         for (const subscriber of this.subscribers) {
-          subscriber.push(result);
+          subscriber.push(result, serialized);
           subscriber.finish();
         }
         return;
@@ -133,7 +181,8 @@ class SharedSource<T> {
         const step = await this.#iterator.next();
         if (step.done || this.#stopped) break;
         this.latest = { value: step.value };
-        for (const subscriber of this.subscribers) subscriber.push(step.value);
+        const serialized = this.#serializer(step.value);
+        for (const subscriber of this.subscribers) subscriber.push(step.value, serialized);
       }
       for (const subscriber of this.subscribers) subscriber.finish();
     } catch (error) {
@@ -158,6 +207,11 @@ class SharedSource<T> {
 export class SharedSubscriptions<T> {
   readonly #sources = new Map<string, SharedSource<T>>();
   #subscriberCount = 0;
+  readonly #serialize: ((value: T) => string) | undefined;
+
+  constructor(options: SharedSubscriptionsOptions<T> = {}) {
+    this.#serialize = options.serialize;
+  }
 
   /** Distinct sources being executed. */
   get sourceCount(): number {
@@ -176,12 +230,12 @@ export class SharedSubscriptions<T> {
   join(
     key: string,
     start: () => Promise<SourceResult<T>> | SourceResult<T>,
-    options: JoinOptions,
+    options: JoinOptions<T>,
   ): AsyncIterableIterator<T> {
     let source = this.#sources.get(key);
     const joiningLate = source !== undefined;
     if (!source) {
-      const created: SharedSource<T> = new SharedSource(start, () => {
+      const created: SharedSource<T> = new SharedSource(start, this.#serialize, () => {
         if (this.#sources.get(key) === created) this.#sources.delete(key);
         this.#subscriberCount -= created.detachAll();
       });
@@ -196,7 +250,7 @@ export class SharedSubscriptions<T> {
         if (this.#sources.get(key) === joined) this.#sources.delete(key);
         joined.stop();
       }
-    });
+    }, options.direct ?? null);
     joined.subscribers.add(subscriber);
     this.#subscriberCount++;
     if (joiningLate && options.replayLatest && joined.latest) subscriber.push(joined.latest.value);
