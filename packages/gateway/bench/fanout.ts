@@ -5,6 +5,8 @@
  * graphql-yoga + graphql-ws + createPubSub server, servers/baseline.ts) with the same clients.
  */
 
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import type { RoundResult } from './clients/ws-client-process.ts';
 import type { BenchReport, Table } from './lib/report.ts';
 import { verdict } from './lib/report.ts';
@@ -21,8 +23,8 @@ export interface FanoutOptions {
   /** Status changes published (and measured) per size. */
   rounds: number;
   kinds?: ServerKind[];
-  /** Node flags for the server process, e.g. --cpu-prof. */
-  serverNodeArgs?: string[];
+  /** Write a CPU profile of each server's measured rounds into this directory. */
+  profileDir?: string | undefined;
   log?: (line: string) => void;
 }
 
@@ -69,7 +71,7 @@ function shares(total: number, parts: number): number[] {
 async function measure(kind: ServerKind, size: number, options: FanoutOptions): Promise<FanoutRun> {
   const log = options.log ?? (() => {});
   const server = await startChild(`${kind} server`, 'servers/server-process.ts', {
-    nodeArgs: ['--expose-gc', ...(options.serverNodeArgs ?? [])],
+    nodeArgs: ['--expose-gc'],
   });
   const processes = Math.max(1, Math.min(options.clientProcesses, Math.ceil(size / 10)));
   const clients: ChildHandle[] = [];
@@ -125,6 +127,7 @@ async function measure(kind: ServerKind, size: number, options: FanoutOptions): 
     );
 
     const rounds: FanoutRun['rounds'] = [];
+    if (options.profileDir) await server.call('profileStart');
     for (let round = 2; round < 2 + options.rounds; round++) {
       await Promise.all(clients.map((client) => client.call('arm')));
       const published = await server.call<Published>('publish', { jobId: id, round });
@@ -154,6 +157,11 @@ async function measure(kind: ServerKind, size: number, options: FanoutOptions): 
           `server busy ${ms(published.drainedAt - published.publishedAt)}, ${received}/${size} received`,
       );
       await sleep(300);
+    }
+    if (options.profileDir) {
+      await mkdir(options.profileDir, { recursive: true });
+      const file = path.join(options.profileDir, `fanout-${kind}-${size}.cpuprofile`);
+      log(`    profile: ${await server.call<string>('profileStop', { file })}`);
     }
     return {
       kind,

@@ -8,25 +8,28 @@
  * Prints a table per benchmark and writes it to bench/results/<date>-<benchmark>.md at the
  * repository root, plus bench/results/latest.md. See docs/operations.md, "Benchmarks".
  */
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runCalls } from './calls.ts';
 import { runFanout } from './fanout.ts';
 import { type BenchReport, renderReport, saveReport } from './lib/report.ts';
 import { runSubmit } from './submit.ts';
 
+const PROFILE_DIR = fileURLToPath(new URL('profiles/', import.meta.url));
 const BENCHMARKS = ['fanout', 'submit', 'calls'] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
 
 const USAGE = `usage: pnpm bench [-- options]
   --only <list>          fanout,submit,calls (default: all)
   --sizes <list>         fan-out subscriber counts (default 1000,5000,10000)
+  --servers <list>       fan-out servers (default baseline,gateway)
   --clients <n>          fan-out client processes (default 4)
   --rounds <n>           fan-out status changes measured per size (default 3)
   --submits <n>          submit benchmark: requests per phase and target (default 400)
   --concurrency <n>      submit benchmark: requests in flight in the concurrent phase (default 16)
   --jobs <n>             calls benchmark: jobs per configuration (default 10)
   --watchers <list>      calls benchmark: watchers per job (default 1,100)
-  --cpu-prof             fan-out: write a CPU profile of each server process to bench/profiles/
+  --cpu-prof             fan-out: profile each fan-out server's rounds into packages/gateway/bench/profiles/
   --no-save              print only; write nothing under bench/results/
   --help`;
 
@@ -53,6 +56,7 @@ async function main(): Promise<number> {
     options: {
       only: { type: 'string' },
       sizes: { type: 'string', default: '1000,5000,10000' },
+      servers: { type: 'string', default: 'baseline,gateway' },
       clients: { type: 'string', default: '4' },
       rounds: { type: 'string', default: '3' },
       submits: { type: 'string', default: '400' },
@@ -88,13 +92,14 @@ async function main(): Promise<number> {
       ({ report } = await runFanout({
         sizes: integers(values.sizes, '--sizes'),
         clientProcesses: clients as number,
+        kinds: list(values.servers).map((kind) => {
+          if (kind !== 'baseline' && kind !== 'gateway') {
+            throw new UsageError(`--servers: baseline or gateway (got "${kind}")`);
+          }
+          return kind;
+        }),
         rounds: rounds as number,
-        serverNodeArgs: values['cpu-prof']
-          ? [
-              '--cpu-prof',
-              `--cpu-prof-dir=${new URL('../../../bench/profiles/', import.meta.url).pathname}`,
-            ]
-          : [],
+        profileDir: values['cpu-prof'] ? PROFILE_DIR : undefined,
         log,
       }));
     } else if (name === 'submit') {

@@ -5,6 +5,8 @@
  * and measures its own memory after a full GC.
  */
 
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import type { PollSchedule } from '@zimage/core';
@@ -65,6 +67,7 @@ let gateway: RunningGateway | null = null;
 let baseline: BaselineServer | null = null;
 const pubsub = createMemoryPubSub();
 let gatewayKey: string | null = null;
+let profiler: Session | null = null;
 
 async function freePort(): Promise<number> {
   const probe = createServer();
@@ -218,6 +221,25 @@ serve(
       await fullGc();
       const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
       return { rss, heapUsed, external, arrayBuffers };
+    },
+
+    /** Starts a CPU profile of this process (the fan-out profiles its rounds only). */
+    async profileStart(): Promise<null> {
+      profiler = new Session();
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.setSamplingInterval', { interval: 100 });
+      await profiler.post('Profiler.start');
+      return null;
+    },
+
+    async profileStop({ file }: { file: string }): Promise<string> {
+      if (!profiler) throw new Error('no profile running');
+      const { profile } = await profiler.post('Profiler.stop');
+      profiler.disconnect();
+      profiler = null;
+      await writeFile(file, JSON.stringify(profile));
+      return file;
     },
 
     simRequests(filter: RequestFilter = {}) {
