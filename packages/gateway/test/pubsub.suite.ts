@@ -3,8 +3,8 @@
  * fresh instance (memory now, Redis for scale-out).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { JobRecord } from '../src/jobs/job.ts';
 import type { JobEvent, PubSub } from '../src/pubsub/pubsub.ts';
+import { newJob } from './fixtures/records.ts';
 
 export interface PubSubSuiteOptions {
   create(): PubSub | Promise<PubSub>;
@@ -13,35 +13,7 @@ export interface PubSubSuiteOptions {
 }
 
 export function jobEvent(id: string, version: number): JobEvent {
-  const now = new Date();
-  const job: JobRecord = {
-    id,
-    ownerKeyId: 'key_test',
-    endUserId: null,
-    idempotencyKey: null,
-    model: 'turbo',
-    prompt: 'a red fox',
-    imageSize: 'square_1_1',
-    numInferenceSteps: 8,
-    guidanceScale: null,
-    numImages: 1,
-    enableSafetyChecker: true,
-    outputFormat: 'png',
-    acceleration: 'none',
-    status: 'QUEUED',
-    submission: 'pending',
-    requestId: null,
-    webhookTokenHash: null,
-    error: null,
-    costMicroUsd: 8000,
-    images: [],
-    version,
-    createdAt: now,
-    updatedAt: now,
-    startedAt: null,
-    completedAt: null,
-  };
-  return { job };
+  return { job: newJob({ id: 'key_test' }, { id, version }) };
 }
 
 async function take(events: AsyncIterable<JobEvent>, count: number): Promise<string[]> {

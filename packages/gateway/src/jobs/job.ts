@@ -3,7 +3,7 @@
  * JobStatus; `submission` says where a QUEUED job is relative to Pixazo, because "QUEUED in
  * our queue" and "QUEUED at Pixazo" must be told apart to never POST twice.
  */
-import type { Acceleration, ImageSize, ModelKey, OutputFormat } from '@zimage/core';
+import type { GenerateParams } from '@zimage/core';
 
 export const JOB_STATUSES = [
   'QUEUED',
@@ -43,7 +43,8 @@ export interface StoredImage {
   byteLength: number;
 }
 
-export interface JobRecord {
+/** A job: its validated generate parameters (defaults filled in) and its lifecycle. */
+export interface JobRecord extends GenerateParams {
   /** `job_<uuidv7 hex>`; sortable by creation time. */
   id: string;
   /** API key that created the job. */
@@ -51,16 +52,6 @@ export interface JobRecord {
   /** End user a trusted (act-as) key acted for; null otherwise. */
   endUserId: string | null;
   idempotencyKey: string | null;
-
-  model: ModelKey;
-  prompt: string;
-  imageSize: ImageSize;
-  numInferenceSteps: number;
-  guidanceScale: number | null;
-  numImages: number;
-  enableSafetyChecker: boolean;
-  outputFormat: OutputFormat;
-  acceleration: Acceleration;
 
   status: JobStatus;
   submission: SubmissionState;
