@@ -1,0 +1,109 @@
+/**
+ * The gateway process killed (SIGKILL, no shutdown) while Pixazo runs its job, with the
+ * simulator in its own process as Pixazo is in production, then started again on the same
+ * data: the job completes, its image is served, and Pixazo received exactly one POST.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  gatewayStarted,
+  type RunningProcess,
+  SIM_MAIN,
+  startProcess,
+  stopProcess,
+  waitForOutput,
+} from './helpers/processes.ts';
+
+const ADMIN_KEY = 'zk_process-restart-test-admin-key-0001';
+let dataDir: string;
+let sim: RunningProcess;
+let simUrl: string;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), 'zimage-restart-'));
+  // Time scale 1: a Turbo job takes ~3 s at Pixazo, long enough to kill the gateway meanwhile.
+  sim = startProcess(SIM_MAIN, {
+    PIXAZO_SIM_PORT: '0',
+    PIXAZO_SIM_KEYS: 'restart-key=5',
+    PIXAZO_SIM_TIME_SCALE: '1',
+  });
+  simUrl = await waitForOutput(sim, /listening on (http:\/\/\S+)/);
+});
+afterAll(async () => {
+  await stopProcess(sim.child);
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+function startGatewayProcess() {
+  return startProcess('src/main.ts', {
+    PORT: '0',
+    DATA_DIR: dataDir,
+    PIXAZO_API_KEY: 'restart-key',
+    PIXAZO_BASE_URL: simUrl,
+    ADMIN_API_KEY: ADMIN_KEY,
+  });
+}
+
+async function graphql(url: string, query: string, variables: Record<string, unknown> = {}) {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as { data: Record<string, Record<string, unknown>> };
+  return body.data;
+}
+
+const JOB = 'query ($id: ID!) { job(id: $id) { status requestId images { url width height } } }';
+
+async function waitForJob(
+  url: string,
+  id: string,
+  done: (job: Record<string, unknown>) => boolean,
+) {
+  for (;;) {
+    const { job } = await graphql(url, JOB, { id });
+    if (job && done(job)) return job;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function pixazoPosts(): Promise<number> {
+  const response = await fetch(`${simUrl}/_sim/requests?route=submit`);
+  return ((await response.json()) as { count: number }).count;
+}
+
+it('finishes a job after the gateway process is killed while Pixazo runs it', async () => {
+  const first = startGatewayProcess();
+  const firstUrl = await gatewayStarted(first);
+  const { generateImage } = await graphql(
+    firstUrl,
+    'mutation ($input: GenerateImageInput!) { generateImage(input: $input) { id } }',
+    { input: { prompt: 'a lighthouse that survives a crash', imageSize: 'LANDSCAPE_4_3' } },
+  );
+  const id = generateImage?.id as string;
+  const submitted = await waitForJob(firstUrl, id, (job) => job.requestId !== null);
+  expect(submitted.status).not.toBe('COMPLETED');
+
+  expect(await stopProcess(first.child, 'SIGKILL')).toBeNull();
+
+  const second = startGatewayProcess();
+  try {
+    const secondUrl = await gatewayStarted(second);
+    const job = await waitForJob(
+      secondUrl,
+      id,
+      (j) => j.status !== 'QUEUED' && j.status !== 'PROCESSING',
+    );
+    expect(job).toMatchObject({ status: 'COMPLETED', requestId: submitted.requestId });
+    const [image] = job.images as { url: string; width: number; height: number }[];
+    expect(image).toMatchObject({ width: 1024, height: 768 });
+    const served = await fetch((image as { url: string }).url);
+    expect([served.status, served.headers.get('content-type')]).toEqual([200, 'image/png']);
+    expect(await pixazoPosts()).toBe(1);
+  } finally {
+    await stopProcess(second.child);
+  }
+}, 60_000);
