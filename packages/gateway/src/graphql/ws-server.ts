@@ -9,6 +9,7 @@
  * 4403. Each operation re-checks the key (through the key cache), so a revocation also stops
  * new operations on sockets already open.
  */
+import { createHash } from 'node:crypto';
 import type { Server } from 'node:http';
 import { type ExecutionArgs, type ExecutionResult, GraphQLError, getOperationAST } from 'graphql';
 import type { SubscribePayload } from 'graphql-ws';
@@ -183,13 +184,18 @@ export function attachGraphqlWs(httpServer: Server, deps: GraphqlWsDeps): Graphq
       const root: OperationRoot = {
         execute,
         subscribe,
-        shareKey: JSON.stringify([
-          contextValue.principal ? visibilityKey(contextValue.principal) : null,
-          contextValue.publicOrigin,
-          payload.query,
-          payload.operationName ?? null,
-          payload.variables ?? null,
-        ]),
+        // Hashed: every subscriber holds its key, and the query text alone is hundreds of bytes.
+        shareKey: createHash('sha256')
+          .update(
+            JSON.stringify([
+              contextValue.principal ? visibilityKey(contextValue.principal) : null,
+              contextValue.publicOrigin,
+              payload.query,
+              payload.operationName ?? null,
+              payload.variables ?? null,
+            ]),
+          )
+          .digest('base64'),
         replayLatest:
           !!operation &&
           rootFields(document, operation.selectionSet).every((field) =>
