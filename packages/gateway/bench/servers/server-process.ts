@@ -9,6 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
+import { getHeapSpaceStatistics } from 'node:v8';
 import type { PollSchedule } from '@zimage/core';
 import { type PixazoSim, type RequestFilter, startPixazoSim } from '@zimage/pixazo-sim';
 import { createApiKey, NO_LIMITS } from '../../src/auth/api-keys.ts';
@@ -55,6 +56,9 @@ export interface Published {
 export interface MemorySample {
   rss: number;
   heapUsed: number;
+  heapTotal: number;
+  /** Committed bytes of each V8 heap space. */
+  spaces: Record<string, number>;
   external: number;
   arrayBuffers: number;
 }
@@ -219,8 +223,11 @@ serve(
 
     async memory(): Promise<MemorySample> {
       await fullGc();
-      const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
-      return { rss, heapUsed, external, arrayBuffers };
+      const { rss, heapUsed, heapTotal, external, arrayBuffers } = process.memoryUsage();
+      const spaces = Object.fromEntries(
+        getHeapSpaceStatistics().map((space) => [space.space_name, space.space_size]),
+      );
+      return { rss, heapUsed, heapTotal, external, arrayBuffers, spaces };
     },
 
     /** Starts a CPU profile of this process (the fan-out profiles its rounds only). */
@@ -236,6 +243,26 @@ serve(
     async profileStop({ file }: { file: string }): Promise<string> {
       if (!profiler) throw new Error('no profile running');
       const { profile } = await profiler.post('Profiler.stop');
+      profiler.disconnect();
+      profiler = null;
+      await writeFile(file, JSON.stringify(profile));
+      return file;
+    },
+
+    /** Samples the allocations that stay live (V8's sampling heap profiler), until heapStop. */
+    async heapStart(): Promise<null> {
+      profiler = new Session();
+      profiler.connect();
+      await profiler.post('HeapProfiler.enable');
+      await profiler.post('HeapProfiler.startSampling', { samplingInterval: 256 });
+      return null;
+    },
+
+    async heapStop({ file }: { file: string }): Promise<string> {
+      if (!profiler) throw new Error('no heap sampling running');
+      await fullGc();
+      const { profile } = await profiler.post('HeapProfiler.getSamplingProfile');
+      await profiler.post('HeapProfiler.stopSampling');
       profiler.disconnect();
       profiler = null;
       await writeFile(file, JSON.stringify(profile));
