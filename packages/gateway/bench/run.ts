@@ -29,7 +29,7 @@ const USAGE = `usage: pnpm bench [-- options]
   --concurrency <n>      submit benchmark: requests in flight in the concurrent phase (default 16)
   --jobs <n>             calls benchmark: jobs per configuration (default 10)
   --watchers <list>      calls benchmark: watchers per job (default 1,100)
-  --cpu-prof             fan-out: profile each fan-out server's rounds into packages/gateway/bench/profiles/
+  --cpu-prof             profile the servers (fan-out rounds, gateway submits) into packages/gateway/bench/profiles/
   --no-save              print only; write nothing under bench/results/
   --help`;
 
@@ -106,6 +106,7 @@ async function main(): Promise<number> {
       ({ report } = await runSubmit({
         requests: submits as number,
         concurrency: concurrency as number,
+        profileDir: values['cpu-prof'] ? PROFILE_DIR : undefined,
         log,
       }));
     } else {

@@ -4,7 +4,10 @@
  * in flight concurrently. The simulator and the gateway each run in their own process; this
  * process is the client.
  */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
+import path from 'node:path';
 import { toRequestBody, validateGenerateInput } from '@zimage/core';
 import type { BenchReport, Table } from './lib/report.ts';
 import { verdict } from './lib/report.ts';
@@ -17,6 +20,8 @@ export interface SubmitOptions {
   requests: number;
   /** In flight at once in the concurrent phase. */
   concurrency: number;
+  /** Write a CPU profile of the gateway process during its measured phases here. */
+  profileDir?: string | undefined;
   log?: (line: string) => void;
 }
 
@@ -71,6 +76,10 @@ function post(agent: Agent, target: Target): Promise<{ status: number; body: str
   });
 }
 
+function throughput(phase: Phase): number {
+  return phase.latencies.length / (phase.elapsedMs / 1000);
+}
+
 async function runPhase(target: Target, count: number, inFlight: number): Promise<Phase> {
   const agent = new Agent({ keepAlive: true, maxSockets: inFlight });
   const latencies: number[] = [];
@@ -97,23 +106,58 @@ async function runPhase(target: Target, count: number, inFlight: number): Promis
   return { latencies, sentAt, elapsedMs, failures };
 }
 
+/** Where a gateway can keep its database in memory (no fsync cost), for the diagnostic run. */
+const TMPFS = '/dev/shm';
+
+async function startGatewayProcess(
+  name: string,
+  pixazoUrl: string,
+  dataDir: string | undefined,
+): Promise<{ process: ChildHandle; server: StartedServer }> {
+  const child = await startChild(name, 'servers/server-process.ts');
+  try {
+    const server = await child.call<StartedServer>('startGateway', {
+      pixazoUrl,
+      dataDir,
+      maxConcurrency: 1000,
+      pollSchedule: { firstDelayMs: 600_000, minIntervalMs: 600_000, maxIntervalMs: 600_000 },
+    });
+    return { process: child, server };
+  } catch (error) {
+    await child.stop();
+    throw error;
+  }
+}
+
+function gatewayTarget(server: StartedServer): Target {
+  return {
+    name: 'gateway',
+    url: new URL('/graphql', server.url),
+    headers: { authorization: `Bearer ${server.key}` },
+    body: JSON.stringify({
+      query: GENERATE,
+      variables: { input: { model: 'Z_IMAGE_TURBO', prompt: PROMPT, imageSize: 'SQUARE_1_1' } },
+    }),
+    accepted: (status, body) => status === 200 && body.includes('"status":"QUEUED"'),
+  };
+}
+
 export async function runSubmit(options: SubmitOptions): Promise<{ report: BenchReport }> {
   const log = options.log ?? (() => {});
   const children: ChildHandle[] = [];
+  let tmpfsDir: string | null = null;
+  // The gateway holds at most 1000 jobs at Pixazo (its maximum PIXAZO_MAX_CONCURRENCY), and
+  // every measured job must be POSTed right away.
+  const warmUp = Math.min(50, options.requests);
+  if (warmUp + 2 * options.requests > 1000) {
+    throw new Error('--submits: at most 475 (the gateway keeps at most 1000 jobs at Pixazo)');
+  }
   try {
     // Long jobs (time scale 100) and a first poll after 10 minutes: nothing but the submits
     // themselves happens while they are measured.
     const sim = await startChild('simulator', 'servers/server-process.ts');
     children.push(sim);
     const simServer = await sim.call<StartedServer>('startSim', { timeScale: 100 });
-    const gatewayProcess = await startChild('gateway', 'servers/server-process.ts');
-    children.push(gatewayProcess);
-    const gateway = await gatewayProcess.call<StartedServer>('startGateway', {
-      pixazoUrl: simServer.url,
-      maxConcurrency: 1000,
-      pollSchedule: { firstDelayMs: 600_000, minIntervalMs: 600_000, maxIntervalMs: 600_000 },
-    });
-
     const params = validateGenerateInput({
       model: 'turbo',
       prompt: PROMPT,
@@ -126,77 +170,107 @@ export async function runSubmit(options: SubmitOptions): Promise<{ report: Bench
       body: JSON.stringify(toRequestBody(params)),
       accepted: (status) => status === 202,
     };
-    const viaGateway: Target = {
-      name: 'gateway',
-      url: new URL('/graphql', gateway.url),
-      headers: { authorization: `Bearer ${gateway.key}` },
-      body: JSON.stringify({
-        query: GENERATE,
-        variables: { input: { model: 'Z_IMAGE_TURBO', prompt: PROMPT, imageSize: 'SQUARE_1_1' } },
-      }),
-      accepted: (status, body) => status === 200 && body.includes('"status":"QUEUED"'),
-    };
 
-    // The gateway holds at most 1000 jobs at Pixazo (its maximum PIXAZO_MAX_CONCURRENCY), and
-    // every measured job must be POSTed right away.
-    const warmUp = Math.min(50, options.requests);
-    if (warmUp + 2 * options.requests > 1000) {
-      throw new Error('--submits: at most 475 (the gateway keeps at most 1000 jobs at Pixazo)');
-    }
+    // The gateway as deployed: its database in a temporary directory on the disk.
+    const main = await startGatewayProcess('gateway', simServer.url, undefined);
+    children.push(main.process);
+    const viaGateway = gatewayTarget(main.server);
     await runPhase(direct, warmUp, 4);
     await runPhase(viaGateway, warmUp, 4);
     await sleep(500);
 
-    const phases = {} as Record<'seqDirect' | 'seqGateway' | 'conDirect' | 'conGateway', Phase>;
-    let pixazoArrivals: number[] = [];
-    phases.seqDirect = await runPhase(direct, options.requests, 1);
+    const seqDirect = await runPhase(direct, options.requests, 1);
     await sleep(300);
     await sim.call('clearSimRequests');
-    phases.seqGateway = await runPhase(viaGateway, options.requests, 1);
+    if (options.profileDir) await main.process.call('profileStart');
+    const seqGateway = await runPhase(viaGateway, options.requests, 1);
     await sleep(500);
     const posts = await sim.call<{ at: string }[]>('simRequests', { route: 'submit' });
-    pixazoArrivals = posts.map((p) => Date.parse(p.at));
+    const pixazoArrivals = posts.map((p) => Date.parse(p.at));
     log(
-      `  sequential: direct ${ms(percentile(phases.seqDirect.latencies, 50), 2)}, gateway ${ms(percentile(phases.seqGateway.latencies, 50), 2)} p50`,
+      `  sequential p50: direct ${ms(percentile(seqDirect.latencies, 50), 2)}, gateway ${ms(percentile(seqGateway.latencies, 50), 2)}`,
     );
     await sleep(300);
-    phases.conDirect = await runPhase(direct, options.requests, options.concurrency);
+    const conDirect = await runPhase(direct, options.requests, options.concurrency);
     await sleep(300);
-    phases.conGateway = await runPhase(viaGateway, options.requests, options.concurrency);
+    const conGateway = await runPhase(viaGateway, options.requests, options.concurrency);
+    if (options.profileDir) {
+      await mkdir(options.profileDir, { recursive: true });
+      const file = path.join(options.profileDir, 'submit-gateway.cpuprofile');
+      log(`  profile: ${await main.process.call<string>('profileStop', { file })}`);
+    }
     log(
-      `  ${options.concurrency} in flight: direct ${num(options.requests / (phases.conDirect.elapsedMs / 1000))}/s, gateway ${num(options.requests / (phases.conGateway.elapsedMs / 1000))}/s`,
+      `  ${options.concurrency} in flight: direct ${num(throughput(conDirect))}/s, gateway ${num(throughput(conGateway))}/s`,
     );
+    await main.process.stop();
+
+    // Diagnostic: the same gateway with its database on tmpfs, where a commit's fsync costs
+    // nothing, to tell the durability cost from the rest of the gateway's overhead.
+    let tmpfs: { seq: Phase; con: Phase } | null = null;
+    if (existsSync(TMPFS)) {
+      tmpfsDir = await mkdtemp(path.join(TMPFS, 'zimage-bench-'));
+      const memory = await startGatewayProcess('gateway (tmpfs)', simServer.url, tmpfsDir);
+      children.push(memory.process);
+      const target = gatewayTarget(memory.server);
+      await runPhase(target, warmUp, 4);
+      await sleep(300);
+      const seq = await runPhase(target, options.requests, 1);
+      await sleep(300);
+      const con = await runPhase(target, options.requests, options.concurrency);
+      tmpfs = { seq, con };
+      log(
+        `  database on tmpfs: sequential p50 ${ms(percentile(seq.latencies, 50), 2)}, ${num(throughput(con))}/s with ${options.concurrency} in flight`,
+      );
+      await memory.process.stop();
+    }
 
     // Sequential requests are POSTed to Pixazo in order: the i-th POST is the i-th job's.
-    const toPixazo = phases.seqGateway.sentAt
+    const toPixazo = seqGateway.sentAt
       .slice(0, pixazoArrivals.length)
       .map((sent, i) => (pixazoArrivals[i] as number) - sent);
 
-    const throughput = (phase: Phase) => phase.latencies.length / (phase.elapsedMs / 1000);
-    const table = (title: string, d: Phase, g: Phase, sequential: boolean): Table => {
-      const p50d = percentile(d.latencies, 50);
-      const p50g = percentile(g.latencies, 50);
-      const p99d = percentile(d.latencies, 99);
-      const p99g = percentile(g.latencies, 99);
+    const table = (
+      title: string,
+      d: Phase,
+      g: Phase,
+      t: Phase | undefined,
+      sequential: boolean,
+    ): Table => {
+      const stat = (phase: Phase | undefined, f: (p: Phase) => number, digits = 2) =>
+        phase ? ms(f(phase), digits) : 'n/a';
+      const p50 = (p: Phase) => percentile(p.latencies, 50);
+      const p99 = (p: Phase) => percentile(p.latencies, 99);
+      const avg = (p: Phase) => mean(p.latencies);
       const rows = [
         [
           'latency p50',
-          ms(p50d, 2),
-          ms(p50g, 2),
-          ratio(p50g, p50d),
-          ms(p50g - p50d, 2),
+          stat(d, p50),
+          stat(g, p50),
+          ratio(p50(g), p50(d)),
+          ms(p50(g) - p50(d), 2),
           sequential ? `overhead ≤ ${SUBMIT_TARGETS.overheadP50Ms} ms` : '',
-          sequential ? verdict(p50g - p50d <= SUBMIT_TARGETS.overheadP50Ms) : '',
+          sequential ? verdict(p50(g) - p50(d) <= SUBMIT_TARGETS.overheadP50Ms) : '',
+          t ? `${stat(t, p50)} (overhead ${ms(p50(t) - p50(d), 2)})` : 'n/a',
         ],
-        ['latency p99', ms(p99d, 2), ms(p99g, 2), ratio(p99g, p99d), ms(p99g - p99d, 2), '', ''],
+        [
+          'latency p99',
+          stat(d, p99),
+          stat(g, p99),
+          ratio(p99(g), p99(d)),
+          ms(p99(g) - p99(d), 2),
+          '',
+          '',
+          stat(t, p99),
+        ],
         [
           'latency mean',
-          ms(mean(d.latencies), 2),
-          ms(mean(g.latencies), 2),
-          ratio(mean(g.latencies), mean(d.latencies)),
-          ms(mean(g.latencies) - mean(d.latencies), 2),
+          stat(d, avg),
+          stat(g, avg),
+          ratio(avg(g), avg(d)),
+          ms(avg(g) - avg(d), 2),
           '',
           '',
+          stat(t, avg),
         ],
         [
           'throughput',
@@ -206,6 +280,7 @@ export async function runSubmit(options: SubmitOptions): Promise<{ report: Bench
           '',
           '',
           '',
+          t ? `${num(throughput(t))}/s` : 'n/a',
         ],
         [
           'failed requests',
@@ -215,6 +290,7 @@ export async function runSubmit(options: SubmitOptions): Promise<{ report: Bench
           '',
           '0',
           verdict(g.failures === 0),
+          t ? String(t.failures) : 'n/a',
         ],
       ];
       if (sequential && toPixazo.length) {
@@ -222,6 +298,7 @@ export async function runSubmit(options: SubmitOptions): Promise<{ report: Bench
           'generateImage sent → its POST reaches Pixazo, p50 / p99 (1 ms clock)',
           '',
           `${ms(percentile(toPixazo, 50), 0)} / ${ms(percentile(toPixazo, 99), 0)}`,
+          '',
           '',
           '',
           '',
@@ -238,6 +315,7 @@ export async function runSubmit(options: SubmitOptions): Promise<{ report: Bench
           'gateway − baseline',
           'target',
           'result',
+          'diagnostic: gateway with its database on tmpfs',
         ],
         rows,
       };
@@ -250,27 +328,31 @@ export async function runSubmit(options: SubmitOptions): Promise<{ report: Bench
         tables: [
           table(
             `${num(options.requests)} sequential submits (1 in flight)`,
-            phases.seqDirect,
-            phases.seqGateway,
+            seqDirect,
+            seqGateway,
+            tmpfs?.seq,
             true,
           ),
           table(
             `${num(options.requests)} submits, ${options.concurrency} in flight`,
-            phases.conDirect,
-            phases.conGateway,
+            conDirect,
+            conGateway,
+            tmpfs?.con,
             false,
           ),
         ],
         notes: [
-          "`generateImage` answers once the job is admitted, stored and QUEUED; the gateway POSTs it to Pixazo right after, in the background (its answer does not wait for Pixazo's). The last row of the first table shows when that POST reached the simulator.",
+          "`generateImage` answers once the job is admitted and stored (QUEUED); the gateway POSTs it to Pixazo right after, in the background, so its answer does not wait for Pixazo's. The last row of the first table shows when that POST reached the simulator.",
+          "Each job is three SQLite commits (admission; `submitting` before the POST; `submitted` after it), each fsynced (WAL, synchronous FULL, so that a job is never POSTed twice after a power loss); the admission commit is on the answer's path and the other two compete with the next requests. The diagnostic column runs the same gateway with its database on tmpfs, where fsync costs nothing: the difference to the main column is the durability cost on this machine's disk, the rest is GraphQL, authentication, admission and the store's own work.",
         ],
         method: [
-          'The Pixazo simulator (no rate limit, a large balance, time scale 100 so no job ends during the run) and the gateway (`startGateway`, an API key without limits, PIXAZO_MAX_CONCURRENCY 1000, first status poll after 10 minutes) run in separate processes; this process is the client, over keep-alive HTTP connections (node:http).',
-          `Baseline: the simulator's \`POST /z-image-turbo-834/v1/z-image-turbo-request\` with the body the gateway sends for the same job (core's \`toRequestBody\`). Gateway: \`generateImage(input: {model: Z_IMAGE_TURBO, prompt, imageSize: SQUARE_1_1}) { id status }\` over HTTP POST. ${num(warmUp)} warm-up requests each first; then ${num(options.requests)} sequential requests to each, then ${num(options.requests)} with ${options.concurrency} in flight. Latency is request start → last byte of the answer.`,
+          'The Pixazo simulator (no rate limit, a large balance, time scale 100 so no job ends during the run) and the gateway (`startGateway`: its database in a temporary directory, an API key without limits, PIXAZO_MAX_CONCURRENCY 1000, first status poll after 10 minutes) run in separate processes; this process is the client, over keep-alive HTTP connections (node:http).',
+          `Baseline: the simulator's \`POST /z-image-turbo-834/v1/z-image-turbo-request\` with the body the gateway sends for the same job (core's \`toRequestBody\`). Gateway: \`generateImage(input: {model: Z_IMAGE_TURBO, prompt, imageSize: SQUARE_1_1}) { id status }\` over HTTP POST. ${num(warmUp)} warm-up requests each first; then ${num(options.requests)} sequential requests to each, then ${num(options.requests)} with ${options.concurrency} in flight. Latency is request start → last byte of the answer; throughput is requests / elapsed time of the phase.`,
         ],
       },
     };
   } finally {
     for (const child of children.reverse()) await child.stop();
+    if (tmpfsDir) await rm(tmpfsDir, { recursive: true, force: true });
   }
 }

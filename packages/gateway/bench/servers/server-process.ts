@@ -29,6 +29,8 @@ export interface SimParams {
 export interface GatewayParams {
   /** A simulator in another process; unset: one in this process (the gateway's default). */
   pixazoUrl?: string | undefined;
+  /** The gateway's DATA_DIR; default a temporary directory it deletes when it stops. */
+  dataDir?: string | undefined;
   /** Time scale of the embedded simulator. */
   embeddedTimeScale?: number | undefined;
   /** PUBLIC_URL = the gateway's own address, so Pixazo calls back. */
@@ -130,6 +132,7 @@ serve(
       const port = params.webhooks ? await freePort() : 0;
       gateway = await startGateway({
         pixazo: { baseUrl: pixazoUrl, apiKey: SIM_KEY },
+        dataDir: params.dataDir,
         port,
         publicUrl: params.webhooks ? `http://127.0.0.1:${port}` : null,
         pubsub,
