@@ -26,13 +26,15 @@ export interface CallsOptions {
   watchers: number[];
   /** Client processes the watchers are spread over. */
   clientProcesses?: number;
+  /** Simulated time scale; the gateway's schedules are scaled with it. Default 0.25. */
+  timeScale?: number | undefined;
   log?: (line: string) => void;
 }
 
 type Mode = 'polling' | 'webhooks' | 'direct';
 
 /** Simulated time runs this much faster; the gateway's schedules are scaled to match. */
-const TIME_SCALE = 0.25;
+const DEFAULT_TIME_SCALE = 0.25;
 const PROMPT = 'a paper boat on a puddle';
 const TURBO = MODELS.turbo;
 const EXPECTED_MS = expectedDurationMs(TURBO, {
@@ -40,15 +42,21 @@ const EXPECTED_MS = expectedDurationMs(TURBO, {
   numImages: 1,
   acceleration: TURBO.defaultAcceleration,
 });
+
 /** core's default schedule (first poll at the expected duration, 1–8 s apart), scaled. */
-const POLL_SCHEDULE: PollSchedule = {
-  firstDelayMs: EXPECTED_MS * TIME_SCALE,
-  factor: 1.5,
-  minIntervalMs: 1_000 * TIME_SCALE,
-  maxIntervalMs: 8_000 * TIME_SCALE,
-};
+function pollSchedule(scale: number): PollSchedule {
+  return {
+    firstDelayMs: EXPECTED_MS * scale,
+    factor: 1.5,
+    minIntervalMs: 1_000 * scale,
+    maxIntervalMs: 8_000 * scale,
+  };
+}
+
 /** The gateway's default webhook safety net (first at 2× expected, then every 45 s), scaled. */
-const SAFETY_NET = { firstDelayMs: 2 * EXPECTED_MS * TIME_SCALE, intervalMs: 45_000 * TIME_SCALE };
+function safetyNet(scale: number) {
+  return { firstDelayMs: 2 * EXPECTED_MS * scale, intervalMs: 45_000 * scale };
+}
 
 interface Measured {
   mode: Mode;
@@ -108,14 +116,15 @@ async function throughGateway(
     // A fresh simulator (same seed) per configuration: the same job durations every time.
     const sim = await startChild('simulator', 'servers/server-process.ts');
     children.push(sim);
-    const simServer = await sim.call<StartedServer>('startSim', { timeScale: TIME_SCALE });
+    const scale = options.timeScale ?? DEFAULT_TIME_SCALE;
+    const simServer = await sim.call<StartedServer>('startSim', { timeScale: scale });
     const gatewayProcess = await startChild('gateway', 'servers/server-process.ts');
     children.push(gatewayProcess);
     const gateway = await gatewayProcess.call<StartedServer>('startGateway', {
       pixazoUrl: simServer.url,
       webhooks: mode === 'webhooks',
-      pollSchedule: POLL_SCHEDULE,
-      safetyNet: SAFETY_NET,
+      pollSchedule: pollSchedule(scale),
+      safetyNet: safetyNet(scale),
     });
     const total = options.jobs * watchers;
     const counts = split(total, Math.min(options.clientProcesses ?? 2, total));
@@ -192,11 +201,12 @@ async function throughGateway(
 async function direct(watchers: number, options: CallsOptions): Promise<Measured> {
   const sim = await startChild('simulator', 'servers/server-process.ts');
   try {
-    const simServer = await sim.call<StartedServer>('startSim', { timeScale: TIME_SCALE });
+    const scale = options.timeScale ?? DEFAULT_TIME_SCALE;
+    const simServer = await sim.call<StartedServer>('startSim', { timeScale: scale });
     const pixazo = new PixazoClient({
       apiKey: simServer.key as string,
       baseUrl: simServer.url,
-      pollSchedule: POLL_SCHEDULE,
+      pollSchedule: pollSchedule(scale),
     });
     const input = { model: 'turbo', prompt: PROMPT, imageSize: 'square_1_1' } as const;
     const params = validateGenerateInput(input);
@@ -280,7 +290,7 @@ export async function runCalls(options: CallsOptions): Promise<{
     }
   }
   const table: Table = {
-    title: `Pixazo calls per job (${options.jobs} Turbo jobs per row, simulator time scale ${TIME_SCALE})`,
+    title: `Pixazo calls per job (${options.jobs} Turbo jobs per row, simulator time scale ${options.timeScale ?? DEFAULT_TIME_SCALE})`,
     columns: [
       'tracking',
       'watchers / job',
@@ -306,7 +316,7 @@ export async function runCalls(options: CallsOptions): Promise<{
         "Polling: status GETs follow core's schedule (first at the expected duration, then ×1.5, 1–8 s apart; here scaled to the simulator's time), so a job needs one or two. Webhooks: Pixazo calls back once; the gateway confirms the callback with one GET (callbacks are not signed), and its safety-net poll (2× the expected duration) does not fire for a job that ends on time.",
       ],
       method: [
-        `Per row, a fresh simulator (its own process, same seed, so the same job durations; time scale ${TIME_SCALE}, no rate limit) and a fresh gateway (its own process; polling: PUBLIC_URL unset; webhooks: PUBLIC_URL = the gateway's own address) with its poll schedule and safety net scaled by the same factor. The watchers (graphql-ws, one WebSocket each, in client processes) connect first; then ${options.jobs} jobs are submitted with \`generateImage\` at once and every watcher subscribes to \`jobUpdated\` of its job and waits for it to complete. "Live" watchers received a state before the terminal one.`,
+        `Per row, a fresh simulator (its own process, same seed, so the same job durations; time scale ${options.timeScale ?? DEFAULT_TIME_SCALE}, no rate limit) and a fresh gateway (its own process; polling: PUBLIC_URL unset; webhooks: PUBLIC_URL = the gateway's own address) with its poll schedule and safety net scaled by the same factor. The watchers (graphql-ws, one WebSocket each, in client processes) connect first; then ${options.jobs} jobs are submitted with \`generateImage\` at once and every watcher subscribes to \`jobUpdated\` of its job and waits for it to complete. "Live" watchers received a state before the terminal one.`,
         "Calls are counted from the simulator's request log: submit POSTs, status GETs by request id, and image downloads (the CDN route).",
         'Baseline: the same jobs without a gateway: one `PixazoClient.submit` per job, then each watcher runs its own `waitForCompletion` (core) on the same scaled schedule.',
       ],

@@ -1,0 +1,46 @@
+/**
+ * The benchmarks (`pnpm bench`) at a trivial size, so that they cannot rot: every server and
+ * client process starts, talks and stops, and the reports come out whole. No timing is
+ * asserted here; speed is what `pnpm bench` measures.
+ */
+import { describe, expect, it } from 'vitest';
+import { runCalls } from '../bench/calls.ts';
+import { runFanout } from '../bench/fanout.ts';
+import { renderReport } from '../bench/lib/report.ts';
+import { runSubmit } from '../bench/submit.ts';
+
+describe('pnpm bench harness, tiny sizes', () => {
+  it('fan-out: 20 subscribers of one job on the baseline and on the gateway', async () => {
+    const { runs, report } = await runFanout({ sizes: [20], clientProcesses: 2, rounds: 1 });
+    expect(runs.map((run) => run.kind)).toEqual(['baseline', 'gateway']);
+    for (const run of runs) {
+      expect(run.ready).toBe(20);
+      expect(run.rounds).toHaveLength(1);
+      expect(run.rounds[0]?.received).toBe(20);
+      expect(run.rounds[0]?.valid).toBe(20);
+      // The same payload bytes for every subscriber (each under its own operation id).
+      expect(run.rounds[0]?.distinctPayloads).toBe(1);
+    }
+    expect(renderReport(report, '')).toContain('20 subscribers');
+  }, 120_000);
+
+  it('submit: the same job through the gateway and straight to the simulator', async () => {
+    const { report } = await runSubmit({ requests: 20, concurrency: 4 });
+    expect(report.tables).toHaveLength(2);
+    for (const table of report.tables) {
+      const failed = table.rows.find((row) => row[0] === 'failed requests');
+      expect(failed?.slice(1, 3)).toEqual(['0', '0']);
+    }
+  }, 120_000);
+
+  it('calls: Pixazo calls per job, polling and webhooks, with watchers', async () => {
+    const { measured } = await runCalls({ jobs: 1, watchers: [2], timeScale: 0.05 });
+    expect(measured.map((m) => m.mode)).toEqual(['polling', 'webhooks', 'direct']);
+    for (const m of measured) {
+      expect(m.posts).toBe(1);
+      expect(m.completedWatchers).toBe(m.watchers);
+      expect(m.finished).toBe(1);
+      expect(m.getsPerJob[0]).toBeGreaterThan(0);
+    }
+  }, 180_000);
+});
