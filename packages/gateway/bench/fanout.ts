@@ -14,7 +14,8 @@ import { type ChildHandle, startChild } from './lib/rpc.ts';
 import { kb, median, ms, num, percentile, ratio, sleep } from './lib/stats.ts';
 import type { MemorySample, Published, StartedServer } from './servers/server-process.ts';
 
-export type ServerKind = 'baseline' | 'gateway';
+/** floor: bare `ws`, no GraphQL (servers/ws-floor.ts), what one socket per subscriber costs. */
+export type ServerKind = 'floor' | 'baseline' | 'gateway';
 
 export interface FanoutOptions {
   sizes: number[];
@@ -49,9 +50,8 @@ export interface FanoutRun {
   memoryLoaded: MemorySample;
   rssPerSubscriber: number;
   heapPerSubscriber: number;
-  /** Between N/2 and N subscribers, per subscriber. */
-  marginalRssPerSubscriber: number;
-  marginalHeapPerSubscriber: number;
+  /** Growth of V8's young generation (committed; empty after GC) during setup, per subscriber. */
+  youngGrowthPerSubscriber: number;
   rounds: {
     p50: number;
     p99: number;
@@ -82,7 +82,7 @@ async function measure(kind: ServerKind, size: number, options: FanoutOptions): 
     const started =
       kind === 'gateway'
         ? await server.call<StartedServer>('startGateway', { embeddedTimeScale: 1000 })
-        : await server.call<StartedServer>('startBaseline');
+        : await server.call<StartedServer>(kind === 'floor' ? 'startFloor' : 'startBaseline');
     const { id } = await server.call<{ id: string }>('createJob');
     for (let i = 0; i < processes; i++) {
       clients.push(await startChild(`client ${i}`, 'clients/ws-client-process.ts'));
@@ -101,40 +101,30 @@ async function measure(kind: ServerKind, size: number, options: FanoutOptions): 
     await warm.call('close');
     await sleep(200);
 
-    // Connected in two halves, memory measured after each: (N − 0) / N as specified, and the
-    // marginal (N − N/2) / (N/2), which leaves out one-off growth such as V8's young generation.
     const memoryIdle = await server.call<MemorySample>('memory');
     if (options.profileDir) await server.call('heapStart');
-    let setupMs = 0;
-    let ready = 0;
-    let connected = 0;
-    let memoryHalf = memoryIdle;
-    const halves = [Math.floor(size / 2), size - Math.floor(size / 2)];
-    for (const [half, count] of halves.entries()) {
-      const setupStart = performance.now();
-      const counts = shares(count, processes);
-      const opened = await Promise.all(
-        clients.map((client, i) =>
-          client.call<{ connected: number }>(
-            'connect',
-            { url: started.wsUrl, count: counts[i], connectionParams, concurrency: 32 },
-            300_000,
-          ),
+    const setupStart = performance.now();
+    const counts = shares(size, processes);
+    const opened = await Promise.all(
+      clients.map((client, i) =>
+        client.call<{ connected: number }>(
+          'connect',
+          { url: started.wsUrl, count: counts[i], connectionParams, concurrency: 32 },
+          300_000,
         ),
-      );
-      const subscribed = await Promise.all(
-        clients.map((client) =>
-          client.call<{ ready: number; failed: string[] }>('subscribe', subscribeParams, 300_000),
-        ),
-      );
-      setupMs += performance.now() - setupStart;
-      connected = opened.reduce((sum, c) => sum + c.connected, 0);
-      ready = subscribed.reduce((sum, s) => sum + s.ready, 0);
-      const failed = subscribed.flatMap((s) => s.failed);
-      if (failed.length) log(`  ${kind} ${size}: subscribe failures, e.g. ${failed[0]}`);
-      await sleep(500);
-      if (half === 0) memoryHalf = await server.call<MemorySample>('memory');
-    }
+      ),
+    );
+    const subscribed = await Promise.all(
+      clients.map((client) =>
+        client.call<{ ready: number; failed: string[] }>('subscribe', subscribeParams, 300_000),
+      ),
+    );
+    const setupMs = performance.now() - setupStart;
+    const connected = opened.reduce((sum, c) => sum + c.connected, 0);
+    const ready = subscribed.reduce((sum, s) => sum + s.ready, 0);
+    const failed = subscribed.flatMap((s) => s.failed);
+    if (failed.length) log(`  ${kind} ${size}: subscribe failures, e.g. ${failed[0]}`);
+    await sleep(500);
     const memoryLoaded = await server.call<MemorySample>('memory');
     if (options.profileDir) {
       await mkdir(options.profileDir, { recursive: true });
@@ -143,13 +133,14 @@ async function measure(kind: ServerKind, size: number, options: FanoutOptions): 
         `    heap profile of the idle subscribers: ${await server.call<string>('heapStop', { file })}`,
       );
     }
-    const secondHalf = halves[1] as number;
-    const marginalRss = (memoryLoaded.rss - memoryHalf.rss) / secondHalf;
+    const perSubscriber = (pick: (m: MemorySample) => number) =>
+      (pick(memoryLoaded) - pick(memoryIdle)) / size;
+    const young = (m: MemorySample) => m.spaces.new_space ?? 0;
     log(
       `  ${kind} ${num(size)}: ${ready} subscribed in ${ms(setupMs, 0)}; per subscriber ` +
-        `${kb((memoryLoaded.rss - memoryIdle.rss) / size)} RSS (marginal ${kb(marginalRss)}), ` +
-        `${kb((memoryLoaded.heapTotal - memoryIdle.heapTotal) / size)} heap committed, ` +
-        `${kb((memoryLoaded.heapUsed - memoryIdle.heapUsed) / size)} heap used`,
+        `${kb(perSubscriber((m) => m.rss))} RSS, ${kb(perSubscriber(young))} young generation, ` +
+        `${kb(perSubscriber((m) => m.heapTotal))} heap committed, ` +
+        `${kb(perSubscriber((m) => m.heapUsed))} heap used`,
     );
     log(
       `    heap spaces grown: ${Object.entries(memoryLoaded.spaces)
@@ -203,10 +194,9 @@ async function measure(kind: ServerKind, size: number, options: FanoutOptions): 
       setupMs,
       memoryIdle,
       memoryLoaded,
-      rssPerSubscriber: (memoryLoaded.rss - memoryIdle.rss) / size,
-      marginalRssPerSubscriber: marginalRss,
-      marginalHeapPerSubscriber: (memoryLoaded.heapUsed - memoryHalf.heapUsed) / secondHalf,
-      heapPerSubscriber: (memoryLoaded.heapUsed - memoryIdle.heapUsed) / size,
+      rssPerSubscriber: perSubscriber((m) => m.rss),
+      youngGrowthPerSubscriber: perSubscriber(young),
+      heapPerSubscriber: perSubscriber((m) => m.heapUsed),
       rounds,
     };
   } finally {
@@ -220,131 +210,129 @@ export async function runFanout(options: FanoutOptions): Promise<{
   report: BenchReport;
   runs: FanoutRun[];
 }> {
-  const kinds = options.kinds ?? ['baseline', 'gateway'];
+  const kinds = options.kinds ?? ['floor', 'baseline', 'gateway'];
   const runs: FanoutRun[] = [];
   for (const size of options.sizes) {
     for (const kind of kinds) runs.push(await measure(kind, size, options));
   }
 
-  const summary = (run: FanoutRun | undefined) => ({
-    last: median(run?.rounds.map((r) => r.last) ?? []),
-    worstLast: Math.max(...(run?.rounds.map((r) => r.last) ?? [Number.NaN])),
-    p50: median(run?.rounds.map((r) => r.p50) ?? []),
-    p99: median(run?.rounds.map((r) => r.p99) ?? []),
-    drained: median(run?.rounds.map((r) => r.drained) ?? []),
-  });
   const tables: Table[] = options.sizes.map((size) => {
-    const base = runs.find((r) => r.size === size && r.kind === 'baseline');
-    const gw = runs.find((r) => r.size === size && r.kind === 'gateway');
-    const b = summary(base);
-    const g = summary(gw);
-    const deliveredAll = (run: FanoutRun | undefined) =>
-      run ? run.rounds.every((r) => r.received === size && r.valid === size) : false;
-    const row = (
-      metric: string,
-      baseline: string,
-      gateway: string,
-      r: string,
-      target: string,
-      result: string,
-    ) => [metric, baseline, gateway, r, target, result];
+    const find = (kind: ServerKind) => runs.find((r) => r.size === size && r.kind === kind);
+    const floor = find('floor');
+    const base = find('baseline');
+    const gw = find('gateway');
+    const roundsOf = (run: FanoutRun | undefined, pick: (r: FanoutRun['rounds'][0]) => number) =>
+      run?.rounds.map(pick) ?? [];
+    const metrics: {
+      name: string;
+      value: (run: FanoutRun) => number;
+      format: (value: number) => string;
+      /** Target text and whether the gateway's value meets it. */
+      target?: [string, (value: number) => boolean];
+    }[] = [
+      {
+        name: 'last delivery after the status change (median of rounds)',
+        value: (run) => median(roundsOf(run, (r) => r.last)),
+        format: (v) => ms(v),
+        target: [
+          `≤ ${FANOUT_TARGETS.lastDeliveryMs} ms`,
+          (v) => v <= FANOUT_TARGETS.lastDeliveryMs,
+        ],
+      },
+      {
+        name: 'last delivery, worst round',
+        value: (run) => Math.max(...roundsOf(run, (r) => r.last)),
+        format: (v) => ms(v),
+        target: [
+          `≤ ${FANOUT_TARGETS.lastDeliveryMs} ms`,
+          (v) => v <= FANOUT_TARGETS.lastDeliveryMs,
+        ],
+      },
+      {
+        name: 'delivery latency p50 (median of rounds)',
+        value: (run) => median(roundsOf(run, (r) => r.p50)),
+        format: (v) => ms(v),
+      },
+      {
+        name: 'delivery latency p99 (median of rounds)',
+        value: (run) => median(roundsOf(run, (r) => r.p99)),
+        format: (v) => ms(v),
+      },
+      {
+        name: 'server busy after publish (until its event loop is free)',
+        value: (run) => median(roundsOf(run, (r) => r.drained)),
+        format: (v) => ms(v),
+      },
+      {
+        name: 'RSS per idle subscriber, (N − 0) / N',
+        value: (run) => run.rssPerSubscriber,
+        format: kb,
+        target: [
+          `≤ ${FANOUT_TARGETS.bytesPerSubscriber / 1024} KB`,
+          (v) => v <= FANOUT_TARGETS.bytesPerSubscriber,
+        ],
+      },
+      {
+        name: "V8 young generation grown during setup (committed, empty after GC)",
+        value: (run) => run.youngGrowthPerSubscriber,
+        format: kb,
+      },
+      {
+        name: 'JS heap used per idle subscriber, (N − 0) / N',
+        value: (run) => run.heapPerSubscriber,
+        format: kb,
+      },
+      {
+        name: 'subscribers connected and subscribed',
+        value: (run) => run.ready,
+        format: (v) => num(v),
+        target: [num(size), (v) => v === size],
+      },
+      {
+        name: 'setup time (connect, authenticate, subscribe)',
+        value: (run) => run.setupMs,
+        format: (v) => ms(v, 0),
+      },
+      {
+        name: 'deliveries with the new status, all rounds',
+        value: (run) => run.rounds.reduce((sum, r) => sum + r.valid, 0),
+        format: (v) => num(v),
+        target: [num(size * options.rounds), (v) => v === size * options.rounds],
+      },
+      {
+        name: 'distinct payloads per client process (message minus its id)',
+        value: (run) => Math.max(...roundsOf(run, (r) => r.distinctPayloads)),
+        format: (v) => num(v),
+        target: ['1', (v) => v === 1],
+      },
+      {
+        name: 'message size',
+        value: (run) => run.rounds[0]?.payloadBytes ?? Number.NaN,
+        format: (v) => `${num(v)} B`,
+      },
+    ];
+    const cell = (run: FanoutRun | undefined, metric: (typeof metrics)[0]) =>
+      run ? metric.format(metric.value(run)) : 'n/a';
     return {
       title: `${num(size)} subscribers (one WebSocket each) on one job, ${options.rounds} status changes`,
-      columns: ['metric', 'baseline', 'gateway', 'gateway / baseline', 'target', 'result'],
-      rows: [
-        row(
-          'last delivery after the status change (median of rounds)',
-          ms(b.last),
-          ms(g.last),
-          ratio(g.last, b.last),
-          `≤ ${FANOUT_TARGETS.lastDeliveryMs} ms`,
-          gw ? verdict(g.last <= FANOUT_TARGETS.lastDeliveryMs) : '',
-        ),
-        row(
-          'last delivery, worst round',
-          ms(b.worstLast),
-          ms(g.worstLast),
-          ratio(g.worstLast, b.worstLast),
-          `≤ ${FANOUT_TARGETS.lastDeliveryMs} ms`,
-          gw ? verdict(g.worstLast <= FANOUT_TARGETS.lastDeliveryMs) : '',
-        ),
-        row('delivery latency p50', ms(b.p50), ms(g.p50), ratio(g.p50, b.p50), '', ''),
-        row('delivery latency p99', ms(b.p99), ms(g.p99), ratio(g.p99, b.p99), '', ''),
-        row(
-          'server busy after publish (event loop free again)',
-          ms(b.drained),
-          ms(g.drained),
-          ratio(g.drained, b.drained),
-          '',
-          '',
-        ),
-        row(
-          'RSS per idle subscriber, (N − 0) / N',
-          kb(base?.rssPerSubscriber ?? Number.NaN),
-          kb(gw?.rssPerSubscriber ?? Number.NaN),
-          ratio(gw?.rssPerSubscriber ?? Number.NaN, base?.rssPerSubscriber ?? Number.NaN),
-          `≤ ${FANOUT_TARGETS.bytesPerSubscriber / 1024} KB`,
-          gw ? verdict(gw.rssPerSubscriber <= FANOUT_TARGETS.bytesPerSubscriber) : '',
-        ),
-        row(
-          'RSS per idle subscriber, marginal: (N − N/2) / (N/2)',
-          kb(base?.marginalRssPerSubscriber ?? Number.NaN),
-          kb(gw?.marginalRssPerSubscriber ?? Number.NaN),
-          ratio(
-            gw?.marginalRssPerSubscriber ?? Number.NaN,
-            base?.marginalRssPerSubscriber ?? Number.NaN,
-          ),
-          `≤ ${FANOUT_TARGETS.bytesPerSubscriber / 1024} KB`,
-          gw ? verdict(gw.marginalRssPerSubscriber <= FANOUT_TARGETS.bytesPerSubscriber) : '',
-        ),
-        row(
-          'JS heap used per idle subscriber, (N − 0) / N',
-          kb(base?.heapPerSubscriber ?? Number.NaN),
-          kb(gw?.heapPerSubscriber ?? Number.NaN),
-          ratio(gw?.heapPerSubscriber ?? Number.NaN, base?.heapPerSubscriber ?? Number.NaN),
-          '',
-          '',
-        ),
-        row(
-          'JS heap used per idle subscriber, marginal',
-          kb(base?.marginalHeapPerSubscriber ?? Number.NaN),
-          kb(gw?.marginalHeapPerSubscriber ?? Number.NaN),
-          ratio(
-            gw?.marginalHeapPerSubscriber ?? Number.NaN,
-            base?.marginalHeapPerSubscriber ?? Number.NaN,
-          ),
-          '',
-          '',
-        ),
-        row(
-          'subscribers connected and subscribed (setup time)',
-          base ? `${num(base.ready)} (${ms(base.setupMs, 0)})` : 'n/a',
-          gw ? `${num(gw.ready)} (${ms(gw.setupMs, 0)})` : 'n/a',
-          '',
-          `${num(size)}`,
-          gw ? verdict(gw.ready === size) : '',
-        ),
-        row(
-          'every delivery arrived, with the new status',
-          base ? String(deliveredAll(base)) : 'n/a',
-          gw ? String(deliveredAll(gw)) : 'n/a',
-          '',
-          'true',
-          gw ? verdict(deliveredAll(gw)) : '',
-        ),
-        row(
-          'distinct payloads (message minus its id) per client process; message size',
-          base
-            ? `${Math.max(...base.rounds.map((r) => r.distinctPayloads))} (${base.rounds[0]?.payloadBytes} B)`
-            : 'n/a',
-          gw
-            ? `${Math.max(...gw.rounds.map((r) => r.distinctPayloads))} (${gw.rounds[0]?.payloadBytes} B)`
-            : 'n/a',
-          '',
-          '1',
-          '',
-        ),
+      columns: [
+        'metric',
+        'floor: bare ws, no GraphQL',
+        'baseline: yoga + graphql-ws + createPubSub',
+        'gateway',
+        'gateway / baseline',
+        'target',
+        'result',
       ],
+      rows: metrics.map((metric) => [
+        metric.name,
+        cell(floor, metric),
+        cell(base, metric),
+        cell(gw, metric),
+        gw && base ? ratio(metric.value(gw), metric.value(base)) : '',
+        metric.target?.[0] ?? '',
+        gw && metric.target ? verdict(metric.target[1](metric.value(gw))) : '',
+      ]),
     };
   });
 
@@ -356,10 +344,10 @@ export async function runFanout(options: FanoutOptions): Promise<{
       tables,
       notes: [],
       method: [
-        `Each server runs in its own Node process (started with --expose-gc); the subscribers are spread over ${options.clientProcesses} client processes, one WebSocket per subscriber (graphql-transport-ws spoken directly over \`ws\`; a browser tab is one socket). The gateway is \`startGateway\` with the Pixazo simulator embedded (time scale 1000, so the job stays QUEUED) and an API key without limits; the baseline is a bare graphql-yoga + graphql-ws + createPubSub server (bench/servers/baseline.ts) with the same Job type as SDL and no authentication.`,
+        `Each server runs in its own Node process (started with --expose-gc); the subscribers are spread over ${options.clientProcesses} client processes, one WebSocket per subscriber (graphql-transport-ws spoken directly over \`ws\`; a browser tab is one socket). The gateway is \`startGateway\` with the Pixazo simulator embedded (time scale 1000, so the job stays QUEUED) and an API key without limits; the baseline is a bare graphql-yoga + graphql-ws + createPubSub server (bench/servers/baseline.ts) with the same Job type as SDL and no authentication, which executes the subscription once per subscriber per event. The floor (bench/servers/ws-floor.ts) is no GraphQL server at all: bare \`ws\` that serializes the job once and sends it to every socket, i.e. the cost of the WebSocket frames and socket writes alone on this machine.`,
         'Every subscriber sends `jobUpdated(id)` selecting the whole Job (20 fields and images), and counts as ready once it has received the current state. A warm-up of 20 subscribers and one status change runs first.',
         'A status change is a newer PROCESSING version of the job published on the job topic by the server process itself, which notes `performance.timeOrigin + performance.now()` just before publishing; each client notes the same clock when the message arrives. Latency = arrival − publish; "last delivery" is the latest arrival of a round (n/a if any subscriber got nothing within 15 s). "Server busy" is until the server\'s event loop next ran a macrotask after publishing (all sends handed to the kernel).',
-        "Memory per idle subscriber: the server's RSS and heapUsed after four forced GCs, with none (after the warm-up), N/2 and N subscribers connected and idle. (N − 0) / N is the method asked for; it also charges the subscribers with one-off growth, chiefly V8's young generation, which grows by tens of MB while thousands of connections are set up and stays resident. The marginal figure, (N − N/2) / (N/2), leaves that out. Both are judged on RSS, which includes sockets and buffers outside the JS heap.",
+        "Memory per idle subscriber: the server's RSS and V8 heap (committed per space, and used) after four forced GCs, with no subscriber (after the warm-up) and with all N connected and idle; the difference divided by N, as asked. RSS also charges the subscribers with V8's young generation, which grows (to 32–96 MB) while thousands of connections are set up and stays committed though empty after GC; its growth is shown as a row of its own (committed, not necessarily all resident). JS heap used is the live objects alone.",
         'Both processes share the 2 cores with the client processes, which parse WebSocket frames for N sockets during each round: the last delivery includes that client-side time.',
       ],
     },

@@ -22,9 +22,9 @@ type Benchmark = (typeof BENCHMARKS)[number];
 const USAGE = `usage: pnpm bench [-- options]
   --only <list>          fanout,submit,calls (default: all)
   --sizes <list>         fan-out subscriber counts (default 1000,5000,10000)
-  --servers <list>       fan-out servers (default baseline,gateway)
+  --servers <list>       fan-out servers (default floor,baseline,gateway)
   --clients <n>          fan-out client processes (default 4)
-  --rounds <n>           fan-out status changes measured per size (default 3)
+  --rounds <n>           fan-out status changes measured per size (default 5)
   --submits <n>          submit benchmark: requests per phase and target (default 400)
   --concurrency <n>      submit benchmark: requests in flight in the concurrent phase (default 16)
   --jobs <n>             calls benchmark: jobs per configuration (default 10)
@@ -56,9 +56,9 @@ async function main(): Promise<number> {
     options: {
       only: { type: 'string' },
       sizes: { type: 'string', default: '1000,5000,10000' },
-      servers: { type: 'string', default: 'baseline,gateway' },
+      servers: { type: 'string', default: 'floor,baseline,gateway' },
       clients: { type: 'string', default: '4' },
-      rounds: { type: 'string', default: '3' },
+      rounds: { type: 'string', default: '5' },
       submits: { type: 'string', default: '400' },
       concurrency: { type: 'string', default: '16' },
       jobs: { type: 'string', default: '10' },
@@ -93,8 +93,8 @@ async function main(): Promise<number> {
         sizes: integers(values.sizes, '--sizes'),
         clientProcesses: clients as number,
         kinds: list(values.servers).map((kind) => {
-          if (kind !== 'baseline' && kind !== 'gateway') {
-            throw new UsageError(`--servers: baseline or gateway (got "${kind}")`);
+          if (kind !== 'floor' && kind !== 'baseline' && kind !== 'gateway') {
+            throw new UsageError(`--servers: floor, baseline or gateway (got "${kind}")`);
           }
           return kind;
         }),

@@ -12,7 +12,7 @@ import { runSubmit } from '../bench/submit.ts';
 describe('pnpm bench harness, tiny sizes', () => {
   it('fan-out: 20 subscribers of one job on the baseline and on the gateway', async () => {
     const { runs, report } = await runFanout({ sizes: [20], clientProcesses: 2, rounds: 1 });
-    expect(runs.map((run) => run.kind)).toEqual(['baseline', 'gateway']);
+    expect(runs.map((run) => run.kind)).toEqual(['floor', 'baseline', 'gateway']);
     for (const run of runs) {
       expect(run.ready).toBe(20);
       expect(run.rounds).toHaveLength(1);

@@ -4,6 +4,7 @@
  * Every subscriber has its own pub/sub subscription and its own execution of each event, which
  * is what the gateway's shared subscriptions avoid. No authentication, no limits.
  */
+import { setMaxListeners } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GraphQLScalarType } from 'graphql';
@@ -87,7 +88,13 @@ export interface BaselineServer {
 
 export async function startBaselineServer(): Promise<BaselineServer> {
   const jobs = new Map<string, BaselineJob>();
-  const pubsub = createPubSub<{ job: [id: string, job: BaselineJob] }>();
+  // The default in-memory EventTarget, without Node's "possible leak" warning past 10 listeners
+  // (every subscriber is one).
+  const eventTarget = new EventTarget();
+  setMaxListeners(0, eventTarget);
+  const pubsub = createPubSub<{ job: [id: string, job: BaselineJob] }>({
+    eventTarget: eventTarget as NonNullable<Parameters<typeof createPubSub>[0]>['eventTarget'],
+  });
 
   const schema = createSchema({
     typeDefs,

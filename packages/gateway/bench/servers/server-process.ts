@@ -1,6 +1,6 @@
 /**
  * A server under test, in its own process (started by the bench with --expose-gc): the Pixazo
- * simulator, the gateway, or the fan-out baseline, driven over IPC (lib/rpc.ts). It also
+ * simulator, the gateway, the fan-out baseline or its floor, driven over IPC (lib/rpc.ts). It also
  * publishes the fan-out's status changes, stamping them with the wall clock the clients use,
  * and measures its own memory after a full GC.
  */
@@ -19,6 +19,7 @@ import { createMemoryPubSub } from '../../src/pubsub/memory.ts';
 import { topics } from '../../src/pubsub/pubsub.ts';
 import { serve, wallClockMs } from '../lib/rpc.ts';
 import { type BaselineJob, type BaselineServer, startBaselineServer } from './baseline.ts';
+import { startWsFloorServer } from './ws-floor.ts';
 
 export const SIM_KEY = 'bench-key';
 
@@ -151,6 +152,12 @@ serve(
       });
       gatewayKey = secret;
       return { url: gateway.url, wsUrl: gateway.wsUrl, key: secret };
+    },
+
+    /** The fan-out floor: bare `ws`, no GraphQL (ws-floor.ts). */
+    async startFloor(): Promise<StartedServer> {
+      baseline = await startWsFloorServer();
+      return { url: baseline.url, wsUrl: baseline.wsUrl, key: null };
     },
 
     async startBaseline(): Promise<StartedServer> {
