@@ -273,7 +273,7 @@ export async function runFanout(options: FanoutOptions): Promise<{
         ],
       },
       {
-        name: "V8 young generation grown during setup (committed, empty after GC)",
+        name: 'V8 young generation grown during setup (committed, empty after GC)',
         value: (run) => run.youngGrowthPerSubscriber,
         format: kb,
       },

@@ -1,20 +1,23 @@
 /**
  * A load client in its own process: many graphql-ws subscribers, one WebSocket each, speaking
- * the graphql-transport-ws protocol directly over `ws` so that receiving costs as little as
- * possible (a delivery is timestamped on arrival and parsed only after the round). The bench
- * spreads the subscribers of a run over several of these processes.
+ * the graphql-transport-ws protocol directly over a lean WebSocket client (lean-websocket.ts),
+ * so that receiving costs as little as possible: a delivery is timestamped when its bytes
+ * arrive and parsed only after the round. The bench spreads the subscribers of a run over
+ * several of these processes.
  */
-import WebSocket from 'ws';
-import { serve, wallClockMs } from '../lib/rpc.ts';
+import { serve } from '../lib/rpc.ts';
+import { LeanWebSocket } from './lean-websocket.ts';
 
 interface Subscriber {
-  socket: WebSocket;
+  socket: LeanWebSocket;
   acked: boolean;
   subscribed: boolean;
   /** Messages seen before recording began (the current state, …), parsed. */
   states: string[];
   completed: boolean;
   error: string | null;
+  closed: boolean;
+  onClosed: (() => void) | null;
   /** Arrival of the round's delivery (wall clock ms), NaN until it comes. */
   roundAt: number;
   roundData: Buffer | null;
@@ -76,49 +79,56 @@ function statusOf(text: string): string {
 
 function open(params: ConnectParams): Promise<Subscriber> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(params.url, 'graphql-transport-ws', { perMessageDeflate: false });
     const subscriber: Subscriber = {
-      socket,
+      socket: null as unknown as LeanWebSocket,
       acked: false,
       subscribed: false,
       states: [],
       completed: false,
       error: null,
+      closed: false,
+      onClosed: null,
       roundAt: Number.NaN,
       roundData: null,
     };
-    socket.on('open', () => {
-      socket.send(JSON.stringify({ type: 'connection_init', payload: params.connectionParams }));
-    });
-    socket.on('message', (data: Buffer) => {
-      if (recording) {
-        if (Number.isNaN(subscriber.roundAt)) {
-          subscriber.roundAt = wallClockMs();
-          subscriber.roundData = data;
-          if (--roundPending === 0) onRoundDone?.();
+    subscriber.socket = new LeanWebSocket(params.url, 'graphql-transport-ws', {
+      open() {
+        subscriber.socket.send(
+          JSON.stringify({ type: 'connection_init', payload: params.connectionParams }),
+        );
+      },
+      message(data, at) {
+        if (recording) {
+          if (Number.isNaN(subscriber.roundAt)) {
+            subscriber.roundAt = at;
+            subscriber.roundData = data;
+            if (--roundPending === 0) onRoundDone?.();
+          }
+          return;
         }
-        return;
-      }
-      if (!subscriber.acked) {
-        subscriber.acked = true;
-        resolve(subscriber);
-        return;
-      }
-      const text = data.toString();
-      const type = (JSON.parse(text) as { type: string }).type;
-      if (type === 'complete') subscriber.completed = true;
-      else if (type === 'error') subscriber.error = text;
-      subscriber.states.push(type === 'next' ? statusOf(text) : type);
-      onProgress?.();
-    });
-    socket.on('error', (error) => {
-      subscriber.error = String(error);
-      reject(error);
-    });
-    socket.on('close', (code, reason) => {
-      if (!subscriber.acked) reject(new Error(`closed ${code} ${reason}`));
-      else if (!subscriber.completed) subscriber.error ??= `closed ${code} ${reason}`;
-      onProgress?.();
+        if (!subscriber.acked) {
+          subscriber.acked = true;
+          resolve(subscriber);
+          return;
+        }
+        const text = data.toString();
+        const type = (JSON.parse(text) as { type: string }).type;
+        if (type === 'complete') subscriber.completed = true;
+        else if (type === 'error') subscriber.error = text;
+        subscriber.states.push(type === 'next' ? statusOf(text) : type);
+        onProgress?.();
+      },
+      error(error) {
+        subscriber.error = String(error);
+        reject(error);
+      },
+      close(code, reason) {
+        subscriber.closed = true;
+        subscriber.onClosed?.();
+        if (!subscriber.acked) reject(new Error(`closed ${code} ${reason}`));
+        else if (!subscriber.completed) subscriber.error ??= `closed ${code} ${reason}`;
+        onProgress?.();
+      },
     });
   });
 }
@@ -242,13 +252,16 @@ serve(
         subscribers.map(
           (s) =>
             new Promise<void>((resolve) => {
-              if (s.socket.readyState === WebSocket.CLOSED) return resolve();
-              s.socket.once('close', () => resolve());
-              s.socket.close(1000);
-              setTimeout(() => {
+              if (s.closed) return resolve();
+              const timer = setTimeout(() => {
                 s.socket.terminate();
                 resolve();
-              }, 5_000).unref();
+              }, 5_000);
+              s.onClosed = () => {
+                clearTimeout(timer);
+                resolve();
+              };
+              s.socket.close(1000);
             }),
         ),
       );
