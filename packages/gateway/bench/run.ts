@@ -24,7 +24,7 @@ const USAGE = `usage: pnpm bench [-- options]
   --sizes <list>         fan-out subscriber counts (default 1000,5000,10000)
   --servers <list>       fan-out servers (default floor,baseline,gateway)
   --clients <n>          fan-out client processes (default 4)
-  --rounds <n>           fan-out status changes measured per size (default 5)
+  --rounds <n>           fan-out status changes measured per size (default 10)
   --submits <n>          submit benchmark: requests per phase and target (default 400)
   --concurrency <n>      submit benchmark: requests in flight in the concurrent phase (default 16)
   --jobs <n>             calls benchmark: jobs per configuration (default 10)
@@ -58,7 +58,7 @@ async function main(): Promise<number> {
       sizes: { type: 'string', default: '1000,5000,10000' },
       servers: { type: 'string', default: 'floor,baseline,gateway' },
       clients: { type: 'string', default: '4' },
-      rounds: { type: 'string', default: '5' },
+      rounds: { type: 'string', default: '10' },
       submits: { type: 'string', default: '400' },
       concurrency: { type: 'string', default: '16' },
       jobs: { type: 'string', default: '10' },

@@ -42,7 +42,11 @@ export async function startChild(
   options: { nodeArgs?: string[]; env?: Record<string, string> } = {},
 ): Promise<ChildHandle> {
   const child: ChildProcess = fork(fileURLToPath(new URL(`../${script}`, import.meta.url)), [], {
-    execArgv: options.nodeArgs ?? [],
+    // BENCH_NODE_ARGS adds Node flags to every bench process (e.g. --trace-gc).
+    execArgv: [
+      ...(options.nodeArgs ?? []),
+      ...(process.env.BENCH_NODE_ARGS ?? '').split(' '),
+    ].filter(Boolean),
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, ...options.env },
