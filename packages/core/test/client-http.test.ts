@@ -4,14 +4,13 @@
  * polling loop's callbacks, abort and deadline.
  */
 import { inspect } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   AbortError,
   JobFailedError,
   NetworkError,
   PixazoClient,
   type PixazoClientOptions,
-  PixazoError,
   PixazoHttpError,
   RateLimitedError,
   SubmissionUncertainError,
@@ -19,10 +18,11 @@ import {
   ValidationError,
   validateGenerateInput,
 } from '../src/index.ts';
+import { failure } from './helpers/failure.ts';
 import {
   type Handler,
   sendJson,
-  startTestServer,
+  serveForEachTest,
   statusBody,
   type TestServer,
   TURBO_ID,
@@ -35,29 +35,10 @@ const accepted = { request_id: TURBO_ID, status: 'QUEUED', polling_url: 'x' };
 /** No real waiting between retries; the backoff still runs through the client's sleep. */
 const noJitter = { random: () => 0 };
 
-const servers: TestServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-async function serve(handler: Handler): Promise<TestServer> {
-  const server = await startTestServer(handler);
-  servers.push(server);
-  return server;
-}
+const serve = serveForEachTest();
 
 function clientFor(server: { url: string }, options: Partial<PixazoClientOptions> = {}) {
   return new PixazoClient({ apiKey: KEY, baseUrl: server.url, ...noJitter, ...options });
-}
-
-async function failure(promise: Promise<unknown>): Promise<PixazoError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof PixazoError) return error;
-    throw error;
-  }
-  throw new Error('expected a PixazoError');
 }
 
 describe('error mapping', () => {
@@ -268,17 +249,18 @@ describe('submit', () => {
     const port = await unusedPort();
     const base = { url: `http://127.0.0.1:${port}` };
     let sleeps = 0;
+    let server: TestServer | undefined;
     const client = clientFor(base, {
       // The first backoff is where the server comes up.
       sleep: async () => {
         sleeps++;
-        if (sleeps === 1) await serveOn(port, (_req, res) => sendJson(res, 202, accepted));
+        if (sleeps === 1) server = await serve((_req, res) => sendJson(res, 202, accepted), port);
       },
     });
     const submission = await client.submit(input);
     expect(submission.requestId).toBe(TURBO_ID);
     expect(sleeps).toBe(1);
-    expect(servers.at(-1)?.requests).toHaveLength(1);
+    expect(server?.requests).toHaveLength(1);
   });
 
   it('gives up on a refused connection with NetworkError(connectFailed) when the policy is spent', async () => {
@@ -325,10 +307,6 @@ describe('submit', () => {
     expect(server.requests[0]?.url).toBe('/z-image-turbo-999/v1/req');
   });
 });
-
-async function serveOn(port: number, handler: Handler): Promise<void> {
-  servers.push(await startTestServer(handler, port));
-}
 
 describe('getStatus', () => {
   it('retries 503, 429, a reset and a timeout, then succeeds', async () => {

@@ -16,13 +16,13 @@ import {
   PIXEL_SIZES,
   PixazoClient,
   type PixazoClientOptions,
-  PixazoError,
   parseStatusBody,
   SubmissionUncertainError,
   TimeoutError,
   toRequestBody,
   validateGenerateInput,
 } from '../src/index.ts';
+import { failure } from './helpers/failure.ts';
 
 const KEY = 'sim-key';
 const POLL_FAST = { firstDelayMs: 10, minIntervalMs: 10, maxIntervalMs: 40 };
@@ -36,16 +36,6 @@ beforeEach(() => sim.reset());
 
 function client(options: Partial<PixazoClientOptions> = {}) {
   return new PixazoClient({ apiKey: KEY, baseUrl: sim.url, pollSchedule: POLL_FAST, ...options });
-}
-
-async function failure(promise: Promise<unknown>): Promise<PixazoError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof PixazoError) return error;
-    throw error;
-  }
-  throw new Error('expected a PixazoError');
 }
 
 const submits = () => sim.countRequests({ route: 'submit', method: 'POST' });

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   AbortError,
   DownloadError,
@@ -7,10 +7,10 @@ import {
   OUTPUT_FORMATS,
   type OutputFormat,
   PixazoClient,
-  PixazoError,
   sniffImageFormat,
 } from '../src/index.ts';
-import { type Handler, startTestServer, type TestServer } from './helpers/test-server.ts';
+import { failure } from './helpers/failure.ts';
+import { type Handler, serveForEachTest } from './helpers/test-server.ts';
 
 const images = {} as Record<OutputFormat, Buffer>;
 beforeAll(async () => {
@@ -20,16 +20,7 @@ beforeAll(async () => {
   images.webp = await canvas.clone().webp().toBuffer();
 });
 
-const servers: TestServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-async function serve(handler: Handler): Promise<TestServer> {
-  const server = await startTestServer(handler);
-  servers.push(server);
-  return server;
-}
+const serve = serveForEachTest();
 
 function serveBytes(bytes: Buffer, contentType: string | undefined): Handler {
   return (_req, res) => {
@@ -39,16 +30,6 @@ function serveBytes(bytes: Buffer, contentType: string | undefined): Handler {
     });
     res.end(bytes);
   };
-}
-
-async function failure(promise: Promise<unknown>): Promise<PixazoError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof PixazoError) return error;
-    throw error;
-  }
-  throw new Error('expected a PixazoError');
 }
 
 describe('downloadImage', () => {

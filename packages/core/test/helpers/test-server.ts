@@ -3,8 +3,10 @@
  * (arbitrary statuses and bodies, refused connections, odd content types). Records every
  * request it receives, so tests can count what actually reached the wire.
  */
+
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterEach } from 'vitest';
 
 export interface RecordedRequest {
   method: string;
@@ -88,5 +90,21 @@ export function statusBody(overrides: Record<string, unknown> = {}): Record<stri
     updated_at: '2026-03-31T10:00:00.000Z',
     completed_at: null,
     ...overrides,
+  };
+}
+
+/**
+ * A `serve(handler, port?)` for one test file: every server it starts is closed after each
+ * test, so a failing test cannot leak a listening port into the next.
+ */
+export function serveForEachTest(): (handler: Handler, port?: number) => Promise<TestServer> {
+  const servers: TestServer[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((server) => server.close()));
+  });
+  return async (handler, port) => {
+    const server = await startTestServer(handler, port);
+    servers.push(server);
+    return server;
   };
 }
