@@ -13,7 +13,6 @@ import { createHash } from 'node:crypto';
 import type { Server } from 'node:http';
 import { type ExecutionArgs, type ExecutionResult, GraphQLError, getOperationAST } from 'graphql';
 import type { SubscribePayload } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import { hashSecret } from '../auth/api-keys.ts';
 import { authenticate, type KeyCache } from '../auth/authenticate.ts';
@@ -30,6 +29,7 @@ import { type DirectSink, SharedSubscriptions } from '../subscriptions/shared-su
 import { admitOperation, rootFields } from './admission.ts';
 import { asBadUserInput } from './input-errors.ts';
 import { maskError } from './mask-error.ts';
+import { serveGraphqlWs } from './ws-adapter.ts';
 import { type GatewayYoga, GRAPHQL_LIMITS, GRAPHQL_PATH } from './yoga.ts';
 
 export const CLOSE_UNAUTHORIZED = 4401;
@@ -53,10 +53,9 @@ export interface GraphqlWsServer {
   close(): Promise<void>;
 }
 
-/** What a connection keeps: its credentials and the origin it came to. */
+/** What a connection keeps besides its socket and origin (ws-adapter.ts): its credentials. */
 type ConnectionExtra = {
   authorization?: string | undefined;
-  origin?: string | null;
 };
 
 type Enveloped = ReturnType<GatewayYoga['getEnveloped']>;
@@ -160,7 +159,7 @@ export function attachGraphqlWs(httpServer: Server, deps: GraphqlWsDeps): Graphq
   };
 
   const prepare = async (
-    extra: ConnectionExtra,
+    extra: ConnectionExtra & { origin: string | null },
     payload: SubscribePayload,
   ): Promise<ExecutionArgs | GraphQLError[]> => {
     const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
@@ -208,7 +207,7 @@ export function attachGraphqlWs(httpServer: Server, deps: GraphqlWsDeps): Graphq
     }
   };
 
-  const server = useServer<Record<string, unknown>, ConnectionExtra>(
+  const server = serveGraphqlWs<Record<string, unknown>, ConnectionExtra>(
     {
       async onConnect(ctx) {
         const authorization = authorizationOf(ctx.connectionParams);
@@ -217,10 +216,7 @@ export function attachGraphqlWs(httpServer: Server, deps: GraphqlWsDeps): Graphq
           ctx.extra.socket.close(refused.code, refused.reason);
           return false;
         }
-        const { headers, socket } = ctx.extra.request;
-        const scheme = 'encrypted' in socket && socket.encrypted ? 'https' : 'http';
         ctx.extra.authorization = authorization;
-        ctx.extra.origin = headers.host ? `${scheme}://${headers.host}` : null;
         return true;
       },
       async onSubscribe(ctx, id, payload) {
