@@ -133,6 +133,20 @@ describe('SharedSubscriptions', () => {
     for (const subscriber of subscribers) await expect(subscriber.next()).rejects.toThrow('boom');
   });
 
+  it('rejects the pending next() of subscribers parked on it when the source fails', async () => {
+    const shared = new SharedSubscriptions<number>();
+    const source = channel<number>();
+    const subscribers = [1, 2].map(() =>
+      shared.join('k', () => source.iterator, { replayLatest: false }),
+    );
+    await tick();
+    const pending = subscribers.map((subscriber) => subscriber.next());
+    source.fail(new Error('boom'));
+    for (const next of pending) await expect(next).rejects.toThrow('boom');
+    expect(shared.subscriberCount).toBe(0);
+    expect(shared.sourceCount).toBe(0);
+  });
+
   it('gives a single (non-stream) result to every waiting subscriber, then ends them', async () => {
     const shared = new SharedSubscriptions<{ errors: string[] }>();
     let starts = 0;

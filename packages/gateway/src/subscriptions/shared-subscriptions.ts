@@ -55,17 +55,28 @@ function isAsyncIterable<T>(value: unknown): value is AsyncIterable<T> {
   );
 }
 
+/** A thenable that rejects with `error`: resolving a promise with it rejects that promise. */
+function rejecting(error: unknown): PromiseLike<never> {
+  return {
+    // biome-ignore lint/suspicious/noThenProperty: a thenable on purpose
+    then(_onFulfilled, onRejected) {
+      return Promise.reject(error).then(undefined, onRejected);
+    },
+  };
+}
+
 class Subscriber<T> implements AsyncIterableIterator<T> {
   #queue: T[] | null = null;
-  #waiting: ((result: IteratorResult<T>) => void) | null = null;
-  #failWaiting: ((error: unknown) => void) | null = null;
+  /** Resolves the pending next() (a failure resolves it with a thenable that rejects). */
+  #waiting: ((result: IteratorResult<T> | PromiseLike<never>) => void) | null = null;
   #ended = false;
   #error: { value: unknown } | null = null;
-  readonly #leave: (subscriber: Subscriber<T>) => void;
+  // The source (not a closure per subscriber) is how a subscriber leaves.
+  readonly #source: SharedSource<T>;
   readonly #direct: DirectSink<T> | null;
 
-  constructor(leave: (subscriber: Subscriber<T>) => void, direct: DirectSink<T> | null) {
-    this.#leave = leave;
+  constructor(source: SharedSource<T>, direct: DirectSink<T> | null) {
+    this.#source = source;
     this.#direct = direct;
   }
 
@@ -77,7 +88,6 @@ class Subscriber<T> implements AsyncIterableIterator<T> {
       if (serialized && this.#direct?.deliver(value, serialized)) return;
       const resolve = this.#waiting;
       this.#waiting = null;
-      this.#failWaiting = null;
       resolve({ value, done: false });
       return;
     }
@@ -92,11 +102,10 @@ class Subscriber<T> implements AsyncIterableIterator<T> {
     this.#ended = true;
     this.#error = error ?? null;
     const resolve = this.#waiting;
-    const reject = this.#failWaiting;
     this.#waiting = null;
-    this.#failWaiting = null;
-    if (error) reject?.(error.value);
-    else resolve?.({ value: undefined, done: true });
+    if (!resolve) return;
+    if (error) resolve(rejecting(error.value));
+    else resolve({ value: undefined, done: true });
   }
 
   next(): Promise<IteratorResult<T>> {
@@ -109,9 +118,8 @@ class Subscriber<T> implements AsyncIterableIterator<T> {
         ? Promise.reject(error.value)
         : Promise.resolve({ value: undefined, done: true });
     }
-    return new Promise((resolve, reject) => {
+    return new Promise((resolve) => {
       this.#waiting = resolve;
-      this.#failWaiting = reject;
     });
   }
 
@@ -119,7 +127,7 @@ class Subscriber<T> implements AsyncIterableIterator<T> {
   return(): Promise<IteratorResult<T>> {
     this.#queue = null;
     this.finish();
-    this.#leave(this);
+    this.#source.leave(this);
     return Promise.resolve({ value: undefined, done: true });
   }
 
@@ -139,14 +147,22 @@ class SharedSource<T> {
   #iterator: AsyncIterator<T> | null = null;
   #stopped = false;
   readonly #serialize: ((value: T) => string) | undefined;
+  readonly #onLeave: (source: SharedSource<T>, subscriber: Subscriber<T>) => void;
 
   constructor(
     start: () => Promise<SourceResult<T>> | SourceResult<T>,
     serialize: ((value: T) => string) | undefined,
     onEnd: () => void,
+    onLeave: (source: SharedSource<T>, subscriber: Subscriber<T>) => void,
   ) {
     this.#serialize = serialize;
+    this.#onLeave = onLeave;
     this.#run(start).finally(onEnd);
+  }
+
+  /** A subscriber left (completed or closed its socket). */
+  leave(subscriber: Subscriber<T>): void {
+    this.#onLeave(this, subscriber);
   }
 
   /** The value, serialized at most once for all subscribers (none when nothing serializes). */
@@ -235,22 +251,27 @@ export class SharedSubscriptions<T> {
     let source = this.#sources.get(key);
     const joiningLate = source !== undefined;
     if (!source) {
-      const created: SharedSource<T> = new SharedSource(start, this.#serialize, () => {
-        if (this.#sources.get(key) === created) this.#sources.delete(key);
-        this.#subscriberCount -= created.detachAll();
-      });
+      const created: SharedSource<T> = new SharedSource(
+        start,
+        this.#serialize,
+        () => {
+          if (this.#sources.get(key) === created) this.#sources.delete(key);
+          this.#subscriberCount -= created.detachAll();
+        },
+        (leftSource, leaving) => {
+          if (!leftSource.subscribers.delete(leaving)) return;
+          this.#subscriberCount--;
+          if (leftSource.subscribers.size === 0) {
+            if (this.#sources.get(key) === leftSource) this.#sources.delete(key);
+            leftSource.stop();
+          }
+        },
+      );
       source = created;
       this.#sources.set(key, source);
     }
     const joined = source;
-    const subscriber = new Subscriber<T>((leaving) => {
-      if (!joined.subscribers.delete(leaving)) return;
-      this.#subscriberCount--;
-      if (joined.subscribers.size === 0) {
-        if (this.#sources.get(key) === joined) this.#sources.delete(key);
-        joined.stop();
-      }
-    }, options.direct ?? null);
+    const subscriber = new Subscriber<T>(joined, options.direct ?? null);
     joined.subscribers.add(subscriber);
     this.#subscriberCount++;
     if (joiningLate && options.replayLatest && joined.latest) subscriber.push(joined.latest.value);
