@@ -86,17 +86,18 @@ function serializeResult(result: ExecutionResult): string {
  */
 class SocketSink implements DirectSink<ExecutionResult> {
   readonly #socket: WebSocket;
-  readonly #prefix: string;
+  /** The operation id (graphql-ws keeps the same string), written into each message. */
+  readonly #id: string;
 
   constructor(socket: WebSocket, id: string) {
     this.#socket = socket;
-    this.#prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+    this.#id = id;
   }
 
   deliver(_result: ExecutionResult, serialized: () => string): boolean {
     const socket = this.#socket;
     if (socket.readyState !== WebSocket.OPEN || socket.bufferedAmount > 0) return false;
-    socket.send(`${this.#prefix}${serialized()}}`);
+    socket.send(`{"id":${JSON.stringify(this.#id)},"type":"next","payload":${serialized()}}`);
     return true;
   }
 }
@@ -239,10 +240,23 @@ export function attachGraphqlWs(httpServer: Server, deps: GraphqlWsDeps): Graphq
       execute: (args) => (args.rootValue as OperationRoot).execute(args),
       subscribe: (args) => {
         const root = args.rootValue as OperationRoot;
-        return shared.join(root.shareKey, () => root.subscribe(args), {
-          replayLatest: root.replayLatest,
-          direct: root.direct,
-        });
+        let started = false;
+        const stream = shared.join(
+          root.shareKey,
+          () => {
+            started = true;
+            return root.subscribe(args);
+          },
+          { replayLatest: root.replayLatest, direct: root.direct },
+        );
+        if (!started) {
+          // Joined a running source, whose execution has its own arguments. graphql-ws keeps
+          // these for as long as the operation runs but reads them no more (no onNext hook):
+          // let this subscriber's context and enveloped functions go.
+          args.rootValue = undefined;
+          args.contextValue = undefined;
+        }
+        return stream;
       },
     },
     webSockets,
