@@ -60,9 +60,12 @@ class AdaptedWebSocket extends WebSocket {
         case 'pong':
           connection.awaitingPong = false;
           break;
-        case 'close':
+        case 'close': {
+          // After the server's own listener (it forgets the client), as use/ws's order was.
+          const listened = super.emit(event, ...args);
           connection.end(args[0] as number, args[1] as Buffer);
-          break;
+          return listened;
+        }
         case 'error':
           connection.fail(
             'Internal error emitted on a WebSocket socket. Please check your implementation.',
