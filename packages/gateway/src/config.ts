@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { PROMPT_MAX_LENGTH } from '@zimage/core';
 import { EnvError, parseSimKeys, parseSimTimeScale } from '@zimage/pixazo-sim';
 import { z } from 'zod';
+import type { UpstreamCondition } from './jobs/upstream-health.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -43,6 +44,8 @@ export interface Config {
   corsOrigins: string[];
   logLevel: LogLevel;
   maxSubscriptionsPerSocket: number;
+  /** How long new jobs are refused after Pixazo refused work; unset ones keep the engine's default. */
+  upstreamCooldownMs: Partial<Record<UpstreamCondition, number>>;
 }
 
 export class ConfigError extends Error {
@@ -138,6 +141,9 @@ const VARIABLES = {
     fallback: 'info',
   },
   MAX_SUBSCRIPTIONS_PER_SOCKET: { schema: integer(1, 10000), fallback: '20' },
+  PIXAZO_COOLDOWN_WALLET_EMPTY_SECONDS: { schema: integer(0, 86400), fallback: null },
+  PIXAZO_COOLDOWN_KEY_REJECTED_SECONDS: { schema: integer(0, 86400), fallback: null },
+  PIXAZO_COOLDOWN_UNREACHABLE_SECONDS: { schema: integer(0, 86400), fallback: null },
 } satisfies Record<
   string,
   { schema: z.ZodType<unknown, string>; fallback: string | null; secret?: boolean }
@@ -187,7 +193,23 @@ export function loadConfig(env: Env = process.env): Config {
     corsOrigins: read(env, 'CORS_ORIGINS') ?? [],
     logLevel: read(env, 'LOG_LEVEL'),
     maxSubscriptionsPerSocket: read(env, 'MAX_SUBSCRIPTIONS_PER_SOCKET'),
+    upstreamCooldownMs: loadUpstreamCooldowns(env),
   };
+}
+
+const COOLDOWN_VARIABLES = {
+  wallet_empty: 'PIXAZO_COOLDOWN_WALLET_EMPTY_SECONDS',
+  key_rejected: 'PIXAZO_COOLDOWN_KEY_REJECTED_SECONDS',
+  unreachable: 'PIXAZO_COOLDOWN_UNREACHABLE_SECONDS',
+} as const satisfies Record<UpstreamCondition, Name>;
+
+function loadUpstreamCooldowns(env: Env): Config['upstreamCooldownMs'] {
+  const cooldowns: Config['upstreamCooldownMs'] = {};
+  for (const [condition, variable] of Object.entries(COOLDOWN_VARIABLES)) {
+    const seconds = read(env, variable);
+    if (seconds !== null) cooldowns[condition as UpstreamCondition] = seconds * 1000;
+  }
+  return cooldowns;
 }
 
 function loadPixazo(env: Env): PixazoConfig {

@@ -62,6 +62,7 @@ try {
     maxSubscriptionsPerSocket: config.maxSubscriptionsPerSocket,
     maxPromptLength: config.maxPromptLength,
     pixazoMaxConcurrency: config.pixazoMaxConcurrency,
+    engine: { upstreamHealth: { cooldownMs: config.upstreamCooldownMs } },
     logger,
   });
 } catch (error) {

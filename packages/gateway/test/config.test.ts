@@ -32,6 +32,7 @@ describe('loadConfig', () => {
       corsOrigins: [],
       logLevel: 'info',
       maxSubscriptionsPerSocket: 20,
+      upstreamCooldownMs: {},
     });
   });
 
@@ -49,6 +50,9 @@ describe('loadConfig', () => {
       CORS_ORIGINS: 'https://app.example.com, http://localhost:5173',
       LOG_LEVEL: 'debug',
       MAX_SUBSCRIPTIONS_PER_SOCKET: '100',
+      PIXAZO_COOLDOWN_WALLET_EMPTY_SECONDS: '300',
+      PIXAZO_COOLDOWN_KEY_REJECTED_SECONDS: '0',
+      PIXAZO_COOLDOWN_UNREACHABLE_SECONDS: '5',
     });
     expect(config).toEqual({
       port: 0,
@@ -62,6 +66,7 @@ describe('loadConfig', () => {
       corsOrigins: ['https://app.example.com', 'http://localhost:5173'],
       logLevel: 'debug',
       maxSubscriptionsPerSocket: 100,
+      upstreamCooldownMs: { wallet_empty: 300_000, key_rejected: 0, unreachable: 5_000 },
     });
   });
 
@@ -98,6 +103,11 @@ describe('loadConfig', () => {
   it.each([
     ['PORT', 'abc', 'PORT must be an integer from 0 to 65535 (got "abc")'],
     ['PORT', '65536', 'PORT must be an integer from 0 to 65535 (got "65536")'],
+    [
+      'PIXAZO_COOLDOWN_UNREACHABLE_SECONDS',
+      '1.5',
+      'PIXAZO_COOLDOWN_UNREACHABLE_SECONDS must be an integer from 0 to 86400 (got "1.5")',
+    ],
     ['PORT', '-1', 'PORT must be an integer from 0 to 65535 (got "-1")'],
     ['PORT', '80.5', 'PORT must be an integer from 0 to 65535 (got "80.5")'],
     ['HOST', 'my host', 'HOST must be a host name or IP address without spaces (got "my host")'],
