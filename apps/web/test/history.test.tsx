@@ -1,4 +1,4 @@
-import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { JobEvents } from '../src/dashboard.tsx';
@@ -84,6 +84,49 @@ describe('history', () => {
     viewport.scrollTop = 68 * (PAGE_SIZE + 15);
     fireEvent.scroll(viewport);
     expect(await screen.findByText('job number 0')).toBeTruthy();
+  });
+
+  it('refreshes every loaded page after a reconnect, not only the last one', async () => {
+    const gateway = createFakeGateway();
+    const created = Array.from({ length: PAGE_SIZE + 15 }, (_, index) =>
+      gateway.addJob({ prompt: `job number ${index}` }),
+    );
+    const view = renderSignedIn({ gateway, ui: history });
+    await screen.findByText(`job number ${PAGE_SIZE + 14}`);
+    const viewport = document.querySelector('.history-scroll') as HTMLElement;
+    const scrollTo = (row: number) => {
+      viewport.scrollTop = 68 * row;
+      fireEvent.scroll(viewport);
+    };
+    scrollTo(PAGE_SIZE + 15);
+    expect(await screen.findByText('job number 0')).toBeTruthy();
+    expect(gateway.operationsNamed('Jobs')).toHaveLength(2);
+
+    // While the socket is down, a job on each page finishes; no event reaches the page.
+    act(() => view.connection.set('reconnecting'));
+    const [onSecondPage, onFirstPage] = [created[0], created.at(-1)];
+    if (!onSecondPage || !onFirstPage) throw new Error('no jobs');
+    gateway.updateJob(onSecondPage.id, gateway.completed(onSecondPage), { silently: true });
+    gateway.updateJob(onFirstPage.id, { status: 'FAILED', error: 'boom' }, { silently: true });
+
+    act(() => view.connection.set('online'));
+    view.refetchActiveQueries();
+    const row = (prompt: string) => screen.getByRole('button', { name: new RegExp(prompt) });
+    await waitFor(() => expect(row('job number 0').textContent).toContain('Completed'));
+    // Both pages went out again by their own cursors, so the rows stay where they were.
+    const refetched = gateway.operationsNamed('Jobs').slice(2);
+    expect(refetched.map((operation) => operation.variables.after ?? null).sort()).toEqual(
+      [null, gateway.operationsNamed('Jobs')[1]?.variables.after].sort(),
+    );
+    expect(viewport.scrollTop).toBe(68 * (PAGE_SIZE + 15));
+    expect(row('job number 0').closest('[aria-setsize]')?.getAttribute('aria-setsize')).toBe(
+      String(PAGE_SIZE + 15),
+    );
+
+    scrollTo(0);
+    await waitFor(() =>
+      expect(row(`job number ${PAGE_SIZE + 14}`).textContent).toContain('Failed'),
+    );
   });
 
   it('puts a new job at the top and moves jobs between status filters as events arrive', async () => {

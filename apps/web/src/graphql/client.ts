@@ -23,9 +23,45 @@ export const GRAPHQL_PATH = '/graphql';
 /** Close codes the gateway uses for a missing, wrong or revoked key. */
 const AUTH_CLOSE_CODES = new Set([4401, 4403]);
 
+const CURSOR_VARIABLES = ['after', 'before'] as const;
+
+/** A query with a cursor variable: one page of a list. */
+const isPage = (operation: Operation) =>
+  CURSOR_VARIABLES.some((name) => Object.hasOwn(operation.variables ?? {}, name));
+
+/** The list a page belongs to: its query and every variable but the cursor. */
+const listOf = (operation: Operation) => {
+  const {
+    after: _after,
+    before: _before,
+    ...rest
+  } = (operation.variables ?? {}) as Record<string, unknown>;
+  // urql keys every document by a hash of its text.
+  return JSON.stringify([(operation.query as { __key?: number }).__key, rest]);
+};
+
+/**
+ * An exchange that shows `onOperation` every operation on its way, teardowns included (urql's
+ * mapExchange leaves those out). A wonka source is a function of a sink; a Push signal (tag 1)
+ * carries its value at index 0.
+ */
+const tapOperations =
+  (onOperation: (operation: Operation) => void): Exchange =>
+  ({ forward }) =>
+  (operations$) =>
+    forward((sink) =>
+      operations$((signal) => {
+        if (typeof signal === 'object' && signal.tag === 1) onOperation(signal[0] as Operation);
+        sink(signal);
+      }),
+    );
+
 export interface DashboardClient {
   client: Client;
-  /** Fetches every query on screen again (after a reconnect, events may have been missed). */
+  /**
+   * Fetches every query on screen again, and every earlier page of a list on screen (after a
+   * reconnect, events may have been missed).
+   */
   refetchActiveQueries(): void;
 }
 
@@ -39,11 +75,18 @@ export function createDashboardClient(options: {
   fetchOptions?: RequestInit;
 }): DashboardClient {
   const activeQueries = new Map<number, Operation>();
-  const trackActiveQueries = mapExchange({
-    onOperation(operation) {
-      if (operation.kind === 'query') activeQueries.set(operation.key, operation);
-      else if (operation.kind === 'teardown') activeQueries.delete(operation.key);
-    },
+  // Earlier pages of a paginated list: infinite scroll moves the cursor on, which tears the
+  // previous page's query down, but the cache keeps merging that page into the list on screen.
+  const earlierPages = new Map<number, Operation>();
+  const trackActiveQueries = tapOperations((operation) => {
+    if (operation.kind === 'query') {
+      activeQueries.set(operation.key, operation);
+      earlierPages.delete(operation.key);
+    } else if (operation.kind === 'teardown') {
+      const query = activeQueries.get(operation.key);
+      activeQueries.delete(operation.key);
+      if (query && isPage(query)) earlierPages.set(operation.key, query);
+    }
   });
   const signOutOnRejectedKey = mapExchange({
     onError(error: CombinedError) {
@@ -64,13 +107,23 @@ export function createDashboardClient(options: {
   return {
     client,
     refetchActiveQueries() {
+      const listsOnScreen = new Set<string>();
       for (const operation of activeQueries.values()) {
+        listsOnScreen.add(listOf(operation));
         client.reexecuteOperation(
           makeOperation(operation.kind, operation, {
             ...operation.context,
             requestPolicy: 'network-only',
           }),
         );
+      }
+      // Each earlier page again by its own cursor, so the list keeps its rows and scroll place;
+      // normalization puts the fresh jobs into every row that shows them.
+      for (const page of earlierPages.values()) {
+        if (!listsOnScreen.has(listOf(page))) continue;
+        void client
+          .query(page.query, page.variables, { ...page.context, requestPolicy: 'network-only' })
+          .toPromise();
       }
     },
   };
