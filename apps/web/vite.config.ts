@@ -1,11 +1,9 @@
-import { createRequire } from 'node:module';
 import react from '@vitejs/plugin-react';
+import { graphqlAlias } from '@zimage/gateway/vitest-graphql';
 import { defineConfig } from 'vitest/config';
 
 /** The gateway `pnpm dev` proxies to; `pnpm start` at the repo root listens here by default. */
 const gateway = process.env.ZIMAGE_GATEWAY_URL ?? 'http://127.0.0.1:4000';
-
-const fromGateway = createRequire(createRequire(import.meta.url).resolve('@zimage/gateway'));
 
 export default defineConfig({
   plugins: [react()],
@@ -37,13 +35,8 @@ export default defineConfig({
       },
       {
         extends: true,
-        resolve: {
-          // The e2e tests run the real gateway in-process. graphql 16 ships index.mjs and
-          // index.js: the gateway's dependencies loaded by Node get the CommonJS file, its
-          // sources transformed by Vitest the .mjs one, and two copies refuse each other's
-          // schemas. Everything gets the gateway's own CommonJS file here.
-          alias: [{ find: /^graphql$/, replacement: fromGateway.resolve('graphql') }],
-        },
+        // The e2e tests run the real gateway in-process (see the alias's comment).
+        resolve: { alias: [graphqlAlias] },
         test: {
           name: 'e2e',
           environment: 'node',
