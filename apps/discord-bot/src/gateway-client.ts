@@ -88,20 +88,8 @@ export interface Usage {
   maxConcurrentJobs: number | null;
 }
 
-/** The contract's error codes, plus UNREACHABLE when no answer came back at all. */
-export type GatewayErrorCode =
-  | 'BAD_USER_INPUT'
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'RATE_LIMITED'
-  | 'BUDGET_EXCEEDED'
-  | 'INSUFFICIENT_BALANCE'
-  | 'UPSTREAM_UNAVAILABLE'
-  | 'UNREACHABLE'
-  | 'INTERNAL';
-
-const KNOWN_CODES: ReadonlySet<string> = new Set<GatewayErrorCode>([
+/** The contract's error codes (`extensions.code`). */
+const CONTRACT_CODES = [
   'BAD_USER_INPUT',
   'UNAUTHENTICATED',
   'FORBIDDEN',
@@ -110,7 +98,12 @@ const KNOWN_CODES: ReadonlySet<string> = new Set<GatewayErrorCode>([
   'BUDGET_EXCEEDED',
   'INSUFFICIENT_BALANCE',
   'UPSTREAM_UNAVAILABLE',
-]);
+] as const;
+
+/** A contract code, UNREACHABLE when no answer came back at all, or INTERNAL for anything else. */
+export type GatewayErrorCode = (typeof CONTRACT_CODES)[number] | 'UNREACHABLE' | 'INTERNAL';
+
+const KNOWN_CODES: ReadonlySet<string> = new Set(CONTRACT_CODES);
 
 export class GatewayRequestError extends Error {
   override name = 'GatewayRequestError';
