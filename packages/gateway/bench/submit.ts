@@ -241,37 +241,27 @@ export async function runSubmit(options: SubmitOptions): Promise<{ report: Bench
       const p50 = (p: Phase) => percentile(p.latencies, 50);
       const p99 = (p: Phase) => percentile(p.latencies, 99);
       const avg = (p: Phase) => mean(p.latencies);
+      /** A latency row: both sides, their ratio and difference, a target if any, tmpfs. */
+      const latencyRow = (
+        label: string,
+        f: (p: Phase) => number,
+        target: [string, string] = ['', ''],
+        tmpfs = stat(t, f),
+      ) => [label, stat(d, f), stat(g, f), ratio(f(g), f(d)), ms(f(g) - f(d), 2), ...target, tmpfs];
       const rows = [
-        [
+        latencyRow(
           'latency p50',
-          stat(d, p50),
-          stat(g, p50),
-          ratio(p50(g), p50(d)),
-          ms(p50(g) - p50(d), 2),
-          sequential ? `overhead ≤ ${SUBMIT_TARGETS.overheadP50Ms} ms` : '',
-          sequential ? verdict(p50(g) - p50(d) <= SUBMIT_TARGETS.overheadP50Ms) : '',
+          p50,
+          sequential
+            ? [
+                `overhead ≤ ${SUBMIT_TARGETS.overheadP50Ms} ms`,
+                verdict(p50(g) - p50(d) <= SUBMIT_TARGETS.overheadP50Ms),
+              ]
+            : undefined,
           t ? `${stat(t, p50)} (overhead ${ms(p50(t) - p50(d), 2)})` : 'n/a',
-        ],
-        [
-          'latency p99',
-          stat(d, p99),
-          stat(g, p99),
-          ratio(p99(g), p99(d)),
-          ms(p99(g) - p99(d), 2),
-          '',
-          '',
-          stat(t, p99),
-        ],
-        [
-          'latency mean',
-          stat(d, avg),
-          stat(g, avg),
-          ratio(avg(g), avg(d)),
-          ms(avg(g) - avg(d), 2),
-          '',
-          '',
-          stat(t, avg),
-        ],
+        ),
+        latencyRow('latency p99', p99),
+        latencyRow('latency mean', avg),
         [
           'throughput',
           `${num(throughput(d))}/s`,
