@@ -1,29 +1,18 @@
 /**
  * Errors the gateway shows its callers. Each maps to a GraphQL error whose
- * `extensions.code` is one of the contract's codes; anything else is masked.
+ * `extensions.code` is one of the contract's codes (@zimage/contract); anything else is masked.
  */
+import type { ErrorCode } from '@zimage/contract';
 import { GraphQLError } from 'graphql';
 
-export const GATEWAY_ERROR_CODES = [
-  'BAD_USER_INPUT',
-  'UNAUTHENTICATED',
-  'FORBIDDEN',
-  'NOT_FOUND',
-  'RATE_LIMITED',
-  'BUDGET_EXCEEDED',
-  'INSUFFICIENT_BALANCE',
-  'UPSTREAM_UNAVAILABLE',
-] as const;
-export type GatewayErrorCode = (typeof GATEWAY_ERROR_CODES)[number];
-
 export class GatewayError extends GraphQLError {
-  constructor(code: GatewayErrorCode, message: string, extensions: Record<string, unknown> = {}) {
+  constructor(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}) {
     super(message, { extensions: { ...extensions, code } });
     this.name = 'GatewayError';
   }
 
-  get code(): GatewayErrorCode {
-    return this.extensions.code as GatewayErrorCode;
+  get code(): ErrorCode {
+    return this.extensions.code as ErrorCode;
   }
 }
 

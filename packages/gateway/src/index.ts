@@ -5,9 +5,7 @@
 
 export { type CreatedApiKey, createApiKey, type NewApiKey } from './auth/api-keys.ts';
 export type { ApiKeyRecord, Limits, Principal, Scope } from './auth/principal.ts';
-export type { GatewayErrorCode } from './errors.ts';
 export { type RunningGateway, type StartGatewayOptions, startGateway } from './gateway.ts';
-export { CLOSE_FORBIDDEN, CLOSE_UNAUTHORIZED } from './graphql/ws-server.ts';
 export { CSRF_HEADER, GRAPHQL_LIMITS, GRAPHQL_PATH } from './graphql/yoga.ts';
 export { createLogger, type Logger } from './logger.ts';
 export { createMetrics, type Metrics, type UpdateSource } from './metrics.ts';

@@ -3,9 +3,9 @@
  * connection_init, scopes, and who sees which jobs (keys, end users, admins).
  */
 
+import { CLOSE_CODES } from '@zimage/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { CLOSE_FORBIDDEN, CLOSE_UNAUTHORIZED } from '../src/graphql/ws-server.ts';
 import {
   collect,
   type GatewayHarness,
@@ -108,9 +108,9 @@ describe('over HTTP', () => {
 
 describe('over graphql-ws', () => {
   it('closes 4401 without a key or with an unknown one', async () => {
-    expect(await connectionOutcome({})).toBe(CLOSE_UNAUTHORIZED);
+    expect(await connectionOutcome({})).toBe(CLOSE_CODES.UNAUTHENTICATED);
     expect(await connectionOutcome({ authorization: 'Bearer zk_unknown' })).toBe(
-      CLOSE_UNAUTHORIZED,
+      CLOSE_CODES.UNAUTHENTICATED,
     );
   });
 
@@ -118,11 +118,11 @@ describe('over graphql-ws', () => {
     const revoked = await h.createKey();
     await h.gateway.store.revokeApiKey(revoked.record.id);
     expect(await connectionOutcome({ authorization: `Bearer ${revoked.secret}` })).toBe(
-      CLOSE_FORBIDDEN,
+      CLOSE_CODES.FORBIDDEN,
     );
     const generateOnly = await h.createKey({ scopes: ['generate'] });
     expect(await connectionOutcome({ authorization: `Bearer ${generateOnly.secret}` })).toBe(
-      CLOSE_FORBIDDEN,
+      CLOSE_CODES.FORBIDDEN,
     );
   });
 

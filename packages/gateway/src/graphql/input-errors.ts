@@ -6,6 +6,7 @@
  * contract's: they move to `extensions.reason`.
  */
 
+import { ERROR_CODES } from '@zimage/contract';
 import {
   type ASTNode,
   type DocumentNode,
@@ -15,10 +16,9 @@ import {
   visit,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { GATEWAY_ERROR_CODES } from '../errors.ts';
 
 /** Codes that stay as they are: the contract's, and the masked unexpected error's. */
-const KEPT_CODES: ReadonlySet<unknown> = new Set([...GATEWAY_ERROR_CODES, 'INTERNAL_SERVER_ERROR']);
+const KEPT_CODES: ReadonlySet<unknown> = new Set([...ERROR_CODES, 'INTERNAL_SERVER_ERROR']);
 
 /** `… at "input.imageSize"; …` (variable coercion) → `imageSize`. */
 const AT_PATH = /\bat "([^"]+)"/;

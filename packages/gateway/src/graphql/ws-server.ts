@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Server } from 'node:http';
+import { CLOSE_CODES } from '@zimage/contract';
 import { type ExecutionArgs, type ExecutionResult, GraphQLError, getOperationAST } from 'graphql';
 import type { SubscribePayload } from 'graphql-ws';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -31,9 +32,6 @@ import { asBadUserInput } from './input-errors.ts';
 import { maskError } from './mask-error.ts';
 import { serveGraphqlWs } from './ws-adapter.ts';
 import { type GatewayYoga, GRAPHQL_LIMITS, GRAPHQL_PATH } from './yoga.ts';
-
-export const CLOSE_UNAUTHORIZED = 4401;
-export const CLOSE_FORBIDDEN = 4403;
 
 export interface GraphqlWsDeps {
   yoga: GatewayYoga;
@@ -121,20 +119,20 @@ async function refusal(
     const principal = await authenticate(deps.store, authorization, deps.keyCache);
     if (principal === null) {
       return {
-        code: CLOSE_UNAUTHORIZED,
+        code: CLOSE_CODES.UNAUTHENTICATED,
         reason: 'Send {"authorization": "Bearer <api key>"} in connection_init',
       };
     }
     if (!hasScope(principal.key, 'read')) {
-      return { code: CLOSE_FORBIDDEN, reason: 'This API key lacks the read scope' };
+      return { code: CLOSE_CODES.FORBIDDEN, reason: 'This API key lacks the read scope' };
     }
     return null;
   } catch (error) {
     if (!(error instanceof GatewayError)) throw error;
     const secret = /^Bearer +(\S+)$/i.exec(authorization?.trim() ?? '')?.[1];
     const key = secret ? await deps.store.getApiKeyBySecretHash(hashSecret(secret)) : null;
-    if (key?.revokedAt) return { code: CLOSE_FORBIDDEN, reason: 'This API key was revoked' };
-    return { code: CLOSE_UNAUTHORIZED, reason: error.message };
+    if (key?.revokedAt) return { code: CLOSE_CODES.FORBIDDEN, reason: 'This API key was revoked' };
+    return { code: CLOSE_CODES.UNAUTHENTICATED, reason: error.message };
   }
 }
 
