@@ -2,6 +2,7 @@
  * Jobs end to end through the server: generate, follow over graphql-ws and over SSE, fetch the
  * images from the URLs the job gives, list, refetch, cancel, and idempotency.
  */
+import { expectedDurationMs, MODELS } from '@zimage/core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CSRF_HEADER } from '../src/graphql/yoga.ts';
@@ -208,6 +209,64 @@ describe('job queries', () => {
         accelerations: ['REGULAR', 'FAST', 'ULTRA_FAST'],
       },
     ]);
+  });
+});
+
+describe('what clients read from models', () => {
+  it('gives the configured prompt limit and the expected duration the gateway itself uses', async () => {
+    const configured = await startGatewayHarness({ maxPromptLength: 1234 });
+    const { body } = await configured.graphql(
+      `{ models { id maxImages maxPromptLength
+          expectedDurationMs
+          fourImages: expectedDurationMs(numImages: 4, numInferenceSteps: 20) } }`,
+      { key: configured.adminKey },
+    );
+    await configured.close();
+    const [turbo, base] = (body.data as { models: Record<string, number>[] }).models;
+    expect(turbo).toEqual({
+      id: 'Z_IMAGE_TURBO',
+      maxImages: 4,
+      maxPromptLength: 1234,
+      expectedDurationMs: expectedDurationMs(MODELS.turbo, {
+        numInferenceSteps: 8,
+        numImages: 1,
+        acceleration: 'none',
+      }),
+      fourImages: expectedDurationMs(MODELS.turbo, {
+        numInferenceSteps: 20,
+        numImages: 4,
+        acceleration: 'none',
+      }),
+    });
+    expect(base?.expectedDurationMs).toBe(
+      expectedDurationMs(MODELS.base, {
+        numInferenceSteps: 28,
+        numImages: 1,
+        acceleration: 'regular',
+      }),
+    );
+  });
+
+  it('gives each job the expected duration of its own settings', async () => {
+    const job = await generate({
+      model: 'Z_IMAGE_BASE',
+      prompt: 'a fox',
+      imageSize: 'SQUARE_1_1',
+      numInferenceSteps: 12,
+      numImages: 3,
+      acceleration: 'FAST',
+    });
+    const { body } = await h.graphql('query ($id: ID!) { job(id: $id) { expectedDurationMs } }', {
+      key,
+      variables: { id: job.id },
+    });
+    expect(body.data?.job).toEqual({
+      expectedDurationMs: expectedDurationMs(MODELS.base, {
+        numInferenceSteps: 12,
+        numImages: 3,
+        acceleration: 'fast',
+      }),
+    });
   });
 });
 

@@ -19,6 +19,8 @@ export interface WebhookOutcome {
 }
 
 export interface JobEngine {
+  /** MAX_PROMPT_LENGTH: the longest prompt `generate` accepts, in characters. */
+  readonly maxPromptLength: number;
   /**
    * Throws GatewayError (BAD_USER_INPUT with field, FORBIDDEN, BUDGET_EXCEEDED, …), and
    * INSUFFICIENT_BALANCE or UPSTREAM_UNAVAILABLE while Pixazo is known to refuse work.

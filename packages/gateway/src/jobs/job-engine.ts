@@ -280,6 +280,8 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
       return cancelled ?? (await store.getJob(jobId)) ?? job;
     },
 
+    maxPromptLength: options.maxPromptLength,
+
     queuePosition: (jobId) => queue.position(jobId),
 
     async handleWebhook(jobId, token, body) {

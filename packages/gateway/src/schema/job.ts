@@ -6,7 +6,7 @@
  * `endUserId` arguments are applied to the caller before any resolver runs
  * (graphql/admission.ts), so resolvers only see a principal already acting for the end user.
  */
-import { microUsdToUsd } from '@zimage/core';
+import { expectedDurationMs, MODELS, microUsdToUsd } from '@zimage/core';
 import { hasScope, type Principal } from '../auth/principal.ts';
 import { badUserInput } from '../errors.ts';
 import { imageUrlPath } from '../jobs/image-store.ts';
@@ -103,6 +103,11 @@ export const Job = builder.objectRef<JobRecord>('Job').implement({
       description: "Pixazo's request_id once submitted.",
     }),
     endUserId: t.exposeString('endUserId', { nullable: true }),
+    expectedDurationMs: t.int({
+      description:
+        "How long Pixazo usually takes for this job's settings, from submission to its result, in milliseconds (ModelInfo.expectedDurationMs for them).",
+      resolve: (job) => expectedDurationMs(MODELS[job.model], job),
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),

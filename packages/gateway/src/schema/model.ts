@@ -5,6 +5,7 @@
 import {
   ACCELERATIONS,
   type Acceleration,
+  expectedDurationMs,
   IMAGE_SIZES,
   type ImageSize,
   MODEL_LIST,
@@ -81,6 +82,26 @@ const ModelInfo = builder.objectRef<ModelSpec>('ModelInfo').implement({
     maxImages: t.int({
       description: 'Most images one job may ask for.',
       resolve: (spec) => spec.numImages.max,
+    }),
+    maxPromptLength: t.int({
+      description:
+        'Longest prompt this gateway accepts, in characters (its MAX_PROMPT_LENGTH; the same for every model).',
+      resolve: (_spec, _args, context) => context.engine.maxPromptLength,
+    }),
+    expectedDurationMs: t.int({
+      description:
+        "How long Pixazo usually takes for a job with these settings, from submission to its result, in milliseconds: the estimate the gateway itself polls by. Omitted arguments take the model's defaults.",
+      args: {
+        numInferenceSteps: t.arg.int({ required: false }),
+        numImages: t.arg.int({ required: false }),
+        acceleration: t.arg({ type: AccelerationEnum, required: false }),
+      },
+      resolve: (spec, args) =>
+        expectedDurationMs(spec, {
+          numInferenceSteps: args.numInferenceSteps ?? spec.steps.default,
+          numImages: args.numImages ?? spec.numImages.default,
+          acceleration: args.acceleration ?? spec.defaultAcceleration,
+        }),
     }),
     accelerations: t.field({
       type: [AccelerationEnum],
