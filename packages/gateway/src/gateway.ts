@@ -72,7 +72,8 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-const DEFAULTS = {
+/** What startGateway uses for options left out. */
+export const GATEWAY_DEFAULTS = {
   port: 0,
   host: '127.0.0.1',
   maxSubscriptionsPerSocket: 20,
@@ -106,8 +107,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     metrics,
     logger: logger.child({ component: 'jobs' }),
     options: {
-      maxConcurrency: options.pixazoMaxConcurrency ?? DEFAULTS.pixazoMaxConcurrency,
-      maxPromptLength: options.maxPromptLength ?? DEFAULTS.maxPromptLength,
+      maxConcurrency: options.pixazoMaxConcurrency ?? GATEWAY_DEFAULTS.pixazoMaxConcurrency,
+      maxPromptLength: options.maxPromptLength ?? GATEWAY_DEFAULTS.maxPromptLength,
       publicUrl: publicUrl ?? undefined,
       ...options.engine,
     },
@@ -123,13 +124,16 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     publicUrl,
     corsOrigins: options.corsOrigins ?? [],
     maxSubscriptionsPerSocket:
-      options.maxSubscriptionsPerSocket ?? DEFAULTS.maxSubscriptionsPerSocket,
+      options.maxSubscriptionsPerSocket ?? GATEWAY_DEFAULTS.maxSubscriptionsPerSocket,
     dashboardDir: options.dashboardDir,
     keepAliveMs: options.keepAliveMs,
   });
 
   await engine.start();
-  const url = await server.listen(options.port ?? DEFAULTS.port, options.host ?? DEFAULTS.host);
+  const url = await server.listen(
+    options.port ?? GATEWAY_DEFAULTS.port,
+    options.host ?? GATEWAY_DEFAULTS.host,
+  );
 
   let closing: Promise<void> | undefined;
   const close = async () => {

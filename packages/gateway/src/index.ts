@@ -9,6 +9,7 @@ export { type RunningGateway, type StartGatewayOptions, startGateway } from './g
 export { CSRF_HEADER, GRAPHQL_LIMITS, GRAPHQL_PATH } from './graphql/yoga.ts';
 export { createLogger, type Logger } from './logger.ts';
 export { createMetrics, type Metrics, type UpdateSource } from './metrics.ts';
+export { modelsAnswer } from './models-answer.ts';
 export type { GatewayContext } from './schema/builder.ts';
 export { printedSchema, schema } from './schema/schema.ts';
 export {

@@ -6,6 +6,7 @@ import { expectedDurationMs, MODELS } from '@zimage/core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CSRF_HEADER } from '../src/graphql/yoga.ts';
+import { modelsAnswer } from '../src/models-answer.ts';
 import {
   collect,
   type GatewayHarness,
@@ -245,6 +246,13 @@ describe('what clients read from models', () => {
         acceleration: 'regular',
       }),
     );
+  });
+
+  it('answers fixtures (modelsAnswer) exactly as the running gateway answers', async () => {
+    const query =
+      '{ models { id name priceUsdPerImage maxImages maxPromptLength expectedDurationMs accelerations } }';
+    const { body } = await h.graphql(query, { key });
+    expect(await modelsAnswer(query)).toEqual(body.data);
   });
 
   it('gives each job the expected duration of its own settings', async () => {
