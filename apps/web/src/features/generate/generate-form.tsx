@@ -1,7 +1,7 @@
 import { type FormEvent, type KeyboardEvent, useId } from 'react';
 import { ChoiceGroup } from '../../ui/choice-group.tsx';
 import { formatUsd } from '../../ui/format.ts';
-import { accelerationLabel, formatLabel } from '../../ui/labels.ts';
+import { enumLabel, formatLabel } from '../../ui/labels.ts';
 import { RangeField } from '../../ui/range-field.tsx';
 import { guidanceRange, imageCounts, OUTPUT_FORMATS } from './form-values.ts';
 import { SizePicker } from './size-picker.tsx';
@@ -138,7 +138,7 @@ export function GenerateForm() {
           onChange={(acceleration) => setField('acceleration', acceleration)}
           choices={model.accelerations.map((acceleration) => ({
             value: acceleration,
-            label: accelerationLabel(acceleration),
+            label: enumLabel(acceleration),
           }))}
           error={errors.acceleration}
         />
