@@ -93,7 +93,12 @@ describe('live jobs', () => {
 
   it('shows a failure with its message, and retries it as a new job', async () => {
     const gateway = createFakeGateway();
-    const job = gateway.addJob({ prompt: 'will fail', queuePosition: 1 });
+    const job = gateway.addJob({
+      prompt: 'will fail',
+      model: 'Z_IMAGE_BASE',
+      numInferenceSteps: 40,
+      queuePosition: 1,
+    });
     renderSignedIn({ gateway, ui: live });
     await screen.findByText('will fail');
 
@@ -105,8 +110,9 @@ describe('live jobs', () => {
     await waitFor(() => expect(gateway.operationsNamed('GenerateImage')).toHaveLength(1));
     expect(gateway.operationsNamed('GenerateImage')[0]?.variables.input).toMatchObject({
       prompt: 'will fail',
-      model: 'Z_IMAGE_TURBO',
-      numInferenceSteps: 8,
+      model: 'Z_IMAGE_BASE',
+      numInferenceSteps: 40,
+      guidanceScale: job.guidanceScale,
     });
     await waitFor(() => expect(liveList().getAllByRole('listitem')).toHaveLength(2));
   });
