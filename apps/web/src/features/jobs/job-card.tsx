@@ -165,9 +165,7 @@ export function JobProgress({ job }: { job: Job }) {
           {job.queuePosition != null
             ? `Number ${job.queuePosition} in the gateway's queue`
             : 'Waiting for Pixazo to start it'}
-          {eta && (
-            <span className="muted"> · usually runs {formatDuration(eta.highMs)} or less</span>
-          )}
+          <span className="muted"> · usually runs {formatDuration(eta.highMs)} or less</span>
         </p>
       );
     case 'PROCESSING':
@@ -178,15 +176,12 @@ export function JobProgress({ job }: { job: Job }) {
               {formatClock(elapsed)}
             </span>
             <span className="visually-hidden">Running for {formatDuration(elapsed)}</span>
-            <span className="muted">
-              {' '}
-              · {eta ? describeEta(eta, elapsed) : 'No estimate yet for these settings'}
-            </span>
+            <span className="muted"> · {describeEta(eta, elapsed)}</span>
           </p>
-          <div className={`progress-track ${eta ? '' : 'indeterminate'}`} aria-hidden="true">
+          <div className="progress-track" aria-hidden="true">
             <div
               className="progress-fill"
-              style={eta ? { width: `${expectedProgress(eta, elapsed) * 100}%` } : undefined}
+              style={{ width: `${expectedProgress(eta, elapsed) * 100}%` }}
             />
           </div>
         </div>
