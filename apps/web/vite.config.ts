@@ -22,9 +22,12 @@ export default defineConfig({
     projects: [
       {
         extends: true,
+        // The fake gateway's fixtures are the real gateway's answers (see the alias's comment).
+        resolve: { alias: [graphqlAlias] },
         test: {
           name: 'components',
           environment: 'jsdom',
+          globalSetup: ['./test/support/gateway-answers.ts'],
           setupFiles: ['./test/setup.ts'],
           include: ['test/*.test.{ts,tsx}'],
         },

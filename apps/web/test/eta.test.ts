@@ -49,25 +49,33 @@ describe('ETA', () => {
     expect(similarRunTimes(running, jobs)).toHaveLength(4);
   });
 
+  it("starts from the gateway's estimate, which counts as a run until there are a few", () => {
+    expect(estimateRange([], 6000)).toEqual({ lowMs: 6000, highMs: 6000 });
+    expect(estimateRange([4000], 6000)).toEqual({ lowMs: 4000, highMs: 6000 });
+    expect(estimateRange([4000, 9000], 6000)).toEqual({ lowMs: 4000, highMs: 9000 });
+    // Three runs of its own: the estimate no longer widens the range.
+    expect(estimateRange([4000, 4500, 5000], 20_000)).toEqual({ lowMs: 4000, highMs: 5000 });
+  });
+
   it('gives the full range of a few runs and the middle 80 % of many', () => {
-    expect(estimateRange([])).toBeNull();
-    expect(estimateRange([5000, 3000, 4000])).toEqual({ lowMs: 3000, highMs: 5000, samples: 3 });
+    expect(estimateRange([5000, 3000, 4000], 1)).toEqual({ lowMs: 3000, highMs: 5000 });
     const many = [1000, 3000, 3100, 3200, 3300, 3400, 3500, 3600, 3700, 9000, 20_000];
-    expect(estimateRange(many)).toEqual({ lowMs: 3000, highMs: 9000, samples: 11 });
+    expect(estimateRange(many, 1)).toEqual({ lowMs: 3000, highMs: 9000 });
   });
 
   it('says how long is left, and when a run takes longer than usual', () => {
-    const range = { lowMs: 3000, highMs: 5000, samples: 4 };
+    const range = { lowMs: 3000, highMs: 5000 };
     expect(describeEta(range, 1000)).toBe('About 2.0–4.0 s left');
     expect(describeEta(range, 3500)).toBe('Almost done: up to 1.5 s left');
     expect(describeEta(range, 6000)).toBe('Taking longer than usual (usually 3.0–5.0 s)');
-    expect(describeEta({ lowMs: 60_000, highMs: 95_000, samples: 2 }, 0)).toBe(
+    expect(describeEta({ lowMs: 6000, highMs: 6000 }, 1000)).toBe('About 5.0 s left');
+    expect(describeEta({ lowMs: 60_000, highMs: 95_000 }, 0)).toBe(
       'About 1 min 00 s – 1 min 35 s left',
     );
   });
 
   it('never shows the bar complete before the job is', () => {
-    const range = { lowMs: 3000, highMs: 5000, samples: 4 };
+    const range = { lowMs: 3000, highMs: 5000 };
     expect(expectedProgress(range, 2000)).toBe(0.5);
     expect(expectedProgress(range, 60_000)).toBe(0.95);
   });

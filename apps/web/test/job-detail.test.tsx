@@ -1,7 +1,8 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import { createFakeGateway } from './support/fake-gateway.ts';
+import { formatUsd } from '../src/ui/format.ts';
+import { createFakeGateway, modelInfo } from './support/fake-gateway.ts';
 import { announcements, renderSignedIn, VALID_KEY } from './support/render.tsx';
 
 function withBaseJob() {
@@ -16,7 +17,6 @@ function withBaseJob() {
     outputFormat: 'JPEG',
     acceleration: 'FAST',
     enableSafetyChecker: false,
-    costUsd: 0.02,
     requestId: 'z-image-base_abc',
   });
   gateway.updateJob(job.id, gateway.completed(job, 12_000), { silently: true });
@@ -48,7 +48,7 @@ describe('job detail', () => {
       Acceleration: 'Fast',
       'Safety checker': 'Off',
       Ran: '12 s',
-      Cost: '$0.02',
+      Cost: formatUsd(2 * modelInfo('Z_IMAGE_BASE').priceUsdPerImage),
       'Job ID': job.id,
       'Pixazo request': 'z-image-base_abc',
     });

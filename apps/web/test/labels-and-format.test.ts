@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { formatClock, formatDuration, formatUsd } from '../src/ui/format.ts';
-import { accelerationLabel, aspectRatio, modelLabel, sizeLabel } from '../src/ui/labels.ts';
+import { aspectRatio, enumLabel, modelLabel, sizeLabel } from '../src/ui/labels.ts';
 
 describe('labels', () => {
   it('reads enum values as words, including values added later', () => {
     expect(modelLabel('Z_IMAGE_TURBO')).toBe('Turbo');
     expect(modelLabel('Z_IMAGE_EDIT_PRO')).toBe('Edit pro');
-    expect(accelerationLabel('ULTRA_FAST')).toBe('Ultra fast');
+    expect(enumLabel('ULTRA_FAST')).toBe('Ultra fast');
+    expect(enumLabel('CANCELLED')).toBe('Cancelled');
     expect(sizeLabel('LANDSCAPE_16_9')).toBe('Landscape 16:9');
     expect(aspectRatio('PORTRAIT_3_4')).toEqual({
       name: 'Portrait',

@@ -59,7 +59,6 @@ describe('live jobs', () => {
       startedAt: job.createdAt,
     });
     expect(await card('a lighthouse').findByText('Processing')).toBeTruthy();
-    expect(card('a lighthouse').getByText(/No estimate yet/)).toBeTruthy();
     await waitFor(() => expect(announcements()).toContain('“a lighthouse at dawn” is processing.'));
 
     gateway.updateJob(job.id, gateway.completed(job, 6200));
@@ -69,6 +68,25 @@ describe('live jobs', () => {
     await waitFor(() =>
       expect(announcements()).toContain('“a lighthouse at dawn” is done: 1 image.'),
     );
+  });
+
+  it("gives a first job, with no runs to learn from, the gateway's own estimate", async () => {
+    const gateway = createFakeGateway();
+    const job = gateway.addJob({
+      prompt: 'the first ever',
+      queuePosition: 1,
+      expectedDurationMs: 40_000,
+    });
+    renderSignedIn({ gateway, ui: live });
+    await screen.findByText('the first ever');
+    expect(card('the first ever').getByText(/usually runs 40 s or less/)).toBeTruthy();
+
+    gateway.updateJob(job.id, {
+      status: 'PROCESSING',
+      queuePosition: null,
+      startedAt: new Date().toISOString(),
+    });
+    expect(await card('the first ever').findByText(/About \d+ s left/)).toBeTruthy();
   });
 
   it('estimates the time left from recent jobs of the same model and steps', async () => {
@@ -93,7 +111,12 @@ describe('live jobs', () => {
 
   it('shows a failure with its message, and retries it as a new job', async () => {
     const gateway = createFakeGateway();
-    const job = gateway.addJob({ prompt: 'will fail', queuePosition: 1 });
+    const job = gateway.addJob({
+      prompt: 'will fail',
+      model: 'Z_IMAGE_BASE',
+      numInferenceSteps: 40,
+      queuePosition: 1,
+    });
     renderSignedIn({ gateway, ui: live });
     await screen.findByText('will fail');
 
@@ -105,8 +128,9 @@ describe('live jobs', () => {
     await waitFor(() => expect(gateway.operationsNamed('GenerateImage')).toHaveLength(1));
     expect(gateway.operationsNamed('GenerateImage')[0]?.variables.input).toMatchObject({
       prompt: 'will fail',
-      model: 'Z_IMAGE_TURBO',
-      numInferenceSteps: 8,
+      model: 'Z_IMAGE_BASE',
+      numInferenceSteps: 40,
+      guidanceScale: job.guidanceScale,
     });
     await waitFor(() => expect(liveList().getAllByRole('listitem')).toHaveLength(2));
   });

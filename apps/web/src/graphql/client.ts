@@ -2,6 +2,7 @@
  * The urql client: graphcache in front, then HTTP for queries and mutations and graphql-ws for
  * subscriptions, both on the gateway's own origin (`/graphql`; the dev server proxies it).
  */
+import { errorCodeOfClose } from '@zimage/contract';
 import { createClient as createWsClient } from 'graphql-ws';
 import {
   type Client,
@@ -19,9 +20,6 @@ import { type ConnectionStatus, createConnectionStatus } from './connection.ts';
 import { errorCode } from './errors.ts';
 
 export const GRAPHQL_PATH = '/graphql';
-
-/** Close codes the gateway uses for a missing, wrong or revoked key. */
-const AUTH_CLOSE_CODES = new Set([4401, 4403]);
 
 const CURSOR_VARIABLES = ['after', 'before'] as const;
 
@@ -151,6 +149,10 @@ const isCloseEvent = (value: unknown): value is { code: number } =>
   value !== null &&
   typeof (value as { code?: unknown }).code === 'number';
 
+/** The gateway closed the socket over a missing, wrong or revoked key (the contract's close codes). */
+const refusedKey = (event: unknown) =>
+  isCloseEvent(event) && errorCodeOfClose(event.code) !== undefined;
+
 export function connectToGateway(apiKey: string, onUnauthenticated: () => void): GatewayConnection {
   const authorization = `Bearer ${apiKey}`;
   const connection = createConnectionStatus();
@@ -166,7 +168,7 @@ export function connectToGateway(apiKey: string, onUnauthenticated: () => void):
     retryWait,
     // Anything but a refused key is worth another try, including a socket that failed to open
     // (graphql-ws gives up on those by default, and the dashboard would stay stale).
-    shouldRetry: (event) => !(isCloseEvent(event) && AUTH_CLOSE_CODES.has(event.code)),
+    shouldRetry: (event) => !refusedKey(event),
     on: {
       connecting: (isRetry) => connection.set(isRetry ? 'reconnecting' : 'connecting'),
       connected: (_socket, _payload, wasRetry) => {
@@ -174,7 +176,7 @@ export function connectToGateway(apiKey: string, onUnauthenticated: () => void):
         if (wasRetry) dashboard?.refetchActiveQueries();
       },
       closed: (event) => {
-        if (isCloseEvent(event) && AUTH_CLOSE_CODES.has(event.code)) {
+        if (refusedKey(event)) {
           connection.set('rejected');
           onUnauthenticated();
         } else if (connection.get() === 'online') {

@@ -8,7 +8,7 @@ export type ConnectionState =
   | 'online'
   /** Lost after being online; retrying on its own. */
   | 'reconnecting'
-  /** The gateway refused the API key (close 4401/4403); retrying would not help. */
+  /** The gateway refused the API key (a close code of the contract's CLOSE_CODES); retrying would not help. */
   | 'rejected';
 
 export interface ConnectionStatus {

@@ -1,21 +1,12 @@
 /** What the gateway's errors mean to a person. The codes are the contract's `extensions.code`. */
+import { type ErrorCode, isErrorCode } from '@zimage/contract';
 import type { CombinedError } from 'urql';
-
-export type GatewayErrorCode =
-  | 'BAD_USER_INPUT'
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'RATE_LIMITED'
-  | 'BUDGET_EXCEEDED'
-  | 'INSUFFICIENT_BALANCE'
-  | 'UPSTREAM_UNAVAILABLE';
 
 const extensionsOf = (error: CombinedError) => error.graphQLErrors[0]?.extensions ?? {};
 
-export function errorCode(error: CombinedError): GatewayErrorCode | undefined {
+export function errorCode(error: CombinedError): ErrorCode | undefined {
   const code = extensionsOf(error).code;
-  return typeof code === 'string' ? (code as GatewayErrorCode) : undefined;
+  return isErrorCode(code) ? code : undefined;
 }
 
 /** The input field a BAD_USER_INPUT error names (`input.numImages` → `numImages`). */

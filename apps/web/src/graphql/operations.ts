@@ -18,6 +18,7 @@ export const JobFields = graphql(`
     error
     costUsd
     requestId
+    expectedDurationMs
     createdAt
     updatedAt
     startedAt
@@ -52,13 +53,32 @@ export const ModelsQuery = graphql(`
       minGuidanceScale
       maxGuidanceScale
       maxImages
+      maxPromptLength
       accelerations
       defaultAcceleration
+    }
+    # The form's other choices and defaults are the schema's own (introspection).
+    imageSizes: __type(name: "ImageSize") {
+      enumValues {
+        name
+      }
+    }
+    outputFormats: __type(name: "OutputFormat") {
+      enumValues {
+        name
+      }
+    }
+    generateImageInput: __type(name: "GenerateImageInput") {
+      inputFields {
+        name
+        defaultValue
+      }
     }
   }
 `);
 
-export type ModelInfo = ResultOf<typeof ModelsQuery>['models'][number];
+export type ModelsAnswer = ResultOf<typeof ModelsQuery>;
+export type ModelInfo = ModelsAnswer['models'][number];
 
 export const ViewerQuery = graphql(`
   query Viewer {

@@ -3,14 +3,13 @@
  * (Z_IMAGE_TURBO → Turbo, LANDSCAPE_16_9 → Landscape 16:9), so a value the gateway adds later
  * still reads sensibly without a release of the dashboard.
  */
-import type { JobStatus } from '../graphql/operations.ts';
-
 const capitalize = (words: string) => words.charAt(0).toUpperCase() + words.slice(1);
 const words = (value: string) => value.toLowerCase().replaceAll('_', ' ');
 
 export const modelLabel = (model: string) => capitalize(words(model.replace(/^Z_IMAGE_/, '')));
 
-export const accelerationLabel = (acceleration: string) => capitalize(words(acceleration));
+/** Values that read as words once cased: ULTRA_FAST → Ultra fast, CANCELLED → Cancelled. */
+export const enumLabel = (value: string) => capitalize(words(value));
 
 export const formatLabel = (format: string) => (format === 'WEBP' ? 'WebP' : format);
 
@@ -25,10 +24,10 @@ export interface AspectRatio {
 
 export function aspectRatio(imageSize: string): AspectRatio {
   const match = /^(.*)_(\d+)_(\d+)$/.exec(imageSize);
-  if (!match) return { name: capitalize(words(imageSize)), ratio: '', width: 1, height: 1 };
+  if (!match) return { name: enumLabel(imageSize), ratio: '', width: 1, height: 1 };
   const [, name = '', width = '1', height = '1'] = match;
   return {
-    name: capitalize(words(name)),
+    name: enumLabel(name),
     ratio: `${width}:${height}`,
     width: Number(width),
     height: Number(height),
@@ -38,15 +37,6 @@ export function aspectRatio(imageSize: string): AspectRatio {
 export const sizeLabel = (imageSize: string) => {
   const { name, ratio } = aspectRatio(imageSize);
   return ratio ? `${name} ${ratio}` : name;
-};
-
-export const STATUS_LABELS: Record<JobStatus, string> = {
-  QUEUED: 'Queued',
-  PROCESSING: 'Processing',
-  COMPLETED: 'Completed',
-  FAILED: 'Failed',
-  ERROR: 'Error',
-  CANCELLED: 'Cancelled',
 };
 
 /** A prompt shortened for announcements and titles. */

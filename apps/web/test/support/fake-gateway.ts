@@ -2,50 +2,57 @@
  * An in-memory gateway for component tests: the gateway's printed schema, executed by graphql-js
  * with simple resolvers, behind the same urql client (graphcache and all) the browser uses. Only
  * the transport is replaced; every operation the dashboard sends is validated against the
- * schema. The end-to-end tests run the real gateway.
+ * schema. The models, their limits and the input defaults are the real gateway's
+ * (gateway-answers.ts, the schema); the end-to-end tests run the real gateway.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { buildSchema, execute, GraphQLError, parse, subscribe } from 'graphql';
+import {
+  buildSchema,
+  execute,
+  type GraphQLEnumType,
+  GraphQLError,
+  type GraphQLInputObjectType,
+  parse,
+  subscribe,
+} from 'graphql';
 import { type Exchange, subscriptionExchange } from 'urql';
-import type { Job, JobStatus, ModelInfo, Usage } from '../../src/graphql/operations.ts';
+import { inject } from 'vitest';
+import type { Job, JobStatus, Usage } from '../../src/graphql/operations.ts';
 
 const schema = buildSchema(
   readFileSync(resolve(import.meta.dirname, '../../../../packages/gateway/schema.graphql'), 'utf8'),
 );
 
-export const MODELS: ModelInfo[] = [
-  {
-    id: 'Z_IMAGE_TURBO',
-    name: 'Z-Image Turbo',
-    priceUsdPerImage: 0.008,
-    defaultSteps: 8,
-    minSteps: 1,
-    maxSteps: 50,
-    supportsGuidanceScale: false,
-    defaultGuidanceScale: null,
-    minGuidanceScale: null,
-    maxGuidanceScale: null,
-    maxImages: 4,
-    accelerations: ['NONE'],
-    defaultAcceleration: 'NONE',
-  },
-  {
-    id: 'Z_IMAGE_BASE',
-    name: 'Z-Image Base',
-    priceUsdPerImage: 0.01,
-    defaultSteps: 28,
-    minSteps: 10,
-    maxSteps: 100,
-    supportsGuidanceScale: true,
-    defaultGuidanceScale: 4,
-    minGuidanceScale: 1,
-    maxGuidanceScale: 20,
-    maxImages: 4,
-    accelerations: ['REGULAR', 'FAST', 'ULTRA_FAST'],
-    defaultAcceleration: 'REGULAR',
-  },
-];
+/** The real gateway's answer to the dashboard's own Models query. */
+export const MODELS_ANSWER = inject('modelsAnswer');
+const MODELS = MODELS_ANSWER.models;
+const DEFAULT_DURATION_MS = inject('defaultDurationMs');
+
+export const modelInfo = (id: Job['model']) => {
+  const model = MODELS.find((candidate) => candidate.id === id);
+  if (!model) throw new Error(`the gateway has no model ${id}`);
+  return model;
+};
+
+export const enumValuesOf = (name: string) =>
+  (schema.getType(name) as GraphQLEnumType).getValues().map((value) => value.name);
+
+const generateImageInput = schema.getType('GenerateImageInput') as GraphQLInputObjectType;
+/** GenerateImageInput's default for a field, as the schema gives it. */
+export const inputDefault = <T>(field: string) =>
+  generateImageInput.getFields()[field]?.defaultValue as T;
+const DEFAULT_MODEL = modelInfo(inputDefault('model'));
+
+/** An image size's pixels, from the schema's description of it ("1024×768"). */
+function pixelsOf(imageSize: Job['imageSize']) {
+  const description = (schema.getType('ImageSize') as GraphQLEnumType).getValue(
+    imageSize,
+  )?.description;
+  const [width, height] = (description ?? '').split('×').map(Number);
+  if (!width || !height) throw new Error(`no pixel size for ${imageSize}`);
+  return { width, height };
+}
 
 export interface RecordedOperation {
   name: string;
@@ -70,25 +77,32 @@ export function createFakeGateway() {
   let sequence = 0;
   const startTime = Date.parse('2025-06-01T12:00:00Z');
 
+  /**
+   * A job of the default model at its defaults unless `fields` say otherwise. Its expected run
+   * time is the gateway's for the model's default settings.
+   */
   function makeJob(fields: Partial<Job> = {}): Job {
     sequence += 1;
     const createdAt = at(startTime, sequence * 1000);
+    const model = modelInfo(fields.model ?? DEFAULT_MODEL.id);
+    const numImages = fields.numImages ?? inputDefault<number>('numImages');
     return {
       id: `job_${String(sequence).padStart(4, '0')}`,
-      model: 'Z_IMAGE_TURBO',
+      model: model.id,
       prompt: `prompt ${sequence}`,
       imageSize: 'SQUARE_1_1',
-      numInferenceSteps: 8,
-      guidanceScale: null,
-      numImages: 1,
-      enableSafetyChecker: true,
-      outputFormat: 'PNG',
-      acceleration: 'NONE',
+      numInferenceSteps: model.defaultSteps,
+      guidanceScale: model.defaultGuidanceScale,
+      numImages,
+      enableSafetyChecker: inputDefault('enableSafetyChecker'),
+      outputFormat: inputDefault('outputFormat'),
+      acceleration: model.defaultAcceleration,
       status: 'QUEUED',
       queuePosition: null,
       error: null,
-      costUsd: 0.008,
+      costUsd: model.priceUsdPerImage * numImages,
       requestId: null,
+      expectedDurationMs: DEFAULT_DURATION_MS[model.id] ?? 0,
       createdAt,
       updatedAt: createdAt,
       startedAt: null,
@@ -181,24 +195,12 @@ export function createFakeGateway() {
       const job = jobs.get(id);
       return job ? { __typename: 'Job', ...job } : null;
     },
-    generateImage: ({ input }: { input: Record<string, unknown> }) => {
+    // graphql-js has filled in the input's defaults; the model's own ones are makeJob's.
+    generateImage: ({ input }: { input: Partial<Job> & Pick<Job, 'model' | 'prompt'> }) => {
       failIfAsked('GenerateImage');
-      const model = MODELS.find((m) => m.id === (input.model ?? 'Z_IMAGE_TURBO')) ?? MODELS[0];
-      const numImages = (input.numImages as number | undefined) ?? 1;
       const queued = [...jobs.values()].filter((job) => job.queuePosition != null).length;
-      const job = makeJob({
-        model: model?.id,
-        prompt: String(input.prompt),
-        imageSize: input.imageSize as Job['imageSize'],
-        numInferenceSteps: (input.numInferenceSteps as number | undefined) ?? model?.defaultSteps,
-        guidanceScale: (input.guidanceScale as number | undefined) ?? null,
-        numImages,
-        enableSafetyChecker: (input.enableSafetyChecker as boolean | undefined) ?? true,
-        outputFormat: (input.outputFormat as Job['outputFormat'] | undefined) ?? 'PNG',
-        acceleration: (input.acceleration as Job['acceleration'] | undefined) ?? 'NONE',
-        costUsd: (model?.priceUsdPerImage ?? 0) * numImages,
-        queuePosition: queued + 1,
-      });
+      const { idempotencyKey: _, ...fields } = input as typeof input & { idempotencyKey?: string };
+      const job = makeJob({ ...fields, queuePosition: queued + 1 });
       jobs.set(job.id, job);
       publish(job);
       return job;
@@ -290,8 +292,7 @@ export function createFakeGateway() {
         completedAt: at(Date.parse(startedAt), runMs),
         images: Array.from({ length: job.numImages }, (_, index) => ({
           url: `/images/${job.id}/${index}.png`,
-          width: 1024,
-          height: 1024,
+          ...pixelsOf(job.imageSize),
           contentType: 'image/png',
         })),
       };

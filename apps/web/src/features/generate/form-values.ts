@@ -1,6 +1,6 @@
 /**
  * The generate form's values, their per-model limits (all read from the gateway's `models`
- * query) and validation.
+ * query), the choices and defaults the schema itself gives, and validation.
  */
 import type {
   Acceleration,
@@ -9,19 +9,13 @@ import type {
   Job,
   Model,
   ModelInfo,
+  ModelsAnswer,
   OutputFormat,
 } from '../../graphql/operations.ts';
+import { aspectRatio } from '../../ui/labels.ts';
 
-export const IMAGE_SIZES: readonly ImageSize[] = [
-  'SQUARE_1_1',
-  'PORTRAIT_3_4',
-  'LANDSCAPE_4_3',
-  'PORTRAIT_9_16',
-  'LANDSCAPE_16_9',
-];
-export const OUTPUT_FORMATS: readonly OutputFormat[] = ['PNG', 'JPEG', 'WEBP'];
-/** Used when a job is reused with a model that has guidance but the job had none. */
-const FALLBACK_GUIDANCE = 4;
+/** The contract has no default size; the form starts square. */
+const DEFAULT_IMAGE_SIZE: ImageSize = 'SQUARE_1_1';
 
 export interface GenerateValues {
   model: Model;
@@ -29,7 +23,10 @@ export interface GenerateValues {
   imageSize: ImageSize;
   /** NaN while the field is empty. */
   numInferenceSteps: number;
-  /** Kept while a model without guidance is selected, and only sent to models with one. */
+  /**
+   * Kept while a model without guidance is selected, and only sent to models with one; NaN
+   * when there is none yet (choosing a model with guidance sets its default).
+   */
   guidanceScale: number;
   numImages: number;
   outputFormat: OutputFormat;
@@ -40,16 +37,65 @@ export interface GenerateValues {
 export type FieldName = keyof GenerateValues;
 export type FieldErrors = Partial<Record<FieldName, string>>;
 
-export function defaultValues(model: ModelInfo): GenerateValues {
+/** What the form offers besides the models: the schema's enum values and input defaults. */
+export interface FormChoices {
+  /** From the tallest to the widest. */
+  imageSizes: readonly ImageSize[];
+  outputFormats: readonly OutputFormat[];
+  /** GenerateImageInput's own defaults. */
+  defaults: Pick<GenerateValues, 'model' | 'numImages' | 'outputFormat' | 'enableSafetyChecker'>;
+}
+
+/** The parts of an introspected `__Type` the Models query asks for (gql.tada leaves them unknown). */
+interface IntrospectedType {
+  enumValues?: readonly { name: string }[] | null;
+  inputFields?: readonly { name: string; defaultValue: string | null }[] | null;
+}
+
+const enumValues = (type: unknown) =>
+  ((type as IntrospectedType | null)?.enumValues ?? []).map((value) => value.name);
+
+/** A default as GraphQL prints it: numbers, booleans and strings read as JSON; an enum value is its name. */
+function literal(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+const widthPerHeight = (size: string) => {
+  const { width, height } = aspectRatio(size);
+  return width / height;
+};
+
+export function formChoices(answer: Omit<ModelsAnswer, 'models'>): FormChoices {
+  const inputFields = (answer.generateImageInput as IntrospectedType | null)?.inputFields ?? [];
+  const defaults = Object.fromEntries(
+    inputFields.flatMap((field) =>
+      field.defaultValue == null ? [] : [[field.name, literal(field.defaultValue)]],
+    ),
+  );
+  return {
+    imageSizes: (enumValues(answer.imageSizes) as ImageSize[]).sort(
+      (a, b) => widthPerHeight(a) - widthPerHeight(b),
+    ),
+    outputFormats: enumValues(answer.outputFormats) as OutputFormat[],
+    defaults: defaults as FormChoices['defaults'],
+  };
+}
+
+export function defaultValues(model: ModelInfo, choices: FormChoices): GenerateValues {
+  const { defaults } = choices;
   return {
     model: model.id,
     prompt: '',
-    imageSize: 'SQUARE_1_1',
+    imageSize: DEFAULT_IMAGE_SIZE,
     numInferenceSteps: model.defaultSteps,
-    guidanceScale: model.defaultGuidanceScale ?? FALLBACK_GUIDANCE,
-    numImages: 1,
-    outputFormat: 'PNG',
-    enableSafetyChecker: true,
+    guidanceScale: model.defaultGuidanceScale ?? Number.NaN,
+    numImages: Math.min(defaults.numImages, model.maxImages),
+    outputFormat: defaults.outputFormat,
+    enableSafetyChecker: defaults.enableSafetyChecker,
     acceleration: model.defaultAcceleration,
   };
 }
@@ -72,7 +118,7 @@ export function valuesFromJob(job: Job): GenerateValues {
     prompt: job.prompt,
     imageSize: job.imageSize,
     numInferenceSteps: job.numInferenceSteps,
-    guidanceScale: job.guidanceScale ?? FALLBACK_GUIDANCE,
+    guidanceScale: job.guidanceScale ?? Number.NaN,
     numImages: job.numImages,
     outputFormat: job.outputFormat,
     enableSafetyChecker: job.enableSafetyChecker,
@@ -98,9 +144,19 @@ export function guidanceRange(model: ModelInfo) {
 export const imageCounts = (model: ModelInfo) =>
   Array.from({ length: model.maxImages }, (_, index) => index + 1);
 
+/**
+ * The prompt's length as the gateway counts it: the Unicode code points (not UTF-16 units) of
+ * the text it is sent, which is trimmed.
+ */
+export const promptLength = (prompt: string) => [...prompt.trim()].length;
+
 export function validate(values: GenerateValues, model: ModelInfo): FieldErrors {
   const errors: FieldErrors = {};
-  if (!values.prompt.trim()) errors.prompt = 'Describe the image you want.';
+  const length = promptLength(values.prompt);
+  if (length === 0) errors.prompt = 'Describe the image you want.';
+  else if (length > model.maxPromptLength) {
+    errors.prompt = `The prompt may have at most ${model.maxPromptLength} characters; this one has ${length}.`;
+  }
   const steps = values.numInferenceSteps;
   if (!Number.isInteger(steps) || !inRange(steps, model.minSteps, model.maxSteps)) {
     errors.numInferenceSteps = `Use a whole number from ${model.minSteps} to ${model.maxSteps}.`;

@@ -1,9 +1,9 @@
 import { type FormEvent, type KeyboardEvent, useId } from 'react';
 import { ChoiceGroup } from '../../ui/choice-group.tsx';
 import { formatUsd } from '../../ui/format.ts';
-import { accelerationLabel, formatLabel } from '../../ui/labels.ts';
+import { enumLabel, formatLabel } from '../../ui/labels.ts';
 import { RangeField } from '../../ui/range-field.tsx';
-import { guidanceRange, imageCounts, OUTPUT_FORMATS } from './form-values.ts';
+import { guidanceRange, imageCounts, promptLength } from './form-values.ts';
 import { SizePicker } from './size-picker.tsx';
 import { useGenerateForm } from './use-generate-form.ts';
 
@@ -27,7 +27,7 @@ export function GenerateForm() {
     );
   }
 
-  const { model, values, errors, setField, leaveField } = form;
+  const { model, choices, values, errors, setField, leaveField } = form;
 
   const submit = async (event?: FormEvent) => {
     event?.preventDefault();
@@ -49,6 +49,7 @@ export function GenerateForm() {
   };
 
   const promptError = errors.prompt;
+  const promptChars = promptLength(values.prompt);
   const guidance = guidanceRange(model);
   const stepsRange = `${model.minSteps}–${model.maxSteps}, default ${model.defaultSteps}`;
 
@@ -78,8 +79,19 @@ export function GenerateForm() {
           onChange={(event) => setField('prompt', event.target.value)}
           onBlur={() => leaveField('prompt')}
           aria-invalid={promptError ? true : undefined}
-          aria-describedby={promptError ? fieldId('prompt-error') : undefined}
+          aria-describedby={
+            promptError
+              ? `${fieldId('prompt-error')} ${fieldId('prompt-count')}`
+              : fieldId('prompt-count')
+          }
         />
+        <p
+          id={fieldId('prompt-count')}
+          className={`hint char-count${promptChars > model.maxPromptLength ? ' over' : ''}`}
+        >
+          {promptChars} / {model.maxPromptLength}
+          <span className="visually-hidden"> characters</span>
+        </p>
         {promptError && (
           <p id={fieldId('prompt-error')} className="field-error">
             {promptError}
@@ -88,6 +100,7 @@ export function GenerateForm() {
       </div>
 
       <SizePicker
+        sizes={choices.imageSizes}
         value={values.imageSize}
         onChange={(size) => setField('imageSize', size)}
         error={errors.imageSize}
@@ -138,7 +151,7 @@ export function GenerateForm() {
           onChange={(acceleration) => setField('acceleration', acceleration)}
           choices={model.accelerations.map((acceleration) => ({
             value: acceleration,
-            label: accelerationLabel(acceleration),
+            label: enumLabel(acceleration),
           }))}
           error={errors.acceleration}
         />
@@ -150,7 +163,10 @@ export function GenerateForm() {
         value={values.outputFormat}
         onChange={(format) => setField('outputFormat', format)}
         error={errors.outputFormat}
-        choices={OUTPUT_FORMATS.map((format) => ({ value: format, label: formatLabel(format) }))}
+        choices={choices.outputFormats.map((format) => ({
+          value: format,
+          label: formatLabel(format),
+        }))}
       />
 
       <label className="checkbox">

@@ -1,7 +1,6 @@
 import type { ImageSize } from '../../graphql/operations.ts';
 import { ChoiceGroup } from '../../ui/choice-group.tsx';
 import { aspectRatio } from '../../ui/labels.ts';
-import { IMAGE_SIZES } from './form-values.ts';
 
 /** A frame of the size's shape, so the choice is seen rather than read. */
 export function AspectFrame({ imageSize }: { imageSize: string }) {
@@ -19,10 +18,12 @@ export function AspectFrame({ imageSize }: { imageSize: string }) {
 }
 
 export function SizePicker({
+  sizes,
   value,
   onChange,
   error,
 }: {
+  sizes: readonly ImageSize[];
   value: ImageSize;
   onChange(size: ImageSize): void;
   error?: string | undefined;
@@ -35,7 +36,7 @@ export function SizePicker({
       value={value}
       onChange={onChange}
       error={error}
-      choices={IMAGE_SIZES.map((size) => {
+      choices={sizes.map((size) => {
         const { name, ratio } = aspectRatio(size);
         return {
           value: size,

@@ -37,7 +37,7 @@ const FIELD_ORDER: readonly FieldName[] = [
 export type SubmitResult = { ok: true } | { ok: false; invalidField: FieldName | null };
 
 export function useGenerateForm() {
-  const { models, error: modelsError } = useModels();
+  const { models, choices, error: modelsError } = useModels();
   const { viewer } = useViewer();
   const draft = useDraft();
   const { submit: submitJob, submitting } = useSubmitJob();
@@ -46,16 +46,17 @@ export function useGenerateForm() {
   const [serverErrors, setServerErrors] = useState<FieldErrors>({});
   const [submitError, setSubmitError] = useState<string | null>(null);
 
+  const selected = draft.values?.model ?? choices?.defaults.model;
   const model: ModelInfo | undefined =
-    models.find((candidate) => candidate.id === draft.values?.model) ?? models[0];
-  if (!model) {
+    models.find((candidate) => candidate.id === selected) ?? models[0];
+  if (!model || !choices) {
     return {
       ready: false as const,
       loadError: modelsError ? describeError(modelsError) : null,
     };
   }
 
-  const values = draft.values ?? defaultValues(model);
+  const values = draft.values ?? defaultValues(model, choices);
   const clientErrors = validate(values, model);
   const errors: FieldErrors = { ...serverErrors };
   for (const field of FIELD_ORDER) {
@@ -106,6 +107,7 @@ export function useGenerateForm() {
   return {
     ready: true as const,
     models,
+    choices,
     model,
     values,
     errors,

@@ -1,8 +1,9 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
+import { JOB_STATUSES } from '@zimage/contract';
 import { useEffect, useId, useRef } from 'react';
 import type { Job, JobStatus, Model } from '../../graphql/operations.ts';
 import { formatUsd, formatWhen } from '../../ui/format.ts';
-import { modelLabel, STATUS_LABELS, sizeLabel } from '../../ui/labels.ts';
+import { enumLabel, modelLabel, sizeLabel } from '../../ui/labels.ts';
 import { useModels } from '../generate/use-models.ts';
 import { StatusBadge } from '../jobs/status-badge.tsx';
 import { useJobRoute } from './job-route.tsx';
@@ -11,7 +12,6 @@ import { useHistory } from './use-history.ts';
 const ROW_HEIGHT = 68;
 /** Start fetching the next page this many rows before the end is reached. */
 const PREFETCH_ROWS = 10;
-const STATUSES = Object.keys(STATUS_LABELS) as JobStatus[];
 
 export function HistoryPanel() {
   const history = useHistory();
@@ -62,9 +62,9 @@ export function HistoryPanel() {
             }
           >
             <option value="">Any status</option>
-            {STATUSES.map((status) => (
+            {JOB_STATUSES.map((status) => (
               <option key={status} value={status}>
-                {STATUS_LABELS[status]}
+                {enumLabel(status)}
               </option>
             ))}
           </select>

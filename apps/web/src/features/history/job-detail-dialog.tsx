@@ -3,21 +3,15 @@
  * settings", and snippets to make it again elsewhere. Loaded on demand (its own chunk), and a
  * native modal <dialog>, which brings focus trapping, Escape and the backdrop for free.
  */
+import { isTerminalStatus } from '@zimage/contract';
 import { type MouseEvent, type ReactNode, useEffect, useRef, useState } from 'react';
 import type { Job } from '../../graphql/operations.ts';
 import { useAnnounce } from '../../ui/announcer.tsx';
 import { ChoiceGroup } from '../../ui/choice-group.tsx';
 import { between, formatDateTime, formatDuration, formatUsd } from '../../ui/format.ts';
-import {
-  accelerationLabel,
-  formatLabel,
-  modelLabel,
-  shortPrompt,
-  sizeLabel,
-} from '../../ui/labels.ts';
+import { enumLabel, formatLabel, modelLabel, shortPrompt, sizeLabel } from '../../ui/labels.ts';
 import { useDraft } from '../generate/draft.tsx';
 import { JobProgress } from '../jobs/job-card.tsx';
-import { isTerminal } from '../jobs/job-status.ts';
 import { StatusBadge } from '../jobs/status-badge.tsx';
 import { useCancelJob, useJob } from '../jobs/use-job.ts';
 import { SNIPPET_KINDS, SNIPPET_LABELS, type SnippetKind, snippetFor } from './snippets.ts';
@@ -114,7 +108,7 @@ function JobDetail({ job, onClose }: { job: Job; onClose(): void }) {
         >
           Use these settings
         </button>
-        {!isTerminal(job.status) && (
+        {!isTerminalStatus(job.status) && (
           <button
             type="button"
             className="button"
@@ -141,7 +135,7 @@ function JobDetail({ job, onClose }: { job: Job; onClose(): void }) {
             {job.guidanceScale != null && <Fact label="Guidance">{job.guidanceScale}</Fact>}
             <Fact label="Images">{job.numImages}</Fact>
             <Fact label="Format">{formatLabel(job.outputFormat)}</Fact>
-            <Fact label="Acceleration">{accelerationLabel(job.acceleration)}</Fact>
+            <Fact label="Acceleration">{enumLabel(job.acceleration)}</Fact>
             <Fact label="Safety checker">{job.enableSafetyChecker ? 'On' : 'Off'}</Fact>
           </dl>
         </section>

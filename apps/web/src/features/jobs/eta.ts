@@ -1,7 +1,9 @@
 /**
  * How long a job will likely run, from how long recent jobs of the same model and steps took
- * (from Pixazo accepting them to their result). A range rather than a number: the same settings
- * vary run to run, and a range says so honestly.
+ * (from their submission to Pixazo to their result) and, until there are a few of those, the
+ * gateway's own estimate for the job's settings (`Job.expectedDurationMs`, measured the same
+ * way). A range rather than a number: the same settings vary run to run, and a range says so
+ * honestly.
  */
 import type { Job } from '../../graphql/operations.ts';
 import { between, formatDuration } from '../../ui/format.ts';
@@ -9,13 +11,14 @@ import { between, formatDuration } from '../../ui/format.ts';
 export interface EtaRange {
   lowMs: number;
   highMs: number;
-  samples: number;
 }
 
 /** How many recent runs an estimate looks at. */
 const RECENT = 10;
 /** Below this many runs with the same image count, jobs with any image count are used. */
 const ENOUGH_SAME_COUNT = 3;
+/** Below this many similar runs, the gateway's estimate counts as one more run. */
+const ENOUGH_RUNS = 3;
 
 /** Run times of the newest completed jobs like this one, newest first. */
 export function similarRunTimes(
@@ -37,13 +40,17 @@ export function similarRunTimes(
     .slice(0, RECENT);
 }
 
-/** The middle 80 % of the runs once there are a few, else all of them. */
-export function estimateRange(runTimes: readonly number[]): EtaRange | null {
-  if (runTimes.length === 0) return null;
-  const sorted = [...runTimes].sort((a, b) => a - b);
+/**
+ * The middle 80 % of the runs once there are many, else all of them; with fewer than
+ * ENOUGH_RUNS, the gateway's `expectedMs` joins them, so that a first job has an estimate too
+ * and a single odd run does not make the whole range.
+ */
+export function estimateRange(runTimes: readonly number[], expectedMs: number): EtaRange {
+  const pool = runTimes.length < ENOUGH_RUNS ? [...runTimes, expectedMs] : [...runTimes];
+  const sorted = pool.sort((a, b) => a - b);
   const at = (fraction: number) => sorted[Math.round(fraction * (sorted.length - 1))] as number;
   const trim = sorted.length >= 5 ? 0.1 : 0;
-  return { lowMs: at(trim), highMs: at(1 - trim), samples: sorted.length };
+  return { lowMs: at(trim), highMs: at(1 - trim) };
 }
 
 /** "about 3–5 s left", "usually 4–6 s", or a note that this run takes longer than usual. */

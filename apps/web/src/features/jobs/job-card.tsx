@@ -1,3 +1,4 @@
+import { isTerminalStatus } from '@zimage/contract';
 import { type CSSProperties, useEffect, useRef, useState } from 'react';
 import { describeError } from '../../graphql/errors.ts';
 import type { Job } from '../../graphql/operations.ts';
@@ -8,7 +9,7 @@ import { inputFromJob } from '../generate/form-values.ts';
 import { useSubmitJob } from '../generate/use-submit-job.ts';
 import { useJobRoute } from '../history/job-route.tsx';
 import { describeEta, expectedProgress } from './eta.ts';
-import { isRetryable, isTerminal } from './job-status.ts';
+import { isRetryable } from './job-status.ts';
 import { StatusBadge } from './status-badge.tsx';
 import { useEta } from './use-eta.ts';
 import { useCancelJob, useJob } from './use-job.ts';
@@ -80,7 +81,7 @@ export function JobCard({ id, onDismiss }: { id: string; onDismiss(id: string): 
           </p>
         )}
         <div className="card-actions">
-          {!isTerminal(job.status) && (
+          {!isTerminalStatus(job.status) && (
             <button
               type="button"
               className="button ghost"
@@ -98,7 +99,7 @@ export function JobCard({ id, onDismiss }: { id: string; onDismiss(id: string): 
           <button type="button" className="button ghost" onClick={() => openJob(job.id)}>
             Details
           </button>
-          {isTerminal(job.status) && (
+          {isTerminalStatus(job.status) && (
             <button
               type="button"
               className="button ghost icon"
@@ -146,7 +147,7 @@ function JobMedia({ job, onOpen }: { job: Job; onOpen(): void }) {
   }
   return (
     <div className="job-media placeholder" aria-hidden="true">
-      <div className={`frame ${isTerminal(job.status) ? '' : 'shimmer'}`} style={frame} />
+      <div className={`frame ${isTerminalStatus(job.status) ? '' : 'shimmer'}`} style={frame} />
     </div>
   );
 }
@@ -164,9 +165,7 @@ export function JobProgress({ job }: { job: Job }) {
           {job.queuePosition != null
             ? `Number ${job.queuePosition} in the gateway's queue`
             : 'Waiting for Pixazo to start it'}
-          {eta && (
-            <span className="muted"> · usually runs {formatDuration(eta.highMs)} or less</span>
-          )}
+          <span className="muted"> · usually runs {formatDuration(eta.highMs)} or less</span>
         </p>
       );
     case 'PROCESSING':
@@ -177,15 +176,12 @@ export function JobProgress({ job }: { job: Job }) {
               {formatClock(elapsed)}
             </span>
             <span className="visually-hidden">Running for {formatDuration(elapsed)}</span>
-            <span className="muted">
-              {' '}
-              · {eta ? describeEta(eta, elapsed) : 'No estimate yet for these settings'}
-            </span>
+            <span className="muted"> · {describeEta(eta, elapsed)}</span>
           </p>
-          <div className={`progress-track ${eta ? '' : 'indeterminate'}`} aria-hidden="true">
+          <div className="progress-track" aria-hidden="true">
             <div
               className="progress-fill"
-              style={eta ? { width: `${expectedProgress(eta, elapsed) * 100}%` } : undefined}
+              style={{ width: `${expectedProgress(eta, elapsed) * 100}%` }}
             />
           </div>
         </div>

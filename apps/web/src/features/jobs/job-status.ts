@@ -1,10 +1,6 @@
+import { isTerminalStatus } from '@zimage/contract';
 import type { JobStatus } from '../../graphql/operations.ts';
 
-const TERMINAL: ReadonlySet<JobStatus> = new Set(['COMPLETED', 'FAILED', 'ERROR', 'CANCELLED']);
-
-/** A job in a terminal state never changes again. */
-export const isTerminal = (status: JobStatus) => TERMINAL.has(status);
-
-/** Statuses a retry makes sense for. */
+/** Statuses a retry makes sense for: every way of ending without images. */
 export const isRetryable = (status: JobStatus) =>
-  status === 'FAILED' || status === 'ERROR' || status === 'CANCELLED';
+  isTerminalStatus(status) && status !== 'COMPLETED';
