@@ -4,7 +4,7 @@
  */
 
 export { type CreatedApiKey, createApiKey, type NewApiKey } from './auth/api-keys.ts';
-export type { ApiKeyRecord, Limits, Principal, Scope } from './auth/principal.ts';
+export type { ApiKeyRecord, Limits, Principal, Scope } from './domain/principal.ts';
 export type { GatewayErrorCode } from './errors.ts';
 export { type RunningGateway, type StartGatewayOptions, startGateway } from './gateway.ts';
 export { CLOSE_FORBIDDEN, CLOSE_UNAUTHORIZED } from './graphql/ws-server.ts';

@@ -4,8 +4,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NO_LIMITS } from '../src/auth/api-keys.ts';
-import type { ApiKeyRecord, Limits } from '../src/auth/principal.ts';
-import type { JobRecord } from '../src/jobs/job.ts';
+import type { JobRecord } from '../src/domain/job.ts';
+import type { ApiKeyRecord, Limits } from '../src/domain/principal.ts';
 import { type AdmissionResult, MAX_JOBS_PAGE_SIZE, type Store } from '../src/store/store.ts';
 import { DAY, newJob, storedKey } from './fixtures/records.ts';
 

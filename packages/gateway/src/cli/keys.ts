@@ -8,8 +8,8 @@
  */
 import { parseArgs } from 'node:util';
 import { createApiKey } from '../auth/api-keys.ts';
-import { type ApiKeyRecord, type Limits, SCOPES, type Scope } from '../auth/principal.ts';
 import { ConfigError, loadDataDir } from '../config.ts';
+import { type ApiKeyRecord, type Limits, SCOPES, type Scope } from '../domain/principal.ts';
 import { GatewayError } from '../errors.ts';
 import { formatUsd } from '../limits/budget.ts';
 import { databasePath } from '../store/paths.ts';

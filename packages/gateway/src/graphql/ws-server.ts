@@ -16,7 +16,7 @@ import type { SubscribePayload } from 'graphql-ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import { hashSecret } from '../auth/api-keys.ts';
 import { authenticate, type KeyCache } from '../auth/authenticate.ts';
-import { hasScope } from '../auth/principal.ts';
+import { hasScope } from '../domain/principal.ts';
 import { GatewayError } from '../errors.ts';
 import type { RateLimiter } from '../limits/rate-limiter.ts';
 import type { Logger } from '../logger.ts';

@@ -17,9 +17,9 @@
  * In memory, per process: a restarted gateway starts healthy and learns from its first POST.
  */
 import { NetworkError, PixazoHttpError } from '@zimage/core';
+import type { Logger } from '../domain/logger.ts';
 import { GatewayError } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
-import type { Logger } from './logger.ts';
 
 export type UpstreamCondition = 'wallet_empty' | 'key_rejected' | 'unreachable';
 

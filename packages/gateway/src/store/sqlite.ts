@@ -8,7 +8,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { ModelKey } from '@zimage/core';
-import type { ApiKeyRecord, Limits, Scope } from '../auth/principal.ts';
 import {
   isTerminal,
   JOB_STATUSES,
@@ -16,7 +15,8 @@ import {
   type JobStatus,
   type StoredImage,
   type SubmissionState,
-} from '../jobs/job.ts';
+} from '../domain/job.ts';
+import type { ApiKeyRecord, Limits, Scope } from '../domain/principal.ts';
 import { SQLITE_MIGRATIONS } from './migrations/sqlite.ts';
 import {
   type AdmissionRequest,

@@ -6,8 +6,8 @@
  */
 
 import type { ModelKey } from '@zimage/core';
-import type { ApiKeyRecord, Limits } from '../auth/principal.ts';
-import type { JobRecord, JobStatus } from '../jobs/job.ts';
+import type { JobRecord, JobStatus } from '../domain/job.ts';
+import type { ApiKeyRecord, Limits } from '../domain/principal.ts';
 
 export interface Owner {
   keyId: string;
