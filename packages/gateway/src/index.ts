@@ -4,12 +4,13 @@
  */
 
 export { type CreatedApiKey, createApiKey, type NewApiKey } from './auth/api-keys.ts';
+export type { Logger } from './domain/logger.ts';
 export type { ApiKeyRecord, Limits, Principal, Scope } from './domain/principal.ts';
 export type { GatewayErrorCode } from './errors.ts';
 export { type RunningGateway, type StartGatewayOptions, startGateway } from './gateway.ts';
 export { CLOSE_FORBIDDEN, CLOSE_UNAUTHORIZED } from './graphql/ws-server.ts';
 export { CSRF_HEADER, GRAPHQL_LIMITS, GRAPHQL_PATH } from './graphql/yoga.ts';
-export { createLogger, type Logger } from './logger.ts';
+export { createLogger } from './logger.ts';
 export { createMetrics, type Metrics, type UpdateSource } from './metrics.ts';
 export type { GatewayContext } from './schema/builder.ts';
 export { printedSchema, schema } from './schema/schema.ts';

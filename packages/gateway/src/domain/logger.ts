@@ -1,4 +1,7 @@
-/** The structured logger the job engine writes to; a pino logger fits as is. */
+/**
+ * The one structured logger type of the gateway: fields first, then the message. A pino logger
+ * (src/logger.ts makes the gateway's) fits as is.
+ */
 type LogFn = (fields: Record<string, unknown>, message: string) => void;
 
 export interface Logger {
@@ -6,6 +9,8 @@ export interface Logger {
   info: LogFn;
   warn: LogFn;
   error: LogFn;
+  /** A logger that adds `bindings` to every line (e.g. `{ component: 'jobs' }`). */
+  child(bindings: Record<string, unknown>): Logger;
 }
 
 /** For tests and embedders that want no output. */
@@ -14,4 +19,5 @@ export const silentLogger: Logger = {
   info() {},
   warn() {},
   error() {},
+  child: () => silentLogger,
 };
