@@ -77,7 +77,7 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
   const metricsRoute = createMetricsRoute(metrics);
   const dashboard = createDashboardRoute(deps.dashboardDir ?? DEFAULT_DASHBOARD_DIR);
   metrics.observe({
-    queueDepth: async () => (await store.listPendingJobs()).length,
+    queueDepth: () => store.countPendingJobs(),
   });
 
   const route = (req: IncomingMessage, res: ServerResponse, pathname: string) => {

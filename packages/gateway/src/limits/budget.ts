@@ -1,11 +1,11 @@
 /**
  * Daily budgets and concurrency caps as callers see them. The store decides (atomically, in
- * `admitJob`); this turns its refusals into contract errors. Money stays integer micro-USD
+ * `admitJob`, by domain/admission.ts's policy); this turns its refusals into contract errors. Money stays integer micro-USD
  * up to here and becomes USD only in messages and extensions.
  */
 import { microUsdToUsd } from '@zimage/core';
+import type { AdmissionResult, LimitScope } from '../domain/admission.ts';
 import { GatewayError } from '../errors.ts';
-import type { AdmissionResult, LimitScope } from '../store/store.ts';
 
 /**
  * Seconds to suggest before retrying when every job slot is taken. Slots free when a job ends
