@@ -5,6 +5,7 @@
  */
 import { microUsdToUsd } from '@zimage/core';
 import type { AdmissionResult, LimitScope } from '../domain/admission.ts';
+import { formatUsd } from '../domain/money.ts';
 import { GatewayError } from '../errors.ts';
 
 /**
@@ -22,12 +23,6 @@ export type AdmissionRefusal = Extract<
 /** The budget period of a job: its creation day in UTC, as 'YYYY-MM-DD'. */
 export function utcDay(date: Date): string {
   return date.toISOString().slice(0, 10);
-}
-
-/** `$0.008`, `$5.00`: exact to the micro-dollar, at least cents. */
-export function formatUsd(microUsd: number): string {
-  const fixed = microUsdToUsd(microUsd).toFixed(6);
-  return `$${fixed.replace(/(\.\d\d\d*?)0+$/, '$1')}`;
 }
 
 const whose = (scope: LimitScope) => (scope === 'key' ? 'this API key' : 'this end user');
