@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { PROMPT_MAX_LENGTH } from '@zimage/core';
 import { EnvError, parseSimKeys, parseSimTimeScale } from '@zimage/pixazo-sim';
 import { z } from 'zod';
-import type { UpstreamCondition } from './jobs/upstream-health.ts';
+import type { UpstreamCondition } from './domain/upstream.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

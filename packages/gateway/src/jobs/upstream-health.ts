@@ -18,10 +18,9 @@
  */
 import { NetworkError, PixazoHttpError } from '@zimage/core';
 import type { Logger } from '../domain/logger.ts';
+import type { UpstreamCondition } from '../domain/upstream.ts';
 import { GatewayError } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
-
-export type UpstreamCondition = 'wallet_empty' | 'key_rejected' | 'unreachable';
 
 export interface UpstreamHealthOptions {
   /** How long each condition holds before a probe; default 60 s, 60 s and 15 s. */
