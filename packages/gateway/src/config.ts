@@ -28,11 +28,15 @@ export type PixazoConfig =
       simTimeScale: number;
     };
 
-export interface Config {
+/** What opening the store needs (store/open-store.ts); the keys CLI reads only this. */
+export interface StoreConfig {
+  /** Absolute. The SQLite database and the stored images live here. */
+  dataDir: string;
+}
+
+export interface Config extends StoreConfig {
   port: number;
   host: string;
-  /** Absolute. */
-  dataDir: string;
   pixazo: PixazoConfig;
   /** Without a trailing slash; null: no webhooks, jobs are polled. */
   publicUrl: string | null;
@@ -171,20 +175,20 @@ function read<N extends Name>(env: Env, name: N): Read<N> {
   throw new ConfigError(name, `${name} ${problem}${got}`);
 }
 
-/** DATA_DIR alone, for tools (the keys CLI) that need nothing else. */
-export function loadDataDir(env: Env = process.env): string {
-  return read(env, 'DATA_DIR');
+/** The store's settings alone, for tools (the keys CLI) that need nothing else. */
+export function loadStoreConfig(env: Env = process.env): StoreConfig {
+  return { dataDir: read(env, 'DATA_DIR') };
 }
 
 export function loadConfig(env: Env = process.env): Config {
   const port = read(env, 'PORT');
   const host = read(env, 'HOST');
-  const dataDir = read(env, 'DATA_DIR');
+  const store = loadStoreConfig(env);
   const pixazo = loadPixazo(env);
   return {
     port,
     host,
-    dataDir,
+    ...store,
     pixazo,
     publicUrl: read(env, 'PUBLIC_URL'),
     adminApiKey: read(env, 'ADMIN_API_KEY'),

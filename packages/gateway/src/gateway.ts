@@ -18,8 +18,7 @@ import { createMetrics, type Metrics } from './metrics.ts';
 import { createMemoryPubSub } from './pubsub/memory.ts';
 import type { PubSub } from './pubsub/pubsub.ts';
 import { createGatewayServer, type GatewayServer } from './server.ts';
-import { databasePath } from './store/paths.ts';
-import { openSqliteStore } from './store/sqlite.ts';
+import { openStore } from './store/open-store.ts';
 import type { Store } from './store/store.ts';
 
 export interface StartGatewayOptions {
@@ -86,7 +85,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const temporaryDir =
     options.dataDir === undefined ? await mkdtemp(path.join(tmpdir(), 'zimage-gateway-')) : null;
   const dataDir = options.dataDir ?? (temporaryDir as string);
-  const store = openSqliteStore(databasePath(dataDir));
+  const store = await openStore({ dataDir });
   const pubsub = options.pubsub ?? createMemoryPubSub();
   const metrics = createMetrics();
   const publicUrl = options.publicUrl ?? null;

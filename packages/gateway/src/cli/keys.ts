@@ -8,12 +8,11 @@
  */
 import { parseArgs } from 'node:util';
 import { createApiKey } from '../auth/api-keys.ts';
-import { ConfigError, loadDataDir } from '../config.ts';
+import { ConfigError, loadStoreConfig } from '../config.ts';
 import { formatUsd, parseUsd } from '../domain/money.ts';
 import { type ApiKeyRecord, type Limits, SCOPES, type Scope } from '../domain/principal.ts';
 import { GatewayError } from '../errors.ts';
-import { databasePath } from '../store/paths.ts';
-import { openSqliteStore } from '../store/sqlite.ts';
+import { openStore } from '../store/open-store.ts';
 import type { Store } from '../store/store.ts';
 
 const USAGE = `Usage:
@@ -227,7 +226,7 @@ async function run(args: string[]): Promise<number> {
   if (command !== 'create' && misplaced !== undefined) {
     throw new UsageError(`--${misplaced} only applies to create`);
   }
-  const store = openSqliteStore(databasePath(loadDataDir()));
+  const store = await openStore(loadStoreConfig());
   try {
     if (command === 'create') return await create(store, flags);
     if (command === 'list') return await list(store);
