@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { PROMPT_MAX_LENGTH } from '@zimage/core';
-import { EnvError, parseSimKeys, parseSimTimeScale } from '@zimage/pixazo-sim';
+import { EnvError, parseSimKeys, parseSimTimeScale } from '@zimage/pixazo-sim/env';
 import { z } from 'zod';
 import type { UpstreamCondition } from './domain/upstream.ts';
 
