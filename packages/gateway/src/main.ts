@@ -1,8 +1,9 @@
 /**
  * `pnpm start`: the gateway from the environment (docs/operations.md, "Configuration"). Without
  * PIXAZO_API_KEY the Pixazo simulator runs in this process, on a random loopback port, and
- * plays Pixazo; it is imported only then, so a production start never loads it. SIGINT/SIGTERM shut down gracefully: stop accepting, let submits in flight
- * finish, close sockets with 1001, close the store.
+ * plays Pixazo; it is imported only then, so a production start never loads it. SIGINT and
+ * SIGTERM shut down gracefully: stop accepting, let submits in flight finish, close sockets
+ * with 1001, close the store.
  */
 import type { PixazoSim } from '@zimage/pixazo-sim';
 import { dashboardSignInUrl } from './auth/api-keys.ts';

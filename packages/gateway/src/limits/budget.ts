@@ -1,7 +1,8 @@
 /**
  * Daily budgets and concurrency caps as callers see them. The store decides (atomically, in
- * `admitJob`, by domain/admission.ts's policy); this turns its refusals into contract errors. Money stays integer micro-USD
- * up to here and becomes USD only in messages and extensions.
+ * `admitJob`, by the policy of domain/admission.ts); this turns its refusals into contract
+ * errors. Money stays integer micro-USD up to here and becomes USD only in messages and
+ * extensions.
  */
 import { microUsdToUsd } from '@zimage/core';
 import type { AdmissionResult, LimitScope } from '../domain/admission.ts';
