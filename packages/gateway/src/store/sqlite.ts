@@ -9,11 +9,11 @@ import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { ModelKey } from '@zimage/core';
 import {
+  type AdmissionFacts,
   type AdmissionRequest,
   type AdmissionResult,
   admissionScopes,
   decideAdmission,
-  type LimitScope,
   type Owner,
   type Usage,
 } from '../domain/admission.ts';
@@ -364,9 +364,10 @@ class SqliteStore implements Store {
               { keyId: job.ownerKeyId, endUserId: job.endUserId },
               job.idempotencyKey,
             );
-      const usage: Partial<Record<LimitScope, Usage>> = {};
-      for (const { scope, owner } of admissionScopes(request))
+      const usage: AdmissionFacts['usage'] = {};
+      for (const { scope, owner } of admissionScopes(request)) {
         usage[scope] = this.#usage(owner, day);
+      }
       const decision = decideAdmission(request, { existing, usage });
       if (decision.kind !== 'created') return decision;
 
