@@ -4,6 +4,17 @@
  * with 429), polls on a schedule shaped by the model's expected duration, and turns every
  * outcome into a typed result or a typed PixazoError.
  */
+import {
+  expectedDurationMs,
+  type GenerateInput,
+  type GenerateParams,
+  MODELS,
+  type ModelKey,
+  PixazoError,
+  toRequestBody,
+  ValidationError,
+  validateGenerateInput,
+} from '@zimage/pixazo-spec';
 import packageJson from '../package.json' with { type: 'json' };
 import { type CostEstimate, costOfParams } from './cost.ts';
 import {
@@ -16,12 +27,10 @@ import {
   DownloadError,
   JobFailedError,
   NetworkError,
-  PixazoError,
   PixazoHttpError,
   RateLimitedError,
   SubmissionUncertainError,
   TimeoutError,
-  ValidationError,
 } from './errors.ts';
 import {
   errorFromAnswer,
@@ -30,7 +39,6 @@ import {
   type HttpContext,
   type PixazoLogger,
 } from './http.ts';
-import { expectedDurationMs, MODELS, type ModelKey } from './models.ts';
 import {
   DEFAULT_POLL_SCHEDULE,
   expectedDurationOf,
@@ -54,12 +62,6 @@ import {
   parseSubmitBody,
   requestIdOf,
 } from './status.ts';
-import {
-  type GenerateInput,
-  type GenerateParams,
-  toRequestBody,
-  validateGenerateInput,
-} from './validation.ts';
 
 export const DEFAULT_BASE_URL = 'https://gateway.pixazo.ai';
 export const DEFAULT_USER_AGENT = `zimage-core/${packageJson.version}`;

@@ -3,9 +3,16 @@
  * table. Pixazo does not charge for a job that ends ERROR (a system error), so its settled cost
  * is zero; FAILED is charged like COMPLETED.
  */
-import { costMicroUsd, MODELS, type ModelKey, microUsdToUsd } from './models.ts';
+import {
+  costMicroUsd,
+  type GenerateInput,
+  type GenerateParams,
+  MODELS,
+  type ModelKey,
+  microUsdToUsd,
+  validateGenerateInput,
+} from '@zimage/pixazo-spec';
 import type { JobStatus } from './status.ts';
-import { type GenerateInput, type GenerateParams, validateGenerateInput } from './validation.ts';
 
 export interface CostEstimate {
   model: ModelKey;

@@ -4,9 +4,9 @@
  * must agree with them. The size cap is enforced while streaming, so an oversized body is cut
  * off at the cap instead of being buffered. The API key is never sent to media hosts.
  */
-import { DownloadError, PixazoError } from './errors.ts';
+import { CONTENT_TYPES, type OutputFormat, PixazoError } from '@zimage/pixazo-spec';
+import { DownloadError } from './errors.ts';
 import { type FetchFn, readBodyCapped } from './http.ts';
-import { CONTENT_TYPES, type OutputFormat } from './models.ts';
 import { abortErrorFrom } from './signal.ts';
 
 export const DEFAULT_MAX_DOWNLOAD_BYTES = 50 * 1024 * 1024;

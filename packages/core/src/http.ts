@@ -3,17 +3,10 @@
  * Retrying is the caller's decision (retry.ts); this module only reports facts, in particular
  * whether a failed request provably never left this machine (NetworkError.connectFailed).
  */
-import {
-  NetworkError,
-  PixazoError,
-  type PixazoErrorCode,
-  PixazoHttpError,
-  RateLimitedError,
-  TimeoutError,
-} from './errors.ts';
+import { PixazoError, type PixazoErrorCode, WIRE_FIELD_NAMES } from '@zimage/pixazo-spec';
+import { NetworkError, PixazoHttpError, RateLimitedError, TimeoutError } from './errors.ts';
 import { parseRetryAfterMs } from './retry.ts';
 import { abortErrorFrom } from './signal.ts';
-import { WIRE_FIELD_NAMES } from './validation.ts';
 
 export type FetchFn = typeof globalThis.fetch;
 

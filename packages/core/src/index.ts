@@ -1,9 +1,9 @@
+export * from '@zimage/pixazo-spec';
 export * from './client.ts';
 export * from './cost.ts';
 export * from './download.ts';
 export * from './errors.ts';
 export type { FetchFn, PixazoLogger } from './http.ts';
-export * from './models.ts';
 export * from './poll-schedule.ts';
 export {
   backoffDelayMs,
@@ -22,4 +22,3 @@ export {
   parseStatusBody,
   type TerminalStatus,
 } from './status.ts';
-export * from './validation.ts';

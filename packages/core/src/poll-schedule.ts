@@ -1,5 +1,9 @@
-import { expectedDurationMs, MODELS, modelOfRequestId } from './models.ts';
-import type { GenerateParams } from './validation.ts';
+import {
+  expectedDurationMs,
+  type GenerateParams,
+  MODELS,
+  modelOfRequestId,
+} from '@zimage/pixazo-spec';
 
 /**
  * When to poll a job's status. The first poll comes near the model's expected duration (capped),

@@ -3,7 +3,8 @@
  * is a TimeoutError, so sleeps, fetches and retries stop the same way for a caller's abort and
  * for a deadline, and the error that surfaces says which one it was.
  */
-import { AbortError, PixazoError, type TimeoutError } from './errors.ts';
+import { PixazoError } from '@zimage/pixazo-spec';
+import { AbortError, type TimeoutError } from './errors.ts';
 
 /** The typed error for an aborted signal: its reason when that is already ours, else AbortError. */
 export function abortErrorFrom(signal: AbortSignal): PixazoError {

@@ -4,9 +4,8 @@
  * id, status, media URLs of a completed job) and lenient elsewhere (missing timestamps, a single
  * media_url string), so a harmless drift in Pixazo's answers does not break polling.
  */
+import { type ModelKey, modelByPixazoId, modelOfRequestId, PixazoError } from '@zimage/pixazo-spec';
 import { z } from 'zod';
-import { PixazoError } from './errors.ts';
-import { type ModelKey, modelByPixazoId, modelOfRequestId } from './models.ts';
 
 export const JOB_STATUSES = ['QUEUED', 'PROCESSING', 'COMPLETED', 'FAILED', 'ERROR'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];

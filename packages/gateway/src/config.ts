@@ -6,9 +6,12 @@
  */
 import { resolve } from 'node:path';
 import { PROMPT_MAX_LENGTH } from '@zimage/core';
-import { EnvError, parseSimKeys, parseSimTimeScale } from '@zimage/pixazo-sim';
+import { EnvError, parseSimKeys, parseSimTimeScale } from '@zimage/pixazo-sim/env';
 import { z } from 'zod';
-import type { UpstreamCondition } from './jobs/upstream-health.ts';
+import type { UpstreamCondition } from './domain/upstream.ts';
+
+/** MAX_PROMPT_LENGTH when unset: prompts past it are refused (core allows up to PROMPT_MAX_LENGTH). */
+export const DEFAULT_MAX_PROMPT_LENGTH = 2000;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -28,11 +31,15 @@ export type PixazoConfig =
       simTimeScale: number;
     };
 
-export interface Config {
+/** What opening the store needs (store/open-store.ts); the keys CLI reads only this. */
+export interface StoreConfig {
+  /** Absolute. The SQLite database and the stored images live here. */
+  dataDir: string;
+}
+
+export interface Config extends StoreConfig {
   port: number;
   host: string;
-  /** Absolute. */
-  dataDir: string;
   pixazo: PixazoConfig;
   /** Without a trailing slash; null: no webhooks, jobs are polled. */
   publicUrl: string | null;
@@ -134,7 +141,10 @@ const VARIABLES = {
   PIXAZO_SIM_KEYS: { schema: simSetting(parseSimKeys), fallback: 'dev-key=5', secret: true },
   PIXAZO_SIM_TIME_SCALE: { schema: simSetting(parseSimTimeScale), fallback: '1' },
   PIXAZO_MAX_CONCURRENCY: { schema: integer(1, 1000), fallback: '8' },
-  MAX_PROMPT_LENGTH: { schema: integer(1, PROMPT_MAX_LENGTH), fallback: '2000' },
+  MAX_PROMPT_LENGTH: {
+    schema: integer(1, PROMPT_MAX_LENGTH),
+    fallback: String(DEFAULT_MAX_PROMPT_LENGTH),
+  },
   CORS_ORIGINS: { schema: corsOrigins, fallback: null },
   LOG_LEVEL: {
     schema: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
@@ -171,20 +181,20 @@ function read<N extends Name>(env: Env, name: N): Read<N> {
   throw new ConfigError(name, `${name} ${problem}${got}`);
 }
 
-/** DATA_DIR alone, for tools (the keys CLI) that need nothing else. */
-export function loadDataDir(env: Env = process.env): string {
-  return read(env, 'DATA_DIR');
+/** The store's settings alone, for tools (the keys CLI) that need nothing else. */
+export function loadStoreConfig(env: Env = process.env): StoreConfig {
+  return { dataDir: read(env, 'DATA_DIR') };
 }
 
 export function loadConfig(env: Env = process.env): Config {
   const port = read(env, 'PORT');
   const host = read(env, 'HOST');
-  const dataDir = read(env, 'DATA_DIR');
+  const store = loadStoreConfig(env);
   const pixazo = loadPixazo(env);
   return {
     port,
     host,
-    dataDir,
+    ...store,
     pixazo,
     publicUrl: read(env, 'PUBLIC_URL'),
     adminApiKey: read(env, 'ADMIN_API_KEY'),

@@ -8,17 +8,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PixazoClient } from '@zimage/core';
 import { ensureAdminKey } from './auth/api-keys.ts';
+import { DEFAULT_MAX_PROMPT_LENGTH } from './config.ts';
+import type { Logger } from './domain/logger.ts';
 import type { JobEngine } from './jobs/engine.ts';
 import { createImageStore } from './jobs/image-store.ts';
 import { createJobEngine, type JobEngineOptions } from './jobs/job-engine.ts';
 import { createMemoryRateLimiter, type RateLimiter } from './limits/rate-limiter.ts';
-import { createLogger, type Logger } from './logger.ts';
+import { createLogger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { createMemoryPubSub } from './pubsub/memory.ts';
 import type { PubSub } from './pubsub/pubsub.ts';
 import { createGatewayServer, type GatewayServer } from './server.ts';
-import { databasePath } from './store/paths.ts';
-import { openSqliteStore } from './store/sqlite.ts';
+import { openStore } from './store/open-store.ts';
 import type { Store } from './store/store.ts';
 
 export interface StartGatewayOptions {
@@ -72,12 +73,11 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-/** What startGateway uses for options left out. */
-export const GATEWAY_DEFAULTS = {
+const DEFAULTS = {
   port: 0,
   host: '127.0.0.1',
   maxSubscriptionsPerSocket: 20,
-  maxPromptLength: 2000,
+  maxPromptLength: DEFAULT_MAX_PROMPT_LENGTH,
   pixazoMaxConcurrency: 8,
 };
 
@@ -86,7 +86,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const temporaryDir =
     options.dataDir === undefined ? await mkdtemp(path.join(tmpdir(), 'zimage-gateway-')) : null;
   const dataDir = options.dataDir ?? (temporaryDir as string);
-  const store = openSqliteStore(databasePath(dataDir));
+  const store = await openStore({ dataDir });
   const pubsub = options.pubsub ?? createMemoryPubSub();
   const metrics = createMetrics();
   const publicUrl = options.publicUrl ?? null;
@@ -107,8 +107,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     metrics,
     logger: logger.child({ component: 'jobs' }),
     options: {
-      maxConcurrency: options.pixazoMaxConcurrency ?? GATEWAY_DEFAULTS.pixazoMaxConcurrency,
-      maxPromptLength: options.maxPromptLength ?? GATEWAY_DEFAULTS.maxPromptLength,
+      maxConcurrency: options.pixazoMaxConcurrency ?? DEFAULTS.pixazoMaxConcurrency,
+      maxPromptLength: options.maxPromptLength ?? DEFAULTS.maxPromptLength,
       publicUrl: publicUrl ?? undefined,
       ...options.engine,
     },
@@ -124,16 +124,13 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     publicUrl,
     corsOrigins: options.corsOrigins ?? [],
     maxSubscriptionsPerSocket:
-      options.maxSubscriptionsPerSocket ?? GATEWAY_DEFAULTS.maxSubscriptionsPerSocket,
+      options.maxSubscriptionsPerSocket ?? DEFAULTS.maxSubscriptionsPerSocket,
     dashboardDir: options.dashboardDir,
     keepAliveMs: options.keepAliveMs,
   });
 
   await engine.start();
-  const url = await server.listen(
-    options.port ?? GATEWAY_DEFAULTS.port,
-    options.host ?? GATEWAY_DEFAULTS.host,
-  );
+  const url = await server.listen(options.port ?? DEFAULTS.port, options.host ?? DEFAULTS.host);
 
   let closing: Promise<void> | undefined;
   const close = async () => {

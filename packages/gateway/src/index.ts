@@ -4,10 +4,11 @@
  */
 
 export { type CreatedApiKey, createApiKey, type NewApiKey } from './auth/api-keys.ts';
-export type { ApiKeyRecord, Limits, Principal, Scope } from './auth/principal.ts';
+export type { Logger } from './domain/logger.ts';
+export type { ApiKeyRecord, Limits, Principal, Scope } from './domain/principal.ts';
 export { type RunningGateway, type StartGatewayOptions, startGateway } from './gateway.ts';
 export { CSRF_HEADER, GRAPHQL_LIMITS, GRAPHQL_PATH } from './graphql/yoga.ts';
-export { createLogger, type Logger } from './logger.ts';
+export { createLogger } from './logger.ts';
 export { createMetrics, type Metrics, type UpdateSource } from './metrics.ts';
 export { modelsAnswer } from './models-answer.ts';
 export type { GatewayContext } from './schema/builder.ts';

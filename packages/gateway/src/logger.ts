@@ -3,9 +3,8 @@
  * redacted by name wherever they appear (up to two levels deep), and paths that carry a secret
  * (webhook tokens) are logged through `loggablePath`.
  */
-import { type Logger, type LoggerOptions, pino } from 'pino';
-
-export type { Logger } from 'pino';
+import { type LoggerOptions, pino } from 'pino';
+import type { Logger } from './domain/logger.ts';
 
 const SECRET_FIELDS = [
   'authorization',

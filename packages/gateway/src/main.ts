@@ -1,10 +1,11 @@
 /**
  * `pnpm start`: the gateway from the environment (docs/operations.md, "Configuration"). Without
  * PIXAZO_API_KEY the Pixazo simulator runs in this process, on a random loopback port, and
- * plays Pixazo. SIGINT/SIGTERM shut down gracefully: stop accepting, let submits in flight
- * finish, close sockets with 1001, close the store.
+ * plays Pixazo; it is imported only then, so a production start never loads it. SIGINT and
+ * SIGTERM shut down gracefully: stop accepting, let submits in flight finish, close sockets
+ * with 1001, close the store.
  */
-import { type PixazoSim, startPixazoSim } from '@zimage/pixazo-sim';
+import type { PixazoSim } from '@zimage/pixazo-sim';
 import { dashboardSignInUrl } from './auth/api-keys.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { startGateway } from './gateway.ts';
@@ -33,6 +34,7 @@ const logger = createLogger({ level: config.logLevel });
 let sim: PixazoSim | null = null;
 let pixazoBaseUrl: string;
 if (config.pixazo.mode === 'embedded') {
+  const { startPixazoSim } = await import('@zimage/pixazo-sim');
   sim = await startPixazoSim({
     host: '127.0.0.1',
     port: 0,

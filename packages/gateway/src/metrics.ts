@@ -6,7 +6,7 @@
  */
 import { type FetchFn, MODEL_LIST } from '@zimage/core';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
-import type { JobStatus } from './jobs/job.ts';
+import type { JobStatus } from './domain/job.ts';
 
 export type UpdateSource = 'webhook' | 'poll';
 

@@ -4,7 +4,7 @@
  * the model table or of the gateway's limits.
  */
 import { execute, parse } from 'graphql';
-import { GATEWAY_DEFAULTS } from './gateway.ts';
+import { DEFAULT_MAX_PROMPT_LENGTH } from './config.ts';
 import type { GatewayContext } from './schema/builder.ts';
 import { schema } from './schema/schema.ts';
 
@@ -12,7 +12,7 @@ export async function modelsAnswer(
   query: string,
   options: { maxPromptLength?: number } = {},
 ): Promise<Record<string, unknown>> {
-  const maxPromptLength = options.maxPromptLength ?? GATEWAY_DEFAULTS.maxPromptLength;
+  const maxPromptLength = options.maxPromptLength ?? DEFAULT_MAX_PROMPT_LENGTH;
   // `models` needs nobody's key and reads only the engine's prompt limit.
   const contextValue = { engine: { maxPromptLength } } as unknown as GatewayContext;
   const result = await execute({ schema, document: parse(query), contextValue });

@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { KeyCache } from './auth/authenticate.ts';
+import type { Logger } from './domain/logger.ts';
 import { attachGraphqlWs } from './graphql/ws-server.ts';
 import { createGatewayYoga, type GatewayYoga, GRAPHQL_PATH } from './graphql/yoga.ts';
 import { createDashboardRoute } from './http/dashboard-route.ts';
@@ -17,7 +18,7 @@ import { createWebhookRoute, WEBHOOK_PREFIX } from './http/webhook-route.ts';
 import type { JobEngine } from './jobs/engine.ts';
 import type { ImageStore } from './jobs/image-store.ts';
 import type { RateLimiter } from './limits/rate-limiter.ts';
-import { type Logger, loggablePath } from './logger.ts';
+import { loggablePath } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import type { PubSub } from './pubsub/pubsub.ts';
 import type { Store } from './store/store.ts';
@@ -76,7 +77,7 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
   const metricsRoute = createMetricsRoute(metrics);
   const dashboard = createDashboardRoute(deps.dashboardDir ?? DEFAULT_DASHBOARD_DIR);
   metrics.observe({
-    queueDepth: async () => (await store.listPendingJobs()).length,
+    queueDepth: () => store.countPendingJobs(),
   });
 
   const route = (req: IncomingMessage, res: ServerResponse, pathname: string) => {

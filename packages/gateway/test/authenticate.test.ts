@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createApiKey } from '../src/auth/api-keys.ts';
 import { actAs, authenticate, KeyCache } from '../src/auth/authenticate.ts';
-import type { Principal } from '../src/auth/principal.ts';
+import type { Principal } from '../src/domain/principal.ts';
 import { GatewayError } from '../src/errors.ts';
 import { openSqliteStore } from '../src/store/sqlite.ts';
 import type { Store } from '../src/store/store.ts';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { admissionError, formatUsd, utcDay } from '../src/limits/budget.ts';
+import { formatUsd } from '../src/domain/money.ts';
+import { admissionError, utcDay } from '../src/limits/budget.ts';
 
 describe('utcDay', () => {
   it('is the UTC calendar day, whatever the local time zone', () => {

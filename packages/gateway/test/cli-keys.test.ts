@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hashSecret } from '../src/auth/api-keys.ts';
-import { databasePath } from '../src/store/paths.ts';
-import { openSqliteStore } from '../src/store/sqlite.ts';
+import { openStore } from '../src/store/open-store.ts';
 
 /** Node 24 from the workspace root (a bare `node` on PATH may be older). */
 const NODE = fileURLToPath(new URL('../../../node_modules/.bin/node', import.meta.url));
@@ -32,7 +31,7 @@ describe('keys CLI', () => {
   };
 
   const storedKeys = async () => {
-    const store = openSqliteStore(databasePath(dataDir));
+    const store = await openStore({ dataDir });
     try {
       return await store.listApiKeys();
     } finally {

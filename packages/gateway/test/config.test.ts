@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, loadDataDir } from '../src/config.ts';
+import { ConfigError, loadConfig, loadStoreConfig } from '../src/config.ts';
 
 /** The one-line error loadConfig throws for `env`. */
 function configError(env: Record<string, string>): ConfigError {
@@ -211,9 +211,11 @@ describe('loadConfig', () => {
   });
 });
 
-describe('loadDataDir', () => {
+describe('loadStoreConfig', () => {
   it('resolves DATA_DIR to an absolute path', () => {
-    expect(loadDataDir({ DATA_DIR: 'relative/dir' })).toBe(resolve('relative/dir'));
-    expect(loadDataDir({})).toBe(resolve('.data'));
+    expect(loadStoreConfig({ DATA_DIR: 'relative/dir' })).toEqual({
+      dataDir: resolve('relative/dir'),
+    });
+    expect(loadStoreConfig({})).toEqual({ dataDir: resolve('.data') });
   });
 });

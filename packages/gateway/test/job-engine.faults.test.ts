@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import type { JobRecord } from '../src/jobs/job.ts';
+import type { JobRecord } from '../src/domain/job.ts';
 import { type Harness, startHarness, waitForJob } from './helpers/engine-harness.ts';
 
 let h: Harness;

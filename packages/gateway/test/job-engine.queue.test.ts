@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { isTerminal, type JobRecord } from '../src/jobs/job.ts';
+import { isTerminal, type JobRecord } from '../src/domain/job.ts';
 import { topics } from '../src/pubsub/pubsub.ts';
 import { type Harness, startHarness, waitForJob } from './helpers/engine-harness.ts';
 

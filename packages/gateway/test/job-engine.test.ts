@@ -1,8 +1,8 @@
 import { PIXEL_SIZES, PixazoClient } from '@zimage/core';
 import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { JobRecord } from '../src/domain/job.ts';
 import { GatewayError } from '../src/errors.ts';
-import type { JobRecord } from '../src/jobs/job.ts';
 import { createMetrics } from '../src/metrics.ts';
 import { topics } from '../src/pubsub/pubsub.ts';
 import { type Harness, startHarness, waitForJob } from './helpers/engine-harness.ts';

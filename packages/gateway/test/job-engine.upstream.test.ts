@@ -5,8 +5,8 @@
  */
 import { type PixazoSim, startPixazoSim } from '@zimage/pixazo-sim';
 import { afterEach, expect, it } from 'vitest';
+import type { JobRecord } from '../src/domain/job.ts';
 import { GatewayError } from '../src/errors.ts';
-import type { JobRecord } from '../src/jobs/job.ts';
 import { utcDay } from '../src/limits/budget.ts';
 import { createMetrics } from '../src/metrics.ts';
 import { type Harness, SIM_KEY, startHarness, waitForJob } from './helpers/engine-harness.ts';

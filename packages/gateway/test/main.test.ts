@@ -1,14 +1,20 @@
 /**
  * `pnpm start` as a process: a bad setting stops it with one line; without PIXAZO_API_KEY it
  * runs the simulator in-process, prints a generated admin key once with the dashboard URL,
- * serves with that key, and exits 0 on SIGTERM.
+ * serves with that key, and exits 0 on SIGTERM; with PIXAZO_API_KEY it never loads the
+ * simulator.
  */
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatewayStarted, startProcess, stopProcess } from './helpers/processes.ts';
+
+const RECORD_MODULES = fileURLToPath(
+  new URL('./fixtures/record-loaded-modules.ts', import.meta.url),
+);
 
 let dataDir: string;
 
@@ -51,5 +57,31 @@ describe('main', () => {
     await gatewayStarted(second);
     expect(second.stdout()).not.toContain('zk_');
     expect(await stopProcess(second.child)).toBe(0);
+  });
+
+  it('loads the simulator only when no PIXAZO_API_KEY is set', async () => {
+    /** The simulator's own modules a start loaded (file names under pixazo-sim/src/). */
+    const simModulesLoaded = async (name: string, env: Record<string, string>) => {
+      const list = path.join(dataDir, `${name}-modules.txt`);
+      const run = start({
+        ...env,
+        PORT: '0',
+        DATA_DIR: path.join(dataDir, name),
+        NODE_OPTIONS: `--import=${RECORD_MODULES}`,
+        LOADED_MODULES_FILE: list,
+      });
+      await gatewayStarted(run);
+      expect(await stopProcess(run.child)).toBe(0);
+      const urls = (await readFile(list, 'utf8')).split('\n');
+      return urls.flatMap((url) => /\/pixazo-sim\/src\/(.+)$/.exec(url)?.[1] ?? []);
+    };
+
+    // Nothing listens on port 9; starting does not call Pixazo.
+    const production = { PIXAZO_API_KEY: 'pixazo-key', PIXAZO_BASE_URL: 'http://127.0.0.1:9' };
+    // Reading the settings of an embedded simulator is all a production start takes from it.
+    expect(await simModulesLoaded('production', production)).toEqual(['env.ts']);
+    expect(await simModulesLoaded('embedded', { PIXAZO_SIM_TIME_SCALE: '0.01' })).toContain(
+      'sim.ts',
+    );
   });
 });

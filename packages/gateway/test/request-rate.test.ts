@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NO_LIMITS } from '../src/auth/api-keys.ts';
-import type { Principal } from '../src/auth/principal.ts';
+import type { Principal } from '../src/domain/principal.ts';
 import type { GatewayError } from '../src/errors.ts';
 import { createMemoryRateLimiter } from '../src/limits/rate-limiter.ts';
 import { enforceRequestRate } from '../src/limits/request-rate.ts';

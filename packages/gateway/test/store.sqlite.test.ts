@@ -9,7 +9,7 @@ import { openSqliteStore } from '../src/store/sqlite.ts';
 import { DAY, newJob, storedKey } from './fixtures/records.ts';
 import { describeStoreSuite } from './store.suite.ts';
 
-describeStoreSuite('SQLite', () => openSqliteStore(':memory:'));
+describeStoreSuite('SQLite', (options) => openSqliteStore(':memory:', options));
 
 describe('SQLite file database', () => {
   let dir: string;

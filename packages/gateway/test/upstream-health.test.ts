@@ -1,7 +1,7 @@
 import { NetworkError, PixazoHttpError, RateLimitedError } from '@zimage/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { silentLogger } from '../src/domain/logger.ts';
 import { GatewayError } from '../src/errors.ts';
-import { silentLogger } from '../src/jobs/logger.ts';
 import {
   createUpstreamHealth,
   type UpstreamHealthOptions,

@@ -1,5 +1,5 @@
 /** The stand-in for Pixazo's CDN: a completed job's images, no key needed (as on R2). */
-import { CONTENT_TYPES } from '@zimage/core';
+import { CONTENT_TYPES } from '@zimage/pixazo-spec';
 import type { SimContext } from './context.ts';
 import type { SimResponse } from './http.ts';
 import { statusAt } from './jobs.ts';

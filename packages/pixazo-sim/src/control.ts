@@ -3,7 +3,7 @@
  * process: inspect received requests, inject faults, read or set balances, reset.
  */
 import type { IncomingMessage } from 'node:http';
-import { microUsdToUsd } from '@zimage/core';
+import { microUsdToUsd } from '@zimage/pixazo-spec';
 import type { SimContext } from './context.ts';
 import type { FaultsUpdate } from './faults.ts';
 import { header, json, readBody, type SimResponse } from './http.ts';

@@ -1,6 +1,9 @@
 /**
  * The simulator's settings from the environment (for `pnpm sim`). Every bad value is reported
  * as one line naming the variable, without echoing keys (they are secrets).
+ *
+ * Exported apart, as `@zimage/pixazo-sim/env`, for the gateway's configuration: this module
+ * imports nothing, so reading the embedded simulator's settings never loads the simulator.
  */
 export interface SimEnv {
   port: number;

@@ -5,7 +5,7 @@
  * Files are rendered on first download and kept in a byte-bounded LRU.
  */
 import { createHash } from 'node:crypto';
-import { type ImageSize, type OutputFormat, PIXEL_SIZES } from '@zimage/core';
+import { type ImageSize, type OutputFormat, PIXEL_SIZES } from '@zimage/pixazo-spec';
 import sharp from 'sharp';
 import { ByteLru } from './lru.ts';
 

@@ -3,7 +3,6 @@
  * See README.md for the routes, the fault injection and the `/_sim/` control surface.
  */
 
-export { EnvError, parseSimKeys, parseSimTimeScale } from './env.ts';
 export type {
   FaultName,
   FaultRoute,

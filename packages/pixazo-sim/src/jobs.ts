@@ -11,7 +11,7 @@ import {
   microUsdToUsd,
   type PixazoRequestBody,
   toRequestBody,
-} from '@zimage/core';
+} from '@zimage/pixazo-spec';
 import { uuidV7 } from './ids.ts';
 import { mediaPath } from './paths.ts';
 

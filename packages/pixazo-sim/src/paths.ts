@@ -2,7 +2,7 @@
  * The URL shapes the simulator serves, built and parsed in one place so that the URLs it hands
  * out (polling_url, media_url) always match the routes it answers.
  */
-import { OUTPUT_FORMATS, type OutputFormat } from '@zimage/core';
+import { OUTPUT_FORMATS, type OutputFormat } from '@zimage/pixazo-spec';
 
 export const STATUS_PATH_PREFIX = '/v2/requests/status/';
 export const CONTROL_PATH_PREFIX = '/_sim/';

@@ -1,6 +1,11 @@
 /** Pixazo's own API: the generate POSTs and the universal status GET. */
 import type { IncomingMessage } from 'node:http';
-import { costMicroUsd, type ModelSpec, parseRequestBody, ValidationError } from '@zimage/core';
+import {
+  costMicroUsd,
+  type ModelSpec,
+  parseRequestBody,
+  ValidationError,
+} from '@zimage/pixazo-spec';
 import type { SimContext } from './context.ts';
 import { header, json, readBody, type SimResponse } from './http.ts';
 import { keyFingerprint } from './ids.ts';

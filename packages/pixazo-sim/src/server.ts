@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MODEL_LIST, type ModelSpec } from '@zimage/core';
+import { MODEL_LIST, type ModelSpec } from '@zimage/pixazo-spec';
 import { handleMedia } from './cdn.ts';
 import type { SimContext } from './context.ts';
 import { handleControl } from './control.ts';

@@ -2,7 +2,7 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { microUsdToUsd } from '@zimage/core';
+import { microUsdToUsd } from '@zimage/pixazo-spec';
 import type { SimContext } from './context.ts';
 import { Faults, type FaultsUpdate } from './faults.ts';
 import { ImageCache } from './images.ts';

@@ -1,4 +1,4 @@
-import { MODELS, PIXEL_SIZES } from '@zimage/core';
+import { MODELS, PIXEL_SIZES } from '@zimage/pixazo-spec';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import {

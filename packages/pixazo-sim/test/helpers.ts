@@ -2,7 +2,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { MODELS, type ModelKey } from '@zimage/core';
+import { MODELS, type ModelKey } from '@zimage/pixazo-spec';
 import { onTestFinished } from 'vitest';
 import {
   type PixazoSim,

@@ -3,10 +3,10 @@
  * key's hash is stored; its secret is shown once, when the key is created.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { type ApiKeyRecord, type Limits, SCOPES, type Scope } from '../domain/principal.ts';
 import { badUserInput } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { Store } from '../store/store.ts';
-import { type ApiKeyRecord, type Limits, SCOPES, type Scope } from './principal.ts';
 
 const SECRET_MARKER = 'zk_';
 /** Shown in key lists to recognise a key: the marker and 4 characters (24 of 256 bits). */

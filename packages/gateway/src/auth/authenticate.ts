@@ -3,10 +3,11 @@
  * for. Lookups go through a short-lived cache so that a busy key does not cost a database
  * read per request, while a revocation still takes effect within seconds.
  */
+
+import { type ApiKeyRecord, hasScope, type Principal } from '../domain/principal.ts';
 import { badUserInput, GatewayError } from '../errors.ts';
 import type { Store } from '../store/store.ts';
 import { hashSecret } from './api-keys.ts';
-import { type ApiKeyRecord, hasScope, type Principal } from './principal.ts';
 
 export interface KeyCacheOptions {
   /** How long a looked-up key is trusted; also the longest a revoked key keeps working. */

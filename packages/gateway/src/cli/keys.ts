@@ -8,12 +8,11 @@
  */
 import { parseArgs } from 'node:util';
 import { createApiKey } from '../auth/api-keys.ts';
-import { type ApiKeyRecord, type Limits, SCOPES, type Scope } from '../auth/principal.ts';
-import { ConfigError, loadDataDir } from '../config.ts';
+import { ConfigError, loadStoreConfig } from '../config.ts';
+import { formatUsd, parseUsd } from '../domain/money.ts';
+import { type ApiKeyRecord, type Limits, SCOPES, type Scope } from '../domain/principal.ts';
 import { GatewayError } from '../errors.ts';
-import { formatUsd } from '../limits/budget.ts';
-import { databasePath } from '../store/paths.ts';
-import { openSqliteStore } from '../store/sqlite.ts';
+import { openStore } from '../store/open-store.ts';
 import type { Store } from '../store/store.ts';
 
 const USAGE = `Usage:
@@ -75,17 +74,16 @@ function parseCommandLine(args: string[]): CommandLine {
   }
 }
 
-/** Exact micro-USD from a decimal USD amount: no float rounding on the way. */
 function usdFlag(flags: Flags, flag: keyof typeof LIMIT_FLAGS): number | null {
   const text = flags[flag];
   if (text === undefined) return null;
-  const match = /^(\d+)(?:\.(\d{1,6}))?$/.exec(text);
-  if (match === null) {
+  const microUsd = parseUsd(text);
+  if (microUsd === null) {
     throw new UsageError(
       `--${flag} must be an amount in USD with at most 6 decimals (got "${text}")`,
     );
   }
-  return Number(match[1]) * 1_000_000 + Number((match[2] ?? '').padEnd(6, '0'));
+  return microUsd;
 }
 
 function countFlag(flags: Flags, flag: keyof typeof LIMIT_FLAGS): number | null {
@@ -228,7 +226,7 @@ async function run(args: string[]): Promise<number> {
   if (command !== 'create' && misplaced !== undefined) {
     throw new UsageError(`--${misplaced} only applies to create`);
   }
-  const store = openSqliteStore(databasePath(loadDataDir()));
+  const store = await openStore(loadStoreConfig());
   try {
     if (command === 'create') return await create(store, flags);
     if (command === 'list') return await list(store);

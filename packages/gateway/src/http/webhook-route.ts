@@ -4,9 +4,9 @@
  * with Pixazo before using it; its answer's status goes back to Pixazo (non-2xx makes it retry).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../domain/logger.ts';
 import type { JobEngine } from '../jobs/engine.ts';
 import { WEBHOOK_PATH_PREFIX } from '../jobs/webhook-token.ts';
-import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { methodNotAllowed, sendJson } from './respond.ts';
 

@@ -5,8 +5,8 @@
  * polling, one tracker per job) → store images → persist → publish.
  */
 import type { GenerateInput } from '@zimage/core';
-import type { Principal } from '../auth/principal.ts';
-import type { JobRecord } from './job.ts';
+import type { JobRecord } from '../domain/job.ts';
+import type { Principal } from '../domain/principal.ts';
 
 export interface GenerateRequest extends GenerateInput {
   idempotencyKey?: string | undefined;

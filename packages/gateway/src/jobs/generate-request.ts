@@ -4,7 +4,7 @@
  * or queue slot is spent on it). Every refusal names its input field.
  */
 import { type GenerateParams, ValidationError, validateGenerateInput } from '@zimage/core';
-import { hasScope, type Principal } from '../auth/principal.ts';
+import { hasScope, type Principal } from '../domain/principal.ts';
 import { badUserInput, GatewayError } from '../errors.ts';
 import type { GenerateRequest } from './engine.ts';
 

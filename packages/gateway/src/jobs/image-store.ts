@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { StoredImage } from './job.ts';
+import type { StoredImage } from '../domain/job.ts';
 
 export interface ImageStore {
   /** Reads the image's format and size, then writes it atomically (temp file, then rename). */

@@ -3,8 +3,9 @@
  * end user when the key acts for one. Anyone else is told the job does not exist, so job ids
  * reveal nothing about other callers.
  */
-import { hasScope, type Principal } from '../auth/principal.ts';
-import type { JobRecord } from './job.ts';
+
+import type { JobRecord } from '../domain/job.ts';
+import { hasScope, type Principal } from '../domain/principal.ts';
 
 export function canAccessJob(principal: Principal, job: JobRecord): boolean {
   if (hasScope(principal.key, 'admin')) return true;

@@ -18,7 +18,9 @@ import {
   type PollSchedule,
   parseStatusBody,
 } from '@zimage/core';
-import type { Principal } from '../auth/principal.ts';
+import { isTerminal, type JobRecord } from '../domain/job.ts';
+import { type Logger, silentLogger } from '../domain/logger.ts';
+import type { Principal } from '../domain/principal.ts';
 import { GatewayError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { admissionError, utcDay } from '../limits/budget.ts';
@@ -28,11 +30,9 @@ import type { Store } from '../store/store.ts';
 import type { GenerateRequest, JobEngine } from './engine.ts';
 import { readGenerateRequest } from './generate-request.ts';
 import type { ImageStore } from './image-store.ts';
-import { isTerminal, type JobRecord } from './job.ts';
 import { canAccessJob } from './job-access.ts';
 import { createJobTracker, type TrackingOptions } from './job-tracker.ts';
 import { createJobWriter } from './job-writer.ts';
-import { type Logger, silentLogger } from './logger.ts';
 import { createSubmissionQueue } from './submission-queue.ts';
 import { createSubmitter, failSubmission, RESTARTED_WHILE_SUBMITTING } from './submitter.ts';
 import { createUpstreamHealth, type UpstreamHealthOptions } from './upstream-health.ts';

@@ -24,12 +24,12 @@ import {
   pollDelayMs,
   sleep,
 } from '@zimage/core';
+import { isTerminal, type JobRecord, type StoredImage } from '../domain/job.ts';
+import type { Logger } from '../domain/logger.ts';
 import type { Metrics, UpdateSource } from '../metrics.ts';
 import type { Store } from '../store/store.ts';
 import type { ImageStore } from './image-store.ts';
-import { isTerminal, type JobRecord, type StoredImage } from './job.ts';
 import type { JobDecision, JobWriter } from './job-writer.ts';
-import type { Logger } from './logger.ts';
 import type { UpstreamHealth } from './upstream-health.ts';
 
 export interface TrackingOptions {

@@ -4,11 +4,11 @@
  * that state, and a crash between the two loses an event, never a state.
  */
 
+import { isTerminal, type JobRecord } from '../domain/job.ts';
+import type { Logger } from '../domain/logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { type PubSub, topics } from '../pubsub/pubsub.ts';
 import type { JobPatch, Store } from '../store/store.ts';
-import { isTerminal, type JobRecord } from './job.ts';
-import type { Logger } from './logger.ts';
 
 /**
  * Sees the latest stored job and returns the patch to apply, or null when the change no longer

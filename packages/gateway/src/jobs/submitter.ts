@@ -22,10 +22,10 @@ import {
   SubmissionUncertainError,
   ValidationError,
 } from '@zimage/core';
+import type { JobRecord } from '../domain/job.ts';
+import type { Logger } from '../domain/logger.ts';
 import type { JobPatch } from '../store/store.ts';
-import type { JobRecord } from './job.ts';
 import type { JobWriter } from './job-writer.ts';
-import type { Logger } from './logger.ts';
 import { type UpstreamHealth, upstreamConditionOf } from './upstream-health.ts';
 import { hashWebhookToken, newWebhookToken, webhookUrl } from './webhook-token.ts';
 

@@ -17,11 +17,10 @@
  * In memory, per process: a restarted gateway starts healthy and learns from its first POST.
  */
 import { NetworkError, PixazoHttpError } from '@zimage/core';
+import type { Logger } from '../domain/logger.ts';
+import type { UpstreamCondition } from '../domain/upstream.ts';
 import { GatewayError } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
-import type { Logger } from './logger.ts';
-
-export type UpstreamCondition = 'wallet_empty' | 'key_rejected' | 'unreachable';
 
 export interface UpstreamHealthOptions {
   /** How long each condition holds before a probe; default 60 s, 60 s and 15 s. */

@@ -1,11 +1,13 @@
 /**
  * Daily budgets and concurrency caps as callers see them. The store decides (atomically, in
- * `admitJob`); this turns its refusals into contract errors. Money stays integer micro-USD
- * up to here and becomes USD only in messages and extensions.
+ * `admitJob`, by the policy of domain/admission.ts); this turns its refusals into contract
+ * errors. Money stays integer micro-USD up to here and becomes USD only in messages and
+ * extensions.
  */
 import { microUsdToUsd } from '@zimage/core';
+import type { AdmissionResult, LimitScope } from '../domain/admission.ts';
+import { formatUsd } from '../domain/money.ts';
 import { GatewayError } from '../errors.ts';
-import type { AdmissionResult, LimitScope } from '../store/store.ts';
 
 /**
  * Seconds to suggest before retrying when every job slot is taken. Slots free when a job ends
@@ -22,12 +24,6 @@ export type AdmissionRefusal = Extract<
 /** The budget period of a job: its creation day in UTC, as 'YYYY-MM-DD'. */
 export function utcDay(date: Date): string {
   return date.toISOString().slice(0, 10);
-}
-
-/** `$0.008`, `$5.00`: exact to the micro-dollar, at least cents. */
-export function formatUsd(microUsd: number): string {
-  const fixed = microUsdToUsd(microUsd).toFixed(6);
-  return `$${fixed.replace(/(\.\d\d\d*?)0+$/, '$1')}`;
 }
 
 const whose = (scope: LimitScope) => (scope === 'key' ? 'this API key' : 'this end user');

@@ -3,7 +3,7 @@
  * user it acts for. Bucket names are shared by every limiter (memory or Redis), so instances
  * sharing a Redis count the same requests.
  */
-import type { Principal } from '../auth/principal.ts';
+import type { Principal } from '../domain/principal.ts';
 import { rateLimited } from '../errors.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 

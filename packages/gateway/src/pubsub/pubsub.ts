@@ -3,7 +3,7 @@
  * (memory); a Redis adapter (scale-out) implements the same interface and runs the same
  * shared test suite. Events are published only after the change is persisted.
  */
-import type { JobRecord } from '../jobs/job.ts';
+import type { JobRecord } from '../domain/job.ts';
 
 export interface JobEvent {
   job: JobRecord;

@@ -2,9 +2,10 @@
  * What a caller may do and see. Scopes gate fields; visibility (jobs/job-access.ts) decides
  * which jobs exist for the caller: another caller's job is reported exactly like a missing one.
  */
-import { hasScope, type Principal, type Scope } from '../auth/principal.ts';
+
+import type { JobRecord } from '../domain/job.ts';
+import { hasScope, type Principal, type Scope } from '../domain/principal.ts';
 import { GatewayError } from '../errors.ts';
-import type { JobRecord } from '../jobs/job.ts';
 import { canAccessJob } from '../jobs/job-access.ts';
 import type { JobFilter } from '../store/store.ts';
 import type { GatewayContext } from './builder.ts';

@@ -4,7 +4,7 @@
  * schema.ts imports them all and builds the schema.
  */
 import SchemaBuilder from '@pothos/core';
-import type { Principal } from '../auth/principal.ts';
+import type { Principal } from '../domain/principal.ts';
 import type { JobEngine } from '../jobs/engine.ts';
 import type { PubSub } from '../pubsub/pubsub.ts';
 import type { Store } from '../store/store.ts';

@@ -7,10 +7,10 @@
  * (graphql/admission.ts), so resolvers only see a principal already acting for the end user.
  */
 import { expectedDurationMs, MODELS, microUsdToUsd } from '@zimage/core';
-import { hasScope, type Principal } from '../auth/principal.ts';
+import { JOB_STATUSES, type JobRecord, type JobStatus, type StoredImage } from '../domain/job.ts';
+import { hasScope, type Principal } from '../domain/principal.ts';
 import { badUserInput } from '../errors.ts';
 import { imageUrlPath } from '../jobs/image-store.ts';
-import { JOB_STATUSES, type JobRecord, type JobStatus, type StoredImage } from '../jobs/job.ts';
 import { topics } from '../pubsub/pubsub.ts';
 import { type JobFilter, MAX_JOBS_PAGE_SIZE } from '../store/store.ts';
 import { followJob, jobChanges } from '../subscriptions/job-streams.ts';

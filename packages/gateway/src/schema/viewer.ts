@@ -3,9 +3,9 @@
  * An act-as key passes `endUserId` to see one end user's usage (what a bot shows its users).
  */
 import { microUsdToUsd } from '@zimage/core';
-import type { Limits, Principal } from '../auth/principal.ts';
+import type { Usage as StoredUsage } from '../domain/admission.ts';
+import type { Limits, Principal } from '../domain/principal.ts';
 import { utcDay } from '../limits/budget.ts';
-import type { Usage as StoredUsage } from '../store/store.ts';
 import { ACT_FOR_END_USER, requirePrincipal } from './access.ts';
 import { builder } from './builder.ts';
 

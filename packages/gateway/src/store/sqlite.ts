@@ -8,7 +8,15 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { ModelKey } from '@zimage/core';
-import type { ApiKeyRecord, Limits, Scope } from '../auth/principal.ts';
+import {
+  type AdmissionFacts,
+  type AdmissionRequest,
+  type AdmissionResult,
+  admissionScopes,
+  decideAdmission,
+  type Owner,
+  type Usage,
+} from '../domain/admission.ts';
 import {
   isTerminal,
   JOB_STATUSES,
@@ -16,19 +24,16 @@ import {
   type JobStatus,
   type StoredImage,
   type SubmissionState,
-} from '../jobs/job.ts';
+} from '../domain/job.ts';
+import type { ApiKeyRecord, Scope } from '../domain/principal.ts';
 import { SQLITE_MIGRATIONS } from './migrations/sqlite.ts';
 import {
-  type AdmissionRequest,
-  type AdmissionResult,
   type JobFilter,
   type JobPage,
   type JobPatch,
-  type LimitScope,
   MAX_JOBS_PAGE_SIZE,
-  type Owner,
   type Store,
-  type Usage,
+  type StoreOptions,
 } from './store.ts';
 
 /** How long a writer waits for another connection's lock before failing with SQLITE_BUSY. */
@@ -42,7 +47,8 @@ const IN_FLIGHT_SQL = `status IN (${JOB_STATUSES.filter((s) => !isTerminal(s))
  * Opens (creating if needed) the database at `path`, or a private in-memory one for
  * ':memory:', and applies pending migrations.
  */
-export function openSqliteStore(path: string): Store {
+export function openSqliteStore(path: string, options: StoreOptions = {}): Store {
+  const now = options.now ?? (() => new Date());
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new DatabaseSync(path, {
     timeout: BUSY_TIMEOUT_MS,
@@ -53,15 +59,15 @@ export function openSqliteStore(path: string): Store {
     // (the default): a commit must survive power loss, or a job marked 'submitting' could
     // come back 'pending' and be sent to Pixazo twice.
     db.exec('PRAGMA journal_mode = WAL');
-    migrate(db);
+    migrate(db, now);
   } catch (error) {
     db.close();
     throw error;
   }
-  return new SqliteStore(db);
+  return new SqliteStore(db, now);
 }
 
-function migrate(db: DatabaseSync): void {
+function migrate(db: DatabaseSync, now: () => Date): void {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY,
     name TEXT NOT NULL,
@@ -84,7 +90,7 @@ function migrate(db: DatabaseSync): void {
     inTransaction(db, () => {
       if ((current.get() as { version: number }).version >= version) return;
       db.exec(migration.sql);
-      record.run(version, migration.name, Date.now());
+      record.run(version, migration.name, now().getTime());
     });
   });
 }
@@ -284,12 +290,14 @@ function toApiKey(row: ApiKeyRow): ApiKeyRecord {
 
 class SqliteStore implements Store {
   readonly #db: DatabaseSync;
+  readonly #now: () => number;
   /** Statements built from a filter or patch shape, prepared once per distinct shape. */
   readonly #dynamic = new Map<string, StatementSync>();
   readonly #sql;
 
-  constructor(db: DatabaseSync) {
+  constructor(db: DatabaseSync, now: () => Date) {
     this.#db = db;
+    this.#now = () => now().getTime();
     const prepare = (sql: string) => db.prepare(sql);
     this.#sql = {
       jobById: prepare('SELECT * FROM jobs WHERE id = ?'),
@@ -302,8 +310,8 @@ class SqliteStore implements Store {
            VALUES (${JOB_COLUMNS.map((c) => `:${c}`).join(', ')})`,
       ),
       unfinishedJobs: prepare(`SELECT * FROM jobs WHERE ${IN_FLIGHT_SQL} ORDER BY id`),
-      pendingJobs: prepare(
-        `SELECT * FROM jobs WHERE status = 'QUEUED' AND submission = 'pending' ORDER BY id`,
+      pendingJobCount: prepare(
+        `SELECT count(*) AS total FROM jobs WHERE status = 'QUEUED' AND submission = 'pending'`,
       ),
       keySpent: prepare(
         `SELECT coalesce(sum(micro_usd), 0) AS total FROM usage_ledger
@@ -346,48 +354,22 @@ class SqliteStore implements Store {
     };
   }
 
-  async admitJob({
-    job,
-    day,
-    keyLimits,
-    endUserLimits,
-  }: AdmissionRequest): Promise<AdmissionResult> {
+  async admitJob(request: AdmissionRequest): Promise<AdmissionResult> {
+    const { job, day } = request;
     return inTransaction(this.#db, (): AdmissionResult => {
-      if (job.idempotencyKey !== null) {
-        const existing = this.#sql.jobByIdempotencyKey.get({
-          owner: job.ownerKeyId,
-          endUser: job.endUserId,
-          idempotencyKey: job.idempotencyKey,
-        }) as JobRow | undefined;
-        if (existing) return { kind: 'existing', job: toJob(existing) };
+      const existing =
+        job.idempotencyKey === null
+          ? null
+          : this.#jobByIdempotencyKey(
+              { keyId: job.ownerKeyId, endUserId: job.endUserId },
+              job.idempotencyKey,
+            );
+      const usage: AdmissionFacts['usage'] = {};
+      for (const { scope, owner } of admissionScopes(request)) {
+        usage[scope] = this.#usage(owner, day);
       }
-
-      // Budgets before concurrency: a spent budget stays spent today, a full slot frees soon,
-      // so the budget is the more useful answer when both apply.
-      const scopes: { scope: LimitScope; limits: Limits; owner: Owner }[] = [
-        { scope: 'key', limits: keyLimits, owner: { keyId: job.ownerKeyId, endUserId: null } },
-      ];
-      if (endUserLimits !== null && job.endUserId !== null) {
-        scopes.push({
-          scope: 'endUser',
-          limits: endUserLimits,
-          owner: { keyId: job.ownerKeyId, endUserId: job.endUserId },
-        });
-      }
-      for (const { scope, limits, owner } of scopes) {
-        const budget = limits.dailyBudgetMicroUsd;
-        if (budget === null) continue;
-        const spent = this.#spent(owner, day);
-        if (spent + job.costMicroUsd > budget) {
-          return { kind: 'budget_exceeded', scope, spentMicroUsd: spent, budgetMicroUsd: budget };
-        }
-      }
-      for (const { scope, limits, owner } of scopes) {
-        const max = limits.maxConcurrentJobs;
-        if (max === null) continue;
-        const inFlight = this.#inFlight(owner);
-        if (inFlight >= max) return { kind: 'too_many_jobs', scope, inFlight, max };
-      }
+      const decision = decideAdmission(request, { existing, usage });
+      if (decision.kind !== 'created') return decision;
 
       this.#sql.insertJob.run(jobParams(job));
       this.#sql.insertCharge.run({
@@ -396,9 +378,9 @@ class SqliteStore implements Store {
         endUserId: job.endUserId,
         day,
         microUsd: job.costMicroUsd,
-        at: Date.now(),
+        at: this.#now(),
       });
-      return { kind: 'created', job };
+      return decision;
     });
   }
 
@@ -407,12 +389,7 @@ class SqliteStore implements Store {
   }
 
   async findJobByIdempotencyKey(owner: Owner, idempotencyKey: string): Promise<JobRecord | null> {
-    const row = this.#sql.jobByIdempotencyKey.get({
-      owner: owner.keyId,
-      endUser: owner.endUserId,
-      idempotencyKey,
-    }) as JobRow | undefined;
-    return row ? toJob(row) : null;
+    return this.#jobByIdempotencyKey(owner, idempotencyKey);
   }
 
   async updateJob(id: string, expectedVersion: number, patch: JobPatch): Promise<JobRecord | null> {
@@ -424,7 +401,7 @@ class SqliteStore implements Store {
       const params: Record<string, SQLInputValue> = {
         id,
         expectedVersion,
-        updatedAt: Date.now(),
+        updatedAt: this.#now(),
       };
       for (const [field, [column, toSql]] of Object.entries(PATCH_COLUMNS)) {
         const value = patch[field as keyof JobPatch];
@@ -448,7 +425,7 @@ class SqliteStore implements Store {
           jobId: id,
           microUsd: difference,
           reason: difference < 0 ? 'refund' : 'charge',
-          at: Date.now(),
+          at: this.#now(),
         });
       }
       return after;
@@ -487,12 +464,12 @@ class SqliteStore implements Store {
     return (this.#sql.unfinishedJobs.all() as unknown as JobRow[]).map(toJob);
   }
 
-  async listPendingJobs(): Promise<JobRecord[]> {
-    return (this.#sql.pendingJobs.all() as unknown as JobRow[]).map(toJob);
+  async countPendingJobs(): Promise<number> {
+    return (this.#sql.pendingJobCount.get() as { total: number }).total;
   }
 
   async usage(owner: Owner, day: string): Promise<Usage> {
-    return { spentMicroUsd: this.#spent(owner, day), jobsInFlight: this.#inFlight(owner) };
+    return this.#usage(owner, day);
   }
 
   async createApiKey(key: ApiKeyRecord): Promise<void> {
@@ -528,7 +505,7 @@ class SqliteStore implements Store {
   }
 
   async revokeApiKey(id: string): Promise<boolean> {
-    return this.#sql.revokeKey.run(Date.now(), id).changes > 0;
+    return this.#sql.revokeKey.run(this.#now(), id).changes > 0;
   }
 
   async ping(): Promise<boolean> {
@@ -546,6 +523,19 @@ class SqliteStore implements Store {
   #job(id: string): JobRecord | null {
     const row = this.#sql.jobById.get(id) as JobRow | undefined;
     return row ? toJob(row) : null;
+  }
+
+  #jobByIdempotencyKey(owner: Owner, idempotencyKey: string): JobRecord | null {
+    const row = this.#sql.jobByIdempotencyKey.get({
+      owner: owner.keyId,
+      endUser: owner.endUserId,
+      idempotencyKey,
+    }) as JobRow | undefined;
+    return row ? toJob(row) : null;
+  }
+
+  #usage(owner: Owner, day: string): Usage {
+    return { spentMicroUsd: this.#spent(owner, day), jobsInFlight: this.#inFlight(owner) };
   }
 
   #spent(owner: Owner, day: string): number {

@@ -6,32 +6,9 @@
  */
 
 import type { ModelKey } from '@zimage/core';
-import type { ApiKeyRecord, Limits } from '../auth/principal.ts';
-import type { JobRecord, JobStatus } from '../jobs/job.ts';
-
-export interface Owner {
-  keyId: string;
-  /** null: the key's own jobs (all of them, whatever end user, when counting the key's total). */
-  endUserId: string | null;
-}
-
-export interface AdmissionRequest {
-  job: JobRecord;
-  /** UTC day of the job ("YYYY-MM-DD"), the budget period. */
-  day: string;
-  keyLimits: Limits;
-  /** Limits for the job's end user; null when the job has none. */
-  endUserLimits: Limits | null;
-}
-
-export type LimitScope = 'key' | 'endUser';
-
-export type AdmissionResult =
-  | { kind: 'created'; job: JobRecord }
-  /** Same owner, end user and idempotency key as an earlier job: that job, nothing charged. */
-  | { kind: 'existing'; job: JobRecord }
-  | { kind: 'budget_exceeded'; scope: LimitScope; spentMicroUsd: number; budgetMicroUsd: number }
-  | { kind: 'too_many_jobs'; scope: LimitScope; inFlight: number; max: number };
+import type { AdmissionRequest, AdmissionResult, Owner, Usage } from '../domain/admission.ts';
+import type { JobRecord, JobStatus } from '../domain/job.ts';
+import type { ApiKeyRecord } from '../domain/principal.ts';
 
 export type JobPatch = Partial<
   Pick<
@@ -67,18 +44,18 @@ export interface JobPage {
   hasNextPage: boolean;
 }
 
-export interface Usage {
-  /** Sum of today's charges (UTC day), in micro-USD; refunds (ERROR, free cancels) included. */
-  spentMicroUsd: number;
-  /** Jobs not yet in a terminal state. */
-  jobsInFlight: number;
+/** What every store takes besides where its database is. */
+export interface StoreOptions {
+  /** The clock of ledger rows, `updatedAt` and revocations; default the real time. */
+  now?: (() => Date) | undefined;
 }
 
 export interface Store {
   /**
-   * Atomically: return the existing job for a repeated idempotency key; else check the daily
-   * budget and concurrency of the key and of the end user; else insert the job and its ledger
-   * charge. Two concurrent admissions can never both squeeze under a limit.
+   * Atomically: read the facts `decideAdmission` (domain/admission.ts) needs (the job of a
+   * repeated idempotency key, the usage of the key and of the end user), and insert the job and
+   * its ledger charge when it decides `created`. Two concurrent admissions can never both
+   * squeeze under a limit.
    */
   admitJob(request: AdmissionRequest): Promise<AdmissionResult>;
   getJob(id: string): Promise<JobRecord | null>;
@@ -100,8 +77,8 @@ export interface Store {
   listJobs(filter: JobFilter, first: number, after?: string): Promise<JobPage>;
   /** Every job not in a terminal state, oldest first (resumed after a restart). */
   listUnfinishedJobs(): Promise<JobRecord[]>;
-  /** Jobs waiting in the gateway's own queue (submission 'pending'), oldest first. */
-  listPendingJobs(): Promise<JobRecord[]>;
+  /** How many jobs wait in the gateway's own queue (submission 'pending'). */
+  countPendingJobs(): Promise<number>;
   usage(owner: Owner, day: string): Promise<Usage>;
 
   createApiKey(key: ApiKeyRecord): Promise<void>;

@@ -3,7 +3,7 @@
  * pub/sub subscription: an async generator parked on `await next()` cannot be stopped by
  * `return()` alone (the call queues behind the pending await), so stopping aborts first.
  */
-import { isTerminal, type JobRecord } from '../jobs/job.ts';
+import { isTerminal, type JobRecord } from '../domain/job.ts';
 import { type JobEvent, type PubSub, topics } from '../pubsub/pubsub.ts';
 
 function stoppable<T>(

@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PixazoClient } from '@zimage/core';
 import { type PixazoSim, type PixazoSimOptions, startPixazoSim } from '@zimage/pixazo-sim';
-import type { ApiKeyRecord, Limits, Principal, Scope } from '../../src/auth/principal.ts';
+import { isTerminal, type JobRecord } from '../../src/domain/job.ts';
+import type { ApiKeyRecord, Limits, Principal, Scope } from '../../src/domain/principal.ts';
 import { newId } from '../../src/ids.ts';
 import type { JobEngine } from '../../src/jobs/engine.ts';
 import { createImageStore, type ImageStore } from '../../src/jobs/image-store.ts';
-import { isTerminal, type JobRecord } from '../../src/jobs/job.ts';
 import {
   createJobEngine,
   type JobEngineDeps,

@@ -8,9 +8,9 @@ import type { ExecutionResult } from 'graphql';
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { createApiKey } from '../../src/auth/api-keys.ts';
-import type { ApiKeyRecord, Limits, Scope } from '../../src/auth/principal.ts';
+import { isTerminal, type JobStatus } from '../../src/domain/job.ts';
+import type { ApiKeyRecord, Limits, Scope } from '../../src/domain/principal.ts';
 import { type RunningGateway, type StartGatewayOptions, startGateway } from '../../src/gateway.ts';
-import { isTerminal, type JobStatus } from '../../src/jobs/job.ts';
 import { createLogger } from '../../src/logger.ts';
 
 export const SIM_KEY = 'dev-key';

@@ -1,0 +1,115 @@
+/**
+ * The admission policy: whether a new job is created, refused (budget, concurrency), or is the
+ * repeat of an earlier one. Pure: a store reads the facts inside its own transaction, asks
+ * `decideAdmission`, and inserts the job only when told `created`, so every store applies the
+ * same rules in the same order and only the reading and writing are its own.
+ */
+import type { JobRecord } from './job.ts';
+import type { Limits } from './principal.ts';
+
+export interface Owner {
+  keyId: string;
+  /** null: the key's own jobs (all of them, whatever end user, when counting the key's total). */
+  endUserId: string | null;
+}
+
+export interface Usage {
+  /** Sum of today's charges (UTC day), in micro-USD; refunds (ERROR, free cancels) included. */
+  spentMicroUsd: number;
+  /** Jobs not yet in a terminal state. */
+  jobsInFlight: number;
+}
+
+export interface AdmissionRequest {
+  job: JobRecord;
+  /** UTC day of the job ("YYYY-MM-DD"), the budget period. */
+  day: string;
+  keyLimits: Limits;
+  /** Limits for the job's end user; null when the job has none. */
+  endUserLimits: Limits | null;
+}
+
+export type LimitScope = 'key' | 'endUser';
+
+export type AdmissionResult =
+  | { kind: 'created'; job: JobRecord }
+  /** Same owner, end user and idempotency key as an earlier job: that job, nothing charged. */
+  | { kind: 'existing'; job: JobRecord }
+  | { kind: 'budget_exceeded'; scope: LimitScope; spentMicroUsd: number; budgetMicroUsd: number }
+  | { kind: 'too_many_jobs'; scope: LimitScope; inFlight: number; max: number };
+
+export interface AdmissionScope {
+  scope: LimitScope;
+  /** Whose usage counts against `limits`. */
+  owner: Owner;
+  limits: Limits;
+}
+
+/**
+ * The scopes a job is admitted against, key first: the key as a whole, and the job's end user
+ * when it has one and end-user limits apply. A scope without any limit is left out, so a store
+ * reads no usage for it.
+ */
+export function admissionScopes({
+  job,
+  keyLimits,
+  endUserLimits,
+}: AdmissionRequest): AdmissionScope[] {
+  const scopes: AdmissionScope[] = [
+    { scope: 'key', limits: keyLimits, owner: { keyId: job.ownerKeyId, endUserId: null } },
+  ];
+  if (endUserLimits !== null && job.endUserId !== null) {
+    scopes.push({
+      scope: 'endUser',
+      limits: endUserLimits,
+      owner: { keyId: job.ownerKeyId, endUserId: job.endUserId },
+    });
+  }
+  return scopes.filter(
+    ({ limits }) => limits.dailyBudgetMicroUsd !== null || limits.maxConcurrentJobs !== null,
+  );
+}
+
+/** What a store read, in the same transaction that will insert the job. */
+export interface AdmissionFacts {
+  /**
+   * The job an earlier request of the same key, end user (or none) and idempotency key created;
+   * null when there is none or the job has no idempotency key.
+   */
+  existing: JobRecord | null;
+  /** The usage on the request's day of every scope `admissionScopes` named. */
+  usage: Partial<Record<LimitScope, Usage>>;
+}
+
+/**
+ * A repeated idempotency key returns the earlier job before any limit is looked at. Then budgets
+ * before concurrency: a spent budget stays spent today, a full slot frees soon, so the budget is
+ * the more useful answer when both apply. Within each, the key before its end user.
+ */
+export function decideAdmission(request: AdmissionRequest, facts: AdmissionFacts): AdmissionResult {
+  if (facts.existing !== null) return { kind: 'existing', job: facts.existing };
+  const { job } = request;
+  const scopes = admissionScopes(request).map(({ scope, limits }) => {
+    const usage = facts.usage[scope];
+    if (usage === undefined) throw new Error(`decideAdmission: no usage read for scope ${scope}`);
+    return { scope, limits, usage };
+  });
+  for (const { scope, limits, usage } of scopes) {
+    const budget = limits.dailyBudgetMicroUsd;
+    if (budget !== null && usage.spentMicroUsd + job.costMicroUsd > budget) {
+      return {
+        kind: 'budget_exceeded',
+        scope,
+        spentMicroUsd: usage.spentMicroUsd,
+        budgetMicroUsd: budget,
+      };
+    }
+  }
+  for (const { scope, limits, usage } of scopes) {
+    const max = limits.maxConcurrentJobs;
+    if (max !== null && usage.jobsInFlight >= max) {
+      return { kind: 'too_many_jobs', scope, inFlight: usage.jobsInFlight, max };
+    }
+  }
+  return { kind: 'created', job };
+}
