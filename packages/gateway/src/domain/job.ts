@@ -3,28 +3,14 @@
  * JobStatus; `submission` says where a QUEUED job is relative to Pixazo, because "QUEUED in
  * our queue" and "QUEUED at Pixazo" must be told apart to never POST twice.
  */
+import type { JobStatus } from '@zimage/contract';
 import type { GenerateParams } from '@zimage/core';
 
-export const JOB_STATUSES = [
-  'QUEUED',
-  'PROCESSING',
-  'COMPLETED',
-  'FAILED',
-  'ERROR',
-  'CANCELLED',
-] as const;
-export type JobStatus = (typeof JOB_STATUSES)[number];
-
-export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set([
-  'COMPLETED',
-  'FAILED',
-  'ERROR',
-  'CANCELLED',
-]);
-
-export function isTerminal(status: JobStatus): boolean {
-  return TERMINAL_STATUSES.has(status);
-}
+export {
+  isTerminalStatus as isTerminal,
+  JOB_STATUSES,
+  type JobStatus,
+} from '@zimage/contract';
 
 /**
  * - `pending`: in the gateway's own queue; nothing sent to Pixazo yet (cancel is free).
