@@ -161,6 +161,30 @@ const foldCase = (text: string): string => text.toLowerCase();
 const containsPattern = (text: string): string =>
   `%${foldCase(text).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
+/** A WHERE clause, condition by condition; one with an unset value is left out. */
+function filterConditions(filter: JobFilter) {
+  const conditions: string[] = [];
+  const params: Record<string, SQLInputValue> = {};
+  const where = {
+    params,
+    add(condition: string, values: Record<string, SQLInputValue | undefined>) {
+      const entries = Object.entries(values);
+      if (entries.some(([, value]) => value === undefined || value === null)) return;
+      conditions.push(condition);
+      Object.assign(params, values);
+    },
+    sql: () => (conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''),
+  };
+  where.add('owner_key_id = :owner', { owner: filter.ownerKeyId });
+  where.add('end_user_id = :endUser', { endUser: filter.endUserId });
+  where.add('status = :status', { status: filter.status });
+  where.add('model = :model', { model: filter.model });
+  where.add("prompt_folded LIKE :pattern ESCAPE '\\'", {
+    pattern: filter.search === undefined ? undefined : containsPattern(filter.search),
+  });
+  return where;
+}
+
 function toJob(row: JobRow): JobRecord {
   return {
     id: row.id,
@@ -433,30 +457,33 @@ class SqliteStore implements Store {
   }
 
   async listJobs(filter: JobFilter, first: number, after?: string): Promise<JobPage> {
-    const conditions: string[] = [];
-    const params: Record<string, SQLInputValue> = {};
-    const where = (condition: string, name: string, value: SQLInputValue | undefined) => {
-      if (value === undefined || value === null) return;
-      conditions.push(condition);
-      params[name] = value;
-    };
-    where('owner_key_id = :owner', 'owner', filter.ownerKeyId);
-    where('end_user_id = :endUser', 'endUser', filter.endUserId);
-    where('status = :status', 'status', filter.status);
-    where('model = :model', 'model', filter.model);
-    where(
-      "prompt_folded LIKE :pattern ESCAPE '\\'",
-      'pattern',
-      filter.search === undefined ? undefined : containsPattern(filter.search),
-    );
-    where('id < :after', 'after', after);
+    const where = filterConditions(filter);
+    where.add('id < :after', { after });
+    return this.#page(`${where.sql()} ORDER BY id DESC`, where.params, first);
+  }
 
+  async listJobsUpdatedSince(
+    filter: JobFilter,
+    since: Date,
+    first: number,
+    after?: Pick<JobRecord, 'id' | 'updatedAt'>,
+  ): Promise<JobPage> {
+    const where = filterConditions(filter);
+    where.add('updated_at >= :since', { since: since.getTime() });
+    where.add('(updated_at, id) > (:afterAt, :afterId)', {
+      afterAt: after?.updatedAt.getTime(),
+      afterId: after?.id,
+    });
+    return this.#page(`${where.sql()} ORDER BY updated_at, id`, where.params, first);
+  }
+
+  /** One page of at most `first` (capped) jobs, and whether more follow. */
+  #page(sql: string, params: Record<string, SQLInputValue>, first: number): JobPage {
     const limit = Math.max(0, Math.min(Math.floor(first), MAX_JOBS_PAGE_SIZE));
-    params.limit = limit + 1;
-    const whereSql = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
-    const rows = this.#statement(
-      `SELECT * FROM jobs ${whereSql} ORDER BY id DESC LIMIT :limit`,
-    ).all(params) as unknown as JobRow[];
+    const rows = this.#statement(`SELECT * FROM jobs ${sql} LIMIT :limit`).all({
+      ...params,
+      limit: limit + 1,
+    }) as unknown as JobRow[];
     return { jobs: rows.slice(0, limit).map(toJob), hasNextPage: rows.length > limit };
   }
 
