@@ -391,5 +391,6 @@ export class JobRunner {
         );
     }
     this.#forget(context.interactionId, first.id);
+    this.#log('info', 'job finished', { jobId: first.id, status: last.job.status });
   }
 }
