@@ -35,17 +35,23 @@ afterAll(async () => {
   await gateway.close();
 });
 
-/** Every state of a watch, collected as it runs. */
-function watchInBackground(watch: AsyncIterable<Job>) {
+/**
+ * A held job, watched through the proxy: resolves once its first state has arrived, with
+ * every state collected as the watch runs on, and how many sockets the proxy had seen then.
+ */
+async function watchHeldJob(prompt: string) {
+  gateway.holdJobs();
+  const job = await zimage.generate({ prompt, imageSize: 'SQUARE_1_1' });
   const states: Job[] = [];
   const first = Promise.withResolvers<void>();
   const ended = (async () => {
-    for await (const state of watch) {
+    for await (const state of zimage.watch(job.id)) {
       states.push(state);
       first.resolve();
     }
   })();
-  return { states, first: first.promise, ended };
+  await first.promise;
+  return { job, states, ended, sockets: proxy.webSockets };
 }
 
 /** The order states must come in: status forward, and updatedAt never back. */
@@ -69,22 +75,16 @@ function nextMessages(index: number): number {
 
 describe('watch across a cut connection', () => {
   it('brings the change made while the socket was down', async () => {
-    gateway.holdJobs();
-    const job = await zimage.generate({ prompt: 'across the cut', imageSize: 'SQUARE_1_1' });
-    const watching = watchInBackground(zimage.watch(job.id));
-    const { states } = watching;
-    await watching.first;
-    const socketsBefore = proxy.webSockets;
-
+    const { job, states, ended, sockets } = await watchHeldJob('across the cut');
     proxy.hold();
     proxy.cutConnections();
     // The job ends while the client cannot reach the gateway, and it is trying to.
     gateway.releaseJobs();
     expect((await direct.waitFor(job.id)).status).toBe('COMPLETED');
-    await proxy.until(() => proxy.webSockets > socketsBefore);
+    await proxy.until(() => proxy.webSockets > sockets);
     expect(states).toHaveLength(1);
     proxy.release();
-    await watching.ended;
+    await ended;
 
     expect(states[0]?.status).toBe('QUEUED');
     expect(states.at(-1)).toMatchObject({ id: job.id, status: 'COMPLETED' });
@@ -93,18 +93,12 @@ describe('watch across a cut connection', () => {
   });
 
   it('does not yield the state it already had when the re-read repeats it', async () => {
-    gateway.holdJobs();
-    const job = await zimage.generate({ prompt: 'same again', imageSize: 'SQUARE_1_1' });
-    const watching = watchInBackground(zimage.watch(job.id));
-    const { states } = watching;
-    await watching.first;
-    const socket = proxy.webSockets;
-
+    const { states, ended, sockets } = await watchHeldJob('same again');
     proxy.cutConnections();
     // The new socket's subscription has sent the job's current state: the same as before.
-    await proxy.until(() => proxy.webSockets > socket && nextMessages(socket) >= 1);
+    await proxy.until(() => proxy.webSockets > sockets && nextMessages(sockets) >= 1);
     gateway.releaseJobs();
-    await watching.ended;
+    await ended;
 
     expect(states.filter((state) => state.status === 'QUEUED')).toHaveLength(1);
     expect(states.at(-1)?.status).toBe('COMPLETED');
