@@ -4,7 +4,6 @@
  * acts for one end user (or none); `forEndUser` derives one for another end user that shares
  * the connection, which is how a bot acting for many users keeps one socket.
  */
-
 import { print } from '@0no-co/graphql.web';
 import { isTerminalStatus } from '@zimage/contract';
 import type { Client as SocketClient } from 'graphql-ws';
