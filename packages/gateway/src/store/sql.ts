@@ -143,7 +143,10 @@ export function sqlRecords<Time, Flag, List, Param>(codec: SqlCodec<Time, Flag, 
 
   /** How each patchable field is stored: its column and its SQL value. */
   const patchColumns: {
-    [K in keyof Required<JobPatch>]: [column: JobColumn, write: (value: JobRecord[K]) => Value<Param>];
+    [K in keyof Required<JobPatch>]: [
+      column: JobColumn,
+      write: (value: JobRecord[K]) => Value<Param>,
+    ];
   } = {
     status: ['status', (v) => v],
     submission: ['submission', (v) => v],
