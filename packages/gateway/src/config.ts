@@ -103,10 +103,13 @@ const baseUrl = z
 
 /** A URL of one of `schemes` (e.g. `redis:`) naming a host. */
 const serverUrl = (schemes: readonly string[], example: string) =>
-  z.string().refine((text) => {
-    const url = URL.parse(text);
-    return url !== null && schemes.includes(url.protocol) && url.hostname !== '';
-  }, `must be a ${schemes.map((s) => `${s}//`).join(' or ')} URL, like ${example}`);
+  z.string().refine(
+    (text) => {
+      const url = URL.parse(text);
+      return url !== null && schemes.includes(url.protocol) && url.hostname !== '';
+    },
+    `must be a ${schemes.map((s) => `${s}//`).join(' or ')} URL, like ${example}`,
+  );
 
 /** `scheme://host[:port]`, what browsers send in the Origin header. */
 const origin = (text: string) => text === '*' || (isHttpUrl(text) && new URL(text).origin === text);

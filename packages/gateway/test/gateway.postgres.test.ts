@@ -3,8 +3,8 @@ import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   collect,
-  GENERATE,
   type GatewayHarness,
+  GENERATE,
   JOB_FIELDS,
   JOB_UPDATED,
   startGatewayHarness,
@@ -28,7 +28,9 @@ describe('a gateway on PostgreSQL', () => {
     const { secret, record } = await h.createKey({ limits: { dailyBudgetMicroUsd: 100_000 } });
     const { body } = await h.graphql(GENERATE, {
       key: secret,
-      variables: { input: { prompt: 'a lighthouse in the fog', imageSize: 'SQUARE_1_1', numImages: 2 } },
+      variables: {
+        input: { prompt: 'a lighthouse in the fog', imageSize: 'SQUARE_1_1', numImages: 2 },
+      },
     });
     expect(body.errors).toBeUndefined();
     const job = (body.data as { generateImage: Job }).generateImage;
@@ -54,7 +56,13 @@ describe('a gateway on PostgreSQL', () => {
         [job.id, record.id],
       );
       expect(rows).toEqual([
-        { status: 'COMPLETED', submission: 'submitted', submitted: true, cost: 16_000, charged: 16_000 },
+        {
+          status: 'COMPLETED',
+          submission: 'submitted',
+          submitted: true,
+          cost: 16_000,
+          charged: 16_000,
+        },
       ]);
     } finally {
       await client.end();
