@@ -39,10 +39,10 @@ describe('a gateway on PostgreSQL', () => {
     const results: ExecutionResult[] = await collect(h.wsClient(secret), JOB_UPDATED, {
       id: job.id,
     });
-    const final = (results.at(-1)?.data as { jobUpdated: Job }).jobUpdated;
-    expect(final.status).toBe('COMPLETED');
-    expect(final.images).toHaveLength(2);
-    expect((await fetch(final.images[0]?.url ?? '')).status).toBe(200);
+    const final = (results.at(-1)?.data as { jobUpdated: Job } | undefined)?.jobUpdated;
+    expect(final?.status).toBe('COMPLETED');
+    expect(final?.images).toHaveLength(2);
+    expect((await fetch(final?.images[0]?.url ?? '')).status).toBe(200);
     expect((await fetch(`${h.gateway.url}/readyz`)).status).toBe(200);
 
     // The job and its charge are rows in PostgreSQL itself.
