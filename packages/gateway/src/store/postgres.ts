@@ -13,6 +13,7 @@ import {
   Pool,
   type PoolClient,
   type QueryConfig,
+  type QueryResult,
   type QueryResultRow,
   TypeOverrides,
   types,
@@ -113,6 +114,9 @@ export async function openPostgresStore(url: string, options: StoreOptions = {})
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     application_name: 'zimage-gateway',
     types: pgTypes,
+    // Queries given at once go out at once (admission sends its statements in two flights);
+    // awaited one by one, they behave as without.
+    pipeline: true,
   });
   // An idle connection that breaks (the server restarted, a network blip) is dropped by the
   // pool and replaced on next use; without a listener its 'error' would end the process.
@@ -164,14 +168,33 @@ async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promis
     client.release();
     return result;
   } catch (error) {
-    // A connection whose rollback failed is in an unknown state: destroy it, never reuse it.
-    const broken = await client.query('ROLLBACK').then(
-      () => undefined,
-      (rollbackError: Error) => rollbackError,
-    );
-    client.release(broken);
+    await rollBack(client);
     throw error;
   }
+}
+
+/** Ends a failed transaction and returns the connection to the pool. */
+async function rollBack(client: PoolClient): Promise<void> {
+  // A connection whose rollback failed is in an unknown state: destroy it, never reuse it.
+  const broken = await client.query('ROLLBACK').then(
+    () => undefined,
+    (rollbackError: Error) => rollbackError,
+  );
+  client.release(broken);
+}
+
+/**
+ * Sends `queries` together (the pool's connections pipeline them): one round trip for all,
+ * run by the server in order. Nulls are left out. Rejects with the first failure, once every
+ * query has answered, so the connection is idle again for the ROLLBACK that follows.
+ */
+async function send(client: PoolClient, queries: (QueryConfig | null)[]): Promise<QueryResult[]> {
+  const answers = await Promise.allSettled(
+    queries.filter((query) => query !== null).map((query) => client.query(query)),
+  );
+  const failure = answers.find((answer) => answer.status === 'rejected');
+  if (failure) throw failure.reason;
+  return answers.map((answer) => (answer as PromiseFulfilledResult<QueryResult>).value);
 }
 
 const INSERT_ADMITTED_JOB = `
@@ -191,7 +214,8 @@ const INSERT_ADMITTED_JOB = `
 const INSERT_KEY_IF_ABSENT = `
   INSERT INTO api_keys (${API_KEY_COLUMNS.join(', ')})
   VALUES (${API_KEY_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
-  ON CONFLICT (secret_hash) DO NOTHING`;
+  ON CONFLICT (secret_hash) DO NOTHING
+  RETURNING id`;
 
 /**
  * The columns a statement returns are named, never `*`: a prepared statement whose result
@@ -221,30 +245,46 @@ class PostgresStore implements Store {
   async admitJob(request: AdmissionRequest): Promise<AdmissionResult> {
     const { job, day } = request;
     const scopes = admissionScopes(request);
-    return inTransaction(this.#pool, async (client): Promise<AdmissionResult> => {
-      await this.#lockScopes(client, scopes);
-      // Read after the locks: each statement of a READ COMMITTED transaction sees what was
-      // committed before it began, so every admission that held these locks earlier counts.
-      const facts = await this.#admissionFacts(client, request, scopes);
-      const decision = decideAdmission(request, facts);
-      if (decision.kind !== 'created') return decision;
+    const facts = this.#factsQuery(request, scopes);
+    const params = records.jobParams(job);
+    const insert = this.#query(INSERT_ADMITTED_JOB, [
+      ...JOB_COLUMNS.map((column) => params[column]),
+      day,
+      this.#now(),
+    ]);
 
-      const params = records.jobParams(job);
-      const inserted = await this.#rows(client, INSERT_ADMITTED_JOB, [
-        ...JOB_COLUMNS.map((column) => params[column]),
-        day,
-        this.#now(),
-      ]);
-      if (inserted.length > 0) return decision;
-      // The idempotency key's index refused the job: an admission that no lock serialized
-      // with this one (no limit applies) committed the same key first. Answer with its job.
-      const existing = await this.#jobByIdempotencyKey(
-        client,
-        { keyId: job.ownerKeyId, endUserId: job.endUserId },
-        job.idempotencyKey as string,
-      );
-      return decideAdmission(request, { ...facts, existing });
-    });
+    const client = await this.#pool.connect();
+    let decided: { decision: AdmissionResult; facts: AdmissionFacts; inserted: boolean };
+    try {
+      // First flight: BEGIN, the locks, the reads. The server runs them in order, and each
+      // statement of a READ COMMITTED transaction sees what was committed before it began,
+      // so the reads count every admission that held these locks earlier.
+      const answers = await send(client, [{ text: 'BEGIN' }, ...this.#lockQueries(scopes), facts]);
+      const known = readFacts(facts === null ? undefined : answers.at(-1)?.rows[0], scopes);
+      const decision = decideAdmission(request, known);
+      if (decision.kind !== 'created') {
+        await client.query('COMMIT');
+        decided = { decision, facts: known, inserted: false };
+      } else {
+        // Second flight: the job with its charge, and COMMIT.
+        const [inserted] = await send(client, [insert, { text: 'COMMIT' }]);
+        decided = { decision, facts: known, inserted: (inserted?.rowCount ?? 0) > 0 };
+      }
+      client.release();
+    } catch (error) {
+      await rollBack(client);
+      throw error;
+    }
+
+    const { decision, facts: known, inserted } = decided;
+    if (decision.kind !== 'created' || inserted) return decision;
+    // The idempotency key's index refused the job: an admission that no lock serialized with
+    // this one (no limit applies) committed the same key first. Answer with its job.
+    const existing = await this.findJobByIdempotencyKey(
+      { keyId: job.ownerKeyId, endUserId: job.endUserId },
+      job.idempotencyKey as string,
+    );
+    return decideAdmission(request, { ...known, existing });
   }
 
   async getJob(id: string): Promise<JobRecord | null> {
@@ -362,14 +402,14 @@ class PostgresStore implements Store {
     const params = records.apiKeyParams(key);
     // ON CONFLICT waits for a concurrent insert of the same hash to commit, then does nothing;
     // the read that follows (a statement of its own) sees the key that won.
-    const inserted = await this.#pool.query({
-      name: this.#name(INSERT_KEY_IF_ABSENT),
-      text: INSERT_KEY_IF_ABSENT,
-      values: API_KEY_COLUMNS.map((column) => params[column]),
-    });
+    const inserted = await this.#rows(
+      this.#pool,
+      INSERT_KEY_IF_ABSENT,
+      API_KEY_COLUMNS.map((column) => params[column]),
+    );
     const stored = await this.getApiKeyBySecretHash(key.secretHash);
     if (stored === null) throw new Error(`API key ${key.id} was neither stored nor found`);
-    return { created: (inserted.rowCount ?? 0) > 0, key: stored };
+    return { created: inserted.length > 0, key: stored };
   }
 
   async getApiKey(id: string): Promise<ApiKeyRecord | null> {
@@ -441,29 +481,23 @@ class PostgresStore implements Store {
    * user's, so end users of a key without key-wide limits are admitted in parallel. Always in
    * this order, so two admissions never wait on each other's locks. Held until commit.
    */
-  async #lockScopes(client: PoolClient, scopes: AdmissionScope[]): Promise<void> {
-    for (const { scope, owner } of scopes) {
-      if (scope === 'key') {
-        await this.#rows(client, 'SELECT 1 FROM api_keys WHERE id = $1 FOR NO KEY UPDATE', [
-          owner.keyId,
-        ]);
-      } else {
-        await this.#rows(
-          client,
-          `SELECT pg_advisory_xact_lock(${END_USER_LOCK_CLASS}, hashtext($1 || '/' || $2))`,
-          [owner.keyId, owner.endUserId],
-        );
-      }
-    }
+  #lockQueries(scopes: AdmissionScope[]): QueryConfig[] {
+    return scopes.map(({ scope, owner }) =>
+      scope === 'key'
+        ? this.#query('SELECT 1 FROM api_keys WHERE id = $1 FOR NO KEY UPDATE', [owner.keyId])
+        : this.#query(
+            `SELECT pg_advisory_xact_lock(${END_USER_LOCK_CLASS}, hashtext($1 || '/' || $2))`,
+            [owner.keyId, owner.endUserId],
+          ),
+    );
   }
 
-  /** Everything `decideAdmission` needs, in one statement: the usage of each scope and the job of a repeated idempotency key. */
-  async #admissionFacts(
-    client: PoolClient,
-    { job, day }: AdmissionRequest,
-    scopes: AdmissionScope[],
-  ): Promise<AdmissionFacts> {
-    if (scopes.length === 0 && job.idempotencyKey === null) return { existing: null, usage: {} };
+  /**
+   * One statement reading everything `decideAdmission` needs: the usage of each scope and the
+   * job of a repeated idempotency key (one row; null when there is nothing to read).
+   */
+  #factsQuery({ job, day }: AdmissionRequest, scopes: AdmissionScope[]): QueryConfig | null {
+    if (scopes.length === 0 && job.idempotencyKey === null) return null;
     const statement = new Statement();
     const columns = scopes.map(({ scope, owner }) => usageColumns(statement, owner, day, scope));
     if (job.idempotencyKey === null) {
@@ -475,16 +509,7 @@ class PostgresStore implements Store {
       statement.text = `SELECT ${[...columns, columnsOf(JOB_COLUMNS, 'existing')].join(', ')}
         FROM (VALUES (1)) AS one LEFT JOIN jobs AS existing ON ${match}`;
     }
-    const [row] = await this.#rows<PgJobRow & Record<string, unknown>>(
-      client,
-      statement.text,
-      statement.values,
-    );
-    const usage: AdmissionFacts['usage'] = {};
-    for (const { scope } of scopes) usage[scope] = readUsage(row, scope);
-    // Without a match the LEFT JOIN leaves every job column null.
-    const existing = typeof row?.id === 'string' ? records.toJob(row) : null;
-    return { existing, usage };
+    return this.#query(statement.text, statement.values);
   }
 
   async #jobByIdempotencyKey(
@@ -505,17 +530,18 @@ class PostgresStore implements Store {
     text: string,
     values: unknown[],
   ): Promise<Row[]> {
-    const result = await runner.query<Row>({ name: this.#name(text), text, values });
+    const result = await runner.query<Row>(this.#query(text, values));
     return result.rows;
   }
 
-  #name(text: string): string {
+  /** `text` as a named statement: node-postgres prepares it once per connection. */
+  #query(text: string, values: unknown[]): QueryConfig {
     let name = this.#names.get(text);
     if (name === undefined) {
       name = `zimage_${this.#names.size + 1}`;
       this.#names.set(text, name);
     }
-    return name;
+    return { name, text, values };
   }
 }
 
@@ -533,7 +559,16 @@ function usageColumns(statement: Statement, owner: Owner, day: string, alias: st
       WHERE owner_key_id = ${keyId}${endUser} AND ${IN_FLIGHT_SQL}) AS "${alias}_in_flight"`;
 }
 
-function readUsage(row: Record<string, unknown> | undefined, alias: string): Usage {
+/** The facts `#factsQuery`'s row holds, for `decideAdmission`. */
+function readFacts(row: QueryResultRow | undefined, scopes: AdmissionScope[]): AdmissionFacts {
+  const usage: AdmissionFacts['usage'] = {};
+  for (const { scope } of scopes) usage[scope] = readUsage(row, scope);
+  // Without a match the LEFT JOIN leaves every job column null.
+  const existing = typeof row?.id === 'string' ? records.toJob(row as PgJobRow) : null;
+  return { existing, usage };
+}
+
+function readUsage(row: QueryResultRow | undefined, alias: string): Usage {
   return {
     spentMicroUsd: row?.[`${alias}_spent`] as number,
     jobsInFlight: row?.[`${alias}_in_flight`] as number,
