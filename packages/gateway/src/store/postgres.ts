@@ -197,10 +197,14 @@ async function send(client: PoolClient, queries: (QueryConfig | null)[]): Promis
   return answers.map((answer) => (answer as PromiseFulfilledResult<QueryResult>).value);
 }
 
+/** `$1, $2, …, $count`. */
+const placeholders = (count: number): string =>
+  Array.from({ length: count }, (_, i) => `$${i + 1}`).join(', ');
+
 const INSERT_ADMITTED_JOB = `
   WITH job AS (
     INSERT INTO jobs (${JOB_COLUMNS.join(', ')})
-    VALUES (${JOB_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
+    VALUES (${placeholders(JOB_COLUMNS.length)})
     ON CONFLICT (owner_key_id, coalesce(end_user_id, ''), idempotency_key)
       WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING id, owner_key_id, end_user_id, cost_micro_usd
@@ -211,11 +215,9 @@ const INSERT_ADMITTED_JOB = `
   FROM job
   RETURNING job_id`;
 
-const INSERT_KEY_IF_ABSENT = `
-  INSERT INTO api_keys (${API_KEY_COLUMNS.join(', ')})
-  VALUES (${API_KEY_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
-  ON CONFLICT (secret_hash) DO NOTHING
-  RETURNING id`;
+const INSERT_KEY = `INSERT INTO api_keys (${API_KEY_COLUMNS.join(', ')})
+  VALUES (${placeholders(API_KEY_COLUMNS.length)})`;
+const INSERT_KEY_IF_ABSENT = `${INSERT_KEY} ON CONFLICT (secret_hash) DO NOTHING RETURNING id`;
 
 /**
  * The columns a statement returns are named, never `*`: a prepared statement whose result
@@ -392,8 +394,7 @@ class PostgresStore implements Store {
     const params = records.apiKeyParams(key);
     await this.#rows(
       this.#pool,
-      `INSERT INTO api_keys (${API_KEY_COLUMNS.join(', ')})
-         VALUES (${API_KEY_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`,
+      INSERT_KEY,
       API_KEY_COLUMNS.map((column) => params[column]),
     );
   }
