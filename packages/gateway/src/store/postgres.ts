@@ -59,6 +59,11 @@ const POOL_SIZE = 10;
 const CONNECT_TIMEOUT_MS = 10_000;
 /** /readyz answers within this: a database that stopped answering is down, not slow. */
 const PING_TIMEOUT_MS = 2000;
+/**
+ * The server ends a transaction left idle this long (its instance hung or lost the network),
+ * so the locks it holds (a key's admission lock) do not stall the other instances for longer.
+ */
+const IDLE_IN_TRANSACTION_TIMEOUT_MS = 30_000;
 
 /**
  * Advisory locks are (class, id) pairs of int4; the class is "zimg" in ASCII so that other
@@ -66,8 +71,8 @@ const PING_TIMEOUT_MS = 2000;
  * GATEWAY_LOCK_CLASS with an id of GATEWAY_LOCKS; per-end-user admission locks their own class
  * with a hash of (key, end user) as id (a collision only makes two end users take turns).
  */
-export const GATEWAY_LOCK_CLASS = 0x7a696d67;
-export const GATEWAY_LOCKS = { migrations: 1 } as const;
+const GATEWAY_LOCK_CLASS = 0x7a696d67;
+const GATEWAY_LOCKS = { migrations: 1 } as const;
 const END_USER_LOCK_CLASS = GATEWAY_LOCK_CLASS + 1;
 
 /** BIGINT (money, counts) as a JS number, refusing one that a double cannot hold exactly. */
@@ -112,6 +117,8 @@ export async function openPostgresStore(url: string, options: StoreOptions = {})
     connectionString: url,
     max: POOL_SIZE,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    keepAlive: true,
     application_name: 'zimage-gateway',
     types: pgTypes,
     // Queries given at once go out at once (admission sends its statements in two flights);
