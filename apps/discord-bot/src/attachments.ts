@@ -1,10 +1,11 @@
 /**
  * A finished job's images as Discord attachments. Discord refuses a file over the server's
  * upload limit (the interaction says which), so a PNG that is too large is re-encoded as WebP
- * or JPEG, and an image that still does not fit (or cannot be downloaded) becomes a link.
+ * or JPEG, and an image that still does not fit (or cannot be downloaded) becomes a link to
+ * the gateway's (absolute) image URL.
  */
+import type { Job } from '@zimage/client';
 import sharp, { type Sharp } from 'sharp';
-import type { GatewayJob } from './gateway-client.ts';
 import type { LinkedImage } from './presenter.ts';
 
 export interface AttachmentFile {
@@ -18,9 +19,19 @@ export interface PreparedImages {
   links: LinkedImage[];
 }
 
-export interface ImageSource {
-  fetchImage(url: string): Promise<Buffer>;
-  absoluteUrl(url: string): string;
+/** Downloads an image's bytes. */
+export type ImageSource = (url: string) => Promise<Buffer>;
+
+/**
+ * The gateway's stored images need no key (their unguessable names are the access control),
+ * so a plain GET does.
+ */
+export function downloadImage(timeoutMs = 30_000): ImageSource {
+  return async (url) => {
+    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    if (!response.ok) throw new Error(`Image download answered HTTP ${response.status}`);
+    return Buffer.from(await response.arrayBuffer());
+  };
 }
 
 const EXTENSIONS: Record<string, string> = {
@@ -50,15 +61,15 @@ async function fitting(
 }
 
 export async function prepareImages(
-  job: GatewayJob,
-  source: ImageSource,
+  job: Job,
+  download: ImageSource,
   limitBytes: number,
   onDownloadError: (error: unknown) => void = () => {},
 ): Promise<PreparedImages> {
   const prepared = await Promise.all(
     job.images.map(async (image, index): Promise<AttachmentFile | LinkedImage> => {
       try {
-        const data = await source.fetchImage(image.url);
+        const data = await download(image.url);
         const fit = await fitting(data, image.contentType, limitBytes);
         if (fit) {
           const extension = EXTENSIONS[fit.contentType] ?? 'png';
@@ -67,7 +78,7 @@ export async function prepareImages(
       } catch (error) {
         onDownloadError(error);
       }
-      return { index, url: source.absoluteUrl(image.url) };
+      return { index, url: image.url };
     }),
   );
   return {

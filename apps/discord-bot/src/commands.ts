@@ -1,16 +1,18 @@
 /**
- * The slash commands as Discord registers them. Choices and ranges here are the union of what
- * the models accept; the per-model rules (Turbo's step range, guidance for Base only) are
- * checked against the gateway's `models` when a command arrives, so they cannot go stale.
+ * The slash commands as Discord registers them, built from the gateway's `models` answer when
+ * `register` runs: the model choices and names, the steps, images and guidance ranges, and
+ * the prompt's length limit are the gateway's, so Discord refuses out of range values before
+ * the bot sees them. Per-model rules (each model's own step range, guidance for some models
+ * only) are checked again against the gateway's current models when a command arrives.
  */
+import type { ImageSize, ModelInfo, OutputFormat } from '@zimage/client';
 import {
   ApplicationIntegrationType,
   InteractionContextType,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
   SlashCommandBuilder,
 } from 'discord.js';
-import type { ImageSize, Model, OutputFormat } from './gateway-client.ts';
-import { FORMAT_LABELS, MODEL_LABELS, SIZE_LABELS } from './presenter.ts';
+import { FORMAT_LABELS, SIZE_LABELS } from './presenter.ts';
 
 export const COMMAND_NAMES = { imagine: 'imagine', usage: 'usage', job: 'job' } as const;
 
@@ -26,11 +28,16 @@ export const IMAGINE_OPTIONS = {
   safety: 'safety',
 } as const;
 
-/** Pixazo's prompt limit; longer prompts would only come back as an error. */
-const PROMPT_MAX_LENGTH = 4000;
+/** Discord's longest option description. */
+const DESCRIPTION_MAX_LENGTH = 100;
 
 function choices<K extends string>(labels: Record<K, string>) {
   return (Object.entries(labels) as [K, string][]).map(([value, name]) => ({ name, value }));
+}
+
+/** The detailed description when Discord takes it, else the short one. */
+function describe(detailed: string, short: string): string {
+  return detailed.length <= DESCRIPTION_MAX_LENGTH ? detailed : short;
 }
 
 function guildCommand(name: string, description: string): SlashCommandBuilder {
@@ -42,20 +49,32 @@ function guildCommand(name: string, description: string): SlashCommandBuilder {
     .setIntegrationTypes(ApplicationIntegrationType.GuildInstall);
 }
 
-export function commandDefinitions(): RESTPostAPIChatInputApplicationCommandsJSONBody[] {
-  const imagine = guildCommand(COMMAND_NAMES.imagine, 'Generate images from a text prompt')
+function imagineCommand(
+  models: readonly ModelInfo[],
+): RESTPostAPIChatInputApplicationCommandsJSONBody {
+  const [defaultModel] = models;
+  if (!defaultModel) throw new Error('The gateway lists no models');
+  const min = (values: number[]) => Math.min(...values);
+  const max = (values: number[]) => Math.max(...values);
+  const guided = models.filter((m) => m.supportsGuidanceScale);
+  const command = guildCommand(COMMAND_NAMES.imagine, 'Generate images from a text prompt')
     .addStringOption((o) =>
       o
         .setName(IMAGINE_OPTIONS.prompt)
         .setDescription('What to draw')
         .setRequired(true)
-        .setMaxLength(PROMPT_MAX_LENGTH),
+        .setMaxLength(min(models.map((m) => m.maxPromptLength))),
     )
     .addStringOption((o) =>
       o
         .setName(IMAGINE_OPTIONS.model)
-        .setDescription('Turbo is fast and cheap; Base follows the prompt more closely')
-        .addChoices(...choices<Model>(MODEL_LABELS)),
+        .setDescription(
+          describe(
+            `Which model (default ${defaultModel.name}): ${models.map((m) => `${m.name} $${m.priceUsdPerImage}/image`).join(', ')}`,
+            `Which model (default ${defaultModel.name})`,
+          ),
+        )
+        .addChoices(...models.map((m) => ({ name: m.name, value: m.id }))),
     )
     .addStringOption((o) =>
       o
@@ -66,44 +85,70 @@ export function commandDefinitions(): RESTPostAPIChatInputApplicationCommandsJSO
     .addIntegerOption((o) =>
       o
         .setName(IMAGINE_OPTIONS.steps)
-        .setDescription('Inference steps (Turbo 1–50, default 8; Base 10–100, default 28)')
-        .setMinValue(1)
-        .setMaxValue(100),
+        .setDescription(
+          describe(
+            `Inference steps (${models.map((m) => `${m.name} ${m.minSteps}–${m.maxSteps}, default ${m.defaultSteps}`).join('; ')})`,
+            'Inference steps (the range depends on the model)',
+          ),
+        )
+        .setMinValue(min(models.map((m) => m.minSteps)))
+        .setMaxValue(max(models.map((m) => m.maxSteps))),
     )
-    .addIntegerOption((o) =>
-      o
+    .addIntegerOption((o) => {
+      const most = max(models.map((m) => m.maxImages));
+      return o
         .setName(IMAGINE_OPTIONS.images)
-        .setDescription('How many images (1–4)')
+        .setDescription(`How many images (1–${most})`)
         .setMinValue(1)
-        .setMaxValue(4),
-    )
+        .setMaxValue(most);
+    })
     .addStringOption((o) =>
       o
         .setName(IMAGINE_OPTIONS.format)
         .setDescription('File format (default PNG)')
         .addChoices(...choices<OutputFormat>(FORMAT_LABELS)),
-    )
-    .addNumberOption((o) =>
-      o
+    );
+  if (guided.length > 0) {
+    command.addNumberOption((o) => {
+      const low = min(guided.map((m) => m.minGuidanceScale ?? Number.POSITIVE_INFINITY));
+      const high = max(guided.map((m) => m.maxGuidanceScale ?? Number.NEGATIVE_INFINITY));
+      const defaults = new Set(guided.map((m) => m.defaultGuidanceScale));
+      const range = `${low}–${high}${defaults.size === 1 ? `, default ${[...defaults][0]}` : ''}`;
+      const what =
+        guided.length === models.length
+          ? 'How closely to follow the prompt'
+          : `${guided.map((m) => m.name).join(', ')} only: how closely to follow the prompt`;
+      return o
         .setName(IMAGINE_OPTIONS.guidance)
-        .setDescription('Base only: how closely to follow the prompt (1–20, default 4)')
-        .setMinValue(1)
-        .setMaxValue(20),
-    )
+        .setDescription(
+          describe(
+            `${what} (${range})`,
+            'How closely to follow the prompt (not every model has it)',
+          ),
+        )
+        .setMinValue(low)
+        .setMaxValue(high);
+    });
+  }
+  return command
     .addBooleanOption((o) =>
       o
         .setName(IMAGINE_OPTIONS.safety)
         .setDescription('Safety checker (can be turned off only in age-restricted channels)'),
-    );
+    )
+    .toJSON();
+}
 
+/** The commands for a gateway that offers `models` (its `models` answer). */
+export function commandDefinitions(
+  models: readonly ModelInfo[],
+): RESTPostAPIChatInputApplicationCommandsJSONBody[] {
   const usage = guildCommand(COMMAND_NAMES.usage, 'Your image spend today and your limits');
-
   const job = guildCommand(
     COMMAND_NAMES.job,
     'Post one of your earlier images again',
   ).addStringOption((o) =>
     o.setName('id').setDescription('The job id (shown under each result)').setRequired(true),
   );
-
-  return [imagine.toJSON(), usage.toJSON(), job.toJSON()];
+  return [imagineCommand(models), usage.toJSON(), job.toJSON()];
 }

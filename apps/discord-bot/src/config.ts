@@ -3,9 +3,12 @@
  * with one line that names it and says where its value comes from, because the person reading
  * it is setting up the bot for the first time.
  */
+import { statSync } from 'node:fs';
 import { z } from 'zod';
 
 const DEFAULT_DISCORD_API_URL = 'https://discord.com/api';
+/** Relative to the directory the bot starts in (apps/discord-bot for `pnpm … start`). */
+const DEFAULT_DATA_DIR = './.data/discord-bot';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -22,6 +25,11 @@ const snowflake = z
   .string()
   .trim()
   .regex(/^\d{17,20}$/, { error: 'must be a Discord id (digits only)' });
+
+/** The bot creates the directory when it is absent; a file there can never hold its data. */
+function isDirectoryOrAbsent(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? true;
+}
 
 const count = (fallback: number) =>
   z.coerce.number({ error: 'must be a whole number' }).int().min(0).default(fallback);
@@ -42,11 +50,19 @@ const discordSchema = z.object({
   DISCORD_API_URL: httpUrl.default(DEFAULT_DISCORD_API_URL),
 });
 
-const botSchema = discordSchema.extend({
+const registerSchema = discordSchema.extend({
   GATEWAY_URL: httpUrl,
   GATEWAY_API_KEY: z.string().trim().min(1),
+});
+
+const botSchema = registerSchema.extend({
   BOT_MAX_JOBS_PER_USER: count(2),
   BOT_COOLDOWN_SECONDS: count(5),
+  BOT_DATA_DIR: z
+    .string()
+    .trim()
+    .refine(isDirectoryOrAbsent, { error: 'must name a directory, and names a file' })
+    .default(DEFAULT_DATA_DIR),
 });
 
 export interface DiscordConfig {
@@ -56,14 +72,19 @@ export interface DiscordConfig {
   discordApiUrl: string;
 }
 
-export interface BotConfig extends DiscordConfig {
+export interface RegisterConfig extends DiscordConfig {
   /** The gateway's base URL; GraphQL is served at `<gatewayUrl>/graphql`. */
   gatewayUrl: string;
   gatewayApiKey: string;
+}
+
+export interface BotConfig extends RegisterConfig {
   /** Jobs one Discord user may have running through the bot at once (0: no cap). */
   maxJobsPerUser: number;
   /** Seconds between two accepted /imagine requests of one user (0: none). */
   cooldownSeconds: number;
+  /** Where the bot keeps the jobs it has yet to finish (its only state). */
+  dataDir: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -89,19 +110,26 @@ function toDiscordConfig(values: z.output<typeof discordSchema>): DiscordConfig 
   };
 }
 
-/** What `register` needs: talking to Discord, not to the gateway. */
-export function loadDiscordConfig(env: Env): DiscordConfig {
-  return toDiscordConfig(parse(discordSchema, env));
-}
-
-export function loadBotConfig(env: Env): BotConfig {
-  const values = parse(botSchema, env);
+function toRegisterConfig(values: z.output<typeof registerSchema>): RegisterConfig {
   return {
     ...toDiscordConfig(values),
     // Accept the GraphQL endpoint itself too: people paste what their other clients use.
     gatewayUrl: values.GATEWAY_URL.replace(/\/+$/, '').replace(/\/graphql$/, ''),
     gatewayApiKey: values.GATEWAY_API_KEY,
+  };
+}
+
+/** What `register` needs: Discord, and the gateway whose models the commands offer. */
+export function loadRegisterConfig(env: Env): RegisterConfig {
+  return toRegisterConfig(parse(registerSchema, env));
+}
+
+export function loadBotConfig(env: Env): BotConfig {
+  const values = parse(botSchema, env);
+  return {
+    ...toRegisterConfig(values),
     maxJobsPerUser: values.BOT_MAX_JOBS_PER_USER,
     cooldownSeconds: values.BOT_COOLDOWN_SECONDS,
+    dataDir: values.BOT_DATA_DIR,
   };
 }

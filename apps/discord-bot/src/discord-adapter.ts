@@ -4,7 +4,10 @@
  * here is the order of calls, which is what keeps the bot inside Discord's rules:
  * the first response goes out before any other network call (3-second deadline), and a job
  * that outlives its interaction token (15 minutes) is finished through the channel instead.
+ * The same message transport finishes, after a restart, the jobs an earlier run left open.
  */
+
+import type { ImageSize, Model, OutputFormat, ZimageClient } from '@zimage/client';
 import {
   type ButtonInteraction,
   type ChatInputCommandInteraction,
@@ -20,28 +23,25 @@ import {
   type TextBasedChannel,
 } from 'discord.js';
 import type { AttachmentFile } from './attachments.ts';
+import { parseButtonCustomId } from './button-custom-id.ts';
+import type { Clock } from './clock.ts';
 import { COMMAND_NAMES, IMAGINE_OPTIONS } from './commands.ts';
 import type { DiscordConfig } from './config.ts';
-import type { GatewayClient, ImageSize, Model, OutputFormat } from './gateway-client.ts';
-import {
-  type Admission,
-  type Clock,
-  checkChannelPolicy,
-  endUserIdOf,
-  type ImagineOptions,
-  messageRoute,
-  type Problem,
-  problemOf,
-  type UserLimits,
-} from './imagine-service.ts';
-import type { JobMessage, JobRunner, Log, RequestContext } from './job-runner.ts';
-import {
-  detailsMessage,
-  type MessageBody,
-  parseButtonCustomId,
-  problemMessage,
-  usageMessage,
-} from './presenter.ts';
+import { endUserIdOf } from './end-users.ts';
+import type { GatewayModels } from './gateway-models.ts';
+import { checkChannelPolicy, type ImagineOptions } from './imagine-request.ts';
+import type {
+  JobMessage,
+  JobRunner,
+  Log,
+  MessageRef,
+  RequestContext,
+  UnfinishedJob,
+} from './job-runner.ts';
+import { messageRoute } from './message-route.ts';
+import { detailsMessage, type MessageBody, problemMessage, usageMessage } from './presenter.ts';
+import { type Problem, problemOf } from './problems.ts';
+import type { Admission, UserLimits } from './user-limits.ts';
 
 /** Discord's upload limit for servers without boosts, when an interaction does not say. */
 const DEFAULT_ATTACHMENT_LIMIT_BYTES = 10 * 1024 * 1024;
@@ -59,7 +59,8 @@ export function createDiscordClient(config: DiscordConfig): Client {
 
 export interface BotDependencies {
   client: Client;
-  gateway: Pick<GatewayClient, 'job' | 'usage'>;
+  gateway: Pick<ZimageClient, 'job' | 'forEndUser'>;
+  models: Pick<GatewayModels, 'get'>;
   runner: JobRunner;
   limits: UserLimits;
   clock: Clock;
@@ -138,8 +139,12 @@ async function handleUsage(
 ): Promise<void> {
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
   const body = await deps.gateway
-    .usage(endUserIdOf(interaction.user.id))
-    .then(usageMessage, (error) => problemMessage(problemOf(error, deps.clock.now())));
+    .forEndUser(endUserIdOf(interaction.user.id))
+    .viewer()
+    .then(
+      (viewer) => usageMessage(viewer.usage),
+      (error) => problemMessage(problemOf(error, deps.clock.now())),
+    );
   await editOriginal(interaction, body);
 }
 
@@ -162,10 +167,10 @@ async function handleButton(deps: BotDependencies, interaction: ButtonInteractio
       return;
     case 'details': {
       await interaction.deferReply({ flags: MessageFlags.Ephemeral });
-      const body = await deps.gateway.job(target.jobId).then(
-        (job) =>
+      const body = await Promise.all([deps.gateway.job(target.jobId), deps.models.get()]).then(
+        ([job, models]) =>
           job
-            ? detailsMessage(job)
+            ? detailsMessage(job, models)
             : problemMessage({ kind: 'job-not-found', jobId: target.jobId }),
         (error) => problemMessage(problemOf(error, deps.clock.now())),
       );
@@ -222,13 +227,40 @@ function requestContext(
   deps: BotDependencies,
   interaction: ChatInputCommandInteraction | ButtonInteraction,
 ): RequestContext {
+  const ref: MessageRef = {
+    applicationId: interaction.applicationId,
+    token: interaction.token,
+    channelId: interaction.channelId ?? '',
+    guildId: interaction.guildId,
+    messageId: null,
+    interactionCreatedAt: interaction.createdTimestamp,
+  };
   return {
     userId: interaction.user.id,
     interactionId: interaction.id,
     ageRestricted: isAgeRestricted(interaction.channel),
     attachmentLimitBytes: interaction.attachmentSizeLimit || DEFAULT_ATTACHMENT_LIMIT_BYTES,
-    message: new InteractionJobMessage(interaction, deps.clock),
+    message: new InteractionJobMessage(interaction.client.rest, ref, deps.clock),
   };
+}
+
+/**
+ * Finishes the jobs an earlier run of the bot left unfinished, each in its own message, as if
+ * the bot had never stopped. Needs no Discord gateway connection: only the REST API.
+ */
+export function resumeUnfinished(
+  deps: Pick<BotDependencies, 'client' | 'runner' | 'clock' | 'log'>,
+  unfinished: readonly UnfinishedJob[],
+): Promise<void> {
+  return Promise.all(
+    unfinished.map((entry) =>
+      deps.runner
+        .resume(entry, new InteractionJobMessage(deps.client.rest, entry.message, deps.clock))
+        .catch((error) =>
+          deps.log('error', 'resuming a job failed', { jobId: entry.jobId, error: String(error) }),
+        ),
+    ),
+  ).then(() => undefined);
 }
 
 async function editOriginal(
@@ -269,41 +301,40 @@ function isExpiredToken(error: unknown): boolean {
 /**
  * The message a deferred reply created. While the interaction token is valid it is edited
  * through the interaction webhook (which needs no channel permissions); afterwards, or when
- * Discord says the token is gone, through the channel with the bot's own token.
+ * Discord says the token is gone, through the channel with the bot's own token: the message
+ * itself when an edit has told which it is, else a new one.
  */
 class InteractionJobMessage implements JobMessage {
-  readonly #interaction: ChatInputCommandInteraction | ButtonInteraction;
+  readonly #rest: Client['rest'];
+  readonly #ref: MessageRef;
   readonly #clock: Clock;
-  #messageId: string | undefined;
 
-  constructor(interaction: ChatInputCommandInteraction | ButtonInteraction, clock: Clock) {
-    this.#interaction = interaction;
+  constructor(rest: Client['rest'], ref: MessageRef, clock: Clock) {
+    this.#rest = rest;
+    this.#ref = { ...ref };
     this.#clock = clock;
   }
 
-  get #rest() {
-    return this.#interaction.client.rest;
-  }
-
-  #viaChannel(): boolean {
-    return (
-      this.#messageId !== undefined &&
-      messageRoute(this.#interaction.createdTimestamp, this.#clock.now()) === 'channel'
-    );
+  ref(): MessageRef {
+    return { ...this.#ref };
   }
 
   async #withFallback<T>(viaWebhook: () => Promise<T>, viaChannel: () => Promise<T>): Promise<T> {
-    if (this.#viaChannel()) return viaChannel();
+    // Without the message's id, the webhook is the only way to its original message.
+    const { messageId, interactionCreatedAt } = this.#ref;
+    if (messageId !== null && messageRoute(interactionCreatedAt, this.#clock.now()) === 'channel') {
+      return viaChannel();
+    }
     try {
       return await viaWebhook();
     } catch (error) {
-      if (this.#messageId === undefined || !isExpiredToken(error)) throw error;
+      if (!isExpiredToken(error)) throw error;
       return viaChannel();
     }
   }
 
   async edit(body: MessageBody, files?: readonly AttachmentFile[]): Promise<void> {
-    const { applicationId, token, channelId } = this.#interaction;
+    const { applicationId, token, channelId, messageId } = this.#ref;
     const message = await this.#withFallback(
       () =>
         this.#rest.patch(Routes.webhookMessage(applicationId, token, '@original'), {
@@ -311,24 +342,23 @@ class InteractionJobMessage implements JobMessage {
           auth: false,
         }),
       () =>
-        this.#rest.patch(
-          Routes.channelMessage(channelId ?? '', this.#messageId ?? ''),
-          withFiles(body, files),
-        ),
+        messageId === null
+          ? this.#rest.post(Routes.channelMessages(channelId), withFiles(body, files))
+          : this.#rest.patch(Routes.channelMessage(channelId, messageId), withFiles(body, files)),
     );
-    this.#messageId ??= (message as { id: string }).id;
+    this.#ref.messageId ??= (message as { id: string }).id;
   }
 
   async followUp(body: MessageBody): Promise<void> {
-    const { applicationId, token, channelId } = this.#interaction;
+    const { applicationId, token, channelId } = this.#ref;
     await this.#withFallback(
       () => this.#rest.post(Routes.webhook(applicationId, token), { body, auth: false }),
-      () => this.#rest.post(Routes.channelMessages(channelId ?? ''), { body }),
+      () => this.#rest.post(Routes.channelMessages(channelId), { body }),
     );
   }
 
   async retract(body: MessageBody): Promise<void> {
-    const { applicationId, token } = this.#interaction;
+    const { applicationId, token } = this.#ref;
     // Delete the public "thinking…" message first: a follow-up to an untouched deferred reply
     // would replace it and inherit its (public) visibility. The user hears why either way.
     try {
@@ -341,10 +371,8 @@ class InteractionJobMessage implements JobMessage {
   }
 
   url(): string | undefined {
-    const { channelId, guildId } = this.#interaction;
-    if (!this.#messageId || !channelId) return undefined;
-    return guildId
-      ? messageLink(channelId, this.#messageId, guildId)
-      : messageLink(channelId, this.#messageId);
+    const { channelId, guildId, messageId } = this.#ref;
+    if (!messageId || !channelId) return undefined;
+    return guildId ? messageLink(channelId, messageId, guildId) : messageLink(channelId, messageId);
   }
 }

@@ -1,33 +1,19 @@
 /**
  * One job from the user's request to the delivered result, after the first response has gone
  * out: submit to the gateway, follow its updates, edit the message (throttled), attach the
- * images, ping the user. Where the message lives (interaction webhook or channel) is the
- * adapter's business, behind `JobMessage`; the decisions are the service's and the presenter's.
+ * images, ping the user. A job still running is written down (`UnfinishedJobs`) until its
+ * message is final, so that a restarted bot finishes it the same way (`resume`). Where the
+ * message lives (interaction webhook or channel) is the adapter's business, behind
+ * `JobMessage`; the decisions are the service modules' and the presenter's.
  */
-import { type AttachmentFile, prepareImages } from './attachments.ts';
-import {
-  type GatewayClient,
-  type GatewayJob,
-  type ModelInfo,
-  TERMINAL_STATUSES,
-} from './gateway-client.ts';
-import {
-  type Admission,
-  buildGenerateInput,
-  type Checked,
-  type Clock,
-  checkChannelPolicy,
-  discordUserOf,
-  type EtaEstimator,
-  type ImagineOptions,
-  type JobProgress,
-  JobTracker,
-  type Problem,
-  problemOf,
-  type RerunVariant,
-  rerunOptions,
-  ThrottledEditor,
-} from './imagine-service.ts';
+import { type Job, type ModelInfo, type ZimageClient, ZimageError } from '@zimage/client';
+import { isTerminalStatus } from '@zimage/contract';
+import { type AttachmentFile, type ImageSource, prepareImages } from './attachments.ts';
+import type { Clock } from './clock.ts';
+import { endUserIdOf } from './end-users.ts';
+import type { GatewayModels } from './gateway-models.ts';
+import { buildGenerateInput, checkChannelPolicy, type ImagineOptions } from './imagine-request.ts';
+import { type JobProgress, ProgressView } from './job-progress.ts';
 import {
   endedMention,
   lostTrackMessage,
@@ -36,12 +22,29 @@ import {
   progressMessage,
   resultMessage,
 } from './presenter.ts';
+import { type Checked, type Problem, problemOf } from './problems.ts';
+import { type RerunVariant, rerunOptions } from './rerun.ts';
+import { ThrottledEditor } from './throttled-editor.ts';
+import type { Admission } from './user-limits.ts';
 
 export type Log = (
   level: 'info' | 'warn' | 'error',
   message: string,
   details?: Record<string, unknown>,
 ) => void;
+
+/** Where a job's message is: enough to reach it again after a restart. */
+export interface MessageRef {
+  applicationId: string;
+  /** The interaction's token: a secret, accepted by Discord for 15 minutes. */
+  token: string;
+  channelId: string;
+  guildId: string | null;
+  /** The message itself, once the first edit has answered with it. */
+  messageId: string | null;
+  /** When Discord created the interaction, in ms. */
+  interactionCreatedAt: number;
+}
 
 /** The public message a job is shown in, created by the deferred first response. */
 export interface JobMessage {
@@ -52,6 +55,7 @@ export interface JobMessage {
   retract(body: MessageBody): Promise<void>;
   /** A link to the job's message, once an edit has created it. */
   url(): string | undefined;
+  ref(): MessageRef;
 }
 
 /** What one interaction brings to a job. */
@@ -65,15 +69,34 @@ export interface RequestContext {
   message: JobMessage;
 }
 
-export type GatewayPort = Pick<
-  GatewayClient,
-  'models' | 'generateImage' | 'job' | 'watchJob' | 'fetchImage' | 'absoluteUrl'
->;
+/** A message the bot has still to finish: everything `resume` needs after a restart. */
+export interface UnfinishedJob {
+  interactionId: string;
+  jobId: string;
+  /** The Discord user the job is for. */
+  userId: string;
+  pingWhenDone: boolean;
+  attachmentLimitBytes: number;
+  message: MessageRef;
+}
+
+export interface UnfinishedJobsPort {
+  /** Adds or replaces the entry of `job.interactionId`. */
+  save(job: UnfinishedJob): void;
+  remove(interactionId: string): void;
+}
+
+/** What the runner asks of the gateway: per Discord user, an end user of the bot's key. */
+export interface GatewayPort {
+  forEndUser(endUserId: string): Pick<ZimageClient, 'generate' | 'job' | 'watch'>;
+}
 
 export interface JobRunnerOptions {
   gateway: GatewayPort;
+  models: Pick<GatewayModels, 'get'>;
+  downloadImage: ImageSource;
+  unfinished: UnfinishedJobsPort;
   clock: Clock;
-  eta: EtaEstimator;
   log: Log;
   editIntervalMs?: number;
 }
@@ -83,17 +106,27 @@ interface Rendered {
   files?: readonly AttachmentFile[];
 }
 
+/** Everything a job's message needs, whether it started now or before a restart. */
+type FollowContext = Omit<UnfinishedJob, 'jobId' | 'message'> & {
+  message: JobMessage;
+  models: readonly ModelInfo[];
+};
+
 export class JobRunner {
   readonly #gateway: GatewayPort;
+  readonly #models: Pick<GatewayModels, 'get'>;
+  readonly #downloadImage: ImageSource;
+  readonly #unfinished: UnfinishedJobsPort;
   readonly #clock: Clock;
-  readonly #eta: EtaEstimator;
   readonly #log: Log;
   readonly #editIntervalMs: number | undefined;
 
   constructor(options: JobRunnerOptions) {
     this.#gateway = options.gateway;
+    this.#models = options.models;
+    this.#downloadImage = options.downloadImage;
+    this.#unfinished = options.unfinished;
     this.#clock = options.clock;
-    this.#eta = options.eta;
     this.#log = options.log;
     this.#editIntervalMs = options.editIntervalMs;
   }
@@ -122,24 +155,77 @@ export class JobRunner {
 
   /** /job: show one of the user's jobs again, live if it is still running. */
   async repost(jobId: string, context: RequestContext): Promise<void> {
-    let found: Checked<GatewayJob>;
+    let found: Checked<{ job: Job; models: ModelInfo[] }>;
     try {
-      found = await this.#ownJob(jobId, context.userId);
+      const job = await this.#ownJob(jobId, context.userId);
+      found = job.ok
+        ? { ok: true, value: { job: job.value, models: await this.#models.get() } }
+        : job;
     } catch (error) {
       found = { ok: false, problem: this.#problemOf(error) };
     }
     if (!found.ok) return context.message.retract(problemMessage(found.problem));
+    const { job, models } = found.value;
     // Unfiltered images stay in age-restricted channels, wherever they are re-posted.
-    const { prompt, enableSafetyChecker } = found.value;
-    const policy = checkChannelPolicy({ prompt, safety: enableSafetyChecker }, context);
+    const policy = checkChannelPolicy(
+      { prompt: job.prompt, safety: job.enableSafetyChecker },
+      context,
+    );
     if (policy) return context.message.retract(problemMessage(policy));
-    await this.#follow(found.value, context, { pingWhenDone: false });
+    await this.#follow(job, this.#watch(context.userId, job), {
+      ...context,
+      pingWhenDone: false,
+      models,
+    });
   }
 
-  async #ownJob(jobId: string, userId: string): Promise<Checked<GatewayJob>> {
-    const job = await this.#gateway.job(jobId);
-    // Someone else's job reads as missing: job ids are not secrets, prompts may be.
-    return job && discordUserOf(job) === userId
+  /**
+   * A job whose message was not final when the bot stopped: follow it again and finish its
+   * message as if nothing had happened. The job's current state is its watch's first.
+   */
+  async resume(entry: UnfinishedJob, message: JobMessage): Promise<void> {
+    const states = this.#endUser(entry.userId).watch(entry.jobId)[Symbol.asyncIterator]();
+    let first: Job;
+    let models: ModelInfo[];
+    try {
+      const next = await states.next();
+      if (next.done) throw new Error('the job’s updates ended before its first state');
+      first = next.value;
+      models = await this.#models.get();
+    } catch (error) {
+      await states.return?.();
+      this.#log('error', 'could not resume a job', { jobId: entry.jobId, error: String(error) });
+      // A job the gateway no longer shows will never be finished; anything else may next time.
+      if (error instanceof ZimageError && error.code === 'NOT_FOUND') {
+        this.#forget(entry.interactionId, entry.jobId);
+      }
+      return;
+    }
+    this.#log('info', 'job resumed', { jobId: entry.jobId, userId: entry.userId });
+    await this.#follow(
+      first,
+      { [Symbol.asyncIterator]: () => states },
+      {
+        ...entry,
+        message,
+        models,
+      },
+    );
+  }
+
+  #endUser(userId: string) {
+    return this.#gateway.forEndUser(endUserIdOf(userId));
+  }
+
+  /** The job's updates after `job`, or none when it has already ended. */
+  #watch(userId: string, job: Job): AsyncIterable<Job> | null {
+    return isTerminalStatus(job.status) ? null : this.#endUser(userId).watch(job.id);
+  }
+
+  /** Someone else's job reads as missing: job ids are not secrets, prompts may be. */
+  async #ownJob(jobId: string, userId: string): Promise<Checked<Job>> {
+    const job = await this.#endUser(userId).job(jobId);
+    return job
       ? { ok: true, value: job }
       : { ok: false, problem: { kind: 'job-not-found', jobId } };
   }
@@ -149,24 +235,26 @@ export class JobRunner {
     admission: Admission,
     resolveOptions: (models: readonly ModelInfo[]) => Promise<Checked<ImagineOptions>>,
   ): Promise<void> {
-    let job: GatewayJob;
+    let job: Job;
+    let models: ModelInfo[];
     try {
-      const models = await this.#gateway.models();
+      models = await this.#models.get();
       const options = await resolveOptions(models);
       const input = options.ok
-        ? buildGenerateInput(options.value, models, {
-            discordUserId: context.userId,
-            idempotencyKey: `discord-interaction:${context.interactionId}`,
-          })
+        ? buildGenerateInput(options.value, models, `discord-interaction:${context.interactionId}`)
         : options;
       if (!input.ok) return await this.#refuse(context, admission, input.problem);
-      job = await this.#gateway.generateImage(input.value);
+      job = await this.#endUser(context.userId).generate(input.value);
     } catch (error) {
       return await this.#refuse(context, admission, this.#problemOf(error));
     }
     this.#log('info', 'job submitted', { jobId: job.id, userId: context.userId });
     try {
-      await this.#follow(job, context, { pingWhenDone: true });
+      await this.#follow(job, this.#watch(context.userId, job), {
+        ...context,
+        pingWhenDone: true,
+        models,
+      });
     } finally {
       admission.finish();
     }
@@ -176,10 +264,13 @@ export class JobRunner {
   #problemOf(error: unknown): Problem {
     const problem = problemOf(error, this.#clock.now());
     if (
-      problem.kind === 'gateway' &&
-      ['INTERNAL', 'UNREACHABLE', 'UNAUTHENTICATED', 'FORBIDDEN'].includes(problem.code)
+      problem.kind === 'unexpected' ||
+      (problem.kind === 'gateway' &&
+        ['UNEXPECTED_RESPONSE', 'NETWORK_ERROR', 'UNAUTHENTICATED', 'FORBIDDEN'].includes(
+          problem.code,
+        ))
     ) {
-      this.#log('error', 'gateway request failed', { code: problem.code, error: String(error) });
+      this.#log('error', 'gateway request failed', { error: String(error) });
     }
     return problem;
   }
@@ -189,28 +280,62 @@ export class JobRunner {
     await context.message.retract(problemMessage(problem));
   }
 
-  async #follow(
-    first: GatewayJob,
-    context: RequestContext,
-    { pingWhenDone }: { pingWhenDone: boolean },
-  ): Promise<void> {
-    const ownerId = discordUserOf(first) ?? context.userId;
-    const tracker = new JobTracker(this.#eta, this.#clock);
+  /** Writes the message down as unfinished; a bot that cannot do so still finishes it now. */
+  #remember(entry: UnfinishedJob): void {
+    try {
+      this.#unfinished.save(entry);
+    } catch (error) {
+      this.#log('warn', 'could not note an unfinished job', {
+        jobId: entry.jobId,
+        error: String(error),
+      });
+    }
+  }
+
+  #forget(interactionId: string, jobId: string): void {
+    try {
+      this.#unfinished.remove(interactionId);
+    } catch (error) {
+      this.#log('warn', 'could not drop a finished job', { jobId, error: String(error) });
+    }
+  }
+
+  async #follow(first: Job, updates: AsyncIterable<Job> | null, context: FollowContext) {
+    const { message, models, userId: ownerId } = context;
+    const entry = (): UnfinishedJob => ({
+      interactionId: context.interactionId,
+      jobId: first.id,
+      userId: ownerId,
+      pingWhenDone: context.pingWhenDone,
+      attachmentLimitBytes: context.attachmentLimitBytes,
+      message: message.ref(),
+    });
+    let noted = updates === null ? undefined : entry();
+    if (noted) this.#remember(noted);
+
+    const view = new ProgressView(this.#clock);
     const editor = new ThrottledEditor<Rendered>({
       clock: this.#clock,
       ...(this.#editIntervalMs === undefined ? {} : { minIntervalMs: this.#editIntervalMs }),
       send: async ({ body, files }) => {
         try {
-          await context.message.edit(body, files);
+          await message.edit(body, files);
         } catch (error) {
           this.#log('warn', 'message edit failed', { jobId: first.id, error: String(error) });
+          return;
+        }
+        // The first edit tells which message it is: the way back to it through the channel.
+        if (noted && noted.message.messageId !== message.ref().messageId) {
+          noted = entry();
+          this.#remember(noted);
         }
       },
     });
+    const present = { ownerId, models };
     let cancelEtaRefresh: (() => void) | undefined;
     const show = (progress: Exclude<JobProgress, { phase: 'completed' }>) => {
       cancelEtaRefresh?.();
-      editor.push({ body: progressMessage(progress, { ownerId, now: this.#clock.now() }) });
+      editor.push({ body: progressMessage(progress, { ...present, now: this.#clock.now() }) });
       const untilEta = progress.phase === 'processing' ? progress.etaAt - this.#clock.now() : 0;
       if (untilEta > 0) {
         // Re-render once the ETA has passed, so the message stops counting down into the past.
@@ -219,18 +344,15 @@ export class JobRunner {
     };
 
     let last: JobProgress | undefined;
-    const consider = (update: GatewayJob) => {
-      const progress = tracker.next(update);
+    const consider = (update: Job) => {
+      const progress = view.next(update);
       if (!progress) return;
       last = progress;
       if (progress.phase === 'queued' || progress.phase === 'processing') show(progress);
     };
-    // The job as the mutation (or lookup) returned it is shown at once, before subscribing.
     consider(first);
     try {
-      if (!TERMINAL_STATUSES.has(first.status)) {
-        for await (const update of this.#gateway.watchJob(first.id)) consider(update);
-      }
+      if (updates) for await (const update of updates) consider(update);
     } catch (error) {
       this.#log('error', 'lost track of job', { jobId: first.id, error: String(error) });
     } finally {
@@ -240,32 +362,35 @@ export class JobRunner {
     if (last?.phase === 'completed') {
       const images = await prepareImages(
         last.job,
-        this.#gateway,
+        this.#downloadImage,
         context.attachmentLimitBytes,
         (error) =>
           this.#log('warn', 'image download failed', { jobId: first.id, error: String(error) }),
       );
       await editor.finish({
         body: resultMessage(last.job, {
-          ownerId,
+          ...present,
           durationMs: last.durationMs,
           links: images.links,
         }),
         files: images.files,
       });
     } else if (last?.phase === 'failed') {
-      await editor.finish({ body: progressMessage(last, { ownerId, now: this.#clock.now() }) });
+      await editor.finish({ body: progressMessage(last, { ...present, now: this.#clock.now() }) });
     } else {
       await editor.finish({ body: lostTrackMessage(last?.job ?? first, ownerId) });
+      this.#forget(context.interactionId, first.id);
       return;
     }
-    const url = context.message.url();
-    if (pingWhenDone && url) {
-      await context.message
+    const url = message.url();
+    if (context.pingWhenDone && url) {
+      await message
         .followUp(endedMention(last.job, ownerId, url))
         .catch((error) =>
           this.#log('warn', 'follow-up failed', { jobId: first.id, error: String(error) }),
         );
     }
+    this.#forget(context.interactionId, first.id);
+    this.#log('info', 'job finished', { jobId: first.id, status: last.job.status });
   }
 }

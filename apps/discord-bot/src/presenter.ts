@@ -3,6 +3,15 @@
  * same output goes to an interaction webhook or to a channel message, and snapshot tests see
  * exactly what users see. No I/O, no clock: the caller passes `now`.
  */
+
+import type {
+  ImageSize,
+  Job,
+  ModelInfo,
+  OutputFormat,
+  Usage,
+  ZimageErrorCode,
+} from '@zimage/client';
 import {
   type APIActionRowComponent,
   type APIAllowedMentions,
@@ -17,8 +26,10 @@ import {
   time,
   userMention,
 } from 'discord.js';
-import type { GatewayJob, ImageSize, Model, OutputFormat, Usage } from './gateway-client.ts';
-import type { JobProgress, Problem } from './imagine-service.ts';
+import { type ButtonAction, buttonCustomId } from './button-custom-id.ts';
+import type { JobProgress } from './job-progress.ts';
+import type { Problem } from './problems.ts';
+import { otherModel } from './rerun.ts';
 
 export interface MessageBody {
   content: string;
@@ -27,11 +38,6 @@ export interface MessageBody {
   allowed_mentions: APIAllowedMentions;
   flags?: number;
 }
-
-export const MODEL_LABELS: Record<Model, string> = {
-  Z_IMAGE_TURBO: 'Z-Image Turbo',
-  Z_IMAGE_BASE: 'Z-Image Base',
-};
 
 export const SIZE_LABELS: Record<ImageSize, string> = {
   SQUARE_1_1: 'Square 1:1',
@@ -79,17 +85,17 @@ function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? '' : 's'}`;
 }
 
-function promptText(job: GatewayJob, max: number): string {
+function promptText(job: Job, max: number): string {
   return escapeMarkdown(truncate(job.prompt, max));
 }
 
 /** The first line of a running job's message: what was asked, and by whom. */
-function heading(job: GatewayJob, ownerId: string): string {
+function heading(job: Job, ownerId: string): string {
   return `**${promptText(job, PROMPT_IN_CONTENT)}** — ${userMention(ownerId)}`;
 }
 
 /** Small print under a running job: its id, for `/job` should this message stop moving. */
-function jobIdLine(job: GatewayJob): string {
+function jobIdLine(job: Job): string {
   return `-# ${job.id}`;
 }
 
@@ -103,36 +109,15 @@ function ephemeral(parts: Partial<MessageBody> & { content: string }): MessageBo
 
 // ——— Buttons ———
 
-export const BUTTON_ACTIONS = ['reroll', 'vary', 'switch', 'details', 'delete'] as const;
-export type ButtonAction = (typeof BUTTON_ACTIONS)[number];
-
-export interface ButtonTarget {
-  action: ButtonAction;
-  jobId: string;
-  /** The Discord user the job belongs to: only they may spend on it or delete it. */
-  ownerId: string;
-}
-
-const CUSTOM_ID_PREFIX = 'zimage';
-
-/**
- * Everything a button needs is in its custom id (Discord keeps it with the message), so buttons
- * work after the bot restarts and the owner check needs no lookup before the 3-second deadline.
- */
-export function buttonCustomId({ action, jobId, ownerId }: ButtonTarget): string {
-  return [CUSTOM_ID_PREFIX, action, jobId, ownerId].join(':');
-}
-
-export function parseButtonCustomId(customId: string): ButtonTarget | null {
-  const [prefix, action, jobId, ownerId, ...rest] = customId.split(':');
-  if (prefix !== CUSTOM_ID_PREFIX || rest.length > 0 || !jobId || !ownerId) return null;
-  if (!(BUTTON_ACTIONS as readonly string[]).includes(action ?? '')) return null;
-  return { action: action as ButtonAction, jobId, ownerId };
+/** A model's name as the gateway gives it (its id, should the gateway no longer list it). */
+function modelName(models: readonly ModelInfo[], id: Job['model']): string {
+  return models.find((m) => m.id === id)?.name ?? id;
 }
 
 function resultButtons(
-  job: GatewayJob,
+  job: Job,
   ownerId: string,
+  models: readonly ModelInfo[],
 ): APIActionRowComponent<APIButtonComponentWithCustomId> {
   const button = (
     action: ButtonAction,
@@ -146,13 +131,14 @@ function resultButtons(
     emoji: { name: emoji },
     style,
   });
-  const otherModel: Model = job.model === 'Z_IMAGE_TURBO' ? 'Z_IMAGE_BASE' : 'Z_IMAGE_TURBO';
+  const maxImages = models.find((m) => m.id === job.model)?.maxImages;
+  const other = otherModel(job, models);
   return {
     type: ComponentType.ActionRow,
     components: [
       button('reroll', 'Re-roll', '🔄', ButtonStyle.Primary),
-      button('vary', 'Vary (4)', '🔀'),
-      button('switch', `Try ${MODEL_LABELS[otherModel].replace('Z-Image ', '')}`, '🔁'),
+      ...(maxImages === undefined ? [] : [button('vary', `Vary (${maxImages})`, '🔀')]),
+      ...(other ? [button('switch', `Try ${other.name}`, '🔁')] : []),
       button('details', 'Details', 'ℹ️'),
       button('delete', 'Delete', '🗑️', ButtonStyle.Danger),
     ],
@@ -164,15 +150,17 @@ function resultButtons(
 export interface PresentContext {
   ownerId: string;
   now: number;
+  /** The gateway's models, for their names. */
+  models: readonly ModelInfo[];
 }
 
 /** The message while the job runs, and when it ended without images. */
 export function progressMessage(
   progress: Exclude<JobProgress, { phase: 'completed' }>,
-  { ownerId, now }: PresentContext,
+  { ownerId, now, models }: PresentContext,
 ): MessageBody {
   const { job } = progress;
-  const what = `${MODEL_LABELS[job.model]} · ${plural(job.numImages, 'image')}`;
+  const what = `${modelName(models, job.model)} · ${plural(job.numImages, 'image')}`;
   const status = ((): string => {
     switch (progress.phase) {
       case 'queued':
@@ -195,7 +183,7 @@ export function progressMessage(
   return body({ content: `${heading(job, ownerId)}\n${status}\n${jobIdLine(job)}` });
 }
 
-function failureLine(job: GatewayJob): string {
+function failureLine(job: Job): string {
   switch (job.status) {
     case 'CANCELLED':
       return '🚫 Cancelled.';
@@ -207,7 +195,7 @@ function failureLine(job: GatewayJob): string {
 }
 
 /** The gateway stopped answering about the job; it may still finish, and /job will show it. */
-export function lostTrackMessage(job: GatewayJob, ownerId: string): MessageBody {
+export function lostTrackMessage(job: Job, ownerId: string): MessageBody {
   return body({
     content: `${heading(job, ownerId)}\n⚠️ I lost track of this job. \`/job id:${job.id}\` shows it once it is done.`,
   });
@@ -223,9 +211,10 @@ export interface ResultContext {
   ownerId: string;
   durationMs: number;
   links: readonly LinkedImage[];
+  models: readonly ModelInfo[];
 }
 
-function pixelSize(job: GatewayJob): string {
+function pixelSize(job: Job): string {
   const first = job.images[0];
   return first
     ? `${SIZE_LABELS[job.imageSize]} (${first.width}×${first.height})`
@@ -233,9 +222,9 @@ function pixelSize(job: GatewayJob): string {
 }
 
 /** The finished job: the images go as attachments beside this body; the embed tells the story. */
-export function resultMessage(job: GatewayJob, context: ResultContext): MessageBody {
+export function resultMessage(job: Job, context: ResultContext): MessageBody {
   const fields: APIEmbedField[] = [
-    { name: 'Model', value: MODEL_LABELS[job.model], inline: true },
+    { name: 'Model', value: modelName(context.models, job.model), inline: true },
     { name: 'Size', value: pixelSize(job), inline: true },
     { name: 'Steps', value: String(job.numInferenceSteps), inline: true },
     ...(job.guidanceScale == null
@@ -258,12 +247,12 @@ export function resultMessage(job: GatewayJob, context: ResultContext): MessageB
         ...(job.completedAt ? { timestamp: job.completedAt } : {}),
       },
     ],
-    components: [resultButtons(job, context.ownerId)],
+    components: [resultButtons(job, context.ownerId, context.models)],
   });
 }
 
 /** The ping after the job ends, so nobody has to watch the channel for a long job. */
-export function endedMention(job: GatewayJob, ownerId: string, messageUrl: string): MessageBody {
+export function endedMention(job: Job, ownerId: string, messageUrl: string): MessageBody {
   const outcome =
     job.status === 'COMPLETED'
       ? `your ${job.numImages === 1 ? 'image is' : 'images are'} ready`
@@ -275,9 +264,9 @@ export function endedMention(job: GatewayJob, ownerId: string, messageUrl: strin
 }
 
 /** Every parameter of a job, for the Details button (only the person who asked sees it). */
-export function detailsMessage(job: GatewayJob): MessageBody {
+export function detailsMessage(job: Job, models: readonly ModelInfo[]): MessageBody {
   const fields: APIEmbedField[] = [
-    { name: 'Model', value: MODEL_LABELS[job.model], inline: true },
+    { name: 'Model', value: modelName(models, job.model), inline: true },
     { name: 'Size', value: pixelSize(job), inline: true },
     { name: 'Steps', value: String(job.numInferenceSteps), inline: true },
     {
@@ -337,18 +326,20 @@ export function usageMessage(usage: Usage): MessageBody {
 
 // ——— Problems ———
 
-const GATEWAY_MESSAGES: Record<string, string> = {
+const GATEWAY_MESSAGES: Partial<Record<ZimageErrorCode, string>> = {
   BUDGET_EXCEEDED:
     "You've reached your daily image budget. It resets tomorrow; /usage shows your spend.",
   INSUFFICIENT_BALANCE: "The bot's image credit has run out. Please let the server admins know.",
   UPSTREAM_UNAVAILABLE: 'The image service is unavailable right now. Please try again in a minute.',
-  UNREACHABLE: "The image service can't be reached right now. Please try again in a minute.",
+  NETWORK_ERROR: "The image service can't be reached right now. Please try again in a minute.",
   UNAUTHENTICATED:
     "The bot's access to the image service was refused. Please let the server admins know.",
   FORBIDDEN:
     "The bot's access to the image service was refused. Please let the server admins know.",
   NOT_FOUND: 'That job no longer exists.',
 };
+
+const SOMETHING_WENT_WRONG = 'Something went wrong on our side. Please try again.';
 
 /** A short, friendly sentence for something that stopped a request; sent ephemerally. */
 export function problemMessage(problem: Problem): MessageBody {
@@ -371,6 +362,8 @@ function problemText(problem: Problem): string {
       return 'This button no longer works. Try /imagine again.';
     case 'job-not-found':
       return `I couldn't find a job \`${problem.jobId.replaceAll('`', '')}\` of yours.`;
+    case 'unexpected':
+      return SOMETHING_WENT_WRONG;
     case 'gateway':
       if (problem.code === 'RATE_LIMITED') {
         return problem.retryAt === undefined
@@ -381,8 +374,6 @@ function problemText(problem: Problem): string {
         const field = problem.field ? `**${problem.field}**: ` : '';
         return `${field}${problem.message ?? 'That request was not accepted.'}`;
       }
-      return (
-        GATEWAY_MESSAGES[problem.code] ?? 'Something went wrong on our side. Please try again.'
-      );
+      return GATEWAY_MESSAGES[problem.code] ?? SOMETHING_WENT_WRONG;
   }
 }

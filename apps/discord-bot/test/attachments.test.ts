@@ -16,13 +16,10 @@ async function noisyPng(size: number): Promise<Buffer> {
 }
 
 function sourceOf(images: Record<string, Buffer>) {
-  return {
-    async fetchImage(url: string) {
-      const data = images[url];
-      if (!data) throw new Error(`404 ${url}`);
-      return data;
-    },
-    absoluteUrl: (url: string) => `https://gw.example${url}`,
+  return async (url: string) => {
+    const data = images[url];
+    if (!data) throw new Error(`404 ${url}`);
+    return data;
   };
 }
 
@@ -61,8 +58,8 @@ describe('prepareImages', () => {
     );
     expect(prepared.files).toEqual([]);
     expect(prepared.links).toEqual([
-      { index: 0, url: `https://gw.example${first?.url}` },
-      { index: 1, url: `https://gw.example${second?.url}` },
+      { index: 0, url: first?.url },
+      { index: 1, url: second?.url },
     ]);
     expect(failures).toHaveLength(1);
   });

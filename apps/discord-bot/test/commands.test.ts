@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { commandDefinitions } from '../src/commands.ts';
+import { MODELS } from './helpers/fixtures.ts';
 
 describe('commandDefinitions', () => {
-  const [imagine, usage, job] = commandDefinitions();
+  const [imagine, usage, job] = commandDefinitions(MODELS);
 
   it('defines /imagine with every option, prompt first and required', () => {
     expect(imagine?.name).toBe('imagine');

@@ -1,5 +1,8 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadBotConfig, loadDiscordConfig } from '../src/config.ts';
+import { loadBotConfig, loadRegisterConfig } from '../src/config.ts';
 
 const complete = {
   DISCORD_TOKEN: 'bot-token',
@@ -18,6 +21,7 @@ describe('loadBotConfig', () => {
       gatewayApiKey: 'zk_secret',
       maxJobsPerUser: 2,
       cooldownSeconds: 5,
+      dataDir: './.data/discord-bot',
     });
   });
 
@@ -27,12 +31,22 @@ describe('loadBotConfig', () => {
       DISCORD_API_URL: 'http://discord-proxy:8080/api/',
       BOT_MAX_JOBS_PER_USER: '4',
       BOT_COOLDOWN_SECONDS: '0',
+      BOT_DATA_DIR: '/var/lib/zimage-bot',
     });
     expect(config).toMatchObject({
       discordApiUrl: 'http://discord-proxy:8080/api',
       maxJobsPerUser: 4,
       cooldownSeconds: 0,
+      dataDir: '/var/lib/zimage-bot',
     });
+  });
+
+  it('stops when BOT_DATA_DIR names a file', async () => {
+    const file = join(await mkdtemp(join(tmpdir(), 'bot-config-')), 'not-a-dir');
+    await writeFile(file, '');
+    expect(() => loadBotConfig({ ...complete, BOT_DATA_DIR: file })).toThrowError(
+      'BOT_DATA_DIR is invalid: must name a directory, and names a file',
+    );
   });
 
   it.each(Object.keys(complete))('stops on a missing %s with one line naming it', (name) => {
@@ -57,14 +71,17 @@ describe('loadBotConfig', () => {
   });
 });
 
-describe('loadDiscordConfig', () => {
-  it('needs only what registering commands needs', () => {
-    expect(
-      loadDiscordConfig({ DISCORD_TOKEN: 't', DISCORD_APPLICATION_ID: '123456789012345678' }),
-    ).toEqual({
-      discordToken: 't',
+describe('loadRegisterConfig', () => {
+  it('needs only what registering commands needs: Discord, and the gateway for its models', () => {
+    expect(loadRegisterConfig(complete)).toEqual({
+      discordToken: 'bot-token',
       applicationId: '123456789012345678',
       discordApiUrl: 'https://discord.com/api',
+      gatewayUrl: 'http://127.0.0.1:4000',
+      gatewayApiKey: 'zk_secret',
     });
+    expect(() => loadRegisterConfig({ ...complete, GATEWAY_URL: '' })).toThrowError(
+      /^GATEWAY_URL is not set: /,
+    );
   });
 });

@@ -1,5 +1,8 @@
 /** The two scripts as people run them: `start` refusing a bad environment, `register`. */
 import { execFile } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -8,13 +11,15 @@ import { APP_ID, CHANNEL_ID, GUILD_ID } from './helpers/interactions.ts';
 import { startRealGateway } from './helpers/real-gateway.ts';
 
 const run = promisify(execFile);
+const dataDir = () => mkdtemp(join(tmpdir(), 'zimage-bot-'));
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 
 async function script(file: string, env: Record<string, string>, args: string[] = []) {
   try {
     const { stdout, stderr } = await run(process.execPath, [file, ...args], {
       cwd: packageDir,
-      env: { PATH: process.env.PATH ?? '', ...env },
+      // Never the default ./.data inside the repository.
+      env: { PATH: process.env.PATH ?? '', BOT_DATA_DIR: await dataDir(), ...env },
     });
     return { code: 0, stdout, stderr };
   } catch (error) {
@@ -43,6 +48,14 @@ describe('start', () => {
     expect(result.stderr).toMatch(new RegExp(`^discord-bot: ${name} is not set: [^\\n]+\\n$`));
   });
 
+  it('stops with one line when BOT_DATA_DIR cannot hold the bot’s data', async () => {
+    const file = join(await dataDir(), 'a-file');
+    await writeFile(file, '');
+    const result = await script('src/main.ts', { ...complete, BOT_DATA_DIR: join(file, 'sub') });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^discord-bot: BOT_DATA_DIR is unusable: ENOTDIR[^\n]+\n$/);
+  });
+
   it('stops when the gateway refuses the key, or the key cannot act for users', async () => {
     const gateway = await startRealGateway();
     try {
@@ -68,17 +81,28 @@ describe('start', () => {
 });
 
 describe('register', () => {
-  it('puts the commands in one guild through DISCORD_API_URL', async () => {
+  it('puts the commands, built from the gateway’s models, in one guild through DISCORD_API_URL', async () => {
     discord = await FakeDiscord.start({ webhookChannelId: CHANNEL_ID });
-    const result = await script(
-      'src/register.ts',
-      { DISCORD_TOKEN: 'bot-token', DISCORD_APPLICATION_ID: APP_ID, DISCORD_API_URL: discord.url },
-      ['--guild', GUILD_ID],
-    );
-    expect(result).toMatchObject({
-      code: 0,
-      stdout: `Registered /imagine, /usage, /job in guild ${GUILD_ID}.\n`,
-    });
+    const gateway = await startRealGateway({ maxPromptLength: 1500 });
+    try {
+      const result = await script(
+        'src/register.ts',
+        {
+          DISCORD_TOKEN: 'bot-token',
+          DISCORD_APPLICATION_ID: APP_ID,
+          DISCORD_API_URL: discord.url,
+          GATEWAY_URL: gateway.url,
+          GATEWAY_API_KEY: await gateway.botKey(),
+        },
+        ['--guild', GUILD_ID],
+      );
+      expect(result).toMatchObject({
+        code: 0,
+        stdout: `Registered /imagine, /usage, /job in guild ${GUILD_ID}.\n`,
+      });
+    } finally {
+      await gateway.close();
+    }
     const [put] = discord.requests;
     expect(put).toMatchObject({
       method: 'PUT',
@@ -87,6 +111,21 @@ describe('register', () => {
     });
     expect(put?.headers.authorization).toBe('Bot bot-token');
     expect(put?.json.map((c: { name: string }) => c.name)).toEqual(['imagine', 'usage', 'job']);
+    const prompt = put?.json[0].options.find((o: { name: string }) => o.name === 'prompt');
+    expect(prompt.max_length).toBe(1500);
+  });
+
+  it('stops with one line when the gateway cannot tell it the models', async () => {
+    const result = await script('src/register.ts', {
+      DISCORD_TOKEN: 'bot-token',
+      DISCORD_APPLICATION_ID: APP_ID,
+      GATEWAY_URL: 'http://127.0.0.1:9',
+      GATEWAY_API_KEY: 'zk_secret',
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /^register: cannot read the models from the gateway at http:\/\/127\.0\.0\.1:9: No answer [^\n]+\n$/,
+    );
   });
 
   it('says which variable is missing', async () => {

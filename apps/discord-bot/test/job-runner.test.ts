@@ -1,48 +1,52 @@
+import { type GenerateInput, type Job, ZimageError } from '@zimage/client';
+import { isTerminalStatus } from '@zimage/contract';
 import { describe, expect, it } from 'vitest';
 import type { AttachmentFile } from '../src/attachments.ts';
+import { GatewayModels } from '../src/gateway-models.ts';
 import {
-  type GatewayJob,
-  GatewayRequestError,
-  type GenerateImageInput,
-} from '../src/gateway-client.ts';
-import { type Admission, EtaEstimator } from '../src/imagine-service.ts';
-import { type GatewayPort, type JobMessage, JobRunner } from '../src/job-runner.ts';
+  type GatewayPort,
+  type JobMessage,
+  JobRunner,
+  type MessageRef,
+  type UnfinishedJob,
+  type UnfinishedJobsPort,
+} from '../src/job-runner.ts';
 import type { MessageBody } from '../src/presenter.ts';
+import type { Admission } from '../src/user-limits.ts';
 import { FakeClock, settle } from './helpers/fake-clock.ts';
-import { completedJob, gatewayJob, MODELS, OWNER_ID } from './helpers/fixtures.ts';
+import { BASE, completedJob, gatewayJob, MODELS, OWNER_ID } from './helpers/fixtures.ts';
 
 /** A gateway whose job updates the test pushes one by one. */
 class ScriptedGateway implements GatewayPort {
-  generated: GenerateImageInput[] = [];
-  refuseWith: GatewayRequestError | undefined;
-  jobs = new Map<string, GatewayJob>();
-  #updates: (GatewayJob | Error)[] = [];
+  generated: (GenerateInput & { endUserId: string })[] = [];
+  refuseWith: ZimageError | undefined;
+  /** Jobs by id, with the end user they belong to. */
+  jobs = new Map<string, Job>();
+  #updates: (Job | Error)[] = [];
   #wake: (() => void) | undefined;
 
-  async models() {
-    return MODELS;
+  forEndUser(endUserId: string) {
+    return {
+      generate: async (input: GenerateInput) => {
+        if (this.refuseWith) throw this.refuseWith;
+        this.generated.push({ ...input, endUserId });
+        return gatewayJob();
+      },
+      job: async (id: string) => {
+        const job = this.jobs.get(id);
+        return job && job.endUserId === endUserId ? job : null;
+      },
+      watch: (_id: string) => this.#watch(),
+    };
   }
-  async generateImage(input: GenerateImageInput) {
-    if (this.refuseWith) throw this.refuseWith;
-    this.generated.push(input);
-    return gatewayJob();
-  }
-  async job(id: string) {
-    return this.jobs.get(id) ?? null;
-  }
-  async fetchImage() {
-    return Buffer.from('png bytes');
-  }
-  absoluteUrl(url: string) {
-    return `https://gw.example${url}`;
-  }
-  async *watchJob(): AsyncGenerator<GatewayJob> {
+
+  async *#watch(): AsyncGenerator<Job, void, undefined> {
     for (;;) {
       const next = this.#updates.shift();
       if (next instanceof Error) throw next;
       if (next) {
         yield next;
-        if (['COMPLETED', 'FAILED', 'ERROR', 'CANCELLED'].includes(next.status)) return;
+        if (isTerminalStatus(next.status)) return;
         continue;
       }
       await new Promise<void>((resolve) => {
@@ -50,7 +54,8 @@ class ScriptedGateway implements GatewayPort {
       });
     }
   }
-  update(job: GatewayJob | Error) {
+
+  update(job: Job | Error) {
     this.#updates.push(job);
     this.#wake?.();
   }
@@ -61,11 +66,20 @@ class RecordingMessage implements JobMessage {
   followUps: MessageBody[] = [];
   retracted: MessageBody[] = [];
   readonly clock: FakeClock;
+  readonly #ref: MessageRef = {
+    applicationId: '1400000000000000001',
+    token: 'interaction-token',
+    channelId: '1400000000000000003',
+    guildId: '1400000000000000002',
+    messageId: null,
+    interactionCreatedAt: Date.parse('2026-01-01T12:00:00Z'),
+  };
   constructor(clock: FakeClock) {
     this.clock = clock;
   }
   async edit(body: MessageBody, files?: readonly AttachmentFile[]) {
     this.edits.push({ body, files, at: this.clock.now() });
+    this.#ref.messageId ??= '1400000000000000099';
   }
   async followUp(body: MessageBody) {
     this.followUps.push(body);
@@ -76,17 +90,38 @@ class RecordingMessage implements JobMessage {
   url() {
     return this.edits.length ? 'https://discord.com/channels/1/2/3' : undefined;
   }
+  ref() {
+    return { ...this.#ref };
+  }
+}
+
+/** The unfinished-jobs record, in memory, with every change it saw. */
+class RecordedUnfinished implements UnfinishedJobsPort {
+  readonly entries = new Map<string, UnfinishedJob>();
+  readonly changes: string[] = [];
+  save(job: UnfinishedJob) {
+    this.entries.set(job.interactionId, job);
+    this.changes.push(`save ${job.jobId} message ${job.message.messageId}`);
+  }
+  remove(interactionId: string) {
+    const removed = this.entries.get(interactionId);
+    this.entries.delete(interactionId);
+    if (removed) this.changes.push(`remove ${removed.jobId}`);
+  }
 }
 
 function setup() {
   const clock = new FakeClock();
   const gateway = new ScriptedGateway();
   const message = new RecordingMessage(clock);
+  const unfinished = new RecordedUnfinished();
   const log: string[] = [];
   const runner = new JobRunner({
     gateway,
+    models: new GatewayModels({ fetch: async () => MODELS, clock }),
+    downloadImage: async () => Buffer.from('png bytes'),
+    unfinished,
     clock,
-    eta: new EtaEstimator(),
     log: (level, text) => log.push(`${level} ${text}`),
   });
   const admission = { finished: 0, withdrawn: 0 };
@@ -101,7 +136,7 @@ function setup() {
     attachmentLimitBytes: 10 * 1024 * 1024,
     message,
   };
-  return { clock, gateway, message, runner, admission, ticket, context, log };
+  return { clock, gateway, message, unfinished, runner, admission, ticket, context, log };
 }
 
 describe('JobRunner', () => {
@@ -176,7 +211,7 @@ describe('JobRunner', () => {
 
   it('turns a gateway refusal into a private message and forgets the request', async () => {
     const { gateway, message, runner, admission, ticket, context } = setup();
-    gateway.refuseWith = new GatewayRequestError('BUDGET_EXCEEDED', 'Daily budget exceeded');
+    gateway.refuseWith = new ZimageError('BUDGET_EXCEEDED', 'Daily budget exceeded');
     await runner.imagine({ prompt: 'x' }, context, ticket);
     expect(message.retracted).toEqual([
       expect.objectContaining({ content: expect.stringMatching(/daily image budget/), flags: 64 }),
@@ -187,10 +222,10 @@ describe('JobRunner', () => {
 
   it('checks options against the models before submitting anything', async () => {
     const { gateway, message, runner, admission, ticket, context } = setup();
-    await runner.imagine({ prompt: 'x', steps: 80 }, context, ticket);
+    await runner.imagine({ prompt: 'x', steps: 500 }, context, ticket);
     expect(gateway.generated).toEqual([]);
-    expect(message.retracted[0]?.content).toBe(
-      '**steps**: Z-Image Turbo takes 1–50 steps (default 8).',
+    expect(message.retracted[0]?.content).toMatch(
+      /^\*\*steps\*\*: Z-Image Turbo takes \d+–\d+ steps/,
     );
     expect(admission.withdrawn).toBe(1);
   });
@@ -204,7 +239,7 @@ describe('JobRunner', () => {
     expect(message.retracted[0]?.content).toMatch(/couldn't find a job `job_theirs`/);
   });
 
-  it('varies a job into four images of the same request', async () => {
+  it('varies a job into as many images of the same request as its model makes', async () => {
     const { clock, gateway, runner, ticket, context } = setup();
     const mine = completedJob({ model: 'Z_IMAGE_BASE', numInferenceSteps: 30, guidanceScale: 5 });
     gateway.jobs.set(mine.id, mine);
@@ -214,7 +249,7 @@ describe('JobRunner', () => {
       model: 'Z_IMAGE_BASE',
       numInferenceSteps: 30,
       guidanceScale: 5,
-      numImages: 4,
+      numImages: BASE.maxImages,
       prompt: mine.prompt,
     });
     gateway.update(completedJob());
@@ -250,10 +285,87 @@ describe('JobRunner', () => {
     const done = runner.imagine({ prompt: 'x' }, context, ticket);
     await settle();
     gateway.update(gatewayJob());
-    gateway.update(new GatewayRequestError('FORBIDDEN', 'key revoked'));
+    gateway.update(new ZimageError('FORBIDDEN', 'key revoked'));
     await clock.advance(2_000);
     await done;
     expect(message.edits.at(-1)?.body.content).toMatch(/I lost track of this job/);
     expect(log).toContain('error lost track of job');
+  });
+
+  it('notes the job as unfinished until its message is final, with the message once known', async () => {
+    const { clock, gateway, unfinished, runner, ticket, context } = setup();
+    const done = runner.imagine({ prompt: 'x' }, context, ticket);
+    await settle();
+    expect([...unfinished.entries.values()]).toEqual([
+      {
+        interactionId: '999',
+        jobId: gatewayJob().id,
+        userId: OWNER_ID,
+        pingWhenDone: true,
+        attachmentLimitBytes: context.attachmentLimitBytes,
+        message: context.message.ref(),
+      },
+    ]);
+    gateway.update(completedJob());
+    await clock.advance(2_000);
+    await done;
+    expect(unfinished.changes).toEqual([
+      `save ${gatewayJob().id} message null`,
+      `save ${gatewayJob().id} message 1400000000000000099`,
+      `remove ${gatewayJob().id}`,
+    ]);
+  });
+
+  it('notes nothing for a job that has already ended', async () => {
+    const { clock, gateway, unfinished, runner, context } = setup();
+    gateway.jobs.set(completedJob().id, completedJob());
+    const done = runner.repost(completedJob().id, context);
+    await clock.advance(0);
+    await done;
+    expect(unfinished.changes).toEqual([]);
+  });
+});
+
+describe('JobRunner.resume', () => {
+  const entry = (message: RecordingMessage): UnfinishedJob => ({
+    interactionId: '777',
+    jobId: gatewayJob().id,
+    userId: OWNER_ID,
+    pingWhenDone: true,
+    attachmentLimitBytes: 10 * 1024 * 1024,
+    message: message.ref(),
+  });
+
+  it('finishes a job noted by an earlier run: its current state, the result, the ping', async () => {
+    const { clock, gateway, message, unfinished, runner } = setup();
+    unfinished.save(entry(message));
+    gateway.update(gatewayJob({ status: 'PROCESSING', queuePosition: null }));
+    const done = runner.resume(entry(message), message);
+    await settle();
+    expect(message.edits.map((e) => e.body.content.split('\n')[1])).toEqual([
+      expect.stringMatching(/^🎨 Generating/),
+    ]);
+    gateway.update(completedJob());
+    await clock.advance(2_000);
+    await done;
+    expect(message.edits.at(-1)?.files).toHaveLength(1);
+    expect(message.edits.at(-1)?.body.content).toBe(`<@${OWNER_ID}>`);
+    expect(message.followUps).toEqual([
+      expect.objectContaining({ allowed_mentions: { users: [OWNER_ID] } }),
+    ]);
+    expect(unfinished.entries.size).toBe(0);
+  });
+
+  it('drops the note of a job the gateway no longer shows, and keeps it otherwise', async () => {
+    const { gateway, message, unfinished, runner, log } = setup();
+    unfinished.save(entry(message));
+    gateway.update(new ZimageError('NETWORK_ERROR', 'gateway down'));
+    await runner.resume(entry(message), message);
+    expect(unfinished.entries.size).toBe(1);
+    gateway.update(new ZimageError('NOT_FOUND', 'No job'));
+    await runner.resume(entry(message), message);
+    expect(unfinished.entries.size).toBe(0);
+    expect(message.edits).toEqual([]);
+    expect(log.filter((line) => line === 'error could not resume a job')).toHaveLength(2);
   });
 });

@@ -1,20 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import type { Problem } from '../src/imagine-service.ts';
 import {
-  buttonCustomId,
   detailsMessage,
   endedMention,
   lostTrackMessage,
-  parseButtonCustomId,
   problemMessage,
   progressMessage,
   resultMessage,
   usageMessage,
 } from '../src/presenter.ts';
-import { completedJob, gatewayJob, OWNER_ID } from './helpers/fixtures.ts';
+import type { Problem } from '../src/problems.ts';
+import { BASE, completedJob, gatewayJob, MODELS, OWNER_ID, TURBO } from './helpers/fixtures.ts';
 
 const now = Date.parse('2026-01-01T12:00:02Z');
-const context = { ownerId: OWNER_ID, now };
+const context = { ownerId: OWNER_ID, now, models: MODELS };
 
 describe('job messages, one snapshot per state', () => {
   it('queued, with its position', () => {
@@ -45,23 +43,29 @@ describe('job messages, one snapshot per state', () => {
 
   it('completed: embed with prompt, model, size, steps, cost, duration, and the buttons', () => {
     expect(
-      resultMessage(completedJob(), { ownerId: OWNER_ID, durationMs: 4_500, links: [] }),
+      resultMessage(completedJob(), {
+        ownerId: OWNER_ID,
+        durationMs: 4_500,
+        links: [],
+        models: MODELS,
+      }),
     ).toMatchSnapshot();
   });
 
   it('completed on Base with four images, one of them too large to attach', () => {
     const job = completedJob({
       model: 'Z_IMAGE_BASE',
-      numInferenceSteps: 28,
-      guidanceScale: 4,
-      numImages: 4,
-      costUsd: 0.04,
+      numInferenceSteps: BASE.defaultSteps,
+      guidanceScale: BASE.defaultGuidanceScale,
+      numImages: BASE.maxImages,
+      costUsd: BASE.priceUsdPerImage * BASE.maxImages,
     });
     expect(
       resultMessage(job, {
         ownerId: OWNER_ID,
         durationMs: 83_000,
         links: [{ index: 2, url: 'https://gw.example/images/job/3.png' }],
+        models: MODELS,
       }),
     ).toMatchSnapshot();
   });
@@ -110,7 +114,7 @@ describe('follow-ups and ephemeral messages', () => {
   });
 
   it('details', () => {
-    expect(detailsMessage(completedJob())).toMatchSnapshot();
+    expect(detailsMessage(completedJob(), MODELS)).toMatchSnapshot();
   });
 
   it('usage, with and without limits', () => {
@@ -120,6 +124,7 @@ describe('follow-ups and ephemeral messages', () => {
         dailyBudgetUsd: 1,
         jobsInFlight: 1,
         maxConcurrentJobs: 2,
+        requestsPerMinute: 10,
       }),
     ).toMatchSnapshot();
     expect(
@@ -128,6 +133,7 @@ describe('follow-ups and ephemeral messages', () => {
         dailyBudgetUsd: null,
         jobsInFlight: 0,
         maxConcurrentJobs: null,
+        requestsPerMinute: null,
       }).embeds[0]?.fields,
     ).toMatchSnapshot();
   });
@@ -138,7 +144,7 @@ describe('follow-ups and ephemeral messages', () => {
       {
         kind: 'invalid-option',
         option: 'steps',
-        message: 'Z-Image Turbo takes 1–50 steps (default 8).',
+        message: `Z-Image Turbo takes ${TURBO.minSteps}–${TURBO.maxSteps} steps (default ${TURBO.defaultSteps}).`,
       },
     ],
     ['safety', { kind: 'safety-off-outside-age-restricted' }],
@@ -155,29 +161,13 @@ describe('follow-ups and ephemeral messages', () => {
     ],
     ['upstream', { kind: 'gateway', code: 'UPSTREAM_UNAVAILABLE' }],
     ['balance', { kind: 'gateway', code: 'INSUFFICIENT_BALANCE' }],
-    ['unexpected', { kind: 'gateway', code: 'INTERNAL' }],
+    ['unreachable', { kind: 'gateway', code: 'NETWORK_ERROR' }],
+    ['unexpected answer', { kind: 'gateway', code: 'UNEXPECTED_RESPONSE' }],
+    ['unexpected', { kind: 'unexpected' }],
   ];
   it.each(problems)('problem: %s', (_, problem) => {
     const message = problemMessage(problem);
     expect(message.flags).toBe(64);
     expect(message.content).toMatchSnapshot();
-  });
-});
-
-describe('button custom ids', () => {
-  it('carry the action, the job and its owner, within Discord’s 100 characters', () => {
-    const target = { action: 'reroll', jobId: gatewayJob().id, ownerId: OWNER_ID } as const;
-    const id = buttonCustomId(target);
-    expect(id.length).toBeLessThanOrEqual(100);
-    expect(parseButtonCustomId(id)).toEqual(target);
-  });
-
-  it.each([
-    'other-bot:thing',
-    'zimage:explode:job_1:1',
-    'zimage:reroll:job_1',
-    'zimage:reroll:a:b:c',
-  ])('reject %s', (customId) => {
-    expect(parseButtonCustomId(customId)).toBeNull();
   });
 });

@@ -33,8 +33,10 @@ export type PixazoConfig =
 
 /** What opening the store needs (store/open-store.ts); the keys CLI reads only this. */
 export interface StoreConfig {
-  /** Absolute. The SQLite database and the stored images live here. */
+  /** Absolute. The stored images live here, and the SQLite database when there is no databaseUrl. */
   dataDir: string;
+  /** DATABASE_URL (postgres://…): the PostgreSQL store; null: SQLite in dataDir. */
+  databaseUrl: string | null;
 }
 
 export interface Config extends StoreConfig {
@@ -53,6 +55,10 @@ export interface Config extends StoreConfig {
   maxSubscriptionsPerSocket: number;
   /** How long new jobs are refused after Pixazo refused work; unset ones keep the engine's default. */
   upstreamCooldownMs: Partial<Record<UpstreamCondition, number>>;
+  /** REDIS_URL (redis://…): set exactly when databaseUrl is (instances share both). */
+  redisUrl: string | null;
+  /** Prefix of every Redis key and channel, so deployments (and test runs) can share a Redis. */
+  redisKeyPrefix: string;
 }
 
 export class ConfigError extends Error {
@@ -94,6 +100,16 @@ const baseUrl = z
     'must be an http(s) URL without query or fragment, like https://gateway.example.com',
   )
   .transform((text) => text.replace(/\/+$/, ''));
+
+/** A URL of one of `schemes` (e.g. `redis:`) naming a host. */
+const serverUrl = (schemes: readonly string[], example: string) =>
+  z.string().refine(
+    (text) => {
+      const url = URL.parse(text);
+      return url !== null && schemes.includes(url.protocol) && url.hostname !== '';
+    },
+    `must be a ${schemes.map((s) => `${s}//`).join(' or ')} URL, like ${example}`,
+  );
 
 /** `scheme://host[:port]`, what browsers send in the Origin header. */
 const origin = (text: string) => text === '*' || (isHttpUrl(text) && new URL(text).origin === text);
@@ -154,6 +170,21 @@ const VARIABLES = {
   PIXAZO_COOLDOWN_WALLET_EMPTY_SECONDS: { schema: integer(0, 86400), fallback: null },
   PIXAZO_COOLDOWN_KEY_REJECTED_SECONDS: { schema: integer(0, 86400), fallback: null },
   PIXAZO_COOLDOWN_UNREACHABLE_SECONDS: { schema: integer(0, 86400), fallback: null },
+  // URLs may hold a password, so their errors never repeat them.
+  DATABASE_URL: {
+    schema: serverUrl(['postgres:', 'postgresql:'], 'postgres://zimage:password@db:5432/zimage'),
+    fallback: null,
+    secret: true,
+  },
+  REDIS_URL: {
+    schema: serverUrl(['redis:', 'rediss:'], 'redis://redis:6379'),
+    fallback: null,
+    secret: true,
+  },
+  REDIS_KEY_PREFIX: {
+    schema: z.string().regex(/^\S{1,64}$/, { error: 'must be 1 to 64 characters without spaces' }),
+    fallback: 'zimage:',
+  },
 } satisfies Record<
   string,
   { schema: z.ZodType<unknown, string>; fallback: string | null; secret?: boolean }
@@ -183,7 +214,7 @@ function read<N extends Name>(env: Env, name: N): Read<N> {
 
 /** The store's settings alone, for tools (the keys CLI) that need nothing else. */
 export function loadStoreConfig(env: Env = process.env): StoreConfig {
-  return { dataDir: read(env, 'DATA_DIR') };
+  return { dataDir: read(env, 'DATA_DIR'), databaseUrl: read(env, 'DATABASE_URL') };
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -204,7 +235,24 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: read(env, 'LOG_LEVEL'),
     maxSubscriptionsPerSocket: read(env, 'MAX_SUBSCRIPTIONS_PER_SOCKET'),
     upstreamCooldownMs: loadUpstreamCooldowns(env),
+    ...loadRedis(env, store),
   };
+}
+
+/**
+ * Instances that share PostgreSQL must share Redis too (events, rate limits) and the other way
+ * round: one without the other would run instances that silently disagree.
+ */
+function loadRedis(env: Env, store: StoreConfig): Pick<Config, 'redisUrl' | 'redisKeyPrefix'> {
+  const redisUrl = read(env, 'REDIS_URL');
+  const pair = (set: Name, missing: Name) =>
+    new ConfigError(
+      missing,
+      `${set} is set but ${missing} is not: set both to run several instances, or neither for one process on SQLite`,
+    );
+  if (store.databaseUrl !== null && redisUrl === null) throw pair('DATABASE_URL', 'REDIS_URL');
+  if (store.databaseUrl === null && redisUrl !== null) throw pair('REDIS_URL', 'DATABASE_URL');
+  return { redisUrl, redisKeyPrefix: read(env, 'REDIS_KEY_PREFIX') };
 }
 
 const COOLDOWN_VARIABLES = {

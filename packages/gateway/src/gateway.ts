@@ -27,6 +27,8 @@ export interface StartGatewayOptions {
   pixazo: { baseUrl: string; apiKey: string };
   /** Default: a new temporary directory, deleted by close(). */
   dataDir?: string | undefined;
+  /** DATABASE_URL (postgres://…): the PostgreSQL store; default SQLite in dataDir. */
+  databaseUrl?: string | null | undefined;
   /** Default 0 (any free port). */
   port?: number | undefined;
   /** Default 127.0.0.1. */
@@ -86,7 +88,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const temporaryDir =
     options.dataDir === undefined ? await mkdtemp(path.join(tmpdir(), 'zimage-gateway-')) : null;
   const dataDir = options.dataDir ?? (temporaryDir as string);
-  const store = await openStore({ dataDir });
+  const store = await openStore({ dataDir, databaseUrl: options.databaseUrl ?? null });
   const pubsub = options.pubsub ?? createMemoryPubSub();
   const metrics = createMetrics();
   const publicUrl = options.publicUrl ?? null;

@@ -56,6 +56,7 @@ try {
   gateway = await startGateway({
     pixazo,
     dataDir: config.dataDir,
+    databaseUrl: config.databaseUrl,
     port: config.port,
     host: config.host,
     publicUrl: config.publicUrl,

@@ -5,33 +5,56 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hashSecret } from '../src/auth/api-keys.ts';
+import type { StoreConfig } from '../src/config.ts';
 import { openStore } from '../src/store/open-store.ts';
+import { usePostgresDatabase } from './helpers/postgres.ts';
 
 /** Node 24 from the workspace root (a bare `node` on PATH may be older). */
 const NODE = fileURLToPath(new URL('../../../node_modules/.bin/node', import.meta.url));
 const CLI = fileURLToPath(new URL('../src/cli/keys.ts', import.meta.url));
 
-describe('keys CLI', () => {
-  let dataDir: string;
+const postgres = usePostgresDatabase();
 
-  beforeEach(() => {
-    dataDir = mkdtempSync(join(tmpdir(), 'zimage-keys-'));
+/** The CLI's database: SQLite in a new DATA_DIR, or a new PostgreSQL schema by DATABASE_URL. */
+const DATABASES = {
+  SQLite: async (): Promise<StoreConfig> => ({
+    dataDir: mkdtempSync(join(tmpdir(), 'zimage-keys-')),
+    databaseUrl: null,
+  }),
+  PostgreSQL: async (): Promise<StoreConfig> => ({
+    dataDir: mkdtempSync(join(tmpdir(), 'zimage-keys-')),
+    databaseUrl: await postgres.freshSchema(),
+  }),
+};
+
+/** Each CLI run boots a Node process, which takes seconds on a busy machine. */
+const SPAWNING = { timeout: 30_000 };
+
+describe.each(Object.entries(DATABASES))('keys CLI on %s', SPAWNING, (_, database) => {
+  let config: StoreConfig;
+
+  beforeEach(async () => {
+    config = await database();
   });
 
   afterEach(() => {
-    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(config.dataDir, { recursive: true, force: true });
   });
 
   const keys = (...args: string[]) => {
     const result = spawnSync(NODE, [CLI, ...args], {
-      env: { ...process.env, DATA_DIR: dataDir },
+      env: {
+        ...process.env,
+        DATA_DIR: config.dataDir,
+        ...(config.databaseUrl === null ? {} : { DATABASE_URL: config.databaseUrl }),
+      },
       encoding: 'utf8',
     });
     return { code: result.status, stdout: result.stdout, stderr: result.stderr };
   };
 
   const storedKeys = async () => {
-    const store = await openStore({ dataDir });
+    const store = await openStore(config);
     try {
       return await store.listApiKeys();
     } finally {
@@ -107,6 +130,26 @@ describe('keys CLI', () => {
       stderr: 'error: no API key has id key_missing\n',
     });
   });
+});
+
+describe('keys CLI', SPAWNING, () => {
+  let dataDir: string;
+
+  beforeEach(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'zimage-keys-'));
+  });
+
+  afterEach(() => {
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const keys = (...args: string[]) => {
+    const result = spawnSync(NODE, [CLI, ...args], {
+      env: { ...process.env, DATA_DIR: dataDir },
+      encoding: 'utf8',
+    });
+    return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+  };
 
   it.each([
     [['create', '--scopes', 'read'], 'error: --name is required'],

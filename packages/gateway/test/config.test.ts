@@ -33,6 +33,9 @@ describe('loadConfig', () => {
       logLevel: 'info',
       maxSubscriptionsPerSocket: 20,
       upstreamCooldownMs: {},
+      databaseUrl: null,
+      redisUrl: null,
+      redisKeyPrefix: 'zimage:',
     });
   });
 
@@ -53,6 +56,9 @@ describe('loadConfig', () => {
       PIXAZO_COOLDOWN_WALLET_EMPTY_SECONDS: '300',
       PIXAZO_COOLDOWN_KEY_REJECTED_SECONDS: '0',
       PIXAZO_COOLDOWN_UNREACHABLE_SECONDS: '5',
+      DATABASE_URL: 'postgresql://zimage:pw@db.internal:5432/zimage?sslmode=require',
+      REDIS_URL: 'rediss://:pw@redis.internal:6380/2',
+      REDIS_KEY_PREFIX: 'staging:zimage:',
     });
     expect(config).toEqual({
       port: 0,
@@ -67,6 +73,9 @@ describe('loadConfig', () => {
       logLevel: 'debug',
       maxSubscriptionsPerSocket: 100,
       upstreamCooldownMs: { wallet_empty: 300_000, key_rejected: 0, unreachable: 5_000 },
+      databaseUrl: 'postgresql://zimage:pw@db.internal:5432/zimage?sslmode=require',
+      redisUrl: 'rediss://:pw@redis.internal:6380/2',
+      redisKeyPrefix: 'staging:zimage:',
     });
   });
 
@@ -161,6 +170,11 @@ describe('loadConfig', () => {
       'many',
       'MAX_SUBSCRIPTIONS_PER_SOCKET must be an integer from 1 to 10000 (got "many")',
     ],
+    [
+      'REDIS_KEY_PREFIX',
+      'my prefix',
+      'REDIS_KEY_PREFIX must be 1 to 64 characters without spaces (got "my prefix")',
+    ],
   ])('rejects %s=%j in one line', (variable, value, message) => {
     const error = configError({ [variable]: value });
     expect(error.variable).toBe(variable);
@@ -195,6 +209,21 @@ describe('loadConfig', () => {
         'PIXAZO_SIM_KEYS must be key=balanceUsd[,key=balanceUsd...]; entry 1 is not key=balanceUsd',
       ],
       ['PIXAZO_SIM_KEYS', 'a=1,b=2,a=3', 'PIXAZO_SIM_KEYS repeats a key (entry 3)'],
+      [
+        'DATABASE_URL',
+        'mysql://user:secret@db/zimage',
+        'DATABASE_URL must be a postgres:// or postgresql:// URL, like postgres://zimage:password@db:5432/zimage',
+      ],
+      [
+        'DATABASE_URL',
+        'postgres:secret@db',
+        'DATABASE_URL must be a postgres:// or postgresql:// URL, like postgres://zimage:password@db:5432/zimage',
+      ],
+      [
+        'REDIS_URL',
+        'http://:secret@redis:6379',
+        'REDIS_URL must be a redis:// or rediss:// URL, like redis://redis:6379',
+      ],
     ])('%s=%j', (variable, value, message) => {
       const error = configError({ [variable]: value });
       expect(error.variable).toBe(variable);
@@ -211,11 +240,41 @@ describe('loadConfig', () => {
   });
 });
 
+describe('scale-out settings', () => {
+  const both = { DATABASE_URL: 'postgres://db/zimage', REDIS_URL: 'redis://redis' };
+
+  it('reads PostgreSQL and Redis together, with the default key prefix', () => {
+    expect(loadConfig(both)).toMatchObject({
+      databaseUrl: 'postgres://db/zimage',
+      redisUrl: 'redis://redis',
+      redisKeyPrefix: 'zimage:',
+    });
+  });
+
+  it.each([
+    ['REDIS_URL', { DATABASE_URL: both.DATABASE_URL }, 'DATABASE_URL is set but REDIS_URL is not'],
+    ['DATABASE_URL', { REDIS_URL: both.REDIS_URL }, 'REDIS_URL is set but DATABASE_URL is not'],
+  ])('stops on a missing %s in one line naming it', (missing, env, start) => {
+    const error = configError(env);
+    expect(error.variable).toBe(missing);
+    expect(error.message).toBe(
+      `${start}: set both to run several instances, or neither for one process on SQLite`,
+    );
+  });
+});
+
 describe('loadStoreConfig', () => {
   it('resolves DATA_DIR to an absolute path', () => {
     expect(loadStoreConfig({ DATA_DIR: 'relative/dir' })).toEqual({
       dataDir: resolve('relative/dir'),
+      databaseUrl: null,
     });
-    expect(loadStoreConfig({})).toEqual({ dataDir: resolve('.data') });
+    expect(loadStoreConfig({})).toEqual({ dataDir: resolve('.data'), databaseUrl: null });
+  });
+
+  it('reads DATABASE_URL alone: the keys CLI needs no Redis', () => {
+    expect(loadStoreConfig({ DATABASE_URL: 'postgres://db/zimage' }).databaseUrl).toBe(
+      'postgres://db/zimage',
+    );
   });
 });

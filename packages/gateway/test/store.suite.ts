@@ -8,7 +8,7 @@ import type { AdmissionResult } from '../src/domain/admission.ts';
 import type { JobRecord } from '../src/domain/job.ts';
 import type { ApiKeyRecord, Limits } from '../src/domain/principal.ts';
 import { MAX_JOBS_PAGE_SIZE, type Store, type StoreOptions } from '../src/store/store.ts';
-import { DAY, newJob, storedKey } from './fixtures/records.ts';
+import { DAY, newJob, newKey, storedKey } from './fixtures/records.ts';
 
 const limits = (overrides: Partial<Limits>): Limits => ({ ...NO_LIMITS, ...overrides });
 
@@ -566,6 +566,23 @@ export function describeStoreSuite(
       it('refuses a second key with the same secret hash', async () => {
         const key = await storedKey(store);
         await expect(storedKey(store, { secretHash: key.secretHash })).rejects.toThrow();
+      });
+
+      it('creates a key only if none has its secret hash', async () => {
+        const key = newKey();
+        expect(await store.createApiKeyIfAbsent(key)).toEqual({ created: true, key });
+        const rival = newKey({ secretHash: key.secretHash, name: 'rival', scopes: ['read'] });
+        expect(await store.createApiKeyIfAbsent(rival)).toEqual({ created: false, key });
+        expect(await store.listApiKeys()).toEqual([key]);
+      });
+
+      it('stores one key for many simultaneous creations with one secret hash', async () => {
+        const rivals = Array.from({ length: 10 }, () => newKey({ secretHash: 'one-secret' }));
+        const results = await Promise.all(rivals.map((k) => store.createApiKeyIfAbsent(k)));
+        const winners = results.filter((r) => r.created).map((r) => r.key);
+        expect(winners).toHaveLength(1);
+        expect(results.map((r) => r.key)).toEqual(rivals.map(() => winners[0]));
+        expect(await store.listApiKeys()).toEqual(winners);
       });
     });
 

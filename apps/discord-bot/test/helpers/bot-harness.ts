@@ -4,11 +4,19 @@
  * is no Discord gateway WebSocket here: the guild and the interactions are fed to the client
  * as the dispatches it would have received.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createZimageClient, type ZimageClient } from '@zimage/client';
 import type { Client } from 'discord.js';
+import WebSocket from 'ws';
+import { downloadImage } from '../../src/attachments.ts';
+import { systemClock } from '../../src/clock.ts';
 import { attachBot, createDiscordClient } from '../../src/discord-adapter.ts';
-import { GatewayClient } from '../../src/gateway-client.ts';
-import { EtaEstimator, systemClock, UserLimits } from '../../src/imagine-service.ts';
+import { GatewayModels } from '../../src/gateway-models.ts';
 import { JobRunner } from '../../src/job-runner.ts';
+import { UnfinishedJobs } from '../../src/unfinished-jobs.ts';
+import { UserLimits } from '../../src/user-limits.ts';
 import { FakeDiscord } from './fake-discord.ts';
 import { GatewayProxy } from './gateway-proxy.ts';
 import { APP_ID, CHANNEL_ID, guildCreatePayload, type InteractionIds } from './interactions.ts';
@@ -33,7 +41,8 @@ export class BotHarness {
   readonly discord: FakeDiscord;
   readonly proxy: GatewayProxy;
   readonly client: Client;
-  readonly gateway: GatewayClient;
+  readonly gateway: ZimageClient;
+  readonly unfinished: UnfinishedJobs;
   readonly logs: string[] = [];
   readonly #detach: () => void;
 
@@ -52,13 +61,20 @@ export class BotHarness {
       discordApiUrl: discord.url,
     });
     (this.client as unknown as InternalClient).guilds._add({ ...guildCreatePayload(), shardId: 0 });
-    this.gateway = new GatewayClient({ url: proxy.url, apiKey: options.apiKey });
+    this.gateway = createZimageClient({
+      url: proxy.url,
+      apiKey: options.apiKey,
+      webSocketImpl: WebSocket,
+    });
+    this.unfinished = UnfinishedJobs.open(mkdtempSync(join(tmpdir(), 'zimage-bot-')));
     const log = (level: string, message: string, details?: Record<string, unknown>) => {
       this.logs.push(`${level} ${message} ${JSON.stringify(details ?? {})}`);
     };
+    const models = new GatewayModels({ fetch: () => this.gateway.models(), clock: systemClock });
     this.#detach = attachBot({
       client: this.client,
       gateway: this.gateway,
+      models,
       clock: systemClock,
       log,
       limits: new UserLimits({
@@ -68,8 +84,10 @@ export class BotHarness {
       }),
       runner: new JobRunner({
         gateway: this.gateway,
+        models,
+        downloadImage: downloadImage(),
+        unfinished: this.unfinished,
         clock: systemClock,
-        eta: new EtaEstimator(),
         log,
         ...(options.editIntervalMs === undefined ? {} : { editIntervalMs: options.editIntervalMs }),
       }),
@@ -95,6 +113,8 @@ export class BotHarness {
     this.#detach();
     await this.client.destroy();
     await this.gateway.close();
+    this.unfinished.close();
+    rmSync(dirname(this.unfinished.path), { recursive: true, force: true });
     await this.proxy.close();
     await this.discord.close();
   }

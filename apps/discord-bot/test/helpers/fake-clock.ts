@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/imagine-service.ts';
+import type { Clock } from '../../src/clock.ts';
 
 /** A clock that moves only when the test says so; timers fire in order as it passes them. */
 export class FakeClock implements Clock {

@@ -33,6 +33,8 @@ export interface FakeDiscordOptions {
   /** Where interaction messages live (the tests use one channel). */
   webhookChannelId: string;
   timeline?: Timeline;
+  /** The gateway WebSocket GET /gateway/bot points to, for bots that log in (fake-discord-gateway.ts). */
+  gatewayUrl?: string;
 }
 
 type Matcher = (request: DiscordRequest) => boolean;
@@ -50,6 +52,7 @@ export class FakeDiscord {
   readonly #server = createServer((req, res) => void this.#handle(req, res));
   readonly #timeline: Timeline | undefined;
   readonly #webhookChannelId: string;
+  readonly #gatewayUrl: string | undefined;
   readonly #rateLimits: RateLimitRule[] = [];
   readonly #expiredTokens = new Set<string>();
   #messageSeq = 0;
@@ -60,6 +63,7 @@ export class FakeDiscord {
   private constructor(options: FakeDiscordOptions) {
     this.#timeline = options.timeline;
     this.#webhookChannelId = options.webhookChannelId;
+    this.#gatewayUrl = options.gatewayUrl;
   }
 
   static async start(options: FakeDiscordOptions): Promise<FakeDiscord> {
@@ -201,6 +205,10 @@ export class FakeDiscord {
       return answer(200, this.#message(this.#nextMessageId(), channelPost[1] ?? '', json, files));
     }
     if (route('PUT', /^\/applications\/\d+(\/guilds\/\d+)?\/commands$/)) return answer(200, json);
+    if (route('GET', /^\/gateway\/bot$/) && this.#gatewayUrl) {
+      const limit = { total: 1000, remaining: 1000, reset_after: 0, max_concurrency: 1 };
+      return answer(200, { url: this.#gatewayUrl, shards: 1, session_start_limit: limit });
+    }
     return answer(404, { message: 'Unknown route (fake Discord)', code: 0 });
   }
 

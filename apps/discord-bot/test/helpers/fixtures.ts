@@ -1,74 +1,71 @@
-import type { GatewayJob, ModelInfo } from '../../src/gateway-client.ts';
+/**
+ * Jobs and models as the gateway gives them. The models are the real schema's answer to the
+ * client's own models query (what the bot sends), so no test keeps a copy of the model table.
+ */
+import { type Job, type ModelInfo, ModelsQuery } from '@zimage/client';
+import { modelsAnswer } from '@zimage/gateway';
+import { print } from 'graphql';
 
-/** The two models as the gateway lists them. */
-export const MODELS: ModelInfo[] = [
-  {
-    id: 'Z_IMAGE_TURBO',
-    name: 'Z-Image Turbo',
-    priceUsdPerImage: 0.008,
-    defaultSteps: 8,
-    minSteps: 1,
-    maxSteps: 50,
-    supportsGuidanceScale: false,
-    minGuidanceScale: null,
-    maxGuidanceScale: null,
-    maxImages: 4,
-  },
-  {
-    id: 'Z_IMAGE_BASE',
-    name: 'Z-Image Base',
-    priceUsdPerImage: 0.01,
-    defaultSteps: 28,
-    minSteps: 10,
-    maxSteps: 100,
-    supportsGuidanceScale: true,
-    minGuidanceScale: 1,
-    maxGuidanceScale: 20,
-    maxImages: 4,
-  },
-];
+export const MODELS = ((await modelsAnswer(print(ModelsQuery))) as { models: ModelInfo[] }).models;
+
+export function model(id: ModelInfo['id']): ModelInfo {
+  const found = MODELS.find((m) => m.id === id);
+  if (!found) throw new Error(`the gateway offers no ${id}`);
+  return found;
+}
+
+export const TURBO = model('Z_IMAGE_TURBO');
+export const BASE = model('Z_IMAGE_BASE');
 
 export const OWNER_ID = '111111111111111111';
+const JOB_ID = 'job_0192f3a4b5c6d7e8f90a1b2c3d4e5f60';
 
-export function gatewayJob(overrides: Partial<GatewayJob> = {}): GatewayJob {
+/** A Turbo job with its defaults, queued at position 2. */
+export function gatewayJob(overrides: Partial<Job> = {}): Job {
   return {
-    id: 'job_0192f3a4b5c6d7e8f90a1b2c3d4e5f60',
-    model: 'Z_IMAGE_TURBO',
+    id: JOB_ID,
+    status: 'QUEUED',
+    model: TURBO.id,
     prompt: 'a lighthouse in a storm, oil painting',
     imageSize: 'SQUARE_1_1',
-    numInferenceSteps: 8,
+    numInferenceSteps: TURBO.defaultSteps,
     guidanceScale: null,
     numImages: 1,
     enableSafetyChecker: true,
     outputFormat: 'PNG',
-    acceleration: 'NONE',
-    status: 'QUEUED',
+    acceleration: TURBO.defaultAcceleration,
     queuePosition: 2,
-    images: [],
+    requestId: null,
     error: null,
-    costUsd: 0.008,
+    costUsd: TURBO.priceUsdPerImage,
+    expectedDurationMs: TURBO.expectedDurationMs,
     endUserId: `discord:${OWNER_ID}`,
     createdAt: '2026-01-01T12:00:00.000Z',
+    updatedAt: '2026-01-01T12:00:00.000Z',
     startedAt: null,
     completedAt: null,
+    images: [],
     ...overrides,
   };
 }
 
-export function completedJob(overrides: Partial<GatewayJob> = {}): GatewayJob {
+export function completedJob(overrides: Partial<Job> = {}): Job {
   const numImages = overrides.numImages ?? 1;
   return gatewayJob({
     status: 'COMPLETED',
     queuePosition: null,
+    requestId: 'z-image-turbo-834_0192f3a4-b5c6-7d7e-8f90-a1b2c3d4e5f6',
     startedAt: '2026-01-01T12:00:01.000Z',
     completedAt: '2026-01-01T12:00:04.500Z',
+    updatedAt: '2026-01-01T12:00:04.500Z',
     numImages,
-    costUsd: 0.008 * numImages,
+    costUsd: TURBO.priceUsdPerImage * numImages,
     images: Array.from({ length: numImages }, (_, i) => ({
-      url: `/images/job_0192f3a4b5c6d7e8f90a1b2c3d4e5f60/${i + 1}.png`,
+      url: `https://gw.example/images/${JOB_ID}/${i + 1}.png`,
       width: 1024,
       height: 1024,
       contentType: 'image/png',
+      byteLength: 1_234_567,
     })),
     ...overrides,
   });

@@ -49,10 +49,14 @@ export interface CreatedApiKey {
 
 /** Creates a key with a new secret. Throws BAD_USER_INPUT (naming the field) for bad input. */
 export async function createApiKey(store: Store, input: NewApiKey): Promise<CreatedApiKey> {
-  return insertKey(store, input, generateApiKey());
+  const secret = generateApiKey();
+  const record = keyRecord(input, secret);
+  await store.createApiKey(record);
+  return { record, secret };
 }
 
-async function insertKey(store: Store, input: NewApiKey, secret: string): Promise<CreatedApiKey> {
+/** The record of a new key with `secret`, once its input is valid. */
+function keyRecord(input: NewApiKey, secret: string): ApiKeyRecord {
   const name = input.name.trim();
   if (name.length === 0 || name.length > NAME_MAX_LENGTH) {
     throw badUserInput('name', `A key name must be 1 to ${NAME_MAX_LENGTH} characters`);
@@ -66,7 +70,7 @@ async function insertKey(store: Store, input: NewApiKey, secret: string): Promis
   }
   const limits = checkLimits('limits', input.limits ?? NO_LIMITS);
   const endUserLimits = checkLimits('endUserLimits', input.endUserLimits ?? NO_LIMITS);
-  const record: ApiKeyRecord = {
+  return {
     id: newId('key'),
     name,
     secretHash: hashSecret(secret),
@@ -77,8 +81,6 @@ async function insertKey(store: Store, input: NewApiKey, secret: string): Promis
     createdAt: new Date(),
     revokedAt: null,
   };
-  await store.createApiKey(record);
-  return { record, secret };
 }
 
 /** A budget may be 0 (nothing may be spent); a cap of 0 jobs or requests would be a revoked key. */
@@ -121,11 +123,12 @@ export async function ensureAdminKey(
   adminSecret: string | undefined,
 ): Promise<AdminKeyOutcome> {
   if (adminSecret !== undefined) {
-    const existing = await store.getApiKeyBySecretHash(hashSecret(adminSecret));
-    if (existing === null) {
-      await insertKey(store, { name: 'admin', scopes: ['admin'] }, adminSecret);
-      return { created: true, generatedSecret: null };
-    }
+    // Create-if-absent in one step: instances starting at once with the same ADMIN_API_KEY
+    // all succeed, and one key is stored.
+    const { created, key: existing } = await store.createApiKeyIfAbsent(
+      keyRecord({ name: 'admin', scopes: ['admin'] }, adminSecret),
+    );
+    if (created) return { created: true, generatedSecret: null };
     if (existing.revokedAt !== null) {
       throw new Error(
         `ADMIN_API_KEY is key ${existing.id}, which was revoked; set ADMIN_API_KEY to a new secret`,

@@ -3,8 +3,8 @@
  *   pnpm --filter @zimage/gateway keys create --name NAME --scopes generate,read [limits]
  *   pnpm --filter @zimage/gateway keys list
  *   pnpm --filter @zimage/gateway keys revoke KEY_ID
- * Works while the gateway runs (SQLite takes turns); a revocation reaches it within seconds
- * (its key cache). Exit codes: 0 done, 1 failed (e.g. no such key), 2 bad usage or setting.
+ * Works while the gateway runs, on the database it uses (DATABASE_URL, else SQLite in
+ * DATA_DIR); a revocation reaches it within seconds (its key cache). Exit codes: 0 done, 1 failed (e.g. no such key), 2 bad usage or setting.
  */
 import { parseArgs } from 'node:util';
 import { createApiKey } from '../auth/api-keys.ts';
@@ -29,7 +29,8 @@ Limits (optional; unset means no limit):
   --end-user-max-concurrent N
   --end-user-rpm N
 
-The database is $DATA_DIR/zimage.db (DATA_DIR defaults to ./.data).`;
+The database is PostgreSQL at $DATABASE_URL when set, else $DATA_DIR/zimage.db
+(DATA_DIR defaults to ./.data).`;
 
 /** A mistake in the command line: reported as one line, exit code 2. */
 class UsageError extends Error {}

@@ -14,8 +14,9 @@ export {
 
 /**
  * - `pending`: in the gateway's own queue; nothing sent to Pixazo yet (cancel is free).
- * - `submitting`: the generate POST is in flight. After a crash in this state the outcome is
- *   unknown, so the job is never re-sent: it ends ERROR with a message saying so.
+ * - `submitting`: the generate POST is in flight, or its outcome is unknown (a lost answer, a
+ *   crash): the job is never re-sent. Polling mode ends it ERROR at once; webhook mode waits
+ *   for its callback until a deadline (job-tracker.ts), then ends it ERROR.
  * - `submitted`: Pixazo returned a request id; tracked by webhook or polling.
  */
 export type SubmissionState = 'pending' | 'submitting' | 'submitted';

@@ -296,16 +296,26 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
       } catch {
         return { status: 400 };
       }
-      // The POST's answer is not persisted yet: Pixazo retries on a non-2xx answer.
-      if (job.requestId === null) return { status: 503 };
-      if (claimed.requestId !== job.requestId) return { status: 400 };
+      if (job.requestId !== null && claimed.requestId !== job.requestId) return { status: 400 };
       let confirmed: PixazoStatus;
       try {
         // Pixazo does not sign callbacks: only its own status endpoint is trusted.
-        confirmed = await pixazo.getStatus(job.requestId, { signal: stopping.signal });
+        confirmed = await pixazo.getStatus(claimed.requestId, { signal: stopping.signal });
       } catch (error) {
         logger.warn({ jobId, err: error }, 'could not confirm a pixazo callback');
         return { status: 503 };
+      }
+      if (job.requestId === null) {
+        // No request id yet (the POST's outcome is unknown, or its answer not persisted yet):
+        // a confirmed callback (core checks the answer is of the request asked for) of this
+        // job's model is Pixazo saying it took the job.
+        if (confirmed.model !== job.model) return { status: 400 };
+        // It changed meanwhile: Pixazo retries on a non-2xx answer, and the retry finds out.
+        if (!(await tracker.adopt(jobId, confirmed))) return { status: 503 };
+        logger.info(
+          { jobId, requestId: confirmed.requestId },
+          'job submission confirmed by callback',
+        );
       }
       try {
         await tracker.apply(jobId, confirmed, 'webhook', stopping.signal);
@@ -322,7 +332,8 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
       for (const job of await store.listUnfinishedJobs()) {
         if (job.submission === 'pending') {
           queue.enqueue(job.id);
-        } else if (job.submission === 'submitting') {
+        } else if (job.submission === 'submitting' && !(publicUrl && job.webhookTokenHash)) {
+          // Polling: nothing can reveal whether Pixazo took it.
           logger.warn({ jobId: job.id }, 'job was being submitted when the gateway stopped');
           await writer.change(
             job.id,
@@ -330,6 +341,7 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
             job,
           );
         } else {
+          // Submitted, or (webhook mode) sent with a callback URL that may still reveal it.
           queue.occupy(job.id);
           tracker.track(job);
         }
@@ -341,7 +353,7 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
       stopping.abort();
       queue.pause();
       health.stop();
-      // A POST cut short would leave its outcome unknown (an ERROR), so it gets time to finish.
+      // A POST cut short would leave its outcome unknown, so it gets time to finish.
       await settledWithin(background, options.stopTimeoutMs ?? DEFAULTS.stopTimeoutMs);
       await tracker.stopAll();
     },

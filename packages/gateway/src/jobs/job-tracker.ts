@@ -10,6 +10,12 @@
  * row) or one with no end after a generous deadline ends ERROR with a message that says so.
  * Those keep their charge, like other cases where Pixazo may have run (and billed) the job.
  *
+ * Webhook mode only: a job whose generate POST has an unknown outcome (submitter.ts; or found
+ * 'submitting' after a restart) has no request id to poll. Its loop waits for the callback its
+ * POST asked for: if Pixazo took the job, that callback (confirmed by the engine) reveals the
+ * request id, `adopt` records it and the loop follows the job as usual. No callback by the same
+ * deadline, counted from when the job became 'submitting': ERROR, charge kept, never re-sent.
+ *
  * A status read that could not even connect (after core's retries) tells the upstream health
  * that Pixazo is unreachable, so new work waits; the loop itself keeps polling.
  */
@@ -64,6 +70,11 @@ export interface JobTrackerDeps {
 export interface JobTracker {
   /** Starts the job's loop, unless it has one. */
   track(job: JobRecord): void;
+  /**
+   * Records the request id a confirmed callback revealed for a job that has none yet, and
+   * follows it; false when the job ended or got its request id meanwhile.
+   */
+  adopt(jobId: string, status: PixazoStatus): Promise<boolean>;
   /** Applies a Pixazo status already confirmed by a GET; serialized with the job's loop. */
   apply(
     jobId: string,
@@ -114,11 +125,15 @@ function giveUp(message: string, now: Date): JobDecision {
     isTerminal(job.status) ? null : { status: 'ERROR', error: message, completedAt: now };
 }
 
+const seconds = (ms: number) => Math.round(ms / 1000);
+
 export function createJobTracker(deps: JobTrackerDeps): JobTracker {
   const { pixazo, store, images, writer, logger, now, options, metrics, health } = deps;
   const loops = new Map<string, { controller: AbortController; done: Promise<void> }>();
   const locks = new Map<string, Promise<unknown>>();
   const downloadFailures = new Map<string, number>();
+  /** Loops waiting for the callback of a job with an unknown submission outcome, by job. */
+  const awaitingCallback = new Map<string, (adopted: JobRecord) => void>();
 
   /** Runs `task` after every earlier task of the same job, so two statuses never interleave. */
   function serialized<T>(jobId: string, task: () => Promise<T>): Promise<T> {
@@ -190,10 +205,48 @@ export function createJobTracker(deps: JobTrackerDeps): JobTracker {
     return options.safetyNet.intervalMs;
   }
 
-  async function follow(job: JobRecord, signal: AbortSignal): Promise<void> {
+  const deadlineMsOf = (job: JobRecord) =>
+    options.deadline.factor * expectedDurationMs(MODELS[job.model], job) +
+    options.deadline.marginMs;
+
+  /** Resolves with the job once a callback revealed its request id; null once it ended. */
+  async function awaitCallback(given: JobRecord, signal: AbortSignal): Promise<JobRecord | null> {
+    // Read again: it may have been cancelled while its POST was failing.
+    const job = await store.getJob(given.id);
+    if (job === null || isTerminal(job.status)) return null;
+    if (job.requestId !== null) return job;
+    const deadlineMs = deadlineMsOf(job);
+    // Its updatedAt is when it became 'submitting': nothing else writes a job waiting here.
+    const untilDeadline = Math.max(0, job.updatedAt.getTime() + deadlineMs - now().getTime());
+    let timer: NodeJS.Timeout | undefined;
+    const adopted = await new Promise<JobRecord | null>((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason);
+      timer = setTimeout(() => resolve(null), untilDeadline);
+      awaitingCallback.set(job.id, resolve);
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    }).finally(() => clearTimeout(timer));
+    if (adopted !== null) return adopted;
+    // Serialized with `adopt`: a callback confirmed just before the deadline still wins.
+    await serialized(job.id, async () => {
+      const message =
+        `The outcome of this job's submission to Pixazo is unknown and no callback came within ` +
+        `${seconds(deadlineMs)} s; it was not sent again to avoid paying twice (Pixazo may or ` +
+        'may not have accepted it)';
+      await writer.change(job.id, (current) =>
+        current.requestId === null ? giveUp(message, now())(current) : null,
+      );
+    });
+    // Adopted just before the deadline: follow it after all.
+    const latest = await store.getJob(job.id);
+    return latest?.requestId != null && !isTerminal(latest.status) ? latest : null;
+  }
+
+  async function follow(given: JobRecord, signal: AbortSignal): Promise<void> {
+    const job = given.requestId === null ? await awaitCallback(given, signal) : given;
+    if (job === null) return;
     const requestId = job.requestId as string;
     const expectedMs = expectedDurationMs(MODELS[job.model], job);
-    const deadlineMs = options.deadline.factor * expectedMs + options.deadline.marginMs;
+    const deadlineMs = deadlineMsOf(job);
     const deadlineAt = (job.startedAt ?? now()).getTime() + deadlineMs;
     let notFound = 0;
     for (let poll = 0; ; poll++) {
@@ -222,7 +275,7 @@ export function createJobTracker(deps: JobTrackerDeps): JobTracker {
       if (latest === null || isTerminal(latest.status)) return;
       if (now().getTime() >= deadlineAt) {
         const message =
-          `Pixazo did not finish request ${requestId} within ${Math.round(deadlineMs / 1000)} s ` +
+          `Pixazo did not finish request ${requestId} within ${seconds(deadlineMs)} s ` +
           `of its submission (last status ${latest.status}); the gateway stopped waiting for it`;
         await writer.change(job.id, giveUp(message, now()));
         return;
@@ -230,9 +283,11 @@ export function createJobTracker(deps: JobTrackerDeps): JobTracker {
     }
   }
 
-  return {
+  const tracker: JobTracker = {
     track(job) {
-      if (loops.has(job.id) || isTerminal(job.status) || job.requestId === null) return;
+      // Without a request id only a callback can tell whether Pixazo took the job.
+      const untrackable = job.requestId === null && options.mode === 'polling';
+      if (loops.has(job.id) || isTerminal(job.status) || untrackable) return;
       const controller = new AbortController();
       const done = follow(job, controller.signal)
         .catch((error: unknown) => {
@@ -243,9 +298,27 @@ export function createJobTracker(deps: JobTrackerDeps): JobTracker {
         .finally(() => {
           if (loops.get(job.id)?.controller === controller) loops.delete(job.id);
           downloadFailures.delete(job.id);
+          awaitingCallback.delete(job.id);
         });
       loops.set(job.id, { controller, done });
     },
+    adopt: (jobId, status) =>
+      serialized(jobId, async () => {
+        const adopted = await writer.change(jobId, (job) =>
+          job.requestId === null && job.submission === 'submitting' && !isTerminal(job.status)
+            ? { submission: 'submitted', requestId: status.requestId, startedAt: now() }
+            : null,
+        );
+        if (adopted === null) return false;
+        const resume = awaitingCallback.get(jobId);
+        awaitingCallback.delete(jobId);
+        // No loop waits when the callback beat the POST's answer. The submitter then finds the
+        // job submitted already: on an answer it frees the job's queue slot early (the
+        // callback is Pixazo's terminal status, so the job is about to end anyway).
+        if (resume === undefined) tracker.track(adopted);
+        else resume(adopted);
+        return true;
+      }),
     apply,
     untrack(jobId) {
       loops.get(jobId)?.controller.abort();
@@ -256,4 +329,5 @@ export function createJobTracker(deps: JobTrackerDeps): JobTracker {
       await Promise.all(running.map((loop) => loop.done));
     },
   };
+  return tracker;
 }

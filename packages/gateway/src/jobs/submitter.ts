@@ -1,14 +1,17 @@
 /**
  * Sends a job's generate POST to Pixazo at most once, ever. The job is marked 'submitting' in
- * the store BEFORE the POST, so a crash during it leaves a trace, and a 'submitting' job is
- * never sent again (after a restart it ends ERROR instead): paying twice is worse than failing.
+ * the store BEFORE the POST (with its webhook token's hash), so a crash during it leaves a
+ * trace, and a 'submitting' job is never sent again: paying twice is worse than failing.
  *
  * Who pays when a submission fails:
  * - Pixazo provably did not take the job (402, 400, 401/403, 429 until the retries ran out,
  *   connection refused): ERROR, cost 0.
  * - Pixazo may have taken it (timeout, 5xx or reset after the request left, an unreadable
- *   answer, a restart mid-POST): ERROR, and the charge STAYS, because Pixazo may bill it. The
- *   budget errs on the side of counting money that may have been spent.
+ *   answer, a restart mid-POST): the charge STAYS, because Pixazo may bill it. The budget errs
+ *   on the side of counting money that may have been spent. In polling mode the job ends ERROR
+ *   at once. In webhook mode the POST carried the job's callback URL, so if Pixazo took the job
+ *   its callback reveals the request id: the job stays 'submitting' and the tracker waits for
+ *   that callback until a deadline (job-tracker.ts), then ends it ERROR.
  *
  * Every outcome that says something about Pixazo's ability to take work (accepted; 402;
  * 401/403; connection refused) is reported to the upstream health BEFORE the job changes, so
@@ -105,7 +108,8 @@ export interface SubmitterDeps {
 export interface Submitter {
   /**
    * Takes a waiting job and sends it. Resolves with the job once Pixazo accepted it and it is
-   * still running (to be tracked), or null: it was no longer waiting, it ended, or it failed.
+   * still running, or (webhook mode) when the outcome is unknown and its callback may come: to
+   * be tracked. Null: it was no longer waiting, it ended, or it failed.
    */
   submit(jobId: string): Promise<JobRecord | null>;
 }
@@ -148,6 +152,7 @@ export function createSubmitter(deps: SubmitterDeps): Submitter {
         const condition = upstreamConditionOf(error);
         if (condition !== null) health.conditionMet(condition, { jobId, err: error });
         logger.warn({ jobId, err: error, refund: failure.refund }, 'pixazo submission failed');
+        if (!failure.refund && token !== null) return taken;
         await writer.change(jobId, failSubmission(failure, now()));
         return null;
       }

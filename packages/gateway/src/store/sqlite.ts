@@ -7,7 +7,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
-import type { ModelKey } from '@zimage/core';
 import {
   type AdmissionFacts,
   type AdmissionRequest,
@@ -17,16 +16,19 @@ import {
   type Owner,
   type Usage,
 } from '../domain/admission.ts';
-import {
-  isTerminal,
-  JOB_STATUSES,
-  type JobRecord,
-  type JobStatus,
-  type StoredImage,
-  type SubmissionState,
-} from '../domain/job.ts';
-import type { ApiKeyRecord, Scope } from '../domain/principal.ts';
+import type { JobRecord } from '../domain/job.ts';
+import type { ApiKeyRecord } from '../domain/principal.ts';
+import { assertKnownSchemaVersion } from './migrations/migration.ts';
 import { SQLITE_MIGRATIONS } from './migrations/sqlite.ts';
+import {
+  API_KEY_COLUMNS,
+  type ApiKeyRow,
+  foldCase,
+  IN_FLIGHT_SQL,
+  JOB_COLUMNS,
+  type JobRow,
+  sqlRecords,
+} from './sql.ts';
 import {
   type JobFilter,
   type JobPage,
@@ -38,10 +40,6 @@ import {
 
 /** How long a writer waits for another connection's lock before failing with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5000;
-
-const IN_FLIGHT_SQL = `status IN (${JOB_STATUSES.filter((s) => !isTerminal(s))
-  .map((s) => `'${s}'`)
-  .join(', ')})`;
 
 /**
  * Opens (creating if needed) the database at `path`, or a private in-memory one for
@@ -79,11 +77,7 @@ function migrate(db: DatabaseSync, now: () => Date): void {
   );
   const known = SQLITE_MIGRATIONS.length;
   const applied = (current.get() as { version: number }).version;
-  if (applied > known) {
-    throw new Error(
-      `The database schema is at version ${applied}, newer than this gateway knows (${known}); run a newer gateway`,
-    );
-  }
+  assertKnownSchemaVersion(applied, known);
   SQLITE_MIGRATIONS.forEach((migration, index) => {
     const version = index + 1;
     // Re-read inside the write lock: another process may have applied this step meanwhile.
@@ -107,210 +101,25 @@ function inTransaction<T>(db: DatabaseSync, work: () => T): T {
   }
 }
 
-interface JobRow {
-  id: string;
-  owner_key_id: string;
-  end_user_id: string | null;
-  idempotency_key: string | null;
-  model: string;
-  prompt: string;
-  image_size: string;
-  num_inference_steps: number;
-  guidance_scale: number | null;
-  num_images: number;
-  enable_safety_checker: number;
-  output_format: string;
-  acceleration: string;
-  status: string;
-  submission: string;
-  request_id: string | null;
-  webhook_token_hash: string | null;
-  error: string | null;
-  cost_micro_usd: number;
-  images: string;
-  version: number;
-  created_at: number;
-  updated_at: number;
-  started_at: number | null;
-  completed_at: number | null;
-}
+type SqliteJobRow = JobRow<number, number, string>;
+type SqliteApiKeyRow = ApiKeyRow<number, string>;
 
-interface ApiKeyRow {
-  id: string;
-  name: string;
-  secret_hash: string;
-  prefix: string;
-  scopes: string;
-  daily_budget_micro_usd: number | null;
-  max_concurrent_jobs: number | null;
-  requests_per_minute: number | null;
-  end_user_daily_budget_micro_usd: number | null;
-  end_user_max_concurrent_jobs: number | null;
-  end_user_requests_per_minute: number | null;
-  created_at: number;
-  revoked_at: number | null;
-}
+/** Times are epoch milliseconds, booleans 0/1, lists JSON text (migrations/sqlite.ts). */
+const records = sqlRecords<number, number, string, SQLInputValue>({
+  readTime: (ms) => new Date(ms),
+  writeTime: (date) => date.getTime(),
+  readFlag: (flag) => flag === 1,
+  writeFlag: (value) => (value ? 1 : 0),
+  readList: (text) => JSON.parse(text) as unknown[],
+  writeList: (list) => JSON.stringify(list),
+});
 
-const dateOrNull = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
-const msOrNull = (date: Date | null): number | null => (date === null ? null : date.getTime());
-
-/** Prompt search folds case in the application: Unicode-aware, and the same on every store. */
-const foldCase = (text: string): string => text.toLowerCase();
+/** Adds `condition` with its named `values`, unless one of them is unset. */
+type SqlCondition = (condition: string, values: Record<string, SQLInputValue | undefined>) => void;
 
 /** A LIKE pattern matching `text` anywhere, with its own `%`, `_` and `\` taken literally. */
 const containsPattern = (text: string): string =>
   `%${foldCase(text).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-
-/** A WHERE clause, condition by condition; one with an unset value is left out. */
-function filterConditions(filter: JobFilter) {
-  const conditions: string[] = [];
-  const params: Record<string, SQLInputValue> = {};
-  const where = {
-    params,
-    add(condition: string, values: Record<string, SQLInputValue | undefined>) {
-      const entries = Object.entries(values);
-      if (entries.some(([, value]) => value === undefined || value === null)) return;
-      conditions.push(condition);
-      Object.assign(params, values);
-    },
-    sql: () => (conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''),
-  };
-  where.add('owner_key_id = :owner', { owner: filter.ownerKeyId });
-  where.add('end_user_id = :endUser', { endUser: filter.endUserId });
-  where.add('status = :status', { status: filter.status });
-  where.add('model = :model', { model: filter.model });
-  where.add("prompt_folded LIKE :pattern ESCAPE '\\'", {
-    pattern: filter.search === undefined ? undefined : containsPattern(filter.search),
-  });
-  return where;
-}
-
-function toJob(row: JobRow): JobRecord {
-  return {
-    id: row.id,
-    ownerKeyId: row.owner_key_id,
-    endUserId: row.end_user_id,
-    idempotencyKey: row.idempotency_key,
-    model: row.model as ModelKey,
-    prompt: row.prompt,
-    imageSize: row.image_size as JobRecord['imageSize'],
-    numInferenceSteps: row.num_inference_steps,
-    guidanceScale: row.guidance_scale,
-    numImages: row.num_images,
-    enableSafetyChecker: row.enable_safety_checker === 1,
-    outputFormat: row.output_format as JobRecord['outputFormat'],
-    acceleration: row.acceleration as JobRecord['acceleration'],
-    status: row.status as JobStatus,
-    submission: row.submission as SubmissionState,
-    requestId: row.request_id,
-    webhookTokenHash: row.webhook_token_hash,
-    error: row.error,
-    costMicroUsd: row.cost_micro_usd,
-    images: JSON.parse(row.images) as StoredImage[],
-    version: row.version,
-    createdAt: new Date(row.created_at),
-    updatedAt: new Date(row.updated_at),
-    startedAt: dateOrNull(row.started_at),
-    completedAt: dateOrNull(row.completed_at),
-  };
-}
-
-const JOB_COLUMNS = [
-  'id',
-  'owner_key_id',
-  'end_user_id',
-  'idempotency_key',
-  'model',
-  'prompt',
-  'prompt_folded',
-  'image_size',
-  'num_inference_steps',
-  'guidance_scale',
-  'num_images',
-  'enable_safety_checker',
-  'output_format',
-  'acceleration',
-  'status',
-  'submission',
-  'request_id',
-  'webhook_token_hash',
-  'error',
-  'cost_micro_usd',
-  'images',
-  'version',
-  'created_at',
-  'updated_at',
-  'started_at',
-  'completed_at',
-] as const;
-
-function jobParams(job: JobRecord): Record<(typeof JOB_COLUMNS)[number], SQLInputValue> {
-  return {
-    id: job.id,
-    owner_key_id: job.ownerKeyId,
-    end_user_id: job.endUserId,
-    idempotency_key: job.idempotencyKey,
-    model: job.model,
-    prompt: job.prompt,
-    prompt_folded: foldCase(job.prompt),
-    image_size: job.imageSize,
-    num_inference_steps: job.numInferenceSteps,
-    guidance_scale: job.guidanceScale,
-    num_images: job.numImages,
-    enable_safety_checker: job.enableSafetyChecker ? 1 : 0,
-    output_format: job.outputFormat,
-    acceleration: job.acceleration,
-    status: job.status,
-    submission: job.submission,
-    request_id: job.requestId,
-    webhook_token_hash: job.webhookTokenHash,
-    error: job.error,
-    cost_micro_usd: job.costMicroUsd,
-    images: JSON.stringify(job.images),
-    version: job.version,
-    created_at: job.createdAt.getTime(),
-    updated_at: job.updatedAt.getTime(),
-    started_at: msOrNull(job.startedAt),
-    completed_at: msOrNull(job.completedAt),
-  };
-}
-
-/** How each patchable field is stored: its column and its SQL value. */
-const PATCH_COLUMNS: {
-  [K in keyof Required<JobPatch>]: [column: string, toSql: (value: JobRecord[K]) => SQLInputValue];
-} = {
-  status: ['status', (v) => v],
-  submission: ['submission', (v) => v],
-  requestId: ['request_id', (v) => v],
-  webhookTokenHash: ['webhook_token_hash', (v) => v],
-  error: ['error', (v) => v],
-  costMicroUsd: ['cost_micro_usd', (v) => v],
-  images: ['images', (v) => JSON.stringify(v)],
-  startedAt: ['started_at', msOrNull],
-  completedAt: ['completed_at', msOrNull],
-};
-
-function toApiKey(row: ApiKeyRow): ApiKeyRecord {
-  return {
-    id: row.id,
-    name: row.name,
-    secretHash: row.secret_hash,
-    prefix: row.prefix,
-    scopes: JSON.parse(row.scopes) as Scope[],
-    limits: {
-      dailyBudgetMicroUsd: row.daily_budget_micro_usd,
-      maxConcurrentJobs: row.max_concurrent_jobs,
-      requestsPerMinute: row.requests_per_minute,
-    },
-    endUserLimits: {
-      dailyBudgetMicroUsd: row.end_user_daily_budget_micro_usd,
-      maxConcurrentJobs: row.end_user_max_concurrent_jobs,
-      requestsPerMinute: row.end_user_requests_per_minute,
-    },
-    createdAt: new Date(row.created_at),
-    revokedAt: dateOrNull(row.revoked_at),
-  };
-}
 
 class SqliteStore implements Store {
   readonly #db: DatabaseSync;
@@ -363,12 +172,13 @@ class SqliteStore implements Store {
            WHERE job_id = :jobId AND reason = 'charge' ORDER BY id LIMIT 1`,
       ),
       insertKey: prepare(
-        `INSERT INTO api_keys (id, name, secret_hash, prefix, scopes,
-           daily_budget_micro_usd, max_concurrent_jobs, requests_per_minute,
-           end_user_daily_budget_micro_usd, end_user_max_concurrent_jobs,
-           end_user_requests_per_minute, created_at, revoked_at)
-         VALUES (:id, :name, :secretHash, :prefix, :scopes, :dailyBudget, :maxConcurrent, :rpm,
-           :endUserDailyBudget, :endUserMaxConcurrent, :endUserRpm, :createdAt, :revokedAt)`,
+        `INSERT INTO api_keys (${API_KEY_COLUMNS.join(', ')})
+           VALUES (${API_KEY_COLUMNS.map((c) => `:${c}`).join(', ')})`,
+      ),
+      insertKeyIfAbsent: prepare(
+        `INSERT INTO api_keys (${API_KEY_COLUMNS.join(', ')})
+           VALUES (${API_KEY_COLUMNS.map((c) => `:${c}`).join(', ')})
+           ON CONFLICT (secret_hash) DO NOTHING`,
       ),
       keyById: prepare('SELECT * FROM api_keys WHERE id = ?'),
       keyBySecretHash: prepare('SELECT * FROM api_keys WHERE secret_hash = ?'),
@@ -395,7 +205,7 @@ class SqliteStore implements Store {
       const decision = decideAdmission(request, { existing, usage });
       if (decision.kind !== 'created') return decision;
 
-      this.#sql.insertJob.run(jobParams(job));
+      this.#sql.insertJob.run(records.jobParams(job));
       this.#sql.insertCharge.run({
         jobId: job.id,
         keyId: job.ownerKeyId,
@@ -421,20 +231,15 @@ class SqliteStore implements Store {
       const before = this.#job(id);
       if (before === null || before.version !== expectedVersion) return null;
 
-      const columns: string[] = [];
+      const changes = records.patchParams(patch);
       const params: Record<string, SQLInputValue> = {
         id,
         expectedVersion,
         updatedAt: this.#now(),
+        ...Object.fromEntries(changes),
       };
-      for (const [field, [column, toSql]] of Object.entries(PATCH_COLUMNS)) {
-        const value = patch[field as keyof JobPatch];
-        if (value === undefined) continue;
-        columns.push(column);
-        params[column] = (toSql as (v: unknown) => SQLInputValue)(value);
-      }
       const set = [
-        ...columns.map((c) => `${c} = :${c}`),
+        ...changes.map(([c]) => `${c} = :${c}`),
         'version = version + 1',
         'updated_at = :updatedAt',
       ];
@@ -457,9 +262,7 @@ class SqliteStore implements Store {
   }
 
   async listJobs(filter: JobFilter, first: number, after?: string): Promise<JobPage> {
-    const where = filterConditions(filter);
-    where.add('id < :after', { after });
-    return this.#page(`${where.sql()} ORDER BY id DESC`, where.params, first);
+    return this.#jobPage(filter, first, 'id DESC', (where) => where('id < :after', { after }));
   }
 
   async listJobsUpdatedSince(
@@ -468,27 +271,52 @@ class SqliteStore implements Store {
     first: number,
     after?: Pick<JobRecord, 'id' | 'updatedAt'>,
   ): Promise<JobPage> {
-    const where = filterConditions(filter);
-    where.add('updated_at >= :since', { since: since.getTime() });
-    where.add('(updated_at, id) > (:afterAt, :afterId)', {
-      afterAt: after?.updatedAt.getTime(),
-      afterId: after?.id,
+    return this.#jobPage(filter, first, 'updated_at, id', (where) => {
+      where('updated_at >= :since', { since: since.getTime() });
+      where('(updated_at, id) > (:afterAt, :afterId)', {
+        afterAt: after?.updatedAt.getTime(),
+        afterId: after?.id,
+      });
     });
-    return this.#page(`${where.sql()} ORDER BY updated_at, id`, where.params, first);
   }
 
-  /** One page of at most `first` (capped) jobs, and whether more follow. */
-  #page(sql: string, params: Record<string, SQLInputValue>, first: number): JobPage {
+  /**
+   * A page of at most `first` (capped) jobs in `order`: those `filter` matches, narrowed by the
+   * conditions `narrow` adds. A condition with an unset value is left out.
+   */
+  #jobPage(
+    filter: JobFilter,
+    first: number,
+    order: string,
+    narrow: (where: SqlCondition) => void,
+  ): JobPage {
+    const conditions: string[] = [];
+    const params: Record<string, SQLInputValue> = {};
+    const where: SqlCondition = (condition, values) => {
+      if (Object.values(values).some((value) => value === undefined || value === null)) return;
+      conditions.push(condition);
+      Object.assign(params, values);
+    };
+    where('owner_key_id = :owner', { owner: filter.ownerKeyId });
+    where('end_user_id = :endUser', { endUser: filter.endUserId });
+    where('status = :status', { status: filter.status });
+    where('model = :model', { model: filter.model });
+    where("prompt_folded LIKE :pattern ESCAPE '\\'", {
+      pattern: filter.search === undefined ? undefined : containsPattern(filter.search),
+    });
+    narrow(where);
+
     const limit = Math.max(0, Math.min(Math.floor(first), MAX_JOBS_PAGE_SIZE));
-    const rows = this.#statement(`SELECT * FROM jobs ${sql} LIMIT :limit`).all({
-      ...params,
-      limit: limit + 1,
-    }) as unknown as JobRow[];
-    return { jobs: rows.slice(0, limit).map(toJob), hasNextPage: rows.length > limit };
+    params.limit = limit + 1;
+    const whereSql = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+    const rows = this.#statement(
+      `SELECT * FROM jobs ${whereSql} ORDER BY ${order} LIMIT :limit`,
+    ).all(params) as unknown as SqliteJobRow[];
+    return { jobs: rows.slice(0, limit).map(records.toJob), hasNextPage: rows.length > limit };
   }
 
   async listUnfinishedJobs(): Promise<JobRecord[]> {
-    return (this.#sql.unfinishedJobs.all() as unknown as JobRow[]).map(toJob);
+    return (this.#sql.unfinishedJobs.all() as unknown as SqliteJobRow[]).map(records.toJob);
   }
 
   async countPendingJobs(): Promise<number> {
@@ -500,35 +328,28 @@ class SqliteStore implements Store {
   }
 
   async createApiKey(key: ApiKeyRecord): Promise<void> {
-    this.#sql.insertKey.run({
-      id: key.id,
-      name: key.name,
-      secretHash: key.secretHash,
-      prefix: key.prefix,
-      scopes: JSON.stringify(key.scopes),
-      dailyBudget: key.limits.dailyBudgetMicroUsd,
-      maxConcurrent: key.limits.maxConcurrentJobs,
-      rpm: key.limits.requestsPerMinute,
-      endUserDailyBudget: key.endUserLimits.dailyBudgetMicroUsd,
-      endUserMaxConcurrent: key.endUserLimits.maxConcurrentJobs,
-      endUserRpm: key.endUserLimits.requestsPerMinute,
-      createdAt: key.createdAt.getTime(),
-      revokedAt: msOrNull(key.revokedAt),
-    });
+    this.#sql.insertKey.run(records.apiKeyParams(key));
+  }
+
+  async createApiKeyIfAbsent(key: ApiKeyRecord): Promise<{ created: boolean; key: ApiKeyRecord }> {
+    // One statement: atomic against another connection's insert of the same secret.
+    const created = this.#sql.insertKeyIfAbsent.run(records.apiKeyParams(key)).changes > 0;
+    const stored = this.#sql.keyBySecretHash.get(key.secretHash) as unknown as SqliteApiKeyRow;
+    return { created, key: records.toApiKey(stored) };
   }
 
   async getApiKey(id: string): Promise<ApiKeyRecord | null> {
-    const row = this.#sql.keyById.get(id) as ApiKeyRow | undefined;
-    return row ? toApiKey(row) : null;
+    const row = this.#sql.keyById.get(id) as SqliteApiKeyRow | undefined;
+    return row ? records.toApiKey(row) : null;
   }
 
   async getApiKeyBySecretHash(secretHash: string): Promise<ApiKeyRecord | null> {
-    const row = this.#sql.keyBySecretHash.get(secretHash) as ApiKeyRow | undefined;
-    return row ? toApiKey(row) : null;
+    const row = this.#sql.keyBySecretHash.get(secretHash) as SqliteApiKeyRow | undefined;
+    return row ? records.toApiKey(row) : null;
   }
 
   async listApiKeys(): Promise<ApiKeyRecord[]> {
-    return (this.#sql.allKeys.all() as unknown as ApiKeyRow[]).map(toApiKey);
+    return (this.#sql.allKeys.all() as unknown as SqliteApiKeyRow[]).map(records.toApiKey);
   }
 
   async revokeApiKey(id: string): Promise<boolean> {
@@ -548,8 +369,8 @@ class SqliteStore implements Store {
   }
 
   #job(id: string): JobRecord | null {
-    const row = this.#sql.jobById.get(id) as JobRow | undefined;
-    return row ? toJob(row) : null;
+    const row = this.#sql.jobById.get(id) as SqliteJobRow | undefined;
+    return row ? records.toJob(row) : null;
   }
 
   #jobByIdempotencyKey(owner: Owner, idempotencyKey: string): JobRecord | null {
@@ -557,8 +378,8 @@ class SqliteStore implements Store {
       owner: owner.keyId,
       endUser: owner.endUserId,
       idempotencyKey,
-    }) as JobRow | undefined;
-    return row ? toJob(row) : null;
+    }) as SqliteJobRow | undefined;
+    return row ? records.toJob(row) : null;
   }
 
   #usage(owner: Owner, day: string): Usage {

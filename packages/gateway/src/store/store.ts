@@ -1,6 +1,6 @@
 /**
- * Persistence behind one interface: node:sqlite is the embedded default, PostgreSQL the
- * scale-out adapter (a later issue). Both run the same scenario suite (test/store.suite.ts).
+ * Persistence behind one interface: node:sqlite is the embedded default (sqlite.ts), PostgreSQL
+ * the scale-out adapter (postgres.ts). Both run the same scenario suite (test/store.suite.ts).
  * Every method is async so that a networked adapter fits; anything that must be atomic
  * (admission of a job against budgets and concurrency, compare-and-set updates) is ONE method.
  */
@@ -93,6 +93,12 @@ export interface Store {
   usage(owner: Owner, day: string): Promise<Usage>;
 
   createApiKey(key: ApiKeyRecord): Promise<void>;
+  /**
+   * Stores `key` unless a key with its secret hash exists, in which case nothing changes; one
+   * atomic step, so bootstraps that several instances run at once (ADMIN_API_KEY) all succeed
+   * and leave one key. Returns the key stored under that hash, and whether this call stored it.
+   */
+  createApiKeyIfAbsent(key: ApiKeyRecord): Promise<{ created: boolean; key: ApiKeyRecord }>;
   getApiKey(id: string): Promise<ApiKeyRecord | null>;
   getApiKeyBySecretHash(secretHash: string): Promise<ApiKeyRecord | null>;
   listApiKeys(): Promise<ApiKeyRecord[]>;

@@ -1,16 +1,11 @@
 /**
- * The SQLite schema as an ordered list of steps. A step, once released, never changes: a
- * change is a new step at the end. `schema_migrations` records each applied step by its
- * position (version = index + 1), so opening an up-to-date database applies nothing.
+ * The SQLite schema as an ordered list of steps (migration.ts); opening an up-to-date database
+ * applies nothing.
  *
  * Conventions: times are Unix epoch milliseconds (INTEGER: exact, sortable, no time-zone
  * parsing); money is integer micro-USD; lists are JSON text; booleans are 0/1.
  */
-
-export interface Migration {
-  name: string;
-  sql: string;
-}
+import type { Migration } from './migration.ts';
 
 export const SQLITE_MIGRATIONS: readonly Migration[] = [
   {

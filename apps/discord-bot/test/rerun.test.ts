@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { rerunOptions } from '../src/rerun.ts';
+import { BASE, completedJob, MODELS } from './helpers/fixtures.ts';
+
+describe('rerunOptions', () => {
+  const base = completedJob({ model: 'Z_IMAGE_BASE', numInferenceSteps: 40, guidanceScale: 6 });
+
+  it('re-rolls the same request', () => {
+    expect(rerunOptions(base, 'reroll', MODELS)).toEqual({
+      prompt: base.prompt,
+      model: 'Z_IMAGE_BASE',
+      size: 'SQUARE_1_1',
+      steps: 40,
+      images: 1,
+      format: 'PNG',
+      guidance: 6,
+      safety: true,
+    });
+  });
+
+  it('varies into as many images as the model makes at once', () => {
+    expect(rerunOptions(base, 'vary', MODELS)).toMatchObject({
+      images: BASE.maxImages,
+      steps: 40,
+      guidance: 6,
+    });
+  });
+
+  it("switches model with the other model's defaults", () => {
+    expect(rerunOptions(base, 'switch', MODELS)).toMatchObject({
+      model: 'Z_IMAGE_TURBO',
+      steps: undefined,
+      guidance: undefined,
+      prompt: base.prompt,
+    });
+    expect(rerunOptions(completedJob(), 'switch', MODELS)).toMatchObject({ model: 'Z_IMAGE_BASE' });
+  });
+});

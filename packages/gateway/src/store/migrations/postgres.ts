@@ -1,0 +1,104 @@
+/**
+ * The PostgreSQL schema as an ordered list of steps (migration.ts). The store applies every
+ * pending step in one transaction under an advisory lock, so instances starting at once on an
+ * empty database migrate it once.
+ *
+ * Conventions: times are timestamptz; money is integer micro-USD in BIGINT; lists are jsonb.
+ * Ids are `<kind>_<uuidv7 hex>` compared byte-wise (COLLATE "C"): "newest first" is `ORDER BY
+ * id` whatever the database's locale.
+ */
+import type { Migration } from './migration.ts';
+
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [
+  {
+    name: 'api keys, jobs, usage ledger',
+    sql: `
+      CREATE TABLE api_keys (
+        id text COLLATE "C" PRIMARY KEY,
+        name text NOT NULL,
+        secret_hash text NOT NULL UNIQUE,
+        prefix text NOT NULL,
+        scopes jsonb NOT NULL,
+        daily_budget_micro_usd bigint,
+        max_concurrent_jobs integer,
+        requests_per_minute integer,
+        end_user_daily_budget_micro_usd bigint,
+        end_user_max_concurrent_jobs integer,
+        end_user_requests_per_minute integer,
+        created_at timestamptz NOT NULL,
+        revoked_at timestamptz
+      );
+
+      CREATE TABLE jobs (
+        id text COLLATE "C" PRIMARY KEY,
+        owner_key_id text COLLATE "C" NOT NULL REFERENCES api_keys (id),
+        end_user_id text,
+        idempotency_key text,
+        model text NOT NULL,
+        prompt text NOT NULL,
+        -- The prompt case-folded by the application (store/sql.ts), so search folds the same
+        -- way on every store whatever the database's locale.
+        prompt_folded text NOT NULL,
+        image_size text NOT NULL,
+        num_inference_steps integer NOT NULL,
+        guidance_scale double precision,
+        num_images integer NOT NULL,
+        enable_safety_checker boolean NOT NULL,
+        output_format text NOT NULL,
+        acceleration text NOT NULL,
+        status text NOT NULL,
+        submission text NOT NULL,
+        request_id text,
+        webhook_token_hash text,
+        error text,
+        cost_micro_usd bigint NOT NULL,
+        images jsonb NOT NULL,
+        version integer NOT NULL,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL,
+        started_at timestamptz,
+        completed_at timestamptz
+      );
+
+      CREATE INDEX jobs_by_owner ON jobs (owner_key_id, id);
+      CREATE INDEX jobs_by_end_user ON jobs (owner_key_id, end_user_id, id);
+      CREATE INDEX jobs_by_status ON jobs (status, id);
+      CREATE INDEX jobs_by_model ON jobs (model, id);
+      -- Admission counts jobs in flight per key and end user; the non-terminal statuses
+      -- (domain/job.ts) are spelled out because an index predicate must be a constant.
+      CREATE INDEX jobs_in_flight ON jobs (owner_key_id, end_user_id)
+        WHERE status IN ('QUEUED', 'PROCESSING');
+      -- The gateway's own queue, oldest first: its depth, and the jobs dispatch takes next.
+      CREATE INDEX jobs_pending ON jobs (id) WHERE status = 'QUEUED' AND submission = 'pending';
+      -- The key's own jobs (no end user) are folded to '' (an end user id is never empty) so
+      -- that their idempotency keys are unique too; admission's ON CONFLICT names this index.
+      CREATE UNIQUE INDEX jobs_idempotency
+        ON jobs (owner_key_id, coalesce(end_user_id, ''), idempotency_key)
+        WHERE idempotency_key IS NOT NULL;
+
+      -- One 'charge' row per admitted job, and a 'refund' (negative) or further 'charge' row
+      -- whenever its cost changes, so the sum for a job always equals its cost. day is the
+      -- UTC day the job was created: a refund returns money to the day that paid.
+      CREATE TABLE usage_ledger (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        job_id text COLLATE "C" NOT NULL REFERENCES jobs (id),
+        key_id text COLLATE "C" NOT NULL REFERENCES api_keys (id),
+        end_user_id text,
+        day date NOT NULL,
+        micro_usd bigint NOT NULL,
+        reason text NOT NULL CHECK (reason IN ('charge', 'refund')),
+        at timestamptz NOT NULL
+      );
+
+      CREATE INDEX usage_by_key_day ON usage_ledger (key_id, day) INCLUDE (micro_usd);
+      CREATE INDEX usage_by_end_user_day ON usage_ledger (key_id, end_user_id, day)
+        INCLUDE (micro_usd);
+      CREATE INDEX usage_by_job ON usage_ledger (job_id);
+    `,
+  },
+  {
+    name: 'jobs by update time',
+    // A subscription catching up after a gap lists the jobs changed since then.
+    sql: 'CREATE INDEX jobs_by_updated_at ON jobs (updated_at, id);',
+  },
+];

@@ -1,0 +1,613 @@
+/**
+ * The scale-out Store: PostgreSQL through node-postgres (`pg`), shared by every gateway
+ * instance. Each method is one statement or one short transaction on a pooled connection, its
+ * statements named (prepared once per connection). What must hold across instances is the
+ * database's to hold:
+ * - admission locks what it reads (the key row, then the end user) before reading, so budgets
+ *   and concurrency caps stay exact however many instances admit at once;
+ * - every compare-and-set, with its ledger row, is one statement;
+ * - migrations run in one transaction under an advisory lock, so instances starting together
+ *   on an empty database migrate it once.
+ */
+import {
+  Pool,
+  type PoolClient,
+  type QueryConfig,
+  type QueryResult,
+  type QueryResultRow,
+  TypeOverrides,
+  types,
+} from 'pg';
+import {
+  type AdmissionFacts,
+  type AdmissionRequest,
+  type AdmissionResult,
+  type AdmissionScope,
+  admissionScopes,
+  decideAdmission,
+  type Owner,
+  type Usage,
+} from '../domain/admission.ts';
+import type { JobRecord } from '../domain/job.ts';
+import type { ApiKeyRecord } from '../domain/principal.ts';
+import { assertKnownSchemaVersion } from './migrations/migration.ts';
+import { POSTGRES_MIGRATIONS } from './migrations/postgres.ts';
+import {
+  API_KEY_COLUMNS,
+  type ApiKeyRow,
+  foldCase,
+  IN_FLIGHT_SQL,
+  JOB_COLUMNS,
+  type JobRow,
+  sqlRecords,
+} from './sql.ts';
+import {
+  type JobFilter,
+  type JobPage,
+  type JobPatch,
+  MAX_JOBS_PAGE_SIZE,
+  type Store,
+  type StoreOptions,
+} from './store.ts';
+
+/**
+ * Connections per instance. Admission holds one for a few milliseconds, so a few serve many
+ * requests; N instances need N × this within the server's max_connections (default 100).
+ */
+const POOL_SIZE = 10;
+/** How long a query waits for a free connection (or a new one) before failing. */
+const CONNECT_TIMEOUT_MS = 10_000;
+/** /readyz answers within this: a database that stopped answering is down, not slow. */
+const PING_TIMEOUT_MS = 2000;
+/**
+ * The server ends a transaction left idle this long (its instance hung or lost the network),
+ * so the locks it holds (a key's admission lock) do not stall the other instances for longer.
+ */
+const IDLE_IN_TRANSACTION_TIMEOUT_MS = 30_000;
+
+/**
+ * Advisory locks are (class, id) pairs of int4; the class is "zimg" in ASCII so that other
+ * applications sharing the database do not collide with ours. Fixed-purpose locks use class
+ * GATEWAY_LOCK_CLASS with an id of GATEWAY_LOCKS; per-end-user admission locks their own class
+ * with a hash of (key, end user) as id (a collision only makes two end users take turns).
+ */
+const GATEWAY_LOCK_CLASS = 0x7a696d67;
+const GATEWAY_LOCKS = { migrations: 1 } as const;
+const END_USER_LOCK_CLASS = GATEWAY_LOCK_CLASS + 1;
+
+/** BIGINT (money, counts) as a JS number, refusing one that a double cannot hold exactly. */
+function parseSafeInteger(text: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) throw new RangeError(`BIGINT ${text} exceeds 2^53`);
+  return value;
+}
+
+const pgTypes = new TypeOverrides();
+pgTypes.setTypeParser(types.builtins.INT8, parseSafeInteger);
+
+type PgJobRow = JobRow<Date, boolean, unknown[]>;
+type PgApiKeyRow = ApiKeyRow<Date, unknown[]>;
+
+/** Times are timestamptz (Date both ways), booleans boolean, lists jsonb (written as JSON). */
+const records = sqlRecords<Date, boolean, unknown[], unknown>({
+  readTime: (date) => date,
+  writeTime: (date) => date,
+  readFlag: (flag) => flag,
+  writeFlag: (value) => value,
+  readList: (list) => list,
+  writeList: (list) => JSON.stringify(list),
+});
+
+/** A statement's text and its positional values, built together so the numbers match. */
+/** Adds the condition `build` makes of the parameters for `values`, unless one is unset. */
+type PgCondition = (values: unknown[], build: (...params: string[]) => string) => void;
+
+class Statement {
+  readonly values: unknown[] = [];
+  text = '';
+
+  /** `$n` for `value`. */
+  param(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+/** Opens a pool on `url` (postgres://…) and applies pending migrations. */
+export async function openPostgresStore(url: string, options: StoreOptions = {}): Promise<Store> {
+  const now = options.now ?? (() => new Date());
+  const pool = new Pool({
+    connectionString: url,
+    max: POOL_SIZE,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    keepAlive: true,
+    application_name: 'zimage-gateway',
+    types: pgTypes,
+    // Queries given at once go out at once (admission sends its statements in two flights);
+    // awaited one by one, they behave as without.
+    pipeline: true,
+  });
+  // An idle connection that breaks (the server restarted, a network blip) is dropped by the
+  // pool and replaced on next use; without a listener its 'error' would end the process.
+  pool.on('error', () => {});
+  try {
+    await migrate(pool, now);
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
+  return new PostgresStore(pool, now);
+}
+
+async function migrate(pool: Pool, now: () => Date): Promise<void> {
+  await inTransaction(pool, async (client) => {
+    // Held to commit: an instance starting meanwhile waits here, then finds nothing to do.
+    await client.query('SELECT pg_advisory_xact_lock($1, $2)', [
+      GATEWAY_LOCK_CLASS,
+      GATEWAY_LOCKS.migrations,
+    ]);
+    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version integer PRIMARY KEY,
+      name text NOT NULL,
+      applied_at timestamptz NOT NULL
+    )`);
+    const { rows } = await client.query<{ version: number }>(
+      'SELECT coalesce(max(version), 0) AS version FROM schema_migrations',
+    );
+    const applied = rows[0]?.version ?? 0;
+    assertKnownSchemaVersion(applied, POSTGRES_MIGRATIONS.length);
+    for (const [index, migration] of POSTGRES_MIGRATIONS.entries()) {
+      const version = index + 1;
+      if (version <= applied) continue;
+      await client.query(migration.sql);
+      await client.query(
+        'INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)',
+        [version, migration.name, now()],
+      );
+    }
+  });
+}
+
+async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    client.release();
+    return result;
+  } catch (error) {
+    await rollBack(client);
+    throw error;
+  }
+}
+
+/** Ends a failed transaction and returns the connection to the pool. */
+async function rollBack(client: PoolClient): Promise<void> {
+  // A connection whose rollback failed is in an unknown state: destroy it, never reuse it.
+  const broken = await client.query('ROLLBACK').then(
+    () => undefined,
+    (rollbackError: Error) => rollbackError,
+  );
+  client.release(broken);
+}
+
+/**
+ * Sends `queries` together (the pool's connections pipeline them): one round trip for all,
+ * run by the server in order. Nulls are left out. Rejects with the first failure, once every
+ * query has answered, so the connection is idle again for the ROLLBACK that follows.
+ */
+async function send(client: PoolClient, queries: (QueryConfig | null)[]): Promise<QueryResult[]> {
+  const answers = await Promise.allSettled(
+    queries.filter((query) => query !== null).map((query) => client.query(query)),
+  );
+  const failure = answers.find((answer) => answer.status === 'rejected');
+  if (failure) throw failure.reason;
+  return answers.map((answer) => (answer as PromiseFulfilledResult<QueryResult>).value);
+}
+
+/** `$1, $2, …, $count`. */
+const placeholders = (count: number): string =>
+  Array.from({ length: count }, (_, i) => `$${i + 1}`).join(', ');
+
+const INSERT_ADMITTED_JOB = `
+  WITH job AS (
+    INSERT INTO jobs (${JOB_COLUMNS.join(', ')})
+    VALUES (${placeholders(JOB_COLUMNS.length)})
+    ON CONFLICT (owner_key_id, coalesce(end_user_id, ''), idempotency_key)
+      WHERE idempotency_key IS NOT NULL DO NOTHING
+    RETURNING id, owner_key_id, end_user_id, cost_micro_usd
+  )
+  INSERT INTO usage_ledger (job_id, key_id, end_user_id, day, micro_usd, reason, at)
+  SELECT id, owner_key_id, end_user_id, $${JOB_COLUMNS.length + 1}, cost_micro_usd, 'charge',
+    $${JOB_COLUMNS.length + 2}
+  FROM job
+  RETURNING job_id`;
+
+const INSERT_KEY = `INSERT INTO api_keys (${API_KEY_COLUMNS.join(', ')})
+  VALUES (${placeholders(API_KEY_COLUMNS.length)})`;
+const INSERT_KEY_IF_ABSENT = `${INSERT_KEY} ON CONFLICT (secret_hash) DO NOTHING RETURNING id`;
+
+/**
+ * The columns a statement returns are named, never `*`: a prepared statement whose result
+ * would change shape fails, and a newer instance may add columns while older ones still run.
+ */
+const columnsOf = (columns: readonly string[], table?: string): string =>
+  columns.map((column) => (table === undefined ? column : `${table}.${column}`)).join(', ');
+const JOB_SELECT = columnsOf(JOB_COLUMNS);
+const API_KEY_SELECT = columnsOf(API_KEY_COLUMNS);
+
+/** The job of `owner` with the idempotency key in `$3`, matched as the unique index does. */
+const JOB_BY_IDEMPOTENCY_KEY = `
+  SELECT ${JOB_SELECT} FROM jobs
+  WHERE owner_key_id = $1 AND coalesce(end_user_id, '') = coalesce($2, '') AND idempotency_key = $3`;
+
+class PostgresStore implements Store {
+  readonly #pool: Pool;
+  readonly #now: () => Date;
+  /** Statement names by text: node-postgres prepares a named statement once per connection. */
+  readonly #names = new Map<string, string>();
+
+  constructor(pool: Pool, now: () => Date) {
+    this.#pool = pool;
+    this.#now = now;
+  }
+
+  async admitJob(request: AdmissionRequest): Promise<AdmissionResult> {
+    const { job, day } = request;
+    const scopes = admissionScopes(request);
+    const facts = this.#factsQuery(request, scopes);
+    const params = records.jobParams(job);
+    const insert = this.#query(INSERT_ADMITTED_JOB, [
+      ...JOB_COLUMNS.map((column) => params[column]),
+      day,
+      this.#now(),
+    ]);
+
+    const client = await this.#pool.connect();
+    let decided: { decision: AdmissionResult; facts: AdmissionFacts; inserted: boolean };
+    try {
+      // First flight: BEGIN, the locks, the reads. The server runs them in order, and each
+      // statement of a READ COMMITTED transaction sees what was committed before it began,
+      // so the reads count every admission that held these locks earlier.
+      const answers = await send(client, [{ text: 'BEGIN' }, ...this.#lockQueries(scopes), facts]);
+      const known = readFacts(facts === null ? undefined : answers.at(-1)?.rows[0], scopes);
+      const decision = decideAdmission(request, known);
+      if (decision.kind !== 'created') {
+        await client.query('COMMIT');
+        decided = { decision, facts: known, inserted: false };
+      } else {
+        // Second flight: the job with its charge, and COMMIT.
+        const [inserted] = await send(client, [insert, { text: 'COMMIT' }]);
+        decided = { decision, facts: known, inserted: (inserted?.rowCount ?? 0) > 0 };
+      }
+      client.release();
+    } catch (error) {
+      await rollBack(client);
+      throw error;
+    }
+
+    const { decision, facts: known, inserted } = decided;
+    if (decision.kind !== 'created' || inserted) return decision;
+    // The idempotency key's index refused the job: an admission that no lock serialized with
+    // this one (no limit applies) committed the same key first. Answer with its job.
+    const existing = await this.findJobByIdempotencyKey(
+      { keyId: job.ownerKeyId, endUserId: job.endUserId },
+      job.idempotencyKey as string,
+    );
+    return decideAdmission(request, { ...known, existing });
+  }
+
+  async getJob(id: string): Promise<JobRecord | null> {
+    const [row] = await this.#rows<PgJobRow>(
+      this.#pool,
+      `SELECT ${JOB_SELECT} FROM jobs WHERE id = $1`,
+      [id],
+    );
+    return row ? records.toJob(row) : null;
+  }
+
+  async findJobByIdempotencyKey(owner: Owner, idempotencyKey: string): Promise<JobRecord | null> {
+    return this.#jobByIdempotencyKey(this.#pool, owner, idempotencyKey);
+  }
+
+  async updateJob(id: string, expectedVersion: number, patch: JobPatch): Promise<JobRecord | null> {
+    const statement = new Statement();
+    const idParam = statement.param(id);
+    const versionParam = statement.param(expectedVersion);
+    const at = statement.param(this.#now());
+    const set = [
+      ...records
+        .patchParams(patch)
+        .map(([column, value]) => `${column} = ${statement.param(value)}`),
+      'version = job.version + 1',
+      `updated_at = ${at}`,
+    ];
+    // One statement, so atomic: the update wins only on the expected version (a concurrent
+    // writer's commit makes it re-check and miss), and a cost change books its difference
+    // against the job's charge (same key, end user and day) in the same breath.
+    statement.text = `
+      WITH updated AS (
+        UPDATE jobs AS job SET ${set.join(', ')}
+        FROM jobs AS before
+        WHERE job.id = ${idParam} AND job.version = ${versionParam} AND before.id = job.id
+        RETURNING ${columnsOf(JOB_COLUMNS, 'job')}, before.cost_micro_usd AS previous_cost_micro_usd
+      ), adjustment AS (
+        INSERT INTO usage_ledger (job_id, key_id, end_user_id, day, micro_usd, reason, at)
+        SELECT charge.job_id, charge.key_id, charge.end_user_id, charge.day,
+          updated.cost_micro_usd - updated.previous_cost_micro_usd,
+          CASE WHEN updated.cost_micro_usd < updated.previous_cost_micro_usd
+            THEN 'refund' ELSE 'charge' END,
+          ${at}
+        FROM updated CROSS JOIN LATERAL (
+          SELECT job_id, key_id, end_user_id, day FROM usage_ledger
+          WHERE job_id = updated.id AND reason = 'charge' ORDER BY id LIMIT 1
+        ) AS charge
+        WHERE updated.cost_micro_usd <> updated.previous_cost_micro_usd
+      )
+      SELECT ${JOB_SELECT} FROM updated`;
+    const [row] = await this.#rows<PgJobRow>(this.#pool, statement.text, statement.values);
+    return row ? records.toJob(row) : null;
+  }
+
+  async listJobs(filter: JobFilter, first: number, after?: string): Promise<JobPage> {
+    return this.#jobPage(filter, first, 'id DESC', (where) => where([after], (p) => `id < ${p}`));
+  }
+
+  async listJobsUpdatedSince(
+    filter: JobFilter,
+    since: Date,
+    first: number,
+    after?: Pick<JobRecord, 'id' | 'updatedAt'>,
+  ): Promise<JobPage> {
+    return this.#jobPage(filter, first, 'updated_at, id', (where) => {
+      where([since], (p) => `updated_at >= ${p}`);
+      where([after?.updatedAt, after?.id], (at, id) => `(updated_at, id) > (${at}, ${id})`);
+    });
+  }
+
+  /**
+   * A page of at most `first` (capped) jobs in `order`: those `filter` matches, narrowed by the
+   * conditions `narrow` adds. A condition with an unset value is left out.
+   */
+  async #jobPage(
+    filter: JobFilter,
+    first: number,
+    order: string,
+    narrow: (where: PgCondition) => void,
+  ): Promise<JobPage> {
+    const statement = new Statement();
+    const conditions: string[] = [];
+    const where: PgCondition = (values, condition) => {
+      if (values.some((value) => value === undefined || value === null)) return;
+      conditions.push(condition(...values.map((value) => statement.param(value))));
+    };
+    where([filter.ownerKeyId], (p) => `owner_key_id = ${p}`);
+    where([filter.endUserId], (p) => `end_user_id = ${p}`);
+    where([filter.status], (p) => `status = ${p}`);
+    where([filter.model], (p) => `model = ${p}`);
+    // A plain substring test: nothing in the search text is a wildcard.
+    where(
+      [filter.search === undefined ? undefined : foldCase(filter.search)],
+      (p) => `strpos(prompt_folded, ${p}) > 0`,
+    );
+    narrow(where);
+
+    const limit = Math.max(0, Math.min(Math.floor(first), MAX_JOBS_PAGE_SIZE));
+    const whereSql = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+    statement.text = `SELECT ${JOB_SELECT} FROM jobs ${whereSql} ORDER BY ${order} LIMIT ${statement.param(limit + 1)}`;
+    const rows = await this.#rows<PgJobRow>(this.#pool, statement.text, statement.values);
+    return { jobs: rows.slice(0, limit).map(records.toJob), hasNextPage: rows.length > limit };
+  }
+
+  async listUnfinishedJobs(): Promise<JobRecord[]> {
+    const rows = await this.#rows<PgJobRow>(
+      this.#pool,
+      `SELECT ${JOB_SELECT} FROM jobs WHERE ${IN_FLIGHT_SQL} ORDER BY id`,
+      [],
+    );
+    return rows.map(records.toJob);
+  }
+
+  async countPendingJobs(): Promise<number> {
+    const [row] = await this.#rows<{ total: number }>(
+      this.#pool,
+      `SELECT count(*) AS total FROM jobs WHERE status = 'QUEUED' AND submission = 'pending'`,
+      [],
+    );
+    return row?.total ?? 0;
+  }
+
+  async usage(owner: Owner, day: string): Promise<Usage> {
+    const statement = new Statement();
+    statement.text = `SELECT ${usageColumns(statement, owner, day, 'usage')}`;
+    const [row] = await this.#rows(this.#pool, statement.text, statement.values);
+    return readUsage(row, 'usage');
+  }
+
+  async createApiKey(key: ApiKeyRecord): Promise<void> {
+    const params = records.apiKeyParams(key);
+    await this.#rows(
+      this.#pool,
+      INSERT_KEY,
+      API_KEY_COLUMNS.map((column) => params[column]),
+    );
+  }
+
+  async createApiKeyIfAbsent(key: ApiKeyRecord): Promise<{ created: boolean; key: ApiKeyRecord }> {
+    const params = records.apiKeyParams(key);
+    // ON CONFLICT waits for a concurrent insert of the same hash to commit, then does nothing;
+    // the read that follows (a statement of its own) sees the key that won.
+    const inserted = await this.#rows(
+      this.#pool,
+      INSERT_KEY_IF_ABSENT,
+      API_KEY_COLUMNS.map((column) => params[column]),
+    );
+    const stored = await this.getApiKeyBySecretHash(key.secretHash);
+    if (stored === null) throw new Error(`API key ${key.id} was neither stored nor found`);
+    return { created: inserted.length > 0, key: stored };
+  }
+
+  async getApiKey(id: string): Promise<ApiKeyRecord | null> {
+    const [row] = await this.#rows<PgApiKeyRow>(
+      this.#pool,
+      `SELECT ${API_KEY_SELECT} FROM api_keys WHERE id = $1`,
+      [id],
+    );
+    return row ? records.toApiKey(row) : null;
+  }
+
+  async getApiKeyBySecretHash(secretHash: string): Promise<ApiKeyRecord | null> {
+    const [row] = await this.#rows<PgApiKeyRow>(
+      this.#pool,
+      `SELECT ${API_KEY_SELECT} FROM api_keys WHERE secret_hash = $1`,
+      [secretHash],
+    );
+    return row ? records.toApiKey(row) : null;
+  }
+
+  async listApiKeys(): Promise<ApiKeyRecord[]> {
+    const rows = await this.#rows<PgApiKeyRow>(
+      this.#pool,
+      `SELECT ${API_KEY_SELECT} FROM api_keys ORDER BY id`,
+      [],
+    );
+    return rows.map(records.toApiKey);
+  }
+
+  async revokeApiKey(id: string): Promise<boolean> {
+    const revoked = await this.#rows(
+      this.#pool,
+      'UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING id',
+      [this.#now(), id],
+    );
+    return revoked.length > 0;
+  }
+
+  async ping(): Promise<boolean> {
+    // A real round trip. The query's own timeout makes the pool drop a connection that stopped
+    // answering; the timer also covers waiting for a connection that cannot be made.
+    const query: QueryConfig & { query_timeout: number } = {
+      text: 'SELECT 1',
+      query_timeout: PING_TIMEOUT_MS,
+    };
+    const answered = this.#pool.query(query).then(
+      () => true,
+      () => false,
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<boolean>((resolve) => {
+      timer = setTimeout(resolve, PING_TIMEOUT_MS, false);
+    });
+    try {
+      return await Promise.race([answered, expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (!this.#pool.ended) await this.#pool.end();
+  }
+
+  /**
+   * Serializes admissions that read the same usage: the key row for the key's scope (FOR NO
+   * KEY UPDATE: exclusive among admissions, yet no obstacle to the foreign-key checks of
+   * inserts that reference the key), then an advisory lock on (key, end user) for the end
+   * user's, so end users of a key without key-wide limits are admitted in parallel. Always in
+   * this order, so two admissions never wait on each other's locks. Held until commit.
+   */
+  #lockQueries(scopes: AdmissionScope[]): QueryConfig[] {
+    return scopes.map(({ scope, owner }) =>
+      scope === 'key'
+        ? this.#query('SELECT 1 FROM api_keys WHERE id = $1 FOR NO KEY UPDATE', [owner.keyId])
+        : this.#query(
+            `SELECT pg_advisory_xact_lock(${END_USER_LOCK_CLASS}, hashtext($1 || '/' || $2))`,
+            [owner.keyId, owner.endUserId],
+          ),
+    );
+  }
+
+  /**
+   * One statement reading everything `decideAdmission` needs: the usage of each scope and the
+   * job of a repeated idempotency key (one row; null when there is nothing to read).
+   */
+  #factsQuery({ job, day }: AdmissionRequest, scopes: AdmissionScope[]): QueryConfig | null {
+    if (scopes.length === 0 && job.idempotencyKey === null) return null;
+    const statement = new Statement();
+    const columns = scopes.map(({ scope, owner }) => usageColumns(statement, owner, day, scope));
+    if (job.idempotencyKey === null) {
+      statement.text = `SELECT ${columns.join(', ')}`;
+    } else {
+      const match = `existing.owner_key_id = ${statement.param(job.ownerKeyId)}
+        AND coalesce(existing.end_user_id, '') = ${statement.param(job.endUserId ?? '')}
+        AND existing.idempotency_key = ${statement.param(job.idempotencyKey)}`;
+      statement.text = `SELECT ${[...columns, columnsOf(JOB_COLUMNS, 'existing')].join(', ')}
+        FROM (VALUES (1)) AS one LEFT JOIN jobs AS existing ON ${match}`;
+    }
+    return this.#query(statement.text, statement.values);
+  }
+
+  async #jobByIdempotencyKey(
+    runner: Pool | PoolClient,
+    owner: Owner,
+    idempotencyKey: string,
+  ): Promise<JobRecord | null> {
+    const [row] = await this.#rows<PgJobRow>(runner, JOB_BY_IDEMPOTENCY_KEY, [
+      owner.keyId,
+      owner.endUserId,
+      idempotencyKey,
+    ]);
+    return row ? records.toJob(row) : null;
+  }
+
+  async #rows<Row extends QueryResultRow = QueryResultRow>(
+    runner: Pool | PoolClient,
+    text: string,
+    values: unknown[],
+  ): Promise<Row[]> {
+    const result = await runner.query<Row>(this.#query(text, values));
+    return result.rows;
+  }
+
+  /** `text` as a named statement: node-postgres prepares it once per connection. */
+  #query(text: string, values: unknown[]): QueryConfig {
+    let name = this.#names.get(text);
+    if (name === undefined) {
+      name = `zimage_${this.#names.size + 1}`;
+      this.#names.set(text, name);
+    }
+    return { name, text, values };
+  }
+}
+
+/**
+ * Two columns, `<alias>_spent` and `<alias>_in_flight`: the usage of `owner` on `day` (the
+ * whole key when it has no end user).
+ */
+function usageColumns(statement: Statement, owner: Owner, day: string, alias: string): string {
+  const keyId = statement.param(owner.keyId);
+  const endUser =
+    owner.endUserId === null ? '' : ` AND end_user_id = ${statement.param(owner.endUserId)}`;
+  return `(SELECT coalesce(sum(micro_usd), 0)::bigint FROM usage_ledger
+      WHERE key_id = ${keyId}${endUser} AND day = ${statement.param(day)}) AS "${alias}_spent",
+    (SELECT count(*) FROM jobs
+      WHERE owner_key_id = ${keyId}${endUser} AND ${IN_FLIGHT_SQL}) AS "${alias}_in_flight"`;
+}
+
+/** The facts `#factsQuery`'s row holds, for `decideAdmission`. */
+function readFacts(row: QueryResultRow | undefined, scopes: AdmissionScope[]): AdmissionFacts {
+  const usage: AdmissionFacts['usage'] = {};
+  for (const { scope } of scopes) usage[scope] = readUsage(row, scope);
+  // Without a match the LEFT JOIN leaves every job column null.
+  const existing = typeof row?.id === 'string' ? records.toJob(row as PgJobRow) : null;
+  return { existing, usage };
+}
+
+function readUsage(row: QueryResultRow | undefined, alias: string): Usage {
+  return {
+    spentMicroUsd: row?.[`${alias}_spent`] as number,
+    jobsInFlight: row?.[`${alias}_in_flight`] as number,
+  };
+}

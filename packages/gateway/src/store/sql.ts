@@ -1,0 +1,274 @@
+/**
+ * What the SQL adapters share: the columns, how records become rows and back (through each
+ * driver's codec), the in-flight predicate and prompt folding.
+ */
+import type { ModelKey } from '@zimage/core';
+import {
+  isTerminal,
+  JOB_STATUSES,
+  type JobRecord,
+  type JobStatus,
+  type StoredImage,
+  type SubmissionState,
+} from '../domain/job.ts';
+import type { ApiKeyRecord, Scope } from '../domain/principal.ts';
+import type { JobPatch } from './store.ts';
+
+/** Matches the jobs not yet in a terminal state. */
+export const IN_FLIGHT_SQL = `status IN (${JOB_STATUSES.filter((s) => !isTerminal(s))
+  .map((s) => `'${s}'`)
+  .join(', ')})`;
+
+/**
+ * Prompt search folds case in the application: Unicode-aware whatever the database's locale,
+ * and the same on every store. Stored prompts are folded into `prompt_folded`.
+ */
+export const foldCase = (text: string): string => text.toLowerCase();
+
+export const JOB_COLUMNS = [
+  'id',
+  'owner_key_id',
+  'end_user_id',
+  'idempotency_key',
+  'model',
+  'prompt',
+  'prompt_folded',
+  'image_size',
+  'num_inference_steps',
+  'guidance_scale',
+  'num_images',
+  'enable_safety_checker',
+  'output_format',
+  'acceleration',
+  'status',
+  'submission',
+  'request_id',
+  'webhook_token_hash',
+  'error',
+  'cost_micro_usd',
+  'images',
+  'version',
+  'created_at',
+  'updated_at',
+  'started_at',
+  'completed_at',
+] as const;
+
+export type JobColumn = (typeof JOB_COLUMNS)[number];
+
+/**
+ * How an adapter's driver represents what SQL has no one way to say: times, booleans and lists
+ * (`Time`, `Flag`, `List`: the types its rows come back with). Encoders give parameter values.
+ */
+export interface SqlCodec<Time, Flag, List, Param> {
+  readTime(value: Time): Date;
+  writeTime(date: Date): Param;
+  readFlag(value: Flag): boolean;
+  writeFlag(value: boolean): Param;
+  readList(value: List): unknown[];
+  writeList(value: readonly unknown[]): Param;
+}
+
+export interface JobRow<Time, Flag, List> {
+  id: string;
+  owner_key_id: string;
+  end_user_id: string | null;
+  idempotency_key: string | null;
+  model: string;
+  prompt: string;
+  image_size: string;
+  num_inference_steps: number;
+  guidance_scale: number | null;
+  num_images: number;
+  enable_safety_checker: Flag;
+  output_format: string;
+  acceleration: string;
+  status: string;
+  submission: string;
+  request_id: string | null;
+  webhook_token_hash: string | null;
+  error: string | null;
+  cost_micro_usd: number;
+  images: List;
+  version: number;
+  created_at: Time;
+  updated_at: Time;
+  started_at: Time | null;
+  completed_at: Time | null;
+}
+
+export interface ApiKeyRow<Time, List> {
+  id: string;
+  name: string;
+  secret_hash: string;
+  prefix: string;
+  scopes: List;
+  daily_budget_micro_usd: number | null;
+  max_concurrent_jobs: number | null;
+  requests_per_minute: number | null;
+  end_user_daily_budget_micro_usd: number | null;
+  end_user_max_concurrent_jobs: number | null;
+  end_user_requests_per_minute: number | null;
+  created_at: Time;
+  revoked_at: Time | null;
+}
+
+export const API_KEY_COLUMNS = [
+  'id',
+  'name',
+  'secret_hash',
+  'prefix',
+  'scopes',
+  'daily_budget_micro_usd',
+  'max_concurrent_jobs',
+  'requests_per_minute',
+  'end_user_daily_budget_micro_usd',
+  'end_user_max_concurrent_jobs',
+  'end_user_requests_per_minute',
+  'created_at',
+  'revoked_at',
+] as const;
+
+export type ApiKeyColumn = (typeof API_KEY_COLUMNS)[number];
+
+/** A parameter value: the codec's, or what every driver takes as it is. */
+type Value<Param> = Param | string | number | null;
+
+/** Records to rows and back, for the adapter whose driver `codec` describes. */
+export function sqlRecords<Time, Flag, List, Param>(codec: SqlCodec<Time, Flag, List, Param>) {
+  const readTime = (value: Time | null): Date | null =>
+    value === null ? null : codec.readTime(value);
+  const writeTime = (date: Date | null): Value<Param> =>
+    date === null ? null : codec.writeTime(date);
+
+  /** How each patchable field is stored: its column and its SQL value. */
+  const patchColumns: {
+    [K in keyof Required<JobPatch>]: [
+      column: JobColumn,
+      write: (value: JobRecord[K]) => Value<Param>,
+    ];
+  } = {
+    status: ['status', (v) => v],
+    submission: ['submission', (v) => v],
+    requestId: ['request_id', (v) => v],
+    webhookTokenHash: ['webhook_token_hash', (v) => v],
+    error: ['error', (v) => v],
+    costMicroUsd: ['cost_micro_usd', (v) => v],
+    images: ['images', (v) => codec.writeList(v)],
+    startedAt: ['started_at', writeTime],
+    completedAt: ['completed_at', writeTime],
+  };
+
+  return {
+    toJob(row: JobRow<Time, Flag, List>): JobRecord {
+      return {
+        id: row.id,
+        ownerKeyId: row.owner_key_id,
+        endUserId: row.end_user_id,
+        idempotencyKey: row.idempotency_key,
+        model: row.model as ModelKey,
+        prompt: row.prompt,
+        imageSize: row.image_size as JobRecord['imageSize'],
+        numInferenceSteps: row.num_inference_steps,
+        guidanceScale: row.guidance_scale,
+        numImages: row.num_images,
+        enableSafetyChecker: codec.readFlag(row.enable_safety_checker),
+        outputFormat: row.output_format as JobRecord['outputFormat'],
+        acceleration: row.acceleration as JobRecord['acceleration'],
+        status: row.status as JobStatus,
+        submission: row.submission as SubmissionState,
+        requestId: row.request_id,
+        webhookTokenHash: row.webhook_token_hash,
+        error: row.error,
+        costMicroUsd: row.cost_micro_usd,
+        images: codec.readList(row.images) as StoredImage[],
+        version: row.version,
+        createdAt: codec.readTime(row.created_at),
+        updatedAt: codec.readTime(row.updated_at),
+        startedAt: readTime(row.started_at),
+        completedAt: readTime(row.completed_at),
+      };
+    },
+
+    jobParams(job: JobRecord): Record<JobColumn, Value<Param>> {
+      return {
+        id: job.id,
+        owner_key_id: job.ownerKeyId,
+        end_user_id: job.endUserId,
+        idempotency_key: job.idempotencyKey,
+        model: job.model,
+        prompt: job.prompt,
+        prompt_folded: foldCase(job.prompt),
+        image_size: job.imageSize,
+        num_inference_steps: job.numInferenceSteps,
+        guidance_scale: job.guidanceScale,
+        num_images: job.numImages,
+        enable_safety_checker: codec.writeFlag(job.enableSafetyChecker),
+        output_format: job.outputFormat,
+        acceleration: job.acceleration,
+        status: job.status,
+        submission: job.submission,
+        request_id: job.requestId,
+        webhook_token_hash: job.webhookTokenHash,
+        error: job.error,
+        cost_micro_usd: job.costMicroUsd,
+        images: codec.writeList(job.images),
+        version: job.version,
+        created_at: codec.writeTime(job.createdAt),
+        updated_at: codec.writeTime(job.updatedAt),
+        started_at: writeTime(job.startedAt),
+        completed_at: writeTime(job.completedAt),
+      };
+    },
+
+    /** The columns and values a patch sets, in a fixed order (one statement per shape). */
+    patchParams(patch: JobPatch): [column: JobColumn, value: Value<Param>][] {
+      const set: [JobColumn, Value<Param>][] = [];
+      for (const [field, [column, write]] of Object.entries(patchColumns)) {
+        const value = patch[field as keyof JobPatch];
+        if (value !== undefined) set.push([column, (write as (v: unknown) => Value<Param>)(value)]);
+      }
+      return set;
+    },
+
+    toApiKey(row: ApiKeyRow<Time, List>): ApiKeyRecord {
+      return {
+        id: row.id,
+        name: row.name,
+        secretHash: row.secret_hash,
+        prefix: row.prefix,
+        scopes: codec.readList(row.scopes) as Scope[],
+        limits: {
+          dailyBudgetMicroUsd: row.daily_budget_micro_usd,
+          maxConcurrentJobs: row.max_concurrent_jobs,
+          requestsPerMinute: row.requests_per_minute,
+        },
+        endUserLimits: {
+          dailyBudgetMicroUsd: row.end_user_daily_budget_micro_usd,
+          maxConcurrentJobs: row.end_user_max_concurrent_jobs,
+          requestsPerMinute: row.end_user_requests_per_minute,
+        },
+        createdAt: codec.readTime(row.created_at),
+        revokedAt: readTime(row.revoked_at),
+      };
+    },
+
+    apiKeyParams(key: ApiKeyRecord): Record<ApiKeyColumn, Value<Param>> {
+      return {
+        id: key.id,
+        name: key.name,
+        secret_hash: key.secretHash,
+        prefix: key.prefix,
+        scopes: codec.writeList(key.scopes),
+        daily_budget_micro_usd: key.limits.dailyBudgetMicroUsd,
+        max_concurrent_jobs: key.limits.maxConcurrentJobs,
+        requests_per_minute: key.limits.requestsPerMinute,
+        end_user_daily_budget_micro_usd: key.endUserLimits.dailyBudgetMicroUsd,
+        end_user_max_concurrent_jobs: key.endUserLimits.maxConcurrentJobs,
+        end_user_requests_per_minute: key.endUserLimits.requestsPerMinute,
+        created_at: codec.writeTime(key.createdAt),
+        revoked_at: writeTime(key.revokedAt),
+      };
+    },
+  };
+}
