@@ -95,15 +95,21 @@ async function nextValue(stream: AsyncIterator<JobRecord>): Promise<string> {
   return label(step.value);
 }
 
+/** jobUpdated's stream of `job`, its first value (the current state, version 1) read. */
+async function followed(job: JobRecord): Promise<AsyncIterator<JobRecord>> {
+  const stream = await followJob(
+    following,
+    job.id,
+    async () => (await store.getJob(job.id)) as JobRecord,
+  );
+  expect(await nextValue(stream)).toBe(`${job.id}@1`);
+  return stream;
+}
+
 describe('jobUpdated over Redis, across a dropped connection', () => {
   it('re-reads the job after the gap and follows it to its end', async () => {
     const job = await admitted();
-    const stream = await followJob(
-      following,
-      job.id,
-      async () => (await store.getJob(job.id)) as JobRecord,
-    );
-    expect(await nextValue(stream)).toBe(`${job.id}@1`);
+    const stream = await followed(job);
     await change(job, { status: 'PROCESSING' });
     expect(await nextValue(stream)).toBe(`${job.id}@2`);
 
@@ -119,12 +125,7 @@ describe('jobUpdated over Redis, across a dropped connection', () => {
 
   it('yields nothing for a gap that hid no change', async () => {
     const job = await admitted();
-    const stream = await followJob(
-      following,
-      job.id,
-      async () => (await store.getJob(job.id)) as JobRecord,
-    );
-    expect(await nextValue(stream)).toBe(`${job.id}@1`);
+    const stream = await followed(job);
     await cutOff(topics.job(job.id));
     proxy.restore();
     await expect.poll(() => subscribers(topics.job(job.id))).toBe(1);
