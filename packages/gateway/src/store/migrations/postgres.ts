@@ -96,4 +96,9 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX usage_by_job ON usage_ledger (job_id);
     `,
   },
+  {
+    name: 'jobs by update time',
+    // A subscription catching up after a gap lists the jobs changed since then.
+    sql: 'CREATE INDEX jobs_by_updated_at ON jobs (updated_at, id);',
+  },
 ];

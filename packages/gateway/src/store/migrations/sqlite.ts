@@ -92,4 +92,9 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX usage_by_job ON usage_ledger (job_id);
     `,
   },
+  {
+    name: 'jobs by update time',
+    // A subscription catching up after a gap lists the jobs changed since then.
+    sql: 'CREATE INDEX jobs_by_updated_at ON jobs (updated_at, id);',
+  },
 ];
