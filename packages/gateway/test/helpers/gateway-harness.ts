@@ -69,16 +69,24 @@ export const JOB_FIELDS = `
   images { url width height contentType }
 `;
 
-export async function startGatewayHarness(
-  options: Partial<StartGatewayOptions> & { sim?: PixazoSimOptions } = {},
-): Promise<GatewayHarness> {
-  const { sim: simOptions, ...gatewayOptions } = options;
-  const sim = await startPixazoSim({
+export function startTestSim(options: PixazoSimOptions = {}): Promise<PixazoSim> {
+  return startPixazoSim({
     timeScale: 0.01,
     rateLimit: false,
     keys: { [SIM_KEY]: 100 },
-    ...simOptions,
+    ...options,
   });
+}
+
+export async function startGatewayHarness(
+  options: Partial<StartGatewayOptions> & {
+    sim?: PixazoSimOptions;
+    /** A simulator shared with other gateways (scale-out): used as is, left running by close(). */
+    sharedSim?: PixazoSim;
+  } = {},
+): Promise<GatewayHarness> {
+  const { sim: simOptions, sharedSim, ...gatewayOptions } = options;
+  const sim = sharedSim ?? (await startTestSim(simOptions));
   const gateway = await startGateway({
     pixazo: { baseUrl: sim.url, apiKey: SIM_KEY },
     logger: createLogger({ level: process.env.LOG_LEVEL ?? 'silent' }),
@@ -145,7 +153,7 @@ export async function startGatewayHarness(
     async close() {
       await Promise.all(clients.map((client) => client.dispose()));
       await gateway.close();
-      await sim.close();
+      if (!sharedSim) await sim.close();
     },
   };
 }
