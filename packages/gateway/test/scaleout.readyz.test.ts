@@ -13,7 +13,7 @@ import {
   TEST_REDIS_URL,
   testKeyPrefix,
 } from './helpers/redis.ts';
-import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.ts';
+import { startTcpProxyTo, type TcpProxy, throughProxy } from './helpers/tcp-proxy.ts';
 
 const database = usePostgresDatabase();
 const keyPrefix = testKeyPrefix();
@@ -21,25 +21,12 @@ let postgresProxy: TcpProxy;
 let redisProxy: TcpProxy;
 let h: GatewayHarness;
 
-/** `url` with its host and port replaced by the proxy's. */
-function through(proxy: TcpProxy, url: string): string {
-  const proxied = new URL(url);
-  proxied.port = new URL(proxy.url).port;
-  proxied.hostname = '127.0.0.1';
-  return proxied.toString();
-}
-
-const target = (url: string) => {
-  const { hostname, port } = new URL(url);
-  return { host: hostname, port: Number(port) };
-};
-
 beforeAll(async () => {
-  postgresProxy = await startTcpProxy(target(database.url));
-  redisProxy = await startTcpProxy(target(TEST_REDIS_URL));
+  postgresProxy = await startTcpProxyTo(database.url);
+  redisProxy = await startTcpProxyTo(TEST_REDIS_URL);
   h = await startGatewayHarness({
-    databaseUrl: through(postgresProxy, database.url),
-    redisUrl: through(redisProxy, TEST_REDIS_URL),
+    databaseUrl: throughProxy(postgresProxy, database.url),
+    redisUrl: throughProxy(redisProxy, TEST_REDIS_URL),
     redisKeyPrefix: keyPrefix,
     redisOptions: QUICK_RECONNECT,
   });

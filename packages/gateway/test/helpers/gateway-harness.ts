@@ -3,6 +3,8 @@
  * Pixazo simulator (small time scale, no rate limit) as Pixazo, and clients that speak to it
  * over real HTTP and WebSockets.
  */
+
+import { createServer } from 'node:net';
 import { type PixazoSim, type PixazoSimOptions, startPixazoSim } from '@zimage/pixazo-sim';
 import type { ExecutionResult } from 'graphql';
 import { type Client, createClient } from 'graphql-ws';
@@ -68,6 +70,15 @@ export const JOB_FIELDS = `
   endUserId createdAt updatedAt startedAt completedAt
   images { url width height contentType }
 `;
+
+/** A free loopback port, so PUBLIC_URL can be known before the gateway listens. */
+export async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 export function startTestSim(options: PixazoSimOptions = {}): Promise<PixazoSim> {
   return startPixazoSim({
