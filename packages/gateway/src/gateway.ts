@@ -203,9 +203,11 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     await server.close();
     await pubsub.close();
     if (redis) {
+      const { channels, client } = redis;
       // After the pub/sub it carries; the subscriber connection is a duplicate of the client.
-      await redis.channels.close();
-      await redis.client.quit();
+      await channels.close();
+      // QUIT needs a live connection (no offline queue); while Redis is down, just drop it.
+      await client.quit().catch(() => client.disconnect());
     }
     await store.close();
     if (temporaryDir) await rm(temporaryDir, { recursive: true, force: true });

@@ -48,7 +48,7 @@ async function readiness(): Promise<[number, unknown]> {
 
 const READY: [number, unknown] = [200, { status: 'ready' }];
 
-describe('/readyz of an instance on PostgreSQL and Redis', () => {
+describe('/readyz of an instance on PostgreSQL and Redis', { timeout: 20_000 }, () => {
   it('is 503 naming Redis while Redis is unreachable, 200 once it is back', async () => {
     expect(await readiness()).toEqual(READY);
     redisProxy.cut();
