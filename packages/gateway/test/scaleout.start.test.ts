@@ -1,8 +1,10 @@
 /**
  * `pnpm start` ×3 at once on an empty PostgreSQL database, one Redis and the same ADMIN_API_KEY:
  * every instance comes up, the schema is migrated once and one admin key is stored; each serves
- * that key, and each depends on REDIS_URL for readiness (cut through a TCP proxy).
+ * that key, and each depends on REDIS_URL for readiness (cut through a TCP proxy). An
+ * unreachable Redis stops start-up with one line.
  */
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -52,6 +54,28 @@ async function query<T>(sql: string): Promise<T[]> {
 }
 
 const readiness = async (url: string) => (await fetch(`${url}/readyz`)).status;
+
+it('stops with one line naming Redis when REDIS_URL cannot be reached', async () => {
+  redisProxy.cut();
+  try {
+    const run = startProcess('src/main.ts', {
+      DATA_DIR: dataDir,
+      // A schema of its own: the database itself must stay empty for the simultaneous starts.
+      DATABASE_URL: await database.freshSchema(),
+      REDIS_URL: throughProxy(redisProxy, TEST_REDIS_URL),
+      PIXAZO_SIM_TIME_SCALE: '0.01',
+    });
+    const [code] = await once(run.child, 'exit');
+    expect(code).toBe(1);
+    const lines = run.stderr().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^zimage gateway: Redis at redis:\/\/127\.0\.0\.1:\d+\/? is unreachable/,
+    );
+  } finally {
+    redisProxy.restore();
+  }
+}, 30_000);
 
 it('starts three instances at once: one migration, one admin key, all ready on Redis', async () => {
   const env = {
