@@ -1,14 +1,15 @@
 /**
  * A whole gateway in this process: store, Redis (when scaled out), pub/sub, Pixazo client, job
- * engine and server, started in order and stopped in reverse. main.ts runs one from the environment; tests and
- * benchmarks start them with `startGateway` (port 0, a temporary data directory by default).
+ * engine and server, started in order and stopped in reverse. main.ts runs one from the
+ * environment; tests and benchmarks start them with `startGateway` (port 0, a temporary data
+ * directory by default).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PixazoClient } from '@zimage/core';
 import { ensureAdminKey } from './auth/api-keys.ts';
-import { DEFAULT_MAX_PROMPT_LENGTH } from './config.ts';
+import { DEFAULT_MAX_PROMPT_LENGTH, DEFAULT_REDIS_KEY_PREFIX } from './config.ts';
 import type { Logger } from './domain/logger.ts';
 import type { JobEngine } from './jobs/engine.ts';
 import { createImageStore } from './jobs/image-store.ts';
@@ -99,7 +100,7 @@ const DEFAULTS = {
   maxSubscriptionsPerSocket: 20,
   maxPromptLength: DEFAULT_MAX_PROMPT_LENGTH,
   pixazoMaxConcurrency: 8,
-  redisKeyPrefix: 'zimage:',
+  redisKeyPrefix: DEFAULT_REDIS_KEY_PREFIX,
 };
 
 /** The Redis side of a scaled-out instance: one command connection and one subscriber. */
