@@ -72,6 +72,8 @@ export class ConfigError extends Error {
 }
 
 export const DEFAULT_PIXAZO_BASE_URL = 'https://gateway.pixazo.ai';
+/** REDIS_KEY_PREFIX when unset; startGateway's default too. */
+export const DEFAULT_REDIS_KEY_PREFIX = 'zimage:';
 export const ADMIN_API_KEY_MIN_LENGTH = 24;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -183,7 +185,7 @@ const VARIABLES = {
   },
   REDIS_KEY_PREFIX: {
     schema: z.string().regex(/^\S{1,64}$/, { error: 'must be 1 to 64 characters without spaces' }),
-    fallback: 'zimage:',
+    fallback: DEFAULT_REDIS_KEY_PREFIX,
   },
 } satisfies Record<
   string,

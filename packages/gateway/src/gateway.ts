@@ -1,23 +1,28 @@
 /**
- * A whole gateway in this process: store, pub/sub, Pixazo client, job engine and server,
- * started in order and stopped in reverse. main.ts runs one from the environment; tests and
- * benchmarks start them with `startGateway` (port 0, a temporary data directory by default).
+ * A whole gateway in this process: store, Redis (when scaled out), pub/sub, Pixazo client, job
+ * engine and server, started in order and stopped in reverse. main.ts runs one from the
+ * environment; tests and benchmarks start them with `startGateway` (port 0, a temporary data
+ * directory by default).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PixazoClient } from '@zimage/core';
 import { ensureAdminKey } from './auth/api-keys.ts';
-import { DEFAULT_MAX_PROMPT_LENGTH } from './config.ts';
+import { DEFAULT_MAX_PROMPT_LENGTH, DEFAULT_REDIS_KEY_PREFIX } from './config.ts';
 import type { Logger } from './domain/logger.ts';
 import type { JobEngine } from './jobs/engine.ts';
 import { createImageStore } from './jobs/image-store.ts';
 import { createJobEngine, type JobEngineOptions } from './jobs/job-engine.ts';
 import { createMemoryRateLimiter, type RateLimiter } from './limits/rate-limiter.ts';
+import { createRedisRateLimiter } from './limits/redis-rate-limiter.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { createMemoryPubSub } from './pubsub/memory.ts';
 import type { PubSub } from './pubsub/pubsub.ts';
+import { createRedisPubSub } from './pubsub/redis.ts';
+import { openRedisChannels, type RedisChannels } from './pubsub/redis-channels.ts';
+import { connectRedis, type Redis, type RedisOptions } from './redis.ts';
 import { createGatewayServer, type GatewayServer } from './server.ts';
 import { openStore } from './store/open-store.ts';
 import type { Store } from './store/store.ts';
@@ -29,6 +34,15 @@ export interface StartGatewayOptions {
   dataDir?: string | undefined;
   /** DATABASE_URL (postgres://…): the PostgreSQL store; default SQLite in dataDir. */
   databaseUrl?: string | null | undefined;
+  /**
+   * REDIS_URL (redis://…): job events and rate limits shared with the other instances over
+   * Redis; default in memory (one instance). `pubsub` and `rateLimiter` still win when given.
+   */
+  redisUrl?: string | null | undefined;
+  /** REDIS_KEY_PREFIX; default 'zimage:'. */
+  redisKeyPrefix?: string | undefined;
+  /** ioredis options over the gateway's (tests shorten `retryStrategy`). */
+  redisOptions?: RedisOptions | undefined;
   /** Default 0 (any free port). */
   port?: number | undefined;
   /** Default 127.0.0.1. */
@@ -71,6 +85,11 @@ export interface RunningGateway {
   readonly engine: JobEngine;
   readonly metrics: Metrics;
   readonly server: GatewayServer;
+  /**
+   * With redisUrl: this instance's named channels between instances (one subscriber
+   * connection), for words such as dispatch nudges beside the job events; null without Redis.
+   */
+  readonly redisChannels: RedisChannels | null;
   /** Graceful: stop accepting, let submits in flight finish, close sockets (1001), close the store. */
   close(): Promise<void>;
 }
@@ -81,7 +100,37 @@ const DEFAULTS = {
   maxSubscriptionsPerSocket: 20,
   maxPromptLength: DEFAULT_MAX_PROMPT_LENGTH,
   pixazoMaxConcurrency: 8,
+  redisKeyPrefix: DEFAULT_REDIS_KEY_PREFIX,
 };
+
+/** The Redis side of a scaled-out instance: one command connection and one subscriber. */
+interface RedisServices {
+  client: Redis;
+  channels: RedisChannels;
+  pubsub: PubSub;
+  rateLimiter: RateLimiter;
+}
+
+async function openRedisServices(
+  url: string,
+  keyPrefix: string,
+  logger: Logger,
+  redis: RedisOptions | undefined,
+): Promise<RedisServices> {
+  const client = await connectRedis(url, { logger, redis });
+  try {
+    const channels = await openRedisChannels({ client, keyPrefix, logger });
+    return {
+      client,
+      channels,
+      pubsub: createRedisPubSub({ channels, logger: logger.child({ component: 'pubsub' }) }),
+      rateLimiter: createRedisRateLimiter({ client, keyPrefix }),
+    };
+  } catch (error) {
+    client.disconnect();
+    throw error;
+  }
+}
 
 export async function startGateway(options: StartGatewayOptions): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger();
@@ -89,7 +138,20 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     options.dataDir === undefined ? await mkdtemp(path.join(tmpdir(), 'zimage-gateway-')) : null;
   const dataDir = options.dataDir ?? (temporaryDir as string);
   const store = await openStore({ dataDir, databaseUrl: options.databaseUrl ?? null });
-  const pubsub = options.pubsub ?? createMemoryPubSub();
+  let redis: RedisServices | null = null;
+  if (options.redisUrl) {
+    const keyPrefix = options.redisKeyPrefix ?? DEFAULTS.redisKeyPrefix;
+    redis = await openRedisServices(
+      options.redisUrl,
+      keyPrefix,
+      logger,
+      options.redisOptions,
+    ).catch(async (error: unknown) => {
+      await store.close();
+      throw error;
+    });
+  }
+  const pubsub = options.pubsub ?? redis?.pubsub ?? createMemoryPubSub();
   const metrics = createMetrics();
   const publicUrl = options.publicUrl ?? null;
   const images = createImageStore({ dataDir });
@@ -120,7 +182,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     engine,
     pubsub,
     images,
-    rateLimiter: options.rateLimiter ?? createMemoryRateLimiter(),
+    rateLimiter: options.rateLimiter ?? redis?.rateLimiter ?? createMemoryRateLimiter(),
+    redisChannels: redis?.channels ?? null,
     metrics,
     logger,
     publicUrl,
@@ -140,6 +203,13 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     await engine.stop();
     await server.close();
     await pubsub.close();
+    if (redis) {
+      const { channels, client } = redis;
+      // After the pub/sub it carries; the subscriber connection is a duplicate of the client.
+      await channels.close();
+      // QUIT needs a live connection (no offline queue); while Redis is down, just drop it.
+      await client.quit().catch(() => client.disconnect());
+    }
     await store.close();
     if (temporaryDir) await rm(temporaryDir, { recursive: true, force: true });
   };
@@ -154,6 +224,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     engine,
     metrics,
     server,
+    redisChannels: redis?.channels ?? null,
     close: () => {
       closing ??= close();
       return closing;

@@ -57,6 +57,8 @@ try {
     pixazo,
     dataDir: config.dataDir,
     databaseUrl: config.databaseUrl,
+    redisUrl: config.redisUrl,
+    redisKeyPrefix: config.redisKeyPrefix,
     port: config.port,
     host: config.host,
     publicUrl: config.publicUrl,

@@ -21,6 +21,7 @@ import type { RateLimiter } from './limits/rate-limiter.ts';
 import { loggablePath } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import type { PubSub } from './pubsub/pubsub.ts';
+import type { RedisChannels } from './pubsub/redis-channels.ts';
 import type { Store } from './store/store.ts';
 
 /** The dashboard build of this repository (apps/web/dist). */
@@ -37,6 +38,8 @@ export interface GatewayServerDeps {
   pubsub: PubSub;
   images: ImageStore;
   rateLimiter: RateLimiter;
+  /** With Redis: its connections must answer for /readyz to say ready. */
+  redisChannels?: Pick<RedisChannels, 'ping'> | null | undefined;
   metrics: Metrics;
   logger: Logger;
   /** PUBLIC_URL: the origin of image URLs; else each request's own origin. */
@@ -73,7 +76,11 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
   const yoga = createGatewayYoga({ ...deps, keyCache });
   const images = createImagesRoute(deps.images);
   const webhook = createWebhookRoute(deps);
-  const readyz = createReadyz({ store, isShuttingDown: () => shuttingDown });
+  const readyz = createReadyz({
+    store,
+    redis: deps.redisChannels ?? null,
+    isShuttingDown: () => shuttingDown,
+  });
   const metricsRoute = createMetricsRoute(metrics);
   const dashboard = createDashboardRoute(deps.dashboardDir ?? DEFAULT_DASHBOARD_DIR);
   metrics.observe({

@@ -3,18 +3,13 @@
  * on the gateway's own /webhooks/pixazo/<jobId>/<token> route, and those callbacks, not
  * polling, end the jobs. Forged, duplicate and late callbacks change nothing.
  */
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type GatewayHarness, GENERATE, startGatewayHarness } from './helpers/gateway-harness.ts';
-
-/** A free loopback port, so PUBLIC_URL can be known before the gateway listens. */
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import {
+  freePort,
+  type GatewayHarness,
+  GENERATE,
+  startGatewayHarness,
+} from './helpers/gateway-harness.ts';
 
 let h: GatewayHarness;
 let key: string;

@@ -3,6 +3,8 @@
  * Pixazo simulator (small time scale, no rate limit) as Pixazo, and clients that speak to it
  * over real HTTP and WebSockets.
  */
+
+import { createServer } from 'node:net';
 import { type PixazoSim, type PixazoSimOptions, startPixazoSim } from '@zimage/pixazo-sim';
 import type { ExecutionResult } from 'graphql';
 import { type Client, createClient } from 'graphql-ws';
@@ -69,16 +71,33 @@ export const JOB_FIELDS = `
   images { url width height contentType }
 `;
 
-export async function startGatewayHarness(
-  options: Partial<StartGatewayOptions> & { sim?: PixazoSimOptions } = {},
-): Promise<GatewayHarness> {
-  const { sim: simOptions, ...gatewayOptions } = options;
-  const sim = await startPixazoSim({
+/** A free loopback port, so PUBLIC_URL can be known before the gateway listens. */
+export async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export function startTestSim(options: PixazoSimOptions = {}): Promise<PixazoSim> {
+  return startPixazoSim({
     timeScale: 0.01,
     rateLimit: false,
     keys: { [SIM_KEY]: 100 },
-    ...simOptions,
+    ...options,
   });
+}
+
+export async function startGatewayHarness(
+  options: Partial<StartGatewayOptions> & {
+    sim?: PixazoSimOptions;
+    /** A simulator shared with other gateways (scale-out): used as is, left running by close(). */
+    sharedSim?: PixazoSim;
+  } = {},
+): Promise<GatewayHarness> {
+  const { sim: simOptions, sharedSim, ...gatewayOptions } = options;
+  const sim = sharedSim ?? (await startTestSim(simOptions));
   const gateway = await startGateway({
     pixazo: { baseUrl: sim.url, apiKey: SIM_KEY },
     logger: createLogger({ level: process.env.LOG_LEVEL ?? 'silent' }),
@@ -145,7 +164,7 @@ export async function startGatewayHarness(
     async close() {
       await Promise.all(clients.map((client) => client.dispose()));
       await gateway.close();
-      await sim.close();
+      if (!sharedSim) await sim.close();
     },
   };
 }

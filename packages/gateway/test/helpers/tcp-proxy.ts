@@ -1,5 +1,5 @@
 /**
- * A TCP proxy in front of a server (Redis) that a test can cut and restore, to drop a client's
+ * A TCP proxy in front of a server (Redis, PostgreSQL) that a test can cut and restore, to drop a client's
  * connection without touching the server: `cut()` destroys every proxied connection and turns
  * new ones away until `restore()`.
  */
@@ -67,4 +67,18 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** A proxy in front of the server that `url` (redis://…, postgres://…) names. */
+export function startTcpProxyTo(url: string): Promise<TcpProxy> {
+  const { hostname, port } = new URL(url);
+  return startTcpProxy({ host: hostname, port: Number(port) });
+}
+
+/** `url` (credentials, database, parameters and all) reaching its server through `proxy`. */
+export function throughProxy(proxy: TcpProxy, url: string): string {
+  const proxied = new URL(url);
+  proxied.hostname = '127.0.0.1';
+  proxied.port = new URL(proxy.url).port;
+  return proxied.toString();
 }
