@@ -109,6 +109,21 @@ describe('job engine: generate refuses before anything is charged or sent', () =
     expect((await h.store.listJobs({}, 10)).jobs).toEqual([]);
   });
 
+  it('counts the prompt limit in characters (code points), not UTF-16 units', async () => {
+    const principal = await h.principal();
+    const engine = h.engine({ maxPromptLength: 2000 });
+    await engine.start();
+    // 1,500 emoji are 3,000 UTF-16 units; 2,000 are exactly the limit.
+    for (const prompt of ['🌊'.repeat(1500), '🌊'.repeat(2000)]) {
+      expect((await engine.generate(principal, { ...turbo, prompt })).prompt).toBe(prompt);
+    }
+    const over = await refusal(
+      engine.generate(principal, { ...turbo, prompt: `${'🌊'.repeat(2000)}x` }),
+    );
+    expect(over.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'prompt' });
+    expect(over.message).toMatch(/at most 2000 characters/);
+  });
+
   it('needs the generate scope, and act-as to act for an end user', async () => {
     const engine = h.engine();
     const reader = await h.principal({ scopes: ['read'] });

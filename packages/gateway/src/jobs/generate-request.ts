@@ -3,7 +3,12 @@
  * same rules Pixazo applies, so a job that would be refused is refused here, before any money
  * or queue slot is spent on it). Every refusal names its input field.
  */
-import { type GenerateParams, ValidationError, validateGenerateInput } from '@zimage/core';
+import {
+  type GenerateParams,
+  ValidationError,
+  validateGenerateInput,
+  withinCharacterLimit,
+} from '@zimage/core';
 import { hasScope, type Principal } from '../domain/principal.ts';
 import { badUserInput, GatewayError } from '../errors.ts';
 import type { GenerateRequest } from './engine.ts';
@@ -40,7 +45,8 @@ export function readGenerateRequest(
       field: 'endUserId',
     });
   }
-  if (typeof input.prompt === 'string' && input.prompt.length > maxPromptLength) {
+  // Characters as people count them (an emoji is one), as core and Pixazo's simulator count.
+  if (typeof input.prompt === 'string' && !withinCharacterLimit(input.prompt, maxPromptLength)) {
     throw badUserInput('prompt', `prompt must be at most ${maxPromptLength} characters`);
   }
   try {
