@@ -1,7 +1,8 @@
 /**
  * Webhook mode through the whole gateway: PUBLIC_URL set, Pixazo (the simulator) calls back
  * on the gateway's own /webhooks/pixazo/<jobId>/<token> route, and those callbacks, not
- * polling, end the jobs. Forged, duplicate and late callbacks change nothing.
+ * polling, end the jobs. Forged, duplicate and late callbacks change nothing, and a wrong token
+ * is answered as an unknown job is.
  */
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -68,10 +69,31 @@ it('refuses a forged callback and ignores duplicate and late ones', async () => 
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ request_id: job.requestId, status: 'ERROR', error: 'forged' }),
   });
-  expect(forged.status).toBe(403);
+  expect(forged.status).toBe(404);
 
   // Let the duplicate and the late PROCESSING body arrive, then check nothing moved.
   await new Promise((resolve) => setTimeout(resolve, 300));
   const after = await h.waitForTerminal(key, id);
   expect(after).toEqual(job);
+});
+
+it('answers a wrong token exactly as it answers an unknown job', async () => {
+  const id = await generate('a job that exists');
+  const job = await h.waitForTerminal(key, id);
+  const answer = async (jobId: string) => {
+    const response = await fetch(`${h.gateway.url}/webhooks/pixazo/${jobId}/${'A'.repeat(43)}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ request_id: job.requestId, status: 'COMPLETED', error: null }),
+    });
+    return {
+      status: response.status,
+      type: response.headers.get('content-type'),
+      body: await response.text(),
+    };
+  };
+
+  const wrongToken = await answer(id);
+  expect(wrongToken.status).toBe(404);
+  expect(await answer('job_0197ffffffff7fffbfffffffffffffff')).toEqual(wrongToken);
 });

@@ -286,8 +286,10 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
 
     async handleWebhook(jobId, token, body) {
       const job = await store.getJob(jobId);
-      if (job === null || job.webhookTokenHash === null) return { status: 404 };
-      if (!webhookTokenMatches(token, job.webhookTokenHash)) return { status: 403 };
+      // An unknown job and a wrong token get the same answer after the same work, so the route
+      // does not tell which job ids exist.
+      const matches = webhookTokenMatches(token, job?.webhookTokenHash ?? null);
+      if (job === null || !matches) return { status: 404 };
       // Duplicates and late callbacks of an ended job: acknowledged, nothing to do.
       if (isTerminal(job.status)) return { status: 200 };
       let claimed: PixazoStatus;
