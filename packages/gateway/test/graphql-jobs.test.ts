@@ -291,6 +291,25 @@ describe('mutations', () => {
     expect(body.data?.viewer).toEqual({ usage: { spentTodayUsd: 0.008 } });
   });
 
+  it('refuses a repeated idempotency key with other parameters, charging nothing more', async () => {
+    const payer = await h.createKey();
+    const input = { prompt: 'idempotent', imageSize: 'SQUARE_1_1', idempotencyKey: 'reused' };
+    await generate(input, payer.secret);
+    const { body } = await h.graphql(GENERATE, {
+      key: payer.secret,
+      variables: { input: { ...input, prompt: 'something else' } },
+    });
+    expect(body.data).toBeNull();
+    expect(body.errors).toEqual([
+      expect.objectContaining({
+        message: expect.stringMatching(/idempotencyKey was already used for another request/),
+        extensions: { code: 'BAD_USER_INPUT', field: 'idempotencyKey' },
+      }),
+    ]);
+    const usage = await h.graphql('{ viewer { usage { spentTodayUsd } } }', { key: payer.secret });
+    expect(usage.body.data?.viewer).toEqual({ usage: { spentTodayUsd: 0.008 } });
+  });
+
   it('cancels a queued job of the caller', async () => {
     const slow = await h.createKey();
     const job = await generate(

@@ -177,6 +177,28 @@ describe('job engine: generate refuses before anything is charged or sent', () =
     const usage = await h.store.usage({ keyId: principal.key.id, endUserId: null }, today());
     expect(usage.spentMicroUsd).toBe(8000);
   });
+
+  it('refuses a repeated idempotency key with other parameters, naming the field', async () => {
+    const principal = await h.principal();
+    const engine = h.engine();
+    await engine.start();
+    const first = await engine.generate(principal, { ...turbo, idempotencyKey: 'order-2' });
+    // The defaults, given explicitly, make the same request.
+    const explicit = {
+      ...turbo,
+      numImages: 1,
+      outputFormat: 'png' as const,
+      idempotencyKey: 'order-2',
+    };
+    expect((await engine.generate(principal, explicit)).id).toBe(first.id);
+
+    const other = await refusal(
+      engine.generate(principal, { ...turbo, numImages: 2, idempotencyKey: 'order-2' }),
+    );
+    expect(other.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'idempotencyKey' });
+    expect(other.message).toMatch(/already used for another request/);
+    expect((await h.store.listJobs({}, 10)).jobs.map((job) => job.id)).toEqual([first.id]);
+  });
 });
 
 function today(): string {

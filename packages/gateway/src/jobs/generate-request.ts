@@ -22,6 +22,15 @@ export interface AcceptedRequest {
   idempotencyKey: string | null;
 }
 
+/** A repeated idempotency key with other parameters than its first request's. */
+export function idempotencyKeyReused(): GatewayError {
+  return badUserInput(
+    'idempotencyKey',
+    'This idempotencyKey was already used for another request with different parameters; ' +
+      'send a new key for a new request (the same parameters with the same key return its job)',
+  );
+}
+
 function optionalId(field: string, value: string | null | undefined): string | null {
   if (value == null) return null;
   if (value.trim() === '' || value.length > MAX_ID_LENGTH) {
