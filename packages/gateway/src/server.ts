@@ -39,7 +39,7 @@ export interface GatewayServerDeps {
   rateLimiter: RateLimiter;
   metrics: Metrics;
   logger: Logger;
-  /** PUBLIC_URL: the origin of image URLs; else each request's own origin. */
+  /** PUBLIC_URL: what image URLs start with; unset, the address the server listens on. */
   publicUrl: string | null;
   corsOrigins: readonly string[];
   maxSubscriptionsPerSocket: number;
@@ -56,10 +56,22 @@ export interface GatewayServer {
   readonly yoga: GatewayYoga;
   /** Resolves with the base URL once listening (port 0 picks a free port). */
   listen(port: number, host: string): Promise<string>;
+  /**
+   * What image URLs start with: PUBLIC_URL, else the listen address (known once listening;
+   * 0.0.0.0 and :: read as localhost). Never taken from a request's Host header.
+   */
+  readonly publicUrl: string | null;
   /** Readiness turns 503, new requests are refused, the port is released. */
   stopAccepting(): void;
   /** stopAccepting, then WebSockets close with 1001 and HTTP requests get a grace period. */
   close(): Promise<void>;
+}
+
+/** A listen address as a browser on this machine can open it: 0.0.0.0 and :: read as localhost. */
+function browsableUrl(url: string): string {
+  const parsed = new URL(url);
+  if (['0.0.0.0', '[::]'].includes(parsed.hostname)) parsed.hostname = 'localhost';
+  return parsed.origin;
 }
 
 /** Probes and scrapes are frequent and boring: logged at debug level only. */
@@ -69,8 +81,9 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
   const { logger, metrics, store } = deps;
   const keyCache = deps.keyCache ?? new KeyCache();
   let shuttingDown = false;
+  let publicUrl = deps.publicUrl;
 
-  const yoga = createGatewayYoga({ ...deps, keyCache });
+  const yoga = createGatewayYoga({ ...deps, keyCache, publicBaseUrl: () => publicUrl });
   const images = createImagesRoute(deps.images);
   const webhook = createWebhookRoute(deps);
   const readyz = createReadyz({ store, isShuttingDown: () => shuttingDown });
@@ -148,9 +161,14 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
           httpServer.off('error', reject);
           const { address, port: bound } = httpServer.address() as AddressInfo;
           const hostname = address.includes(':') ? `[${address}]` : address;
-          resolve(`http://${hostname}:${bound}`);
+          const url = `http://${hostname}:${bound}`;
+          publicUrl ??= browsableUrl(url);
+          resolve(url);
         });
       }),
+    get publicUrl() {
+      return publicUrl;
+    },
     stopAccepting,
     async close() {
       stopAccepting();

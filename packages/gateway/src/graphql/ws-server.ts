@@ -51,7 +51,7 @@ export interface GraphqlWsServer {
   close(): Promise<void>;
 }
 
-/** What a connection keeps besides its socket and origin (ws-adapter.ts): its credentials. */
+/** What a connection keeps besides its socket (ws-adapter.ts): its credentials. */
 type ConnectionExtra = {
   authorization?: string | undefined;
 };
@@ -158,11 +158,11 @@ export function attachGraphqlWs(httpServer: Server, deps: GraphqlWsDeps): Graphq
   };
 
   const prepare = async (
-    extra: ConnectionExtra & { origin: string | null },
+    extra: ConnectionExtra,
     payload: SubscribePayload,
   ): Promise<ExecutionArgs | GraphQLError[]> => {
     const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-      webSocket: { authorization: extra.authorization, origin: extra.origin ?? null },
+      webSocket: { authorization: extra.authorization },
       params: payload,
     });
     try {
@@ -187,7 +187,6 @@ export function attachGraphqlWs(httpServer: Server, deps: GraphqlWsDeps): Graphq
           .update(
             JSON.stringify([
               contextValue.principal ? visibilityKey(contextValue.principal) : null,
-              contextValue.publicOrigin,
               payload.query,
               payload.operationName ?? null,
               payload.variables ?? null,

@@ -58,7 +58,7 @@ const GRAPHIQL_DEFAULT_QUERY = `# Put your API key in the Headers tab below:
 
 /** Set by graphql-ws for the operations it runs: the credentials of its connection. */
 export interface WebSocketInitialContext {
-  webSocket: { authorization: string | undefined; origin: string | null };
+  webSocket: { authorization: string | undefined };
 }
 
 export interface GatewayYogaDeps extends ContextDeps {
@@ -113,13 +113,12 @@ export function createGatewayYoga(deps: GatewayYogaDeps) {
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     context: (initial: YogaInitialContext & Partial<WebSocketInitialContext>) =>
-      initial.webSocket
-        ? createContext(deps, initial.webSocket.authorization, initial.webSocket.origin)
-        : createContext(
-            deps,
-            initial.request.headers.get('authorization') ?? undefined,
-            new URL(initial.request.url).origin,
-          ),
+      createContext(
+        deps,
+        initial.webSocket
+          ? initial.webSocket.authorization
+          : (initial.request.headers.get('authorization') ?? undefined),
+      ),
     graphiql: {
       title: 'zimage GraphQL',
       subscriptionsProtocol: 'WS',
