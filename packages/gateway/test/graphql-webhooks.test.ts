@@ -6,7 +6,13 @@
  */
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type GatewayHarness, GENERATE, startGatewayHarness } from './helpers/gateway-harness.ts';
+import {
+  collect,
+  type GatewayHarness,
+  GENERATE,
+  JOB_UPDATED,
+  startGatewayHarness,
+} from './helpers/gateway-harness.ts';
 
 /** A free loopback port, so PUBLIC_URL can be known before the gateway listens. */
 async function freePort(): Promise<number> {
@@ -17,16 +23,25 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** A gateway in webhook mode: PUBLIC_URL is its own address, known before it listens. */
+async function startWebhookGateway(
+  options: Parameters<typeof startGatewayHarness>[0] = {},
+): Promise<GatewayHarness> {
+  const port = await freePort();
+  return startGatewayHarness({ port, publicUrl: `http://127.0.0.1:${port}`, ...options });
+}
+
 let h: GatewayHarness;
 let key: string;
 
 beforeAll(async () => {
-  const port = await freePort();
-  h = await startGatewayHarness({
-    port,
-    publicUrl: `http://127.0.0.1:${port}`,
-    // The safety-net poll only after a minute: within this test, callbacks must do the work.
-    engine: { safetyNet: { firstDelayMs: 60_000, intervalMs: 60_000 } },
+  h = await startWebhookGateway({
+    // Status reads (until PROCESSING, and the safety net) only after a minute: within these
+    // tests, callbacks must do the work.
+    engine: {
+      pollSchedule: { firstDelayMs: 60_000, maxIntervalMs: 60_000 },
+      safetyNet: { firstDelayMs: 60_000, intervalMs: 60_000 },
+    },
   });
   key = (await h.createKey()).secret;
 });
@@ -96,4 +111,32 @@ it('answers a wrong token exactly as it answers an unknown job', async () => {
   const wrongToken = await answer(id);
   expect(wrongToken.status).toBe(404);
   expect(await answer('job_0197ffffffff7fffbfffffffffffffff')).toEqual(wrongToken);
+});
+
+it('shows subscribers PROCESSING while Pixazo runs the job, though Pixazo calls back only at the end', async () => {
+  // The harness's test poll schedule; a job of about 0.7 s, most of it PROCESSING.
+  const own = await startWebhookGateway();
+  try {
+    const { secret } = await own.createKey();
+    const { body } = await own.graphql(GENERATE, {
+      key: secret,
+      variables: {
+        input: {
+          prompt: 'watched while running',
+          imageSize: 'SQUARE_1_1',
+          model: 'Z_IMAGE_BASE',
+          numInferenceSteps: 100,
+        },
+      },
+    });
+    const { id } = (body.data as { generateImage: { id: string } }).generateImage;
+    const results = await collect(own.wsClient(secret), JOB_UPDATED, { id });
+    const statuses = results.map(
+      (result) => (result.data as { jobUpdated: { status: string } }).jobUpdated.status,
+    );
+    const changes = statuses.filter((status, i) => status !== statuses[i - 1]);
+    expect(changes.slice(-2)).toEqual(['PROCESSING', 'COMPLETED']);
+  } finally {
+    await own.close();
+  }
 });

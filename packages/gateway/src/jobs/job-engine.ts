@@ -45,7 +45,10 @@ export interface JobEngineOptions {
   /** PUBLIC_URL: set, Pixazo calls back (webhook mode); unset, the gateway polls. */
   publicUrl?: string | null | undefined;
   maxPromptLength: number;
-  /** Polling mode's schedule; default core's (first poll near the expected duration, 8 s cap). */
+  /**
+   * Status reads in polling mode, and in webhook mode until Pixazo says PROCESSING; default
+   * core's (first read near the expected duration, 8 s cap).
+   */
   pollSchedule?: Partial<PollSchedule> | undefined;
   /** Webhook mode's safety-net polls; default first at 2× the expected duration, then every 45 s. */
   safetyNet?: Partial<TrackingOptions['safetyNet']> | undefined;
