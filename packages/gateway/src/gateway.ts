@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PixazoClient } from '@zimage/core';
 import { ensureAdminKey } from './auth/api-keys.ts';
+import type { KeyCache } from './auth/authenticate.ts';
 import { DEFAULT_MAX_PROMPT_LENGTH } from './config.ts';
 import type { Logger } from './domain/logger.ts';
 import type { JobEngine } from './jobs/engine.ts';
@@ -56,6 +57,8 @@ export interface StartGatewayOptions {
   rateLimiter?: RateLimiter | undefined;
   /** Default: in memory (one process); closed by close() either way. */
   pubsub?: PubSub | undefined;
+  /** Default: keys trusted for 5 s (also how soon a revoked key's connections end). */
+  keyCache?: KeyCache | undefined;
 }
 
 export interface RunningGateway {
@@ -132,6 +135,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       options.maxSubscriptionsPerSocket ?? DEFAULTS.maxSubscriptionsPerSocket,
     dashboardDir: options.dashboardDir,
     keepAliveMs: options.keepAliveMs,
+    keyCache: options.keyCache,
   });
 
   await engine.start();

@@ -6,7 +6,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { KeyCache } from './auth/authenticate.ts';
+import { startRevocationSweep } from './auth/revocation-sweep.ts';
 import type { Logger } from './domain/logger.ts';
+import { createSseStreams } from './graphql/sse-streams.ts';
 import { attachGraphqlWs } from './graphql/ws-server.ts';
 import { createGatewayYoga, type GatewayYoga, GRAPHQL_PATH } from './graphql/yoga.ts';
 import { createDashboardRoute } from './http/dashboard-route.ts';
@@ -47,7 +49,10 @@ export interface GatewayServerDeps {
   dashboardDir?: string | undefined;
   /** graphql-ws ping interval; default 12 s. */
   keepAliveMs?: number | undefined;
-  /** Default: keys trusted for 5 s after a lookup. */
+  /**
+   * Default: keys trusted for 5 s after a lookup. Its lifetime is also how often the
+   * connections of revoked keys are looked for and ended.
+   */
   keyCache?: KeyCache | undefined;
 }
 
@@ -83,7 +88,13 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
   let shuttingDown = false;
   let publicUrl = deps.publicUrl;
 
-  const yoga = createGatewayYoga({ ...deps, keyCache, publicBaseUrl: () => publicUrl });
+  const sseStreams = createSseStreams();
+  const yoga = createGatewayYoga({
+    ...deps,
+    keyCache,
+    sseStreams,
+    publicBaseUrl: () => publicUrl,
+  });
   const images = createImagesRoute(deps.images);
   const webhook = createWebhookRoute(deps);
   const readyz = createReadyz({ store, isShuttingDown: () => shuttingDown });
@@ -141,6 +152,15 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
     maxSubscriptionsPerSocket: deps.maxSubscriptionsPerSocket,
     keepAliveMs: deps.keepAliveMs,
   });
+  const revocations = startRevocationSweep({
+    store,
+    intervalMs: keyCache.ttlMs,
+    logger,
+    *connections() {
+      yield* graphqlWs.connections();
+      yield* sseStreams.connections();
+    },
+  });
 
   /** Settles once every connection has ended (set by stopAccepting). */
   let drained: Promise<void> = Promise.resolve();
@@ -172,6 +192,7 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
     stopAccepting,
     async close() {
       stopAccepting();
+      revocations.stop();
       await graphqlWs.close();
       // SSE streams and slow clients would hold the server open: they get a grace period.
       const grace = setTimeout(() => httpServer.closeAllConnections(), CLOSE_GRACE_MS);

@@ -27,7 +27,9 @@ export interface Extra {
   readonly socket: WebSocket;
 }
 
-export interface GraphqlWsAdapter {
+export interface GraphqlWsAdapter<E = Record<PropertyKey, never>> {
+  /** The `ctx.extra` of every open socket. */
+  connections(): Iterable<Extra & Partial<E>>;
   /** Closes every socket with 1001 (going away) and stops accepting. */
   dispose(): Promise<void>;
 }
@@ -175,7 +177,7 @@ function closeReason(err: unknown, isProd: boolean): string {
 export function serveGraphqlWs<
   P extends ConnectionInitMessage['payload'] = ConnectionInitMessage['payload'],
   E extends Record<PropertyKey, unknown> = Record<PropertyKey, never>,
->(options: ServerOptionsFor<P, E>, ws: WebSocketServer, keepAliveMs = 12_000): GraphqlWsAdapter {
+>(options: ServerOptionsFor<P, E>, ws: WebSocketServer, keepAliveMs = 12_000): GraphqlWsAdapter<E> {
   const isProd =
     typeof options.isProd === 'boolean' ? options.isProd : process.env.NODE_ENV === 'production';
   if (ws.options.WebSocket && ws.options.WebSocket !== WebSocket) {
@@ -237,6 +239,11 @@ export function serveGraphqlWs<
   keepAlive?.unref();
 
   return {
+    *connections() {
+      for (const socket of ws.clients as Set<AdaptedWebSocket>) {
+        if (socket.connection) yield socket.connection as unknown as Extra & Partial<E>;
+      }
+    },
     async dispose() {
       if (keepAlive) clearInterval(keepAlive);
       for (const client of ws.clients) client.close(1001, 'Going away');

@@ -16,6 +16,7 @@ import { useOperationAdmission } from './admission.ts';
 import { type ContextDeps, createContext } from './context.ts';
 import { useBadUserInputCodes } from './input-errors.ts';
 import { maskError } from './mask-error.ts';
+import type { SseStreams } from './sse-streams.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -67,6 +68,8 @@ export interface GatewayYogaDeps extends ContextDeps {
   metrics: Metrics;
   /** CORS_ORIGINS: allowed browser origins (`*` for any); empty for same-origin only. */
   corsOrigins: readonly string[];
+  /** Tracks SSE subscriptions, so that those of a revoked key can be ended. */
+  sseStreams: SseStreams;
 }
 
 function yogaLogger(logger: Logger): YogaLogger {
@@ -143,6 +146,7 @@ export function createGatewayYoga(deps: GatewayYogaDeps) {
       useBadUserInputCodes(),
       useOperationAdmission(deps.rateLimiter),
       useSseSubscriptionMetrics(deps.metrics),
+      deps.sseStreams.plugin,
     ],
   });
 }
