@@ -40,6 +40,8 @@ export interface StartGatewayOptions {
   /** ADMIN_API_KEY; unset, an admin key is generated when none exists. */
   adminApiKey?: string | null | undefined;
   corsOrigins?: readonly string[] | undefined;
+  /** GRAPHIQL; default true. */
+  graphiql?: boolean | undefined;
   /** Default 20. */
   maxSubscriptionsPerSocket?: number | undefined;
   /** Default 2000. */
@@ -131,6 +133,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     logger,
     publicUrl,
     corsOrigins: options.corsOrigins ?? [],
+    graphiql: options.graphiql,
     maxSubscriptionsPerSocket:
       options.maxSubscriptionsPerSocket ?? DEFAULTS.maxSubscriptionsPerSocket,
     dashboardDir: options.dashboardDir,

@@ -54,6 +54,7 @@ try {
     publicUrl: config.publicUrl,
     adminApiKey: config.adminApiKey,
     corsOrigins: config.corsOrigins,
+    graphiql: config.graphiql,
     maxSubscriptionsPerSocket: config.maxSubscriptionsPerSocket,
     maxPromptLength: config.maxPromptLength,
     pixazoMaxConcurrency: config.pixazoMaxConcurrency,

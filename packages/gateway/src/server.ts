@@ -12,6 +12,7 @@ import { createSseStreams } from './graphql/sse-streams.ts';
 import { attachGraphqlWs } from './graphql/ws-server.ts';
 import { createGatewayYoga, type GatewayYoga, GRAPHQL_PATH } from './graphql/yoga.ts';
 import { createDashboardRoute } from './http/dashboard-route.ts';
+import { createGraphiqlRoute } from './http/graphiql-route.ts';
 import { createReadyz, healthz } from './http/health-routes.ts';
 import { createImagesRoute, IMAGES_PREFIX } from './http/images-route.ts';
 import { createMetricsRoute } from './http/metrics-route.ts';
@@ -44,6 +45,8 @@ export interface GatewayServerDeps {
   /** PUBLIC_URL: what image URLs start with; unset, the address the server listens on. */
   publicUrl: string | null;
   corsOrigins: readonly string[];
+  /** GRAPHIQL: false, a browser's GET /graphql is only GraphQL's GET transport. Default true. */
+  graphiql?: boolean | undefined;
   maxSubscriptionsPerSocket: number;
   /** Default: DEFAULT_DASHBOARD_DIR. */
   dashboardDir?: string | undefined;
@@ -100,12 +103,16 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
   const readyz = createReadyz({ store, isShuttingDown: () => shuttingDown });
   const metricsRoute = createMetricsRoute(metrics);
   const dashboard = createDashboardRoute(deps.dashboardDir ?? DEFAULT_DASHBOARD_DIR);
+  const graphiql = deps.graphiql === false ? null : createGraphiqlRoute(GRAPHQL_PATH);
   metrics.observe({
     queueDepth: () => store.countPendingJobs(),
   });
 
   const route = (req: IncomingMessage, res: ServerResponse, pathname: string) => {
-    if (pathname === GRAPHQL_PATH) return yoga(req, res);
+    if (pathname === GRAPHQL_PATH) {
+      return graphiql?.wantsPage(req) ? graphiql.page(req, res) : yoga(req, res);
+    }
+    if (graphiql?.ownsPath(pathname)) return graphiql.asset(req, res, pathname);
     if (pathname.startsWith(IMAGES_PREFIX)) return images(req, res, pathname);
     if (pathname.startsWith(WEBHOOK_PREFIX)) return webhook(req, res, pathname);
     if (pathname === '/healthz') return healthz(req, res);

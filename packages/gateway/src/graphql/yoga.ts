@@ -5,7 +5,6 @@
  */
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaInitialContext, type YogaLogger } from 'graphql-yoga';
 import type { Logger } from '../domain/logger.ts';
 import type { RateLimiter } from '../limits/rate-limiter.ts';
@@ -42,20 +41,6 @@ export const GRAPHQL_LIMITS = {
   /** Request bodies (and WebSocket messages); a prompt is at most 4,000 characters. */
   maxBodyBytes: 64 * 1024,
 } as const;
-
-/** GraphiQL sends its Headers tab with queries and, for subscriptions, in connection_init. */
-const GRAPHIQL_DEFAULT_QUERY = `# Put your API key in the Headers tab below:
-#   { "Authorization": "Bearer zk_..." }
-# Subscriptions (jobUpdated, myJobs) run over graphql-ws with the same header.
-{
-  viewer {
-    name
-    scopes
-    usage { spentTodayUsd dailyBudgetUsd jobsInFlight }
-  }
-  models { id name priceUsdPerImage }
-}
-`;
 
 /** Set by graphql-ws for the operations it runs: the credentials of its connection. */
 export interface WebSocketInitialContext {
@@ -122,13 +107,8 @@ export function createGatewayYoga(deps: GatewayYogaDeps) {
           ? initial.webSocket.authorization
           : (initial.request.headers.get('authorization') ?? undefined),
       ),
-    graphiql: {
-      title: 'zimage GraphQL',
-      subscriptionsProtocol: 'WS',
-      defaultQuery: GRAPHIQL_DEFAULT_QUERY,
-    },
-    // GraphiQL's assets ship with the gateway: it must work offline and send nothing elsewhere.
-    renderGraphiQL,
+    // GraphiQL is served beside Yoga, as cacheable static files (http/graphiql-route.ts).
+    graphiql: false,
     landingPage: false,
     maskedErrors: { maskError },
     cors: corsOptions(deps.corsOrigins),
