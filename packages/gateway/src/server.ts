@@ -102,7 +102,10 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
   const webhook = createWebhookRoute(deps);
   const readyz = createReadyz({ store, isShuttingDown: () => shuttingDown });
   const metricsRoute = createMetricsRoute(metrics);
-  const dashboard = createDashboardRoute(deps.dashboardDir ?? DEFAULT_DASHBOARD_DIR);
+  const dashboard = createDashboardRoute(
+    deps.dashboardDir ?? DEFAULT_DASHBOARD_DIR,
+    () => publicUrl,
+  );
   const graphiql = deps.graphiql === false ? null : createGraphiqlRoute(GRAPHQL_PATH);
   metrics.observe({
     queueDepth: () => store.countPendingJobs(),
