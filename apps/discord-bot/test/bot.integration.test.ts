@@ -279,9 +279,10 @@ describe('/imagine', () => {
     );
     const linkedResult = await harness.discord.waitFor((r) => isEditOf(linked)(r) && isResult(r));
     expect(linkedResult.files).toEqual([]);
+    // Image URLs start with the gateway's own address (no PUBLIC_URL), not the proxy's.
     expect(linkedResult.json.embeds[0].description).toMatch(
       new RegExp(
-        `^huge\n\n-# \\[Image 1\\]\\(${harness.proxy.url}/images/.+\\) was too large to attach\\.$`,
+        `^huge\n\n-# \\[Image 1\\]\\(${gateway.url}/images/.+\\) was too large to attach\\.$`,
       ),
     );
   });

@@ -51,6 +51,8 @@ export interface Config extends StoreConfig {
   maxPromptLength: number;
   /** Origins allowed by CORS (`*` for any); empty: same-origin only. */
   corsOrigins: string[];
+  /** GRAPHIQL: whether a browser's GET /graphql gets GraphiQL. */
+  graphiql: boolean;
   logLevel: LogLevel;
   maxSubscriptionsPerSocket: number;
   /** How long new jobs are refused after Pixazo refused work; unset ones keep the engine's default. */
@@ -164,6 +166,14 @@ const VARIABLES = {
     fallback: String(DEFAULT_MAX_PROMPT_LENGTH),
   },
   CORS_ORIGINS: { schema: corsOrigins, fallback: null },
+  GRAPHIQL: {
+    schema: z
+      .string()
+      .transform((text) => text.toLowerCase())
+      .pipe(z.enum(['true', 'false'], { error: 'must be true or false' }))
+      .transform((text) => text === 'true'),
+    fallback: 'true',
+  },
   LOG_LEVEL: {
     schema: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
     fallback: 'info',
@@ -234,6 +244,7 @@ export function loadConfig(env: Env = process.env): Config {
     pixazoMaxConcurrency: read(env, 'PIXAZO_MAX_CONCURRENCY'),
     maxPromptLength: read(env, 'MAX_PROMPT_LENGTH'),
     corsOrigins: read(env, 'CORS_ORIGINS') ?? [],
+    graphiql: read(env, 'GRAPHIQL'),
     logLevel: read(env, 'LOG_LEVEL'),
     maxSubscriptionsPerSocket: read(env, 'MAX_SUBSCRIPTIONS_PER_SOCKET'),
     upstreamCooldownMs: loadUpstreamCooldowns(env),

@@ -21,13 +21,6 @@ function loadConfigOrExit() {
   }
 }
 
-/** The address to print: a wildcard listen address is not one a browser can open. */
-function browsableUrl(url: string): string {
-  const parsed = new URL(url);
-  if (['0.0.0.0', '[::]'].includes(parsed.hostname)) parsed.hostname = 'localhost';
-  return parsed.origin;
-}
-
 const config = loadConfigOrExit();
 const logger = createLogger({ level: config.logLevel });
 
@@ -64,6 +57,7 @@ try {
     publicUrl: config.publicUrl,
     adminApiKey: config.adminApiKey,
     corsOrigins: config.corsOrigins,
+    graphiql: config.graphiql,
     maxSubscriptionsPerSocket: config.maxSubscriptionsPerSocket,
     maxPromptLength: config.maxPromptLength,
     pixazoMaxConcurrency: config.pixazoMaxConcurrency,
@@ -77,7 +71,7 @@ try {
   process.exit(1);
 }
 
-const dashboardUrl = `${config.publicUrl ?? browsableUrl(gateway.url)}/`;
+const dashboardUrl = `${gateway.publicUrl}/`;
 if (gateway.adminKeyGenerated && gateway.adminKey) {
   // The only time this secret is ever shown; it is stored hashed.
   console.log(

@@ -6,10 +6,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { KeyCache } from './auth/authenticate.ts';
+import { startRevocationSweep } from './auth/revocation-sweep.ts';
 import type { Logger } from './domain/logger.ts';
+import { createSseStreams } from './graphql/sse-streams.ts';
 import { attachGraphqlWs } from './graphql/ws-server.ts';
 import { createGatewayYoga, type GatewayYoga, GRAPHQL_PATH } from './graphql/yoga.ts';
 import { createDashboardRoute } from './http/dashboard-route.ts';
+import { createGraphiqlRoute } from './http/graphiql-route.ts';
 import { createReadyz, healthz } from './http/health-routes.ts';
 import { createImagesRoute, IMAGES_PREFIX } from './http/images-route.ts';
 import { createMetricsRoute } from './http/metrics-route.ts';
@@ -42,15 +45,20 @@ export interface GatewayServerDeps {
   redisChannels?: Pick<RedisChannels, 'ping'> | null | undefined;
   metrics: Metrics;
   logger: Logger;
-  /** PUBLIC_URL: the origin of image URLs; else each request's own origin. */
+  /** PUBLIC_URL: what image URLs start with; unset, the address the server listens on. */
   publicUrl: string | null;
   corsOrigins: readonly string[];
+  /** GRAPHIQL: false, a browser's GET /graphql is only GraphQL's GET transport. Default true. */
+  graphiql?: boolean | undefined;
   maxSubscriptionsPerSocket: number;
   /** Default: DEFAULT_DASHBOARD_DIR. */
   dashboardDir?: string | undefined;
   /** graphql-ws ping interval; default 12 s. */
   keepAliveMs?: number | undefined;
-  /** Default: keys trusted for 5 s after a lookup. */
+  /**
+   * Default: keys trusted for 5 s after a lookup. Its lifetime is also how often the
+   * connections of revoked keys are looked for and ended.
+   */
   keyCache?: KeyCache | undefined;
 }
 
@@ -59,10 +67,22 @@ export interface GatewayServer {
   readonly yoga: GatewayYoga;
   /** Resolves with the base URL once listening (port 0 picks a free port). */
   listen(port: number, host: string): Promise<string>;
+  /**
+   * What image URLs start with: PUBLIC_URL, else the listen address (known once listening;
+   * 0.0.0.0 and :: read as localhost). Never taken from a request's Host header.
+   */
+  readonly publicUrl: string | null;
   /** Readiness turns 503, new requests are refused, the port is released. */
   stopAccepting(): void;
   /** stopAccepting, then WebSockets close with 1001 and HTTP requests get a grace period. */
   close(): Promise<void>;
+}
+
+/** A listen address as a browser on this machine can open it: 0.0.0.0 and :: read as localhost. */
+function browsableUrl(url: string): string {
+  const parsed = new URL(url);
+  if (['0.0.0.0', '[::]'].includes(parsed.hostname)) parsed.hostname = 'localhost';
+  return parsed.origin;
 }
 
 /** Probes and scrapes are frequent and boring: logged at debug level only. */
@@ -72,8 +92,15 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
   const { logger, metrics, store } = deps;
   const keyCache = deps.keyCache ?? new KeyCache();
   let shuttingDown = false;
+  let publicUrl = deps.publicUrl;
 
-  const yoga = createGatewayYoga({ ...deps, keyCache });
+  const sseStreams = createSseStreams();
+  const yoga = createGatewayYoga({
+    ...deps,
+    keyCache,
+    sseStreams,
+    publicBaseUrl: () => publicUrl,
+  });
   const images = createImagesRoute(deps.images);
   const webhook = createWebhookRoute(deps);
   const readyz = createReadyz({
@@ -82,13 +109,20 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
     isShuttingDown: () => shuttingDown,
   });
   const metricsRoute = createMetricsRoute(metrics);
-  const dashboard = createDashboardRoute(deps.dashboardDir ?? DEFAULT_DASHBOARD_DIR);
+  const dashboard = createDashboardRoute(
+    deps.dashboardDir ?? DEFAULT_DASHBOARD_DIR,
+    () => publicUrl,
+  );
+  const graphiql = deps.graphiql === false ? null : createGraphiqlRoute(GRAPHQL_PATH);
   metrics.observe({
     queueDepth: () => store.countPendingJobs(),
   });
 
   const route = (req: IncomingMessage, res: ServerResponse, pathname: string) => {
-    if (pathname === GRAPHQL_PATH) return yoga(req, res);
+    if (pathname === GRAPHQL_PATH) {
+      return graphiql?.wantsPage(req) ? graphiql.page(req, res) : yoga(req, res);
+    }
+    if (graphiql?.ownsPath(pathname)) return graphiql.asset(req, res, pathname);
     if (pathname.startsWith(IMAGES_PREFIX)) return images(req, res, pathname);
     if (pathname.startsWith(WEBHOOK_PREFIX)) return webhook(req, res, pathname);
     if (pathname === '/healthz') return healthz(req, res);
@@ -135,6 +169,15 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
     maxSubscriptionsPerSocket: deps.maxSubscriptionsPerSocket,
     keepAliveMs: deps.keepAliveMs,
   });
+  const revocations = startRevocationSweep({
+    store,
+    intervalMs: keyCache.ttlMs,
+    logger,
+    *connections() {
+      yield* graphqlWs.connections();
+      yield* sseStreams.connections();
+    },
+  });
 
   /** Settles once every connection has ended (set by stopAccepting). */
   let drained: Promise<void> = Promise.resolve();
@@ -155,12 +198,18 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
           httpServer.off('error', reject);
           const { address, port: bound } = httpServer.address() as AddressInfo;
           const hostname = address.includes(':') ? `[${address}]` : address;
-          resolve(`http://${hostname}:${bound}`);
+          const url = `http://${hostname}:${bound}`;
+          publicUrl ??= browsableUrl(url);
+          resolve(url);
         });
       }),
+    get publicUrl() {
+      return publicUrl;
+    },
     stopAccepting,
     async close() {
       stopAccepting();
+      revocations.stop();
       await graphqlWs.close();
       // SSE streams and slow clients would hold the server open: they get a grace period.
       const grace = setTimeout(() => httpServer.closeAllConnections(), CLOSE_GRACE_MS);

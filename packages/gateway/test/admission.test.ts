@@ -11,6 +11,7 @@ import {
   decideAdmission,
   type Usage,
 } from '../src/domain/admission.ts';
+import type { JobRecord } from '../src/domain/job.ts';
 import type { Limits } from '../src/domain/principal.ts';
 import { DAY, newJob } from './fixtures/records.ts';
 
@@ -72,11 +73,34 @@ describe('decideAdmission', () => {
   });
 
   it('returns the earlier job of a repeated idempotency key before looking at any limit', () => {
-    const earlier = newJob(KEY, { idempotencyKey: 'k' });
+    const earlier = newJob(KEY, { idempotencyKey: 'k', endUserId: 'alice' });
     const given = request(limits({ dailyBudgetMicroUsd: 0, maxConcurrentJobs: 1 }));
     expect(
       decideAdmission(given, facts({ existing: earlier, usage: { key: usage(0, 1) } })),
     ).toEqual({ kind: 'existing', job: earlier });
+  });
+
+  it('refuses an idempotency key reused with other parameters, before any limit', () => {
+    const earlier = newJob(KEY, { idempotencyKey: 'k', endUserId: 'alice' });
+    const given = request(limits({ dailyBudgetMicroUsd: 0, maxConcurrentJobs: 1 }));
+    const changes: Partial<JobRecord>[] = [
+      { model: 'base' },
+      { prompt: 'another prompt' },
+      { imageSize: 'landscape_16_9' },
+      { numInferenceSteps: 9 },
+      { guidanceScale: 4 },
+      { numImages: 2 },
+      { enableSafetyChecker: false },
+      { outputFormat: 'webp' },
+      { acceleration: 'fast' },
+    ];
+    for (const change of changes) {
+      const other = { ...given, job: { ...given.job, ...change } };
+      expect(
+        decideAdmission(other, facts({ existing: earlier, usage: { key: usage(0, 1) } })),
+        JSON.stringify(change),
+      ).toEqual({ kind: 'idempotency_conflict', job: earlier });
+    }
   });
 
   it('allows spending exactly the budget and refuses one micro-USD more', () => {

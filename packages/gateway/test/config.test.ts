@@ -30,6 +30,7 @@ describe('loadConfig', () => {
       pixazoMaxConcurrency: 8,
       maxPromptLength: 2000,
       corsOrigins: [],
+      graphiql: true,
       logLevel: 'info',
       maxSubscriptionsPerSocket: 20,
       upstreamCooldownMs: {},
@@ -51,6 +52,7 @@ describe('loadConfig', () => {
       PIXAZO_MAX_CONCURRENCY: '32',
       MAX_PROMPT_LENGTH: '4000',
       CORS_ORIGINS: 'https://app.example.com, http://localhost:5173',
+      GRAPHIQL: 'false',
       LOG_LEVEL: 'debug',
       MAX_SUBSCRIPTIONS_PER_SOCKET: '100',
       PIXAZO_COOLDOWN_WALLET_EMPTY_SECONDS: '300',
@@ -70,6 +72,7 @@ describe('loadConfig', () => {
       pixazoMaxConcurrency: 32,
       maxPromptLength: 4000,
       corsOrigins: ['https://app.example.com', 'http://localhost:5173'],
+      graphiql: false,
       logLevel: 'debug',
       maxSubscriptionsPerSocket: 100,
       upstreamCooldownMs: { wallet_empty: 300_000, key_rejected: 0, unreachable: 5_000 },
@@ -103,6 +106,11 @@ describe('loadConfig', () => {
     expect(loadConfig({ PORT: '', PIXAZO_API_KEY: '  ', CORS_ORIGINS: '' })).toEqual(
       loadConfig({}),
     );
+  });
+
+  it('reads GRAPHIQL in any letter case', () => {
+    expect(loadConfig({ GRAPHIQL: 'FALSE' }).graphiql).toBe(false);
+    expect(loadConfig({ GRAPHIQL: 'True' }).graphiql).toBe(true);
   });
 
   it('accepts * as the CORS origin', () => {
@@ -160,6 +168,7 @@ describe('loadConfig', () => {
       'https://app.example.com/path',
       'CORS_ORIGINS must be a comma-separated list of origins like https://app.example.com, or * (got "https://app.example.com/path")',
     ],
+    ['GRAPHIQL', 'off', 'GRAPHIQL must be true or false (got "off")'],
     [
       'LOG_LEVEL',
       'verbose',

@@ -2,9 +2,12 @@
  * Jobs end to end through the server: generate, follow over graphql-ws and over SSE, fetch the
  * images from the URLs the job gives, list, refetch, cancel, and idempotency.
  */
+import { request } from 'node:http';
 import { expectedDurationMs, MODELS } from '@zimage/core';
+import { createClient } from 'graphql-ws';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { CSRF_HEADER } from '../src/graphql/yoga.ts';
 import { modelsAnswer } from '../src/models-answer.ts';
 import {
@@ -127,6 +130,61 @@ describe('a job followed over SSE', () => {
     });
     const replay = (await readSse(get)).map((r) => (r.data as { jobUpdated: Job }).jobUpdated);
     expect(replay.map((s) => s.status)).toEqual(['COMPLETED']);
+  });
+});
+
+describe('image URLs', () => {
+  const FORGED_HOST = 'attacker.example:666';
+  const IMAGES = 'query ($id: ID!) { job(id: $id) { images { url } } }';
+
+  /** A POST /graphql whose Host header says FORGED_HOST (fetch may not set Host). */
+  function postWithForgedHost(variables: Record<string, unknown>): Promise<string> {
+    const body = JSON.stringify({ query: IMAGES, variables });
+    return new Promise((resolve, reject) => {
+      const req = request(`${h.gateway.url}/graphql`, {
+        method: 'POST',
+        headers: {
+          host: FORGED_HOST,
+          'content-type': 'application/json',
+          authorization: `Bearer ${key}`,
+        },
+      });
+      req.once('error', reject);
+      req.once('response', async (res) => {
+        let text = '';
+        for await (const chunk of res) text += chunk;
+        resolve(text);
+      });
+      req.end(body);
+    });
+  }
+
+  type Answer = { data?: { job?: { images: { url: string }[] } } | null } | undefined;
+  const imageUrl = (answer: Answer) => answer?.data?.job?.images[0]?.url;
+
+  it('start with the listen address, never with a forged Host header', async () => {
+    const { id } = await generate({ prompt: 'a forged host', imageSize: 'SQUARE_1_1' });
+    await h.waitForTerminal(key, id);
+    const ownAddress = new RegExp(`^${h.gateway.url}/images/${id}/`);
+
+    expect(imageUrl(JSON.parse(await postWithForgedHost({ id })))).toMatch(ownAddress);
+
+    const socket = createClient({
+      url: h.gateway.wsUrl,
+      webSocketImpl: class extends WebSocket {
+        constructor(url: string, protocols?: string | string[]) {
+          super(url, protocols, { headers: { host: FORGED_HOST } });
+        }
+      },
+      connectionParams: { authorization: `Bearer ${key}` },
+      retryAttempts: 0,
+    });
+    try {
+      const [overWs] = await collect(socket, IMAGES, { id });
+      expect(imageUrl(overWs as Answer)).toMatch(ownAddress);
+    } finally {
+      await socket.dispose();
+    }
   });
 });
 
@@ -289,6 +347,25 @@ describe('mutations', () => {
       key: payer.secret,
     });
     expect(body.data?.viewer).toEqual({ usage: { spentTodayUsd: 0.008 } });
+  });
+
+  it('refuses a repeated idempotency key with other parameters, charging nothing more', async () => {
+    const payer = await h.createKey();
+    const input = { prompt: 'idempotent', imageSize: 'SQUARE_1_1', idempotencyKey: 'reused' };
+    await generate(input, payer.secret);
+    const { body } = await h.graphql(GENERATE, {
+      key: payer.secret,
+      variables: { input: { ...input, prompt: 'something else' } },
+    });
+    expect(body.data).toBeNull();
+    expect(body.errors).toEqual([
+      expect.objectContaining({
+        message: expect.stringMatching(/idempotencyKey was already used for another request/),
+        extensions: { code: 'BAD_USER_INPUT', field: 'idempotencyKey' },
+      }),
+    ]);
+    const usage = await h.graphql('{ viewer { usage { spentTodayUsd } } }', { key: payer.secret });
+    expect(usage.body.data?.viewer).toEqual({ usage: { spentTodayUsd: 0.008 } });
   });
 
   it('cancels a queued job of the caller', async () => {

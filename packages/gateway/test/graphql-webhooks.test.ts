@@ -1,26 +1,38 @@
 /**
  * Webhook mode through the whole gateway: PUBLIC_URL set, Pixazo (the simulator) calls back
  * on the gateway's own /webhooks/pixazo/<jobId>/<token> route, and those callbacks, not
- * polling, end the jobs. Forged, duplicate and late callbacks change nothing.
+ * polling, end the jobs. Forged, duplicate and late callbacks change nothing, and a wrong token
+ * is answered as an unknown job is.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
+  collect,
   freePort,
   type GatewayHarness,
   GENERATE,
+  JOB_UPDATED,
   startGatewayHarness,
 } from './helpers/gateway-harness.ts';
+
+/** A gateway in webhook mode: PUBLIC_URL is its own address, known before it listens. */
+async function startWebhookGateway(
+  options: Parameters<typeof startGatewayHarness>[0] = {},
+): Promise<GatewayHarness> {
+  const port = await freePort();
+  return startGatewayHarness({ port, publicUrl: `http://127.0.0.1:${port}`, ...options });
+}
 
 let h: GatewayHarness;
 let key: string;
 
 beforeAll(async () => {
-  const port = await freePort();
-  h = await startGatewayHarness({
-    port,
-    publicUrl: `http://127.0.0.1:${port}`,
-    // The safety-net poll only after a minute: within this test, callbacks must do the work.
-    engine: { safetyNet: { firstDelayMs: 60_000, intervalMs: 60_000 } },
+  h = await startWebhookGateway({
+    // Status reads (until PROCESSING, and the safety net) only after a minute: within these
+    // tests, callbacks must do the work.
+    engine: {
+      pollSchedule: { firstDelayMs: 60_000, maxIntervalMs: 60_000 },
+      safetyNet: { firstDelayMs: 60_000, intervalMs: 60_000 },
+    },
   });
   key = (await h.createKey()).secret;
 });
@@ -63,10 +75,59 @@ it('refuses a forged callback and ignores duplicate and late ones', async () => 
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ request_id: job.requestId, status: 'ERROR', error: 'forged' }),
   });
-  expect(forged.status).toBe(403);
+  expect(forged.status).toBe(404);
 
   // Let the duplicate and the late PROCESSING body arrive, then check nothing moved.
   await new Promise((resolve) => setTimeout(resolve, 300));
   const after = await h.waitForTerminal(key, id);
   expect(after).toEqual(job);
+});
+
+it('answers a wrong token exactly as it answers an unknown job', async () => {
+  const id = await generate('a job that exists');
+  const job = await h.waitForTerminal(key, id);
+  const answer = async (jobId: string) => {
+    const response = await fetch(`${h.gateway.url}/webhooks/pixazo/${jobId}/${'A'.repeat(43)}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ request_id: job.requestId, status: 'COMPLETED', error: null }),
+    });
+    return {
+      status: response.status,
+      type: response.headers.get('content-type'),
+      body: await response.text(),
+    };
+  };
+
+  const wrongToken = await answer(id);
+  expect(wrongToken.status).toBe(404);
+  expect(await answer('job_0197ffffffff7fffbfffffffffffffff')).toEqual(wrongToken);
+});
+
+it('shows subscribers PROCESSING while Pixazo runs the job, though Pixazo calls back only at the end', async () => {
+  // The harness's test poll schedule; a job of about 0.7 s, most of it PROCESSING.
+  const own = await startWebhookGateway();
+  try {
+    const { secret } = await own.createKey();
+    const { body } = await own.graphql(GENERATE, {
+      key: secret,
+      variables: {
+        input: {
+          prompt: 'watched while running',
+          imageSize: 'SQUARE_1_1',
+          model: 'Z_IMAGE_BASE',
+          numInferenceSteps: 100,
+        },
+      },
+    });
+    const { id } = (body.data as { generateImage: { id: string } }).generateImage;
+    const results = await collect(own.wsClient(secret), JOB_UPDATED, { id });
+    const statuses = results.map(
+      (result) => (result.data as { jobUpdated: { status: string } }).jobUpdated.status,
+    );
+    const changes = statuses.filter((status, i) => status !== statuses[i - 1]);
+    expect(changes.slice(-2)).toEqual(['PROCESSING', 'COMPLETED']);
+  } finally {
+    await own.close();
+  }
 });

@@ -134,6 +134,29 @@ describe('the dashboard', () => {
     expect(icon.headers.get('cache-control')).toBe('no-cache');
   });
 
+  it('sends its pages with a Content-Security-Policy: no inline script, nothing from elsewhere', async () => {
+    const bare = await startGatewayHarness({ dashboardDir: path.join(dashboardDir, 'nothing') });
+    try {
+      const pages = [
+        await fetch(`${h.gateway.url}/`),
+        await fetch(`${h.gateway.url}/jobs/job_123`),
+        await fetch(`${bare.gateway.url}/`),
+      ];
+      for (const [i, page] of pages.entries()) {
+        const origin = new URL(i < 2 ? h.gateway.url : bare.gateway.url).origin;
+        expect(page.headers.get('content-security-policy')).toBe(
+          "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; " +
+            `img-src 'self' data: blob: ${origin}; object-src 'none'; base-uri 'self'; ` +
+            "form-action 'self'; frame-ancestors 'none'",
+        );
+      }
+      // The page shown without a build needs nothing the policy forbids.
+      expect(await pages[2]?.text()).not.toMatch(/<script|<style|\sstyle=/);
+    } finally {
+      await bare.close();
+    }
+  });
+
   it('answers 404 for missing files and for paths outside the build', async () => {
     expect((await fetch(`${h.gateway.url}/assets/missing.js`)).status).toBe(404);
     expect(await rawGet('/../package.json')).toBe(404);

@@ -109,6 +109,21 @@ describe('job engine: generate refuses before anything is charged or sent', () =
     expect((await h.store.listJobs({}, 10)).jobs).toEqual([]);
   });
 
+  it('counts the prompt limit in characters (code points), not UTF-16 units', async () => {
+    const principal = await h.principal();
+    const engine = h.engine({ maxPromptLength: 2000 });
+    await engine.start();
+    // 1,500 emoji are 3,000 UTF-16 units; 2,000 are exactly the limit.
+    for (const prompt of ['🌊'.repeat(1500), '🌊'.repeat(2000)]) {
+      expect((await engine.generate(principal, { ...turbo, prompt })).prompt).toBe(prompt);
+    }
+    const over = await refusal(
+      engine.generate(principal, { ...turbo, prompt: `${'🌊'.repeat(2000)}x` }),
+    );
+    expect(over.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'prompt' });
+    expect(over.message).toMatch(/at most 2000 characters/);
+  });
+
   it('needs the generate scope, and act-as to act for an end user', async () => {
     const engine = h.engine();
     const reader = await h.principal({ scopes: ['read'] });
@@ -161,6 +176,28 @@ describe('job engine: generate refuses before anything is charged or sent', () =
     expect(h.sim.countRequests({ route: 'submit' })).toBe(1);
     const usage = await h.store.usage({ keyId: principal.key.id, endUserId: null }, today());
     expect(usage.spentMicroUsd).toBe(8000);
+  });
+
+  it('refuses a repeated idempotency key with other parameters, naming the field', async () => {
+    const principal = await h.principal();
+    const engine = h.engine();
+    await engine.start();
+    const first = await engine.generate(principal, { ...turbo, idempotencyKey: 'order-2' });
+    // The defaults, given explicitly, make the same request.
+    const explicit = {
+      ...turbo,
+      numImages: 1,
+      outputFormat: 'png' as const,
+      idempotencyKey: 'order-2',
+    };
+    expect((await engine.generate(principal, explicit)).id).toBe(first.id);
+
+    const other = await refusal(
+      engine.generate(principal, { ...turbo, numImages: 2, idempotencyKey: 'order-2' }),
+    );
+    expect(other.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'idempotencyKey' });
+    expect(other.message).toMatch(/already used for another request/);
+    expect((await h.store.listJobs({}, 10)).jobs.map((job) => job.id)).toEqual([first.id]);
   });
 });
 

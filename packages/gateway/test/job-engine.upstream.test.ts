@@ -81,10 +81,14 @@ it('refuses new jobs with INSUFFICIENT_BALANCE after a 402, sending nothing, unt
     spentMicroUsd: 8000,
     jobsInFlight: 0,
   });
-  // A repeat of an earlier request still gets its job.
+  // A repeat of an earlier request still gets its job; the key reused for another one does not.
   expect((await engine.generate(principal, { ...turbo, idempotencyKey: 'second' })).id).toBe(
     second.id,
   );
+  const reused = await refusal(
+    engine.generate(principal, { ...turbo, prompt: 'another', idempotencyKey: 'second' }),
+  );
+  expect(reused.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'idempotencyKey' });
   expect(await metrics.render()).toMatch(/^zimage_pixazo_upstream_state 1$/m);
 
   // Money arrives; once the cooldown is over the next job is the probe, and it goes through.

@@ -13,6 +13,7 @@ import {
   published,
   SIM_KEY,
   startHarness,
+  TEST_POLL_SCHEDULE,
   waitForJob,
 } from './helpers/engine-harness.ts';
 
@@ -67,9 +68,15 @@ async function startEngine(options: Partial<JobEngineOptions> = {}) {
       return fetch(input, init);
     },
   });
-  // The safety net stays out of the way unless a test wants it.
+  // The status reads until PROCESSING and the safety net stay out of the way unless a test
+  // wants them: callbacks must do the work.
   engine = h.engine(
-    { publicUrl, safetyNet: { firstDelayMs: 60_000 }, ...options },
+    {
+      publicUrl,
+      pollSchedule: { firstDelayMs: 60_000, maxIntervalMs: 60_000 },
+      safetyNet: { firstDelayMs: 60_000 },
+      ...options,
+    },
     { pixazo: recording, metrics },
   );
   await engine.start();
@@ -89,6 +96,8 @@ afterEach(async () => {
 });
 
 const turbo = { prompt: 'a kite over the dunes', imageSize: 'landscape_4_3' } as const;
+/** About 0.7 s at the harness's time scale, most of it PROCESSING. */
+const LONG = { ...turbo, model: 'base', numInferenceSteps: 100 } as const;
 
 async function until(condition: () => boolean, what: string) {
   for (let i = 0; i < 400 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
@@ -119,8 +128,7 @@ it('completes a job from a confirmed callback; the URL carries a secret only its
 it('rejects forged callbacks and trusts no callback without confirming it', async () => {
   const publicUrl = await startEngine();
   const principal = await h.principal();
-  const long = { ...turbo, model: 'base', numInferenceSteps: 100 } as const;
-  const queued = await engine.generate(principal, long);
+  const queued = await engine.generate(principal, LONG);
   const running = await waitForJob(h, queued.id, (job) => job.submission === 'submitted');
   const url = callbackUrls[0] as string;
   const forged = JSON.stringify({
@@ -133,8 +141,9 @@ it('rejects forged callbacks and trusts no callback without confirming it', asyn
     (await fetch(to, { method: 'POST', body, headers: { 'content-type': 'application/json' } }))
       .status;
 
+  // A wrong token is answered as an unknown job is (graphql-webhooks.test.ts compares the two).
   expect(await post(`${publicUrl}/webhooks/pixazo/${queued.id}/${'A'.repeat(43)}`, forged)).toBe(
-    403,
+    404,
   );
   expect(await post(`${publicUrl}/webhooks/pixazo/job_0000/${'A'.repeat(43)}`, forged)).toBe(404);
   expect(await post(url, 'not json')).toBe(400);
@@ -179,10 +188,37 @@ it('ignores duplicate and late callbacks', async () => {
 
 it('catches a lost callback with the safety-net poll', async () => {
   h.sim.setFaults({ webhookLost: { next: 1 } });
-  await startEngine({ safetyNet: { firstDelayMs: 50, intervalMs: 50 } });
+  await startEngine({
+    pollSchedule: TEST_POLL_SCHEDULE,
+    safetyNet: { firstDelayMs: 50, intervalMs: 50 },
+  });
   const principal = await h.principal();
-  const job = await waitForJob(h, (await engine.generate(principal, turbo)).id);
+  const job = await waitForJob(h, (await engine.generate(principal, LONG)).id);
   expect(job.status).toBe('COMPLETED');
   expect(receiver.answers).toEqual([]);
   expect(h.sim.countRequests({ route: 'submit' })).toBe(1);
+});
+
+it('shows PROCESSING from status reads while Pixazo runs the job, then ends by the callback', async () => {
+  await startEngine({ pollSchedule: TEST_POLL_SCHEDULE });
+  const principal = await h.principal();
+  const controller = new AbortController();
+  const events = await published(h.pubsub, topics.owner(principal.key.id), controller.signal);
+  const seen: string[] = [];
+  void (async () => {
+    for await (const job of events) seen.push(job.status);
+  })();
+
+  const queued = await engine.generate(principal, LONG);
+  const done = await waitForJob(h, queued.id);
+  controller.abort();
+
+  expect(done.status).toBe('COMPLETED');
+  // QUEUED several times (admitted, submitting, submitted), then each later status once.
+  const statuses = seen.filter((status, i) => status !== seen[i - 1]);
+  expect(statuses).toEqual(['QUEUED', 'PROCESSING', 'COMPLETED']);
+  await until(() => receiver.answers.length > 0, 'the callback answer');
+  // The reads stopped at PROCESSING: the end came by the (confirmed) callback.
+  expect(await metrics.render()).toContain('zimage_job_updates_total{source="webhook"} 1');
+  expect(await metrics.render()).toContain('zimage_job_updates_total{source="poll"} 1');
 });

@@ -176,8 +176,20 @@ export function describeStoreSuite(
         const key = await storedKey(store);
         const first = await admitted(key, newJob(key, { idempotencyKey: 'same' }));
 
-        const again = await admit(key, newJob(key, { idempotencyKey: 'same', prompt: 'other' }));
+        const again = await admit(key, newJob(key, { idempotencyKey: 'same' }));
         expect(again).toEqual({ kind: 'existing', job: first });
+        expect(await store.usage({ keyId: key.id, endUserId: null }, DAY)).toEqual({
+          spentMicroUsd: 8000,
+          jobsInFlight: 1,
+        });
+      });
+
+      it('refuses a repeated key with other parameters, creating and charging nothing', async () => {
+        const key = await storedKey(store);
+        const first = await admitted(key, newJob(key, { idempotencyKey: 'same' }));
+
+        const other = await admit(key, newJob(key, { idempotencyKey: 'same', prompt: 'other' }));
+        expect(other).toEqual({ kind: 'idempotency_conflict', job: first });
         expect(await store.usage({ keyId: key.id, endUserId: null }, DAY)).toEqual({
           spentMicroUsd: 8000,
           jobsInFlight: 1,

@@ -85,6 +85,21 @@ const SNAKE: Record<ParamField, keyof PixazoRequestBody> = {
 /** Pixazo's names for the generate parameters, for reading the field out of its 400 answers. */
 export const WIRE_FIELD_NAMES: readonly string[] = Object.values(SNAKE);
 
+/**
+ * Whether `text` has at most `max` characters, counted as code points, as the messages say and
+ * as people count (an emoji is one; `String.length` counts UTF-16 units, two for most emoji).
+ * Pixazo documents no unit for its prompt limit; the gateway, the client and the simulator all
+ * count this way. Bounded work whatever the input: a code point is one or two UTF-16 units, so
+ * past 2 × max units the answer is known, and below it at most 2 × max units are walked.
+ */
+export function withinCharacterLimit(text: string, max: number): boolean {
+  if (text.length <= max) return true;
+  if (text.length > 2 * max) return false;
+  let count = 0;
+  for (const _ of text) if (++count > max) return false;
+  return true;
+}
+
 function oneOf(values: readonly string[]): string {
   return values.map((v) => `'${v}'`).join(', ');
 }
@@ -122,7 +137,7 @@ function paramsSchema(model: ModelSpec, names: Record<ParamField, string>) {
     [names.prompt]: z
       .string({ error: promptMessage })
       .refine((s) => s.trim().length > 0, { error: promptMessage })
-      .refine((s) => s.length <= PROMPT_MAX_LENGTH, { error: promptMessage }),
+      .refine((s) => withinCharacterLimit(s, PROMPT_MAX_LENGTH), { error: promptMessage }),
     [names.imageSize]: enumOf(names.imageSize, IMAGE_SIZES),
     [names.numInferenceSteps]: intIn(names.numInferenceSteps, model.steps, model).default(
       model.steps.default,

@@ -9,6 +9,7 @@ import {
   toRequestBody,
   ValidationError,
   validateGenerateInput,
+  withinCharacterLimit,
 } from '../src/index.ts';
 
 const base = { prompt: 'a lighthouse at dusk', imageSize: 'square_1_1' } as const;
@@ -121,6 +122,7 @@ describe.each(MODEL_LIST.map((spec) => [spec.key, spec] as [string, ModelSpec]))
       ['prompt', { prompt: '' }],
       ['prompt', { prompt: '   ' }],
       ['prompt', { prompt: 'x'.repeat(4001) }],
+      ['prompt', { prompt: '🌊'.repeat(4001) }],
       ['imageSize', { imageSize: 'square' }],
       ['imageSize', { imageSize: undefined }],
       ['outputFormat', { outputFormat: 'gif' }],
@@ -135,6 +137,17 @@ describe.each(MODEL_LIST.map((spec) => [spec.key, spec] as [string, ModelSpec]))
       );
       expect(error.field).toBe(field);
       expect(error.code).toBe('VALIDATION_ERROR');
+    });
+
+    it('counts the prompt in characters (code points), not UTF-16 units', () => {
+      const waves = '🌊'.repeat(4000); // 8,000 UTF-16 units
+      expect(validateGenerateInput({ ...input, prompt: waves }).prompt).toBe(waves);
+      expect(
+        parseRequestBody(spec.key, {
+          ...toRequestBody(validateGenerateInput(input)),
+          prompt: waves,
+        }).prompt,
+      ).toBe(waves);
     });
 
     it('round-trips through the wire body the simulator parses', () => {
@@ -165,5 +178,20 @@ describe('model selection', () => {
       parseRequestBody('base', { prompt: 'x', image_size: 'square_1_1', num_inference_steps: 5 }),
     );
     expect(error.field).toBe('num_inference_steps');
+  });
+});
+
+describe('withinCharacterLimit', () => {
+  it.each([
+    ['', 0, true],
+    ['abc', 3, true],
+    ['abcd', 3, false],
+    ['🌊🌊🌊', 3, true], // 6 UTF-16 units, 3 characters
+    ['🌊🌊🌊🌊', 3, false],
+    ['a🌊b', 3, true],
+    ['\ud83c\ud83c\ud83c', 3, true], // lone surrogates count one each
+    ['x'.repeat(7), 3, false], // past 2 × max units: known without counting
+  ])('%j within %d → %s', (text, max, ok) => {
+    expect(withinCharacterLimit(text, max)).toBe(ok);
   });
 });

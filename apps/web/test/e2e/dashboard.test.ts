@@ -1,19 +1,20 @@
 /**
  * The dashboard end to end: headless Debian Chromium on the production build, served by the
  * real gateway on the Pixazo simulator, both started here. Every wait is for a state (a badge,
- * an image, a server answer), never for a time. Screenshots go to apps/web/test-results/.
+ * an image, a server answer), never for a time. Any Content-Security-Policy violation fails the
+ * test it happens in. Screenshots go to apps/web/test-results/.
  */
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
+import type { Browser, BrowserContextOptions, Locator, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  type Browser,
-  type BrowserContextOptions,
-  chromium,
-  type Locator,
-  type Page,
-} from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+  expectNoCspViolations,
+  launchChromium,
+  newGuardedPage,
+  takeCspViolations,
+} from './support/browser.ts';
 import { type Stack, startStack } from './support/stack.ts';
 
 const RESULTS_DIR = resolve(import.meta.dirname, '../../test-results');
@@ -26,21 +27,18 @@ let browser: Browser;
 beforeAll(async () => {
   await mkdir(RESULTS_DIR, { recursive: true });
   stack = await startStack();
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
 });
+
+afterEach(expectNoCspViolations);
 
 afterAll(async () => {
   await browser?.close();
   await stack?.close();
 });
 
-async function newPage(options: BrowserContextOptions = {}): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
-  return context.newPage();
+function newPage(options: BrowserContextOptions = {}): Promise<Page> {
+  return newGuardedPage(browser, { viewport: { width: 1280, height: 900 }, ...options });
 }
 
 /** Signs in through a `#key=` link, as an operator's shared link would. */
@@ -143,6 +141,29 @@ describe('dashboard against the real gateway', () => {
     await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/not accepted/);
     await expectNoAxeViolations(page, 'sign-in');
     await snapshot(page, 'sign-in-wrong-key');
+  });
+
+  it('runs under its Content-Security-Policy: an injected inline script does not run', async () => {
+    const page = await openDashboard(await stack.createKey('csp'));
+    await connection(page, 'Live').waitFor();
+    const ran = await page.evaluate(() => {
+      const script = document.createElement('script');
+      script.textContent = 'window.injected = true';
+      document.head.append(script);
+      return 'injected' in window;
+    });
+    expect(ran).toBe(false);
+    // Reported twice, by Chromium's console and by the page's violation event: both are taken.
+    const reported: string[] = [];
+    await expect
+      .poll(() => {
+        reported.push(...takeCspViolations());
+        return reported;
+      })
+      .toEqual([
+        expect.stringMatching(/inline script violates .*script-src 'self'/),
+        expect.stringMatching(/violation: script-src-elem blocked inline/),
+      ]);
   });
 
   it('signs in from a #key= link, removes the key from the address bar, and starts empty', async () => {

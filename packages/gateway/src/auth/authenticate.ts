@@ -34,6 +34,11 @@ export class KeyCache {
     this.#now = options.now ?? Date.now;
   }
 
+  /** How long a looked-up key is trusted. */
+  get ttlMs(): number {
+    return this.#ttlMs;
+  }
+
   get(secretHash: string): ApiKeyRecord | undefined {
     const entry = this.#entries.get(secretHash);
     if (entry === undefined) return undefined;

@@ -1,9 +1,10 @@
 /**
- * The admission policy: whether a new job is created, refused (budget, concurrency), or is the
- * repeat of an earlier one. Pure: a store reads the facts inside its own transaction, asks
+ * The admission policy: whether a new job is created, refused (budget, concurrency), is the
+ * repeat of an earlier one, or reuses an earlier request's idempotency key for another request. Pure: a store reads the facts inside its own transaction, asks
  * `decideAdmission`, and inserts the job only when told `created`, so every store applies the
  * same rules in the same order and only the reading and writing are its own.
  */
+import type { GenerateParams } from '@zimage/core';
 import type { JobRecord } from './job.ts';
 import type { Limits } from './principal.ts';
 
@@ -33,10 +34,45 @@ export type LimitScope = 'key' | 'endUser';
 
 export type AdmissionResult =
   | { kind: 'created'; job: JobRecord }
-  /** Same owner, end user and idempotency key as an earlier job: that job, nothing charged. */
+  /** Same owner, end user, idempotency key and parameters as an earlier job: that job, nothing charged. */
   | { kind: 'existing'; job: JobRecord }
+  /** Same owner, end user and idempotency key as an earlier job (`job`), other parameters: refused. */
+  | { kind: 'idempotency_conflict'; job: JobRecord }
   | { kind: 'budget_exceeded'; scope: LimitScope; spentMicroUsd: number; budgetMicroUsd: number }
   | { kind: 'too_many_jobs'; scope: LimitScope; inFlight: number; max: number };
+
+/** What a request with an earlier request's idempotency key gets. */
+export type RepeatedRequest = Extract<
+  AdmissionResult,
+  { kind: 'existing' } | { kind: 'idempotency_conflict' }
+>;
+
+/**
+ * The validated parameters (defaults filled in) that make two generate requests the same one:
+ * every field of GenerateParams, which the type check holds this list to.
+ */
+const REQUEST_PARAMETERS = {
+  model: true,
+  prompt: true,
+  imageSize: true,
+  numInferenceSteps: true,
+  guidanceScale: true,
+  numImages: true,
+  enableSafetyChecker: true,
+  outputFormat: true,
+  acceleration: true,
+} as const satisfies Record<keyof GenerateParams, true>;
+
+/**
+ * As Stripe does: the earlier job when the parameters are the same, a conflict when they are
+ * not, so a key reused by mistake never silently answers with another request's job. Defaults
+ * count as given: omitting `numImages` and sending its default are the same request.
+ */
+export function repeatedRequest(earlier: JobRecord, params: GenerateParams): RepeatedRequest {
+  const names = Object.keys(REQUEST_PARAMETERS) as (keyof GenerateParams)[];
+  const same = names.every((name) => earlier[name] === params[name]);
+  return { kind: same ? 'existing' : 'idempotency_conflict', job: earlier };
+}
 
 export interface AdmissionScope {
   scope: LimitScope;
@@ -82,12 +118,13 @@ export interface AdmissionFacts {
 }
 
 /**
- * A repeated idempotency key returns the earlier job before any limit is looked at. Then budgets
+ * A repeated idempotency key is answered before any limit is looked at: the earlier job, or a
+ * conflict when the parameters differ (`repeatedRequest`). Then budgets
  * before concurrency: a spent budget stays spent today, a full slot frees soon, so the budget is
  * the more useful answer when both apply. Within each, the key before its end user.
  */
 export function decideAdmission(request: AdmissionRequest, facts: AdmissionFacts): AdmissionResult {
-  if (facts.existing !== null) return { kind: 'existing', job: facts.existing };
+  if (facts.existing !== null) return repeatedRequest(facts.existing, request.job);
   const { job } = request;
   const scopes = admissionScopes(request).map(({ scope, limits }) => {
     const usage = facts.usage[scope];

@@ -1,6 +1,6 @@
 /**
  * The context of one GraphQL operation, from the caller's Authorization value (an HTTP header,
- * or graphql-ws's connection_init payload) and the origin the request came to.
+ * or graphql-ws's connection_init payload).
  */
 import { authenticate, type KeyCache } from '../auth/authenticate.ts';
 import type { JobEngine } from '../jobs/engine.ts';
@@ -13,21 +13,23 @@ export interface ContextDeps {
   engine: JobEngine;
   pubsub: PubSub;
   keyCache: KeyCache;
-  /** PUBLIC_URL; when unset, image URLs start with the origin each request came to. */
-  publicUrl: string | null;
+  /**
+   * What image URLs start with: PUBLIC_URL, else the address the server listens on. Never a
+   * request's Host header, which any client can forge.
+   */
+  publicBaseUrl: () => string | null;
 }
 
 /** Throws UNAUTHENTICATED for a malformed, unknown or revoked key; no key gives principal null. */
 export async function createContext(
   deps: ContextDeps,
   authorization: string | undefined,
-  requestOrigin: string | null,
 ): Promise<GatewayContext> {
   return {
     principal: await authenticate(deps.store, authorization, deps.keyCache),
     store: deps.store,
     engine: deps.engine,
     pubsub: deps.pubsub,
-    publicOrigin: deps.publicUrl ?? requestOrigin,
+    publicOrigin: deps.publicBaseUrl(),
   };
 }

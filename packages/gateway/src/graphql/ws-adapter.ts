@@ -3,8 +3,7 @@
  * `graphql-ws/use/ws` is, with the same protocol handling, close codes and keep-alive, but
  * lighter per idle socket (thousands of them watch one job):
  *
- * - the HTTP upgrade request is not kept: only the origin the socket came to is taken from it,
- *   as a string, when the socket opens;
+ * - the HTTP upgrade request is not kept;
  * - one keep-alive interval pings every open socket and terminates those that did not answer
  *   the previous round's ping, instead of a timer (and a pong listener) per socket per round;
  * - no listeners or closures per socket: the socket class hands its events to one
@@ -12,7 +11,6 @@
  * - the query text of a subscribe message is kept once for all operations sending the same
  *   text (graphql-ws keeps each operation's message while it runs).
  */
-import type { IncomingMessage } from 'node:http';
 import {
   CloseCode,
   type ConnectionInitMessage,
@@ -27,11 +25,11 @@ import { type RawData, WebSocket, type WebSocketServer } from 'ws';
 /** What graphql-ws's hooks find in `ctx.extra` (plus what they add to it themselves). */
 export interface Extra {
   readonly socket: WebSocket;
-  /** The origin the socket came to (`http://host`), from its upgrade request; null without Host. */
-  readonly origin: string | null;
 }
 
-export interface GraphqlWsAdapter {
+export interface GraphqlWsAdapter<E = Record<PropertyKey, never>> {
+  /** The `ctx.extra` of every open socket. */
+  connections(): Iterable<Extra & Partial<E>>;
   /** Closes every socket with 1001 (going away) and stops accepting. */
   dispose(): Promise<void>;
 }
@@ -83,7 +81,6 @@ class AdaptedWebSocket extends WebSocket {
 /** One socket's state: graphql-ws's view of the socket and the hooks' `ctx.extra`. */
 class Connection implements GraphqlWsSocket, Extra {
   readonly socket: AdaptedWebSocket;
-  readonly origin: string | null;
   readonly protocol: string;
   /** Pinged by the keep-alive round and not answered yet. */
   awaitingPong = false;
@@ -91,9 +88,8 @@ class Connection implements GraphqlWsSocket, Extra {
   closed: ((code?: number, reason?: string) => Promise<void>) | null = null;
   readonly #isProd: boolean;
 
-  constructor(socket: AdaptedWebSocket, origin: string | null, isProd: boolean) {
+  constructor(socket: AdaptedWebSocket, isProd: boolean) {
     this.socket = socket;
-    this.origin = origin;
     this.protocol = socket.protocol;
     this.#isProd = isProd;
   }
@@ -174,13 +170,6 @@ function closeReason(err: unknown, isProd: boolean): string {
   return reason.length < 124 ? reason : 'Internal server error';
 }
 
-/** The origin a socket came to, as the gateway's HTTP requests compute it. */
-function originOf(request: IncomingMessage): string | null {
-  const { headers, socket } = request;
-  const scheme = 'encrypted' in socket && socket.encrypted ? 'https' : 'http';
-  return headers.host ? `${scheme}://${headers.host}` : null;
-}
-
 /**
  * Serves graphql-ws on `ws`, like `useServer` from `graphql-ws/use/ws`: every `keepAliveMs`,
  * each open socket is pinged, and one that has not answered the previous ping is terminated.
@@ -188,7 +177,7 @@ function originOf(request: IncomingMessage): string | null {
 export function serveGraphqlWs<
   P extends ConnectionInitMessage['payload'] = ConnectionInitMessage['payload'],
   E extends Record<PropertyKey, unknown> = Record<PropertyKey, never>,
->(options: ServerOptionsFor<P, E>, ws: WebSocketServer, keepAliveMs = 12_000): GraphqlWsAdapter {
+>(options: ServerOptionsFor<P, E>, ws: WebSocketServer, keepAliveMs = 12_000): GraphqlWsAdapter<E> {
   const isProd =
     typeof options.isProd === 'boolean' ? options.isProd : process.env.NODE_ENV === 'production';
   if (ws.options.WebSocket && ws.options.WebSocket !== WebSocket) {
@@ -226,8 +215,8 @@ export function serveGraphqlWs<
     if (firstErr) throw firstErr;
   });
 
-  ws.on('connection', (socket: AdaptedWebSocket, request: IncomingMessage) => {
-    const connection = new Connection(socket, originOf(request), isProd);
+  ws.on('connection', (socket: AdaptedWebSocket) => {
+    const connection = new Connection(socket, isProd);
     socket.connection = connection;
     connection.closed = server.opened(connection, connection as unknown as Extra & Partial<E>);
   });
@@ -250,6 +239,11 @@ export function serveGraphqlWs<
   keepAlive?.unref();
 
   return {
+    *connections() {
+      for (const socket of ws.clients as Set<AdaptedWebSocket>) {
+        if (socket.connection) yield socket.connection as unknown as Extra & Partial<E>;
+      }
+    },
     async dispose() {
       if (keepAlive) clearInterval(keepAlive);
       for (const client of ws.clients) client.close(1001, 'Going away');

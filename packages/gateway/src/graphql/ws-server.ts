@@ -7,7 +7,8 @@
  * Authentication happens at connection_init ({"authorization": "Bearer <key>"}): no key or an
  * unknown one closes the socket with 4401, a revoked key or one without the read scope with
  * 4403. Each operation re-checks the key (through the key cache), so a revocation also stops
- * new operations on sockets already open.
+ * new operations on sockets already open, and the revocation sweep closes the sockets of a
+ * revoked key (4403) within the key cache's lifetime (`connections()`).
  */
 import { createHash } from 'node:crypto';
 import type { Server } from 'node:http';
@@ -17,6 +18,7 @@ import type { SubscribePayload } from 'graphql-ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import { hashSecret } from '../auth/api-keys.ts';
 import { authenticate, type KeyCache } from '../auth/authenticate.ts';
+import type { LiveConnection } from '../auth/revocation-sweep.ts';
 import type { Logger } from '../domain/logger.ts';
 import { hasScope } from '../domain/principal.ts';
 import { GatewayError } from '../errors.ts';
@@ -47,14 +49,20 @@ export interface GraphqlWsDeps {
 }
 
 export interface GraphqlWsServer {
+  /** Every authenticated socket, for the revocation sweep (closing it: 4403). */
+  connections(): Iterable<LiveConnection>;
   /** Closes every socket with 1001 (going away) and stops accepting. */
   close(): Promise<void>;
 }
 
-/** What a connection keeps besides its socket and origin (ws-adapter.ts): its credentials. */
+/** What a connection keeps besides its socket (ws-adapter.ts): its credentials. */
 type ConnectionExtra = {
   authorization?: string | undefined;
+  /** The API key of `authorization`, once connection_init accepted it. */
+  keyId?: string | undefined;
 };
+
+const REVOKED = 'This API key was revoked';
 
 type Enveloped = ReturnType<GatewayYoga['getEnveloped']>;
 
@@ -110,11 +118,11 @@ function authorizationOf(
   return typeof entry?.[1] === 'string' ? entry[1] : undefined;
 }
 
-/** The close code for a refused connection_init, or null when the key may subscribe. */
-async function refusal(
+/** The key of an accepted connection_init, or the close code and reason of a refused one. */
+async function admitConnection(
   deps: GraphqlWsDeps,
   authorization: string | undefined,
-): Promise<{ code: number; reason: string } | null> {
+): Promise<{ keyId: string } | { code: number; reason: string }> {
   try {
     const principal = await authenticate(deps.store, authorization, deps.keyCache);
     if (principal === null) {
@@ -126,12 +134,12 @@ async function refusal(
     if (!hasScope(principal.key, 'read')) {
       return { code: CLOSE_CODES.FORBIDDEN, reason: 'This API key lacks the read scope' };
     }
-    return null;
+    return { keyId: principal.key.id };
   } catch (error) {
     if (!(error instanceof GatewayError)) throw error;
     const secret = /^Bearer +(\S+)$/i.exec(authorization?.trim() ?? '')?.[1];
     const key = secret ? await deps.store.getApiKeyBySecretHash(hashSecret(secret)) : null;
-    if (key?.revokedAt) return { code: CLOSE_CODES.FORBIDDEN, reason: 'This API key was revoked' };
+    if (key?.revokedAt) return { code: CLOSE_CODES.FORBIDDEN, reason: REVOKED };
     return { code: CLOSE_CODES.UNAUTHENTICATED, reason: error.message };
   }
 }
@@ -158,11 +166,11 @@ export function attachGraphqlWs(httpServer: Server, deps: GraphqlWsDeps): Graphq
   };
 
   const prepare = async (
-    extra: ConnectionExtra & { origin: string | null },
+    extra: ConnectionExtra,
     payload: SubscribePayload,
   ): Promise<ExecutionArgs | GraphQLError[]> => {
     const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-      webSocket: { authorization: extra.authorization, origin: extra.origin ?? null },
+      webSocket: { authorization: extra.authorization },
       params: payload,
     });
     try {
@@ -187,7 +195,6 @@ export function attachGraphqlWs(httpServer: Server, deps: GraphqlWsDeps): Graphq
           .update(
             JSON.stringify([
               contextValue.principal ? visibilityKey(contextValue.principal) : null,
-              contextValue.publicOrigin,
               payload.query,
               payload.operationName ?? null,
               payload.variables ?? null,
@@ -210,12 +217,13 @@ export function attachGraphqlWs(httpServer: Server, deps: GraphqlWsDeps): Graphq
     {
       async onConnect(ctx) {
         const authorization = authorizationOf(ctx.connectionParams);
-        const refused = await refusal(deps, authorization);
-        if (refused) {
-          ctx.extra.socket.close(refused.code, refused.reason);
+        const admitted = await admitConnection(deps, authorization);
+        if ('code' in admitted) {
+          ctx.extra.socket.close(admitted.code, admitted.reason);
           return false;
         }
         ctx.extra.authorization = authorization;
+        ctx.extra.keyId = admitted.keyId;
         return true;
       },
       async onSubscribe(ctx, id, payload) {
@@ -262,6 +270,12 @@ export function attachGraphqlWs(httpServer: Server, deps: GraphqlWsDeps): Graphq
   );
 
   return {
+    *connections() {
+      for (const { keyId, socket } of server.connections()) {
+        if (keyId === undefined) continue;
+        yield { keyId, end: () => socket.close(CLOSE_CODES.FORBIDDEN, REVOKED) };
+      }
+    },
     async close() {
       await server.dispose();
     },

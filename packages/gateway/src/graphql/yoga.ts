@@ -5,7 +5,6 @@
  */
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaInitialContext, type YogaLogger } from 'graphql-yoga';
 import type { Logger } from '../domain/logger.ts';
 import type { RateLimiter } from '../limits/rate-limiter.ts';
@@ -16,6 +15,7 @@ import { useOperationAdmission } from './admission.ts';
 import { type ContextDeps, createContext } from './context.ts';
 import { useBadUserInputCodes } from './input-errors.ts';
 import { maskError } from './mask-error.ts';
+import type { SseStreams } from './sse-streams.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -42,23 +42,9 @@ export const GRAPHQL_LIMITS = {
   maxBodyBytes: 64 * 1024,
 } as const;
 
-/** GraphiQL sends its Headers tab with queries and, for subscriptions, in connection_init. */
-const GRAPHIQL_DEFAULT_QUERY = `# Put your API key in the Headers tab below:
-#   { "Authorization": "Bearer zk_..." }
-# Subscriptions (jobUpdated, myJobs) run over graphql-ws with the same header.
-{
-  viewer {
-    name
-    scopes
-    usage { spentTodayUsd dailyBudgetUsd jobsInFlight }
-  }
-  models { id name priceUsdPerImage }
-}
-`;
-
 /** Set by graphql-ws for the operations it runs: the credentials of its connection. */
 export interface WebSocketInitialContext {
-  webSocket: { authorization: string | undefined; origin: string | null };
+  webSocket: { authorization: string | undefined };
 }
 
 export interface GatewayYogaDeps extends ContextDeps {
@@ -67,6 +53,8 @@ export interface GatewayYogaDeps extends ContextDeps {
   metrics: Metrics;
   /** CORS_ORIGINS: allowed browser origins (`*` for any); empty for same-origin only. */
   corsOrigins: readonly string[];
+  /** Tracks SSE subscriptions, so that those of a revoked key can be ended. */
+  sseStreams: SseStreams;
 }
 
 function yogaLogger(logger: Logger): YogaLogger {
@@ -113,20 +101,14 @@ export function createGatewayYoga(deps: GatewayYogaDeps) {
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     context: (initial: YogaInitialContext & Partial<WebSocketInitialContext>) =>
-      initial.webSocket
-        ? createContext(deps, initial.webSocket.authorization, initial.webSocket.origin)
-        : createContext(
-            deps,
-            initial.request.headers.get('authorization') ?? undefined,
-            new URL(initial.request.url).origin,
-          ),
-    graphiql: {
-      title: 'zimage GraphQL',
-      subscriptionsProtocol: 'WS',
-      defaultQuery: GRAPHIQL_DEFAULT_QUERY,
-    },
-    // GraphiQL's assets ship with the gateway: it must work offline and send nothing elsewhere.
-    renderGraphiQL,
+      createContext(
+        deps,
+        initial.webSocket
+          ? initial.webSocket.authorization
+          : (initial.request.headers.get('authorization') ?? undefined),
+      ),
+    // GraphiQL is served beside Yoga, as cacheable static files (http/graphiql-route.ts).
+    graphiql: false,
     landingPage: false,
     maskedErrors: { maskError },
     cors: corsOptions(deps.corsOrigins),
@@ -144,6 +126,7 @@ export function createGatewayYoga(deps: GatewayYogaDeps) {
       useBadUserInputCodes(),
       useOperationAdmission(deps.rateLimiter),
       useSseSubscriptionMetrics(deps.metrics),
+      deps.sseStreams.plugin,
     ],
   });
 }

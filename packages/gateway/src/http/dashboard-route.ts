@@ -2,7 +2,9 @@
  * Every other path: the dashboard build (apps/web/dist) as static files, with index.html for
  * client-side routes (paths without a file extension). Hashed files under /assets/ are cached
  * forever, everything else revalidated. Paths are resolved inside the build directory only.
- * Without a build, a small page says so and points at /graphql.
+ * Without a build, a small page says so and points at /graphql. Every page is sent with a
+ * Content-Security-Policy that allows no inline script or style and nothing from elsewhere
+ * (the build has neither: Vite emits files only).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
@@ -28,17 +30,30 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.woff2': 'font/woff2',
 };
 
-const HTML_HEADERS = {
-  'content-type': CONTENT_TYPES['.html'] as string,
-  'cache-control': 'no-cache',
-  'referrer-policy': 'no-referrer',
-  'x-frame-options': 'DENY',
-};
+/**
+ * Scripts, styles and connections (fetch, and the graphql-ws socket: browsers count ws:/wss: of
+ * the page's own host as 'self') are the gateway's own; images may also be data: and blob: URLs,
+ * and come from the origin image URLs start with (PUBLIC_URL, or the listen address), which is
+ * not the page's when the dashboard is reached through another address.
+ */
+function dashboardContentSecurityPolicy(imageOrigin: string | null): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "connect-src 'self'",
+    `img-src 'self' data: blob:${imageOrigin === null ? '' : ` ${imageOrigin}`}`,
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
 
 const NOT_BUILT_PAGE = `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><title>zimage gateway</title></head>
-<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto">
+<body>
 <h1>zimage gateway</h1>
 <p>The dashboard is not built. Build it with <code>pnpm --filter @zimage/web build</code>
 (or start with <code>pnpm start</code>, which builds it), then reload.</p>
@@ -60,9 +75,25 @@ function fileIn(root: string, pathname: string): string | null {
   return resolved === root || resolved.startsWith(`${root}${path.sep}`) ? resolved : null;
 }
 
-export function createDashboardRoute(distDir: string) {
+/**
+ * `publicUrl`: what image URLs start with (server.ts: PUBLIC_URL, else the listen address), for
+ * the policy's images.
+ */
+export function createDashboardRoute(distDir: string, publicUrl: () => string | null) {
   const root = path.resolve(distDir);
   const indexHtml = path.join(root, 'index.html');
+  const htmlHeaders = () => {
+    const base = publicUrl();
+    return {
+      'content-type': CONTENT_TYPES['.html'] as string,
+      'cache-control': 'no-cache',
+      'content-security-policy': dashboardContentSecurityPolicy(
+        base === null ? null : new URL(base).origin,
+      ),
+      'referrer-policy': 'no-referrer',
+      'x-frame-options': 'DENY',
+    };
+  };
 
   return async (req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> => {
     if (req.method !== 'GET' && req.method !== 'HEAD')
@@ -71,7 +102,7 @@ export function createDashboardRoute(distDir: string) {
     if ((await fileSize(indexHtml)) === null) {
       const status = pathname === '/' ? 200 : 404;
       res.writeHead(status, {
-        ...HTML_HEADERS,
+        ...htmlHeaders(),
         'content-length': Buffer.byteLength(NOT_BUILT_PAGE),
       });
       res.end(req.method === 'HEAD' ? undefined : NOT_BUILT_PAGE);
@@ -81,12 +112,12 @@ export function createDashboardRoute(distDir: string) {
     if (file === null) return sendText(res, 404, 'Not Found\n');
     const extension = path.extname(file);
     // `/` and client-side routes: the app decides what to show.
-    if (extension === '') return serveFile(req, res, indexHtml, HTML_HEADERS);
+    if (extension === '') return serveFile(req, res, indexHtml, htmlHeaders());
     const immutable = pathname.startsWith('/assets/');
     await serveFile(req, res, file, {
       'content-type': CONTENT_TYPES[extension] ?? 'application/octet-stream',
       'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
-      ...(extension === '.html' ? HTML_HEADERS : {}),
+      ...(extension === '.html' ? htmlHeaders() : {}),
     });
   };
 }

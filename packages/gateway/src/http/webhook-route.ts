@@ -2,6 +2,7 @@
  * POST /webhooks/pixazo/<jobId>/<token>: Pixazo's callback when a job ends. The body is read
  * up to a bound and handed to the engine, which checks the token and confirms the status
  * with Pixazo before using it; its answer's status goes back to Pixazo (non-2xx makes it retry).
+ * An unknown job and a wrong token get the same 404, so the route tells strangers nothing.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../domain/logger.ts';

@@ -3,7 +3,12 @@
  * same rules Pixazo applies, so a job that would be refused is refused here, before any money
  * or queue slot is spent on it). Every refusal names its input field.
  */
-import { type GenerateParams, ValidationError, validateGenerateInput } from '@zimage/core';
+import {
+  type GenerateParams,
+  ValidationError,
+  validateGenerateInput,
+  withinCharacterLimit,
+} from '@zimage/core';
 import { hasScope, type Principal } from '../domain/principal.ts';
 import { badUserInput, GatewayError } from '../errors.ts';
 import type { GenerateRequest } from './engine.ts';
@@ -15,6 +20,15 @@ export interface AcceptedRequest {
   params: GenerateParams;
   endUserId: string | null;
   idempotencyKey: string | null;
+}
+
+/** A repeated idempotency key with other parameters than its first request's. */
+export function idempotencyKeyReused(): GatewayError {
+  return badUserInput(
+    'idempotencyKey',
+    'This idempotencyKey was already used for another request with different parameters; ' +
+      'send a new key for a new request (the same parameters with the same key return its job)',
+  );
 }
 
 function optionalId(field: string, value: string | null | undefined): string | null {
@@ -40,7 +54,8 @@ export function readGenerateRequest(
       field: 'endUserId',
     });
   }
-  if (typeof input.prompt === 'string' && input.prompt.length > maxPromptLength) {
+  // Characters as people count them (an emoji is one), as core and Pixazo's simulator count.
+  if (typeof input.prompt === 'string' && !withinCharacterLimit(input.prompt, maxPromptLength)) {
     throw badUserInput('prompt', `prompt must be at most ${maxPromptLength} characters`);
   }
   try {

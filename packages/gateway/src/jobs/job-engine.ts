@@ -18,6 +18,7 @@ import {
   type PollSchedule,
   parseStatusBody,
 } from '@zimage/core';
+import { type RepeatedRequest, repeatedRequest } from '../domain/admission.ts';
 import { isTerminal, type JobRecord } from '../domain/job.ts';
 import { type Logger, silentLogger } from '../domain/logger.ts';
 import type { Principal } from '../domain/principal.ts';
@@ -28,7 +29,7 @@ import type { Metrics } from '../metrics.ts';
 import type { PubSub } from '../pubsub/pubsub.ts';
 import type { Store } from '../store/store.ts';
 import type { GenerateRequest, JobEngine } from './engine.ts';
-import { readGenerateRequest } from './generate-request.ts';
+import { idempotencyKeyReused, readGenerateRequest } from './generate-request.ts';
 import type { ImageStore } from './image-store.ts';
 import { canAccessJob } from './job-access.ts';
 import { createJobTracker, type TrackingOptions } from './job-tracker.ts';
@@ -44,7 +45,10 @@ export interface JobEngineOptions {
   /** PUBLIC_URL: set, Pixazo calls back (webhook mode); unset, the gateway polls. */
   publicUrl?: string | null | undefined;
   maxPromptLength: number;
-  /** Polling mode's schedule; default core's (first poll near the expected duration, 8 s cap). */
+  /**
+   * Status reads in polling mode, and in webhook mode until Pixazo says PROCESSING; default
+   * core's (first read near the expected duration, 8 s cap).
+   */
   pollSchedule?: Partial<PollSchedule> | undefined;
   /** Webhook mode's safety-net polls; default first at 2× the expected duration, then every 45 s. */
   safetyNet?: Partial<TrackingOptions['safetyNet']> | undefined;
@@ -82,6 +86,12 @@ const DEFAULTS = {
   maxDownloadAttempts: 3,
   stopTimeoutMs: 15_000,
 };
+
+/** The earlier job of a repeated request; a key reused with other parameters is refused. */
+function repeatedJob(repeat: RepeatedRequest): JobRecord {
+  if (repeat.kind === 'idempotency_conflict') throw idempotencyKeyReused();
+  return repeat.job;
+}
 
 /** Resolves when every promise has settled or after `ms`, whichever comes first. */
 async function settledWithin(promises: Iterable<Promise<unknown>>, ms: number): Promise<void> {
@@ -206,7 +216,7 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
         options.maxPromptLength,
       );
       // Pixazo is known to refuse work: nothing is charged, stored or sent. A repeat of an
-      // earlier request still gets its job.
+      // earlier request is still answered as admission answers it (its job, or the conflict).
       const refusal = health.refusal();
       if (refusal !== null) {
         const existing =
@@ -216,8 +226,8 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
                 { keyId: principal.key.id, endUserId },
                 idempotencyKey,
               );
-        if (existing !== null) return existing;
-        throw refusal;
+        if (existing === null) throw refusal;
+        return repeatedJob(repeatedRequest(existing, params));
       }
       const createdAt = now();
       const job: JobRecord = {
@@ -247,7 +257,8 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
       });
       switch (admission.kind) {
         case 'existing':
-          return admission.job;
+        case 'idempotency_conflict':
+          return repeatedJob(admission);
         case 'created':
           deps.metrics?.jobEnteredStatus('QUEUED');
           // Queued before it is published, so that subscribers see its queuePosition. Its
@@ -286,8 +297,10 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
 
     async handleWebhook(jobId, token, body) {
       const job = await store.getJob(jobId);
-      if (job === null || job.webhookTokenHash === null) return { status: 404 };
-      if (!webhookTokenMatches(token, job.webhookTokenHash)) return { status: 403 };
+      // An unknown job and a wrong token get the same answer after the same work, so the route
+      // does not tell which job ids exist.
+      const matches = webhookTokenMatches(token, job?.webhookTokenHash ?? null);
+      if (job === null || !matches) return { status: 404 };
       // Duplicates and late callbacks of an ended job: acknowledged, nothing to do.
       if (isTerminal(job.status)) return { status: 200 };
       let claimed: PixazoStatus;

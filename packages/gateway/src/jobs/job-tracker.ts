@@ -1,8 +1,10 @@
 /**
  * Follows submitted jobs at Pixazo until they end: ONE loop per job, whatever the number of
  * subscribers watching it. Polling mode polls on core's schedule (first near the expected
- * duration, then backing off to a cap). Webhook mode waits for callbacks and keeps a slow
- * safety-net poll, so a lost callback never strands a job. Both feed the same state machine,
+ * duration, then backing off to a cap). Webhook mode reads on the same schedule while the job is
+ * QUEUED, because Pixazo calls back only on the terminal state and PROCESSING would otherwise
+ * never be seen; once Pixazo says PROCESSING it waits for the callback, with a slow safety-net
+ * poll so that a lost callback never strands a job. Both feed the same state machine,
  * which only moves forward (QUEUED → PROCESSING → COMPLETED | FAILED | ERROR), so duplicate,
  * late or out-of-order statuses change nothing.
  *
@@ -30,7 +32,7 @@ import {
   pollDelayMs,
   sleep,
 } from '@zimage/core';
-import { isTerminal, type JobRecord, type StoredImage } from '../domain/job.ts';
+import { isTerminal, type JobRecord, type JobStatus, type StoredImage } from '../domain/job.ts';
 import type { Logger } from '../domain/logger.ts';
 import type { Metrics, UpdateSource } from '../metrics.ts';
 import type { Store } from '../store/store.ts';
@@ -39,11 +41,14 @@ import type { JobDecision, JobWriter } from './job-writer.ts';
 import type { UpstreamHealth } from './upstream-health.ts';
 
 export interface TrackingOptions {
-  /** 'webhook' when Pixazo calls back (PUBLIC_URL is set): polls become a slow safety net. */
+  /**
+   * 'webhook' when Pixazo calls back (PUBLIC_URL is set): polls on `pollSchedule` only until
+   * PROCESSING, then a slow safety net.
+   */
   mode: 'polling' | 'webhook';
   pollSchedule: PollSchedule;
   safetyNet: {
-    /** First safety-net poll; default twice the expected duration. */
+    /** First safety-net poll, after tracking began; default twice the expected duration. */
     firstDelayMs?: number | undefined;
     intervalMs: number;
   };
@@ -199,10 +204,23 @@ export function createJobTracker(deps: JobTrackerDeps): JobTracker {
   const apply = (jobId: string, status: PixazoStatus, source: UpdateSource, signal?: AbortSignal) =>
     serialized(jobId, () => applyNow(jobId, status, source, signal));
 
-  function delayBeforePoll(poll: number, expectedMs: number): number {
-    if (options.mode === 'polling') return pollDelayMs(poll, expectedMs, options.pollSchedule);
-    if (poll === 0) return options.safetyNet.firstDelayMs ?? 2 * expectedMs;
-    return options.safetyNet.intervalMs;
+  /**
+   * The delays between one job's status reads: on the poll schedule (always when polling; in
+   * webhook mode while the job is QUEUED), else the safety net's, first at `firstDelayMs` after
+   * tracking began and then every `intervalMs`.
+   */
+  function pollTimer(expectedMs: number) {
+    let scheduled = 0;
+    let safetyNetAt = now().getTime() + (options.safetyNet.firstDelayMs ?? 2 * expectedMs);
+    return (status: JobStatus): number => {
+      if (options.mode === 'polling' || status === 'QUEUED') {
+        return pollDelayMs(scheduled++, expectedMs, options.pollSchedule);
+      }
+      const at = now().getTime();
+      const delay = Math.max(0, safetyNetAt - at);
+      safetyNetAt = Math.max(safetyNetAt, at) + options.safetyNet.intervalMs;
+      return delay;
+    };
   }
 
   const deadlineMsOf = (job: JobRecord) =>
@@ -248,15 +266,18 @@ export function createJobTracker(deps: JobTrackerDeps): JobTracker {
     const expectedMs = expectedDurationMs(MODELS[job.model], job);
     const deadlineMs = deadlineMsOf(job);
     const deadlineAt = (job.startedAt ?? now()).getTime() + deadlineMs;
+    const delayBeforePoll = pollTimer(expectedMs);
     let notFound = 0;
-    for (let poll = 0; ; poll++) {
+    let latest: JobRecord = job;
+    for (;;) {
       const untilDeadline = Math.max(0, deadlineAt - now().getTime());
-      await sleep(Math.min(delayBeforePoll(poll, expectedMs), untilDeadline), signal);
-      let latest: JobRecord | null = job;
+      await sleep(Math.min(delayBeforePoll(latest.status), untilDeadline), signal);
       try {
         const status = await pixazo.getStatus(requestId, { signal });
         notFound = 0;
-        latest = await apply(job.id, status, 'poll', signal);
+        const applied = await apply(job.id, status, 'poll', signal);
+        if (applied === null) return;
+        latest = applied;
       } catch (error) {
         if (signal.aborted) return;
         if (error instanceof PixazoHttpError && error.code === 'NOT_FOUND') notFound++;
@@ -272,7 +293,7 @@ export function createJobTracker(deps: JobTrackerDeps): JobTracker {
           return;
         }
       }
-      if (latest === null || isTerminal(latest.status)) return;
+      if (isTerminal(latest.status)) return;
       if (now().getTime() >= deadlineAt) {
         const message =
           `Pixazo did not finish request ${requestId} within ${seconds(deadlineMs)} s ` +

@@ -16,11 +16,19 @@ export function hashWebhookToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-/** Constant-time: comparing fixed-length digests leaks nothing about the stored one. */
-export function webhookTokenMatches(token: string, storedHash: string): boolean {
+/** Stands in for the stored hash of a job that has none (unknown, or polled); matches no token. */
+const NO_STORED_HASH = Buffer.alloc(32);
+
+/**
+ * Constant-time: comparing fixed-length digests leaks nothing about the stored one. Without a
+ * stored hash the same work is done and the answer is false, so a caller cannot time whether
+ * the job exists.
+ */
+export function webhookTokenMatches(token: string, storedHash: string | null): boolean {
   const given = Buffer.from(hashWebhookToken(token), 'hex');
-  const stored = Buffer.from(storedHash, 'hex');
-  return given.length === stored.length && timingSafeEqual(given, stored);
+  const stored = storedHash === null ? NO_STORED_HASH : Buffer.from(storedHash, 'hex');
+  const equal = given.length === stored.length && timingSafeEqual(given, stored);
+  return equal && storedHash !== null;
 }
 
 /** `${publicUrl}/webhooks/pixazo/<jobId>/<token>`: the X-Webhook-URL of one job. */

@@ -18,7 +18,10 @@ export interface GatewayContext {
   store: Store;
   engine: JobEngine;
   pubsub: PubSub;
-  /** Origin that image URLs start with (PUBLIC_URL, else the request's); null: relative URLs. */
+  /**
+   * What image URLs start with: PUBLIC_URL, else the listen address, never a request's Host
+   * header; null (relative URLs) only outside a listening server.
+   */
   publicOrigin: string | null;
 }
 

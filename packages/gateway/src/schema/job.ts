@@ -215,7 +215,9 @@ const GenerateImageInput = builder.inputType('GenerateImageInput', {
       description: 'Turbo: NONE only. Base: REGULAR (default), FAST, ULTRA_FAST.',
     }),
     idempotencyKey: t.string({
-      description: 'Same key from the same caller returns the same job instead of paying twice.',
+      description:
+        'Same key from the same caller returns the same job instead of paying twice. ' +
+        'The same key with other parameters is refused (BAD_USER_INPUT, field idempotencyKey).',
     }),
     endUserId: t.string({
       description:
