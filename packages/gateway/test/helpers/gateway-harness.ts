@@ -10,8 +10,9 @@ import WebSocket from 'ws';
 import { createApiKey } from '../../src/auth/api-keys.ts';
 import type { ApiKeyRecord, Limits, Scope } from '../../src/auth/principal.ts';
 import { type RunningGateway, type StartGatewayOptions, startGateway } from '../../src/gateway.ts';
-import { isTerminal, type JobStatus } from '../../src/jobs/job.ts';
 import { createLogger } from '../../src/logger.ts';
+import { createMemoryPubSub } from '../../src/pubsub/memory.ts';
+import { waitForJob } from './engine-harness.ts';
 
 export const SIM_KEY = 'dev-key';
 
@@ -51,7 +52,9 @@ export interface GatewayHarness {
   }): Promise<{ secret: string; record: ApiKeyRecord }>;
   /** A graphql-ws client; closed by close(). */
   wsClient(key: string | undefined): Client;
-  /** Polls `job(id)` until the job has ended. */
+  /** `job(id)` as `key` sees it (JOB_FIELDS); throws when the key cannot see the job. */
+  job(key: string, id: string): Promise<Record<string, unknown>>;
+  /** Waits for the job's terminal change on the gateway's pub/sub, then reads it as `job`. */
   waitForTerminal(key: string, id: string): Promise<Record<string, unknown>>;
   close(): Promise<void>;
 }
@@ -79,11 +82,14 @@ export async function startGatewayHarness(
     keys: { [SIM_KEY]: 100 },
     ...simOptions,
   });
+  // Kept here as well, so that waits can follow the jobs' changes.
+  const pubsub = gatewayOptions.pubsub ?? createMemoryPubSub();
   const gateway = await startGateway({
     pixazo: { baseUrl: sim.url, apiKey: SIM_KEY },
     logger: createLogger({ level: process.env.LOG_LEVEL ?? 'silent' }),
     engine: { pollSchedule: TEST_POLL_SCHEDULE },
     ...gatewayOptions,
+    pubsub,
   });
   const adminKey = gateway.adminKey as string;
   const clients: Client[] = [];
@@ -103,6 +109,16 @@ export async function startGatewayHarness(
       headers: response.headers,
       body: (await response.json()) as GraphqlResponse['body'],
     };
+  };
+
+  const job: GatewayHarness['job'] = async (key, id) => {
+    const { body } = await graphql(`query ($id: ID!) { job(id: $id) { ${JOB_FIELDS} } }`, {
+      key,
+      variables: { id },
+    });
+    const found = body.data?.job as Record<string, unknown> | null;
+    if (!found) throw new Error(`job ${id} not visible: ${JSON.stringify(body)}`);
+    return found;
   };
 
   return {
@@ -130,17 +146,10 @@ export async function startGatewayHarness(
       clients.push(client);
       return client;
     },
+    job,
     async waitForTerminal(key, id) {
-      for (;;) {
-        const { body } = await graphql(`query ($id: ID!) { job(id: $id) { ${JOB_FIELDS} } }`, {
-          key,
-          variables: { id },
-        });
-        const job = body.data?.job as Record<string, unknown> | null;
-        if (!job) throw new Error(`job ${id} not visible: ${JSON.stringify(body)}`);
-        if (isTerminal(job.status as JobStatus)) return job;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await waitForJob({ store: gateway.store, pubsub }, id);
+      return job(key, id);
     },
     async close() {
       await Promise.all(clients.map((client) => client.dispose()));
