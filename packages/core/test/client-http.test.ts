@@ -19,6 +19,7 @@ import {
   validateGenerateInput,
 } from '../src/index.ts';
 import { failure } from './helpers/failure.ts';
+import { steppedSleep } from './helpers/stepped-sleep.ts';
 import {
   type Handler,
   sendJson,
@@ -429,18 +430,18 @@ describe('waitForCompletion', () => {
   it('rejects with AbortError when aborted mid-sleep, and polls no more', async () => {
     const server = await serve(sequence(statusBody()));
     const controller = new AbortController();
-    const client = clientFor(server, {
-      pollSchedule: { firstDelayMs: 10, minIntervalMs: 10, maxIntervalMs: 10_000 },
-    });
-    const wait = client.waitForCompletion(TURBO_ID, {
-      signal: controller.signal,
-      onStatus: () => setTimeout(() => controller.abort(), 5),
-    });
-    const error = await failure(wait);
-    expect(error).toBeInstanceOf(AbortError);
-    const polls = server.requests.length;
-    await new Promise((r) => setTimeout(r, 50));
-    expect(server.requests.length).toBe(polls);
+    const steps = steppedSleep();
+    const client = clientFor(server, { sleep: steps.sleep });
+    const wait = client.waitForCompletion(TURBO_ID, { signal: controller.signal });
+    await steps.begun(1);
+    steps.wake();
+    await steps.begun(2);
+    // Polled once, asleep before the second poll.
+    controller.abort();
+    expect(await failure(wait)).toBeInstanceOf(AbortError);
+    // No sleep left to wake the loop, none begun since, and no poll since.
+    expect([steps.pending, steps.count]).toEqual([0, 2]);
+    expect(server.requests).toHaveLength(1);
   });
 
   it('rejects with AbortError when aborted during a status request', async () => {
@@ -449,7 +450,8 @@ describe('waitForCompletion', () => {
     });
     const controller = new AbortController();
     const wait = clientFor(server, fast).waitForCompletion(TURBO_ID, { signal: controller.signal });
-    setTimeout(() => controller.abort(), 50);
+    await server.arrived(1);
+    controller.abort();
     expect(await failure(wait)).toBeInstanceOf(AbortError);
     expect(server.requests).toHaveLength(1);
   });
