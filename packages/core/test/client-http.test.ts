@@ -458,12 +458,19 @@ describe('waitForCompletion', () => {
 
   it('rejects with TimeoutError past its deadline, naming the last status', async () => {
     const server = await serve(sequence(statusBody({ status: 'PROCESSING' })));
-    const error = await failure(
-      clientFor(server, fast).waitForCompletion(TURBO_ID, { timeoutMs: 80 }),
-    );
+    const steps = steppedSleep();
+    const wait = clientFor(server, { sleep: steps.sleep }).waitForCompletion(TURBO_ID, {
+      timeoutMs: 1000,
+    });
+    await steps.begun(1);
+    steps.wake();
+    // After the one poll the loop sleeps until the deadline ends it; 1 s only has to cover
+    // that poll, however busy the machine.
+    const error = await failure(wait);
     expect(error).toBeInstanceOf(TimeoutError);
     expect(error.requestId).toBe(TURBO_ID);
     expect(error.message).toContain('last status: PROCESSING');
+    expect(steps.count).toBe(2);
   });
 
   it('waits first for about the expected duration of the request id’s model', async () => {
