@@ -232,7 +232,8 @@ describe('submit', () => {
     const server = await serve(() => {
       // Never answers.
     });
-    const error = await failure(clientFor(server, { requestTimeoutMs: 100 }).submit(input));
+    // The timeout must only fire once the POST has arrived: 1 s covers that on a busy machine.
+    const error = await failure(clientFor(server, { requestTimeoutMs: 1000 }).submit(input));
     expect(error).toBeInstanceOf(SubmissionUncertainError);
     expect(error.cause).toBeInstanceOf(TimeoutError);
     expect(server.requests).toHaveLength(1);
@@ -322,7 +323,8 @@ describe('getStatus', () => {
     });
     const retries: number[] = [];
     const client = clientFor(server, {
-      requestTimeoutMs: 200,
+      // Only the silent read may time out: 1 s is far more than the others take, even loaded.
+      requestTimeoutMs: 1000,
       retry: { maxAttempts: 6 },
       logger: { warn: (fields) => retries.push(fields.attempt as number) },
     });

@@ -237,8 +237,10 @@ describe('the generate POST is never sent twice unless provably unsent or refuse
   });
 
   it('a slow answer past the request timeout: one POST', async () => {
-    sim.setFaults({ slow: { next: 1, delayMs: 500 } });
-    const error = await failure(client({ requestTimeoutMs: 100 }).submit(input));
+    // The timeout must fire after the POST has arrived and before the slow answer, with room
+    // on both sides for a busy machine.
+    sim.setFaults({ slow: { next: 1, delayMs: 5000 } });
+    const error = await failure(client({ requestTimeoutMs: 1000 }).submit(input));
     expect(error).toBeInstanceOf(SubmissionUncertainError);
     expect(error.cause).toBeInstanceOf(TimeoutError);
     expect(submits()).toBe(1);
