@@ -1,6 +1,7 @@
 import react from '@vitejs/plugin-react';
 import { graphqlAlias } from '@zimage/gateway/vitest-graphql';
 import { defineConfig } from 'vitest/config';
+import { LOADED_MACHINE_TIMEOUTS } from '../../vitest.shared.ts';
 
 /** The gateway `pnpm dev` proxies to; `pnpm start` at the repo root listens here by default. */
 const gateway = process.env.ZIMAGE_GATEWAY_URL ?? 'http://127.0.0.1:4000';
@@ -19,6 +20,7 @@ export default defineConfig({
     manifest: true,
   },
   test: {
+    ...LOADED_MACHINE_TIMEOUTS,
     projects: [
       {
         extends: true,

@@ -75,14 +75,6 @@ async function imagineToResult(
   return { ids, result, messageId: (result.response as { id: string }).id };
 }
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 describe('/imagine', () => {
   it('defers before any gateway call, even while the gateway stalls', async () => {
     const harness = await startBot();
@@ -94,7 +86,8 @@ describe('/imagine', () => {
       type: InteractionResponseType.DeferredChannelMessageWithSource,
       data: { flags: 0 },
     });
-    await until(() => harness.proxy.connections > 0, 'the bot reaches for the gateway');
+    // The first bytes the bot sends the (stalled) gateway: the proxy records them on arrival.
+    await harness.timeline.waitFor('gateway');
     const { timeline } = harness;
     expect(timeline.indexOf('discord', /\/callback$/)).toBeLessThan(timeline.indexOf('gateway'));
     expect(harness.discord.find(isEditOf(ids))).toEqual([]);
@@ -189,15 +182,16 @@ describe('/imagine', () => {
     const ids = harness.inject(
       slashCommand('imagine', { prompt: 'through a blip', model: 'Z_IMAGE_BASE', steps: 100 }),
     );
-    const webSockets = () =>
-      harness.timeline.events.filter(
-        (e) => e.source === 'gateway' && /^GET \/graphql/.test(e.what),
-      );
-    await until(() => webSockets().length === 1, 'the subscription is open');
+    const webSocketUpgrade = /^GET \/graphql/;
+    await harness.timeline.waitFor('gateway', webSocketUpgrade);
     harness.proxy.dropConnections();
     const result = await harness.discord.waitFor((r) => isEditOf(ids)(r) && isResult(r));
     expect(result.files).toHaveLength(1);
-    expect(webSockets().length).toBeGreaterThanOrEqual(2);
+    // It reconnected: a second upgrade request went through the proxy.
+    const upgrades = harness.timeline.events.filter(
+      (e) => e.source === 'gateway' && webSocketUpgrade.test(e.what),
+    );
+    expect(upgrades.length).toBeGreaterThanOrEqual(2);
   });
 
   it('answers a budget overrun with a short private message and no public trace', async () => {

@@ -1,6 +1,22 @@
+import { readFileSync } from 'node:fs';
+import { buildSchema, isEnumType } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { commandDefinitions } from '../src/commands.ts';
 import { MODELS } from './helpers/fixtures.ts';
+
+/** The gateway's printed schema: the contract the bot's choices must match. */
+const schema = buildSchema(
+  readFileSync(new URL('../../../packages/gateway/schema.graphql', import.meta.url), 'utf8'),
+);
+
+function enumValues(name: string): string[] {
+  const type = schema.getType(name);
+  if (!isEnumType(type)) throw new Error(`schema.graphql has no enum ${name}`);
+  return type
+    .getValues()
+    .map((value) => value.name)
+    .sort();
+}
 
 describe('commandDefinitions', () => {
   const [imagine, usage, job] = commandDefinitions(MODELS);
@@ -24,15 +40,10 @@ describe('commandDefinitions', () => {
       (
         imagine?.options?.find((o) => o.name === name) as { choices?: { value: string }[] }
       )?.choices?.map((c) => c.value);
-    expect(choices('model')).toEqual(['Z_IMAGE_TURBO', 'Z_IMAGE_BASE']);
-    expect(choices('size')).toEqual([
-      'SQUARE_1_1',
-      'PORTRAIT_3_4',
-      'LANDSCAPE_4_3',
-      'PORTRAIT_9_16',
-      'LANDSCAPE_16_9',
-    ]);
-    expect(choices('format')).toEqual(['PNG', 'JPEG', 'WEBP']);
+    // The order of the choices is the bot's; the values are the printed schema's.
+    expect(choices('model')?.sort()).toEqual(enumValues('Model'));
+    expect(choices('size')?.sort()).toEqual(enumValues('ImageSize'));
+    expect(choices('format')?.sort()).toEqual(enumValues('OutputFormat'));
   });
 
   it('defines /usage and /job id:', () => {

@@ -2,8 +2,13 @@
  * What jsdom lacks for these components: the modal <dialog> API, scrolling, and layout (the
  * virtualized history reads its viewport height). Tests render into a fresh document state each time.
  */
-import { cleanup } from '@testing-library/react';
+import { cleanup, configure } from '@testing-library/react';
 import { afterEach } from 'vitest';
+
+// findBy* and waitFor give up after 1 s by default, which a first render can take on a busy
+// machine; this is the upper bound of a wait for what a passing test does see, well inside
+// the test's own timeout (vitest.shared.ts).
+configure({ asyncUtilTimeout: 10_000 });
 
 afterEach(() => {
   cleanup();

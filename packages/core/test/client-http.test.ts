@@ -19,6 +19,7 @@ import {
   validateGenerateInput,
 } from '../src/index.ts';
 import { failure } from './helpers/failure.ts';
+import { steppedSleep } from './helpers/stepped-sleep.ts';
 import {
   type Handler,
   sendJson,
@@ -231,9 +232,12 @@ describe('submit', () => {
     const server = await serve(() => {
       // Never answers.
     });
-    const error = await failure(clientFor(server, { requestTimeoutMs: 100 }).submit(input));
+    // The timeout must only fire once the POST has arrived: 1 s covers that on a busy machine.
+    const error = await failure(clientFor(server, { requestTimeoutMs: 1000 }).submit(input));
     expect(error).toBeInstanceOf(SubmissionUncertainError);
     expect(error.cause).toBeInstanceOf(TimeoutError);
+    // The server may record the POST after the client gave up on it; the client is done.
+    await server.arrived(1);
     expect(server.requests).toHaveLength(1);
   });
 
@@ -321,7 +325,8 @@ describe('getStatus', () => {
     });
     const retries: number[] = [];
     const client = clientFor(server, {
-      requestTimeoutMs: 200,
+      // Only the silent read may time out: 1 s is far more than the others take, even loaded.
+      requestTimeoutMs: 1000,
       retry: { maxAttempts: 6 },
       logger: { warn: (fields) => retries.push(fields.attempt as number) },
     });
@@ -429,18 +434,18 @@ describe('waitForCompletion', () => {
   it('rejects with AbortError when aborted mid-sleep, and polls no more', async () => {
     const server = await serve(sequence(statusBody()));
     const controller = new AbortController();
-    const client = clientFor(server, {
-      pollSchedule: { firstDelayMs: 10, minIntervalMs: 10, maxIntervalMs: 10_000 },
-    });
-    const wait = client.waitForCompletion(TURBO_ID, {
-      signal: controller.signal,
-      onStatus: () => setTimeout(() => controller.abort(), 5),
-    });
-    const error = await failure(wait);
-    expect(error).toBeInstanceOf(AbortError);
-    const polls = server.requests.length;
-    await new Promise((r) => setTimeout(r, 50));
-    expect(server.requests.length).toBe(polls);
+    const steps = steppedSleep();
+    const client = clientFor(server, { sleep: steps.sleep });
+    const wait = client.waitForCompletion(TURBO_ID, { signal: controller.signal });
+    await steps.begun(1);
+    steps.wake();
+    await steps.begun(2);
+    // Polled once, asleep before the second poll.
+    controller.abort();
+    expect(await failure(wait)).toBeInstanceOf(AbortError);
+    // No sleep left to wake the loop, none begun since, and no poll since.
+    expect([steps.pending, steps.count]).toEqual([0, 2]);
+    expect(server.requests).toHaveLength(1);
   });
 
   it('rejects with AbortError when aborted during a status request', async () => {
@@ -449,19 +454,27 @@ describe('waitForCompletion', () => {
     });
     const controller = new AbortController();
     const wait = clientFor(server, fast).waitForCompletion(TURBO_ID, { signal: controller.signal });
-    setTimeout(() => controller.abort(), 50);
+    await server.arrived(1);
+    controller.abort();
     expect(await failure(wait)).toBeInstanceOf(AbortError);
     expect(server.requests).toHaveLength(1);
   });
 
   it('rejects with TimeoutError past its deadline, naming the last status', async () => {
     const server = await serve(sequence(statusBody({ status: 'PROCESSING' })));
-    const error = await failure(
-      clientFor(server, fast).waitForCompletion(TURBO_ID, { timeoutMs: 80 }),
-    );
+    const steps = steppedSleep();
+    const wait = clientFor(server, { sleep: steps.sleep }).waitForCompletion(TURBO_ID, {
+      timeoutMs: 1000,
+    });
+    await steps.begun(1);
+    steps.wake();
+    // After the one poll the loop sleeps until the deadline ends it; 1 s only has to cover
+    // that poll, however busy the machine.
+    const error = await failure(wait);
     expect(error).toBeInstanceOf(TimeoutError);
     expect(error.requestId).toBe(TURBO_ID);
     expect(error.message).toContain('last status: PROCESSING');
+    expect(steps.count).toBe(2);
   });
 
   it('waits first for about the expected duration of the request id’s model', async () => {

@@ -23,6 +23,7 @@ import {
   validateGenerateInput,
 } from '../src/index.ts';
 import { failure } from './helpers/failure.ts';
+import { steppedSleep } from './helpers/stepped-sleep.ts';
 
 const KEY = 'sim-key';
 const POLL_FAST = { firstDelayMs: 10, minIntervalMs: 10, maxIntervalMs: 40 };
@@ -236,8 +237,10 @@ describe('the generate POST is never sent twice unless provably unsent or refuse
   });
 
   it('a slow answer past the request timeout: one POST', async () => {
-    sim.setFaults({ slow: { next: 1, delayMs: 500 } });
-    const error = await failure(client({ requestTimeoutMs: 100 }).submit(input));
+    // The timeout must fire after the POST has arrived and before the slow answer, with room
+    // on both sides for a busy machine.
+    sim.setFaults({ slow: { next: 1, delayMs: 5000 } });
+    const error = await failure(client({ requestTimeoutMs: 1000 }).submit(input));
     expect(error).toBeInstanceOf(SubmissionUncertainError);
     expect(error.cause).toBeInstanceOf(TimeoutError);
     expect(submits()).toBe(1);
@@ -270,25 +273,25 @@ describe('status reads and waiting', () => {
 
   it('abort mid-wait rejects with AbortError and stops polling', async () => {
     const controller = new AbortController();
-    const slow = client({
-      pollSchedule: { firstDelayMs: 10, minIntervalMs: 10, maxIntervalMs: 60_000 },
-    });
-    const { requestId } = await slow.submit({
+    const steps = steppedSleep();
+    const stepped = client({ sleep: steps.sleep });
+    const { requestId } = await stepped.submit({
       model: 'base',
       prompt: 'p',
       imageSize: 'square_1_1',
       numInferenceSteps: 100,
     });
-    const error = await failure(
-      slow.waitForCompletion(requestId, {
-        signal: controller.signal,
-        onStatus: () => controller.abort(),
-      }),
-    );
-    expect(error).toBeInstanceOf(AbortError);
-    const polls = sim.countRequests({ route: 'status' });
-    await new Promise((r) => setTimeout(r, 100));
-    expect(sim.countRequests({ route: 'status' })).toBe(polls);
+    const wait = stepped.waitForCompletion(requestId, {
+      signal: controller.signal,
+      onStatus: () => controller.abort(),
+    });
+    await steps.begun(1);
+    steps.wake();
+    expect(await failure(wait)).toBeInstanceOf(AbortError);
+    // The one poll's status aborted the wait: no sleep is left to wake the loop, and no poll
+    // came after it.
+    expect(steps.pending).toBe(0);
+    expect(sim.countRequests({ route: 'status' })).toBe(1);
   });
 
   it('a deadline rejects with TimeoutError carrying the request id', async () => {

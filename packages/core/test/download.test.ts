@@ -87,10 +87,15 @@ describe('downloadImage', () => {
   it('cuts off a chunked body at the cap without reading the rest', async () => {
     let written = 0;
     let closed = false;
+    let hungUp: () => void = () => {};
+    const clientHungUp = new Promise<void>((resolve) => {
+      hungUp = resolve;
+    });
     const server = await serve((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
       res.on('close', () => {
         closed = true;
+        hungUp();
       });
       const chunk = Buffer.alloc(64 * 1024, 1);
       // Endless unless the client hangs up; the cap must be what ends it.
@@ -104,8 +109,7 @@ describe('downloadImage', () => {
     });
     const error = await failure(downloadImage(`${server.url}/a`, { maxBytes: 256 * 1024 }));
     expect(error.message).toContain('the body is over the 262144-byte limit');
-    await new Promise((r) => setTimeout(r, 20));
-    expect(closed).toBe(true);
+    await clientHungUp;
     expect(written).toBeLessThan(64 * 1024 * 1024);
   });
 
@@ -130,7 +134,8 @@ describe('downloadImage', () => {
     });
     const controller = new AbortController();
     const pending = downloadImage(`${server.url}/a`, { signal: controller.signal });
-    setTimeout(() => controller.abort(), 20);
+    await server.arrived(1);
+    controller.abort();
     expect(await failure(pending)).toBeInstanceOf(AbortError);
   });
 });

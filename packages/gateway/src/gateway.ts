@@ -95,6 +95,8 @@ export interface RunningGateway {
   readonly engine: JobEngine;
   readonly metrics: Metrics;
   readonly server: GatewayServer;
+  /** The job events this instance publishes and follows (Redis with redisUrl, else memory). */
+  readonly pubsub: PubSub;
   /**
    * With redisUrl: this instance's named channels between instances (one subscriber
    * connection), for words such as dispatch nudges beside the job events; null without Redis.
@@ -237,6 +239,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     engine,
     metrics,
     server,
+    pubsub,
     redisChannels: redis?.channels ?? null,
     close: () => {
       closing ??= close();

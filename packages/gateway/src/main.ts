@@ -71,16 +71,6 @@ try {
   process.exit(1);
 }
 
-const dashboardUrl = `${gateway.publicUrl}/`;
-if (gateway.adminKeyGenerated && gateway.adminKey) {
-  // The only time this secret is ever shown; it is stored hashed.
-  console.log(
-    `\nAn admin API key was generated (shown once, keep it):\n  ${gateway.adminKey}\n` +
-      `Open the dashboard signed in:\n  ${dashboardSignInUrl(dashboardUrl, gateway.adminKey)}\n`,
-  );
-}
-console.log(`zimage gateway: dashboard at ${dashboardUrl}  (GraphQL at ${dashboardUrl}graphql)`);
-
 let shuttingDown = false;
 const shutdown = async (signal: string) => {
   if (shuttingDown) return;
@@ -95,5 +85,16 @@ const shutdown = async (signal: string) => {
     process.exit(1);
   }
 };
+// Before the start-up lines: whoever reads them as "ready" may stop the gateway at once.
 process.once('SIGINT', () => void shutdown('SIGINT'));
 process.once('SIGTERM', () => void shutdown('SIGTERM'));
+
+const dashboardUrl = `${gateway.publicUrl}/`;
+if (gateway.adminKeyGenerated && gateway.adminKey) {
+  // The only time this secret is ever shown; it is stored hashed.
+  console.log(
+    `\nAn admin API key was generated (shown once, keep it):\n  ${gateway.adminKey}\n` +
+      `Open the dashboard signed in:\n  ${dashboardSignInUrl(dashboardUrl, gateway.adminKey)}\n`,
+  );
+}
+console.log(`zimage gateway: dashboard at ${dashboardUrl}  (GraphQL at ${dashboardUrl}graphql)`);

@@ -388,19 +388,31 @@ describe('mutations', () => {
 
   it('shows changes of the caller’s jobs on myJobs, and not those of others', async () => {
     const watcher = await h.createKey();
-    // A long job (about 0.7 s at this time scale): the subscription is live well before it ends.
+    // A long job (about 1 s at this time scale): someone else's job can run from start to
+    // end while the subscription is live.
     const job = await generate(
-      { prompt: 'watched', imageSize: 'SQUARE_1_1', model: 'Z_IMAGE_BASE', numInferenceSteps: 100 },
+      {
+        prompt: 'watched',
+        imageSize: 'SQUARE_1_1',
+        model: 'Z_IMAGE_BASE',
+        numInferenceSteps: 100,
+        numImages: 2,
+      },
       watcher.secret,
     );
     const seen: { id: string; status: string }[] = [];
-    await new Promise<void>((resolve, reject) => {
+    let live: () => void = () => {};
+    const firstChange = new Promise<void>((resolve) => {
+      live = resolve;
+    });
+    const watched = new Promise<void>((resolve, reject) => {
       const unsubscribe = h.wsClient(watcher.secret).subscribe(
         { query: 'subscription { myJobs { id status } }' },
         {
           next: (result) => {
             const changed = (result.data as { myJobs: { id: string; status: string } }).myJobs;
             seen.push(changed);
+            live();
             if (changed.status === 'COMPLETED') {
               unsubscribe();
               resolve();
@@ -410,9 +422,13 @@ describe('mutations', () => {
           complete: () => {},
         },
       );
-      // Someone else's job meanwhile: never shown to the watcher.
-      void generate({ prompt: 'not watched', imageSize: 'SQUARE_1_1' });
     });
+    // Delivering a change proves the subscription live; the other job then ends while it is.
+    await firstChange;
+    const other = await generate({ prompt: 'not watched', imageSize: 'SQUARE_1_1' });
+    await h.waitForTerminal(key, other.id);
+    expect(seen.map((change) => change.status)).not.toContain('COMPLETED');
+    await watched;
     expect(seen.every((change) => change.id === job.id)).toBe(true);
   });
 });

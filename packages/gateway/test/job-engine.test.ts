@@ -5,7 +5,13 @@ import type { JobRecord } from '../src/domain/job.ts';
 import { GatewayError } from '../src/errors.ts';
 import { createMetrics } from '../src/metrics.ts';
 import { topics } from '../src/pubsub/pubsub.ts';
-import { type Harness, published, startHarness, waitForJob } from './helpers/engine-harness.ts';
+import {
+  type Harness,
+  published,
+  SIM_KEY,
+  startHarness,
+  waitForJob,
+} from './helpers/engine-harness.ts';
 
 let h: Harness;
 
@@ -268,24 +274,39 @@ describe('job engine: cancelJob', () => {
 
   it('cancels a submitted job: the charge stays and tracking stops', async () => {
     const principal = await h.principal();
-    const engine = h.engine();
-    await engine.start();
-    const queued = await engine.generate(principal, {
-      ...turbo,
-      model: 'base',
-      numInferenceSteps: 60,
+    // Every status read, with the signal it was sent under: its tracker's, while one runs.
+    const statusReads: { url: string; signal: AbortSignal | null | undefined }[] = [];
+    const recording = new PixazoClient({
+      apiKey: SIM_KEY,
+      baseUrl: h.sim.url,
+      fetch: (input, init) => {
+        const url = String(input);
+        if (url.includes('/v2/requests/status/')) statusReads.push({ url, signal: init?.signal });
+        return fetch(input, init);
+      },
     });
+    const engine = h.engine({}, { pixazo: recording });
+    await engine.start();
+    const base = { ...turbo, model: 'base' } as const;
+    const queued = await engine.generate(principal, { ...base, numInferenceSteps: 30 });
     const submitted = await waitForJob(h, queued.id, (job) => job.submission === 'submitted');
+    const requestId = submitted.requestId as string;
     const cancelled = await engine.cancel(principal, queued.id);
-    expect(cancelled).toMatchObject({ status: 'CANCELLED', costMicroUsd: 10_000 });
-    expect(cancelled.requestId).toBe(submitted.requestId);
+    expect(cancelled).toMatchObject({ status: 'CANCELLED', costMicroUsd: 10_000, requestId });
 
-    // Past the end of the job at Pixazo: nobody polls it any more, nothing is stored.
-    const endsAt = Date.parse(h.sim.job(submitted.requestId as string)?.ends_at as string);
-    await sleep(Math.max(0, endsAt - Date.now()) + 100);
-    const polls = h.sim.countRequests({ route: 'status' });
-    await sleep(100);
-    expect(h.sim.countRequests({ route: 'status' })).toBe(polls);
+    // A witness: a job twice as long, submitted after the cancel and tracked by polling to its
+    // end, well after the cancelled job's end at Pixazo. A tracker of the cancelled job that
+    // lived on (polling at most 40 ms apart) would have polled meanwhile.
+    const witness = await engine.generate(principal, { ...base, numInferenceSteps: 60 });
+    expect((await waitForJob(h, witness.id)).status).toBe('COMPLETED');
+    expect(h.sim.job(requestId)?.status).toBe('COMPLETED');
+
+    // Stopped: any read of the cancelled job went out under a signal the cancel aborted (so
+    // none came after it, though one may have been in flight), and nothing fetched its image.
+    const reads = statusReads.filter((read) => read.url.endsWith(requestId));
+    expect(reads.filter((read) => !read.signal?.aborted)).toEqual([]);
+    const media = h.sim.requests({ route: 'media' }).map((r) => r.path);
+    expect(media.filter((path) => path.includes(requestId))).toEqual([]);
     const after = await h.store.getJob(queued.id);
     expect(after).toMatchObject({ status: 'CANCELLED', images: [], version: cancelled.version });
   });
@@ -313,5 +334,3 @@ describe('job engine: cancelJob', () => {
     expect(again).toEqual(done);
   });
 });
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

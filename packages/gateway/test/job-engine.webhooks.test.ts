@@ -99,17 +99,13 @@ const turbo = { prompt: 'a kite over the dunes', imageSize: 'landscape_4_3' } as
 /** About 0.7 s at the harness's time scale, most of it PROCESSING. */
 const LONG = { ...turbo, model: 'base', numInferenceSteps: 100 } as const;
 
-async function until(condition: () => boolean, what: string) {
-  for (let i = 0; i < 400 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
-  if (!condition()) throw new Error(`Timed out waiting for ${what}`);
-}
-
 it('completes a job from a confirmed callback; the URL carries a secret only its hash is kept of', async () => {
   const publicUrl = await startEngine();
   const principal = await h.principal();
   const queued = await engine.generate(principal, turbo);
   const job = await waitForJob(h, queued.id);
-  await until(() => receiver.answers.length > 0, 'the callback answer');
+  // The receiver records its answer before sending it, and the simulator logs that answer.
+  await h.sim.waitForWebhookDeliveries(1);
 
   expect(job).toMatchObject({ status: 'COMPLETED' });
   expect(job.images).toHaveLength(1);
@@ -174,7 +170,8 @@ it('ignores duplicate and late callbacks', async () => {
 
   const queued = await engine.generate(principal, turbo);
   const done = await waitForJob(h, queued.id);
-  await until(() => receiver.answers.length === 3, 'the duplicate and the stale callback');
+  // Answered means handled: the receiver answers after the engine has dealt with each.
+  await h.sim.waitForWebhookDeliveries(3);
   controller.abort();
 
   expect(receiver.answers.map((a) => a.status)).toEqual([200, 200, 200]);
@@ -217,7 +214,7 @@ it('shows PROCESSING from status reads while Pixazo runs the job, then ends by t
   // QUEUED several times (admitted, submitting, submitted), then each later status once.
   const statuses = seen.filter((status, i) => status !== seen[i - 1]);
   expect(statuses).toEqual(['QUEUED', 'PROCESSING', 'COMPLETED']);
-  await until(() => receiver.answers.length > 0, 'the callback answer');
+  await h.sim.waitForWebhookDeliveries(1);
   // The reads stopped at PROCESSING: the end came by the (confirmed) callback.
   expect(await metrics.render()).toContain('zimage_job_updates_total{source="webhook"} 1');
   expect(await metrics.render()).toContain('zimage_job_updates_total{source="poll"} 1');

@@ -6,14 +6,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import {
   gatewayStarted,
   type RunningProcess,
   SIM_MAIN,
   startProcess,
   stopProcess,
-  waitForOutput,
 } from './helpers/processes.ts';
 
 const ADMIN_KEY = 'zk_process-restart-test-admin-key-0001';
@@ -29,7 +30,7 @@ beforeAll(async () => {
     PIXAZO_SIM_KEYS: 'restart-key=5',
     PIXAZO_SIM_TIME_SCALE: '1',
   });
-  simUrl = await waitForOutput(sim, /listening on (http:\/\/\S+)/);
+  simUrl = await sim.printed(/listening on (http:\/\/\S+)/);
 });
 afterAll(async () => {
   await stopProcess(sim.child);
@@ -56,17 +57,33 @@ async function graphql(url: string, query: string, variables: Record<string, unk
   return body.data;
 }
 
-const JOB = 'query ($id: ID!) { job(id: $id) { status requestId images { url width height } } }';
+const JOB_UPDATED =
+  'subscription ($id: ID!) { jobUpdated(id: $id) { status requestId images { url width height } } }';
 
+/** Follows the job's updates (its state at once, then each change) until `done` holds. */
 async function waitForJob(
   url: string,
   id: string,
   done: (job: Record<string, unknown>) => boolean,
-) {
-  for (;;) {
-    const { job } = await graphql(url, JOB, { id });
-    if (job && done(job)) return job;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+): Promise<Record<string, unknown>> {
+  const client = createClient({
+    url: `${url.replace(/^http/, 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${ADMIN_KEY}` },
+    retryAttempts: 0,
+  });
+  try {
+    const updates = client.iterate<{ jobUpdated: Record<string, unknown> }>({
+      query: JOB_UPDATED,
+      variables: { id },
+    });
+    for await (const { data, errors } of updates) {
+      if (errors) throw new Error(`jobUpdated failed: ${JSON.stringify(errors)}`);
+      if (data && done(data.jobUpdated)) return data.jobUpdated;
+    }
+    throw new Error(`job ${id} ended its updates without getting there`);
+  } finally {
+    await client.dispose();
   }
 }
 

@@ -15,9 +15,15 @@ import { describeStoreSuite } from './store.suite.ts';
 const database = usePostgresDatabase();
 const limits = (overrides: Partial<Limits>): Limits => ({ ...NO_LIMITS, ...overrides });
 
-describeStoreSuite('PostgreSQL', async (options) =>
-  openPostgresStore(await database.freshSchema(), options),
-);
+describeStoreSuite('PostgreSQL', {
+  open: async (options) => openPostgresStore(await database.freshSchema(), options),
+  // Each store is its own pool on the same schema: admissions really meet in the database.
+  async openConnections(count) {
+    const url = await database.freshSchema();
+    const stores = await Promise.all(Array.from({ length: count }, () => openPostgresStore(url)));
+    return { stores, close: async () => void (await Promise.all(stores.map((s) => s.close()))) };
+  },
+});
 
 /** Rows of `sql` on the database at `url`, through a connection of its own. */
 async function query<Row>(url: string, sql: string): Promise<Row[]> {

@@ -2,14 +2,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SQLITE_MIGRATIONS } from '../src/store/migrations/sqlite.ts';
 import { openSqliteStore } from '../src/store/sqlite.ts';
 import { DAY, newJob, storedKey } from './fixtures/records.ts';
+import { openSqliteConnections } from './helpers/sqlite-connections.ts';
 import { describeStoreSuite } from './store.suite.ts';
 
-describeStoreSuite('SQLite', (options) => openSqliteStore(':memory:', options));
+describeStoreSuite('SQLite', {
+  open: (options) => openSqliteStore(':memory:', options),
+  openConnections: openSqliteConnections,
+});
 
 describe('SQLite file database', () => {
   let dir: string;
@@ -58,40 +61,5 @@ describe('SQLite file database', () => {
     );
     db.close();
     expect(() => openSqliteStore(path)).toThrow(/newer than this gateway/);
-  });
-
-  it('holds a concurrency limit across connections writing at once', async () => {
-    const store = openSqliteStore(path);
-    const key = await storedKey(store);
-    await store.close();
-
-    // Worker threads run truly in parallel, each on its own connection: only the write lock
-    // taken by BEGIN IMMEDIATE keeps their check-then-insert atomic.
-    const attempts = 100;
-    const max = 150;
-    const workers = Array.from(
-      { length: 4 },
-      () =>
-        new Worker(new URL('./fixtures/admit-worker.ts', import.meta.url), {
-          workerData: { path, keyId: key.id, attempts, max },
-        }),
-    );
-    const messages = workers.map((worker) => {
-      const next = () =>
-        new Promise<unknown>((resolve, reject) => {
-          worker.once('message', resolve);
-          worker.once('error', reject);
-        });
-      return { ready: next(), next };
-    });
-    await Promise.all(messages.map((m) => m.ready));
-    const results = messages.map((m) => m.next());
-    for (const worker of workers) worker.postMessage('go');
-    const created = (await Promise.all(results)) as number[];
-    expect(created.reduce((sum, n) => sum + n, 0)).toBe(max);
-
-    const check = openSqliteStore(path);
-    expect((await check.usage({ keyId: key.id, endUserId: null }, DAY)).jobsInFlight).toBe(max);
-    await check.close();
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The scenarios every Store must pass, whatever database is behind it. An adapter's test
- * calls `describeStoreSuite` with a function that opens an empty store with the given options.
+ * calls `describeStoreSuite` with a way to open an empty store, and one to open several
+ * connections on one database for the admissions that must hold at the same time.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NO_LIMITS } from '../src/auth/api-keys.ts';
@@ -12,15 +13,32 @@ import { DAY, newJob, newKey, storedKey } from './fixtures/records.ts';
 
 const limits = (overrides: Partial<Limits>): Limits => ({ ...NO_LIMITS, ...overrides });
 
-export function describeStoreSuite(
-  name: string,
-  openStore: (options?: StoreOptions) => Store | Promise<Store>,
-): void {
+/** Several stores on one new, empty database. */
+export interface StoreConnections {
+  stores: Store[];
+  close(): Promise<void>;
+}
+
+export interface StoreAdapter {
+  /** An empty store. */
+  open(options?: StoreOptions): Store | Promise<Store>;
+  /**
+   * `count` stores on one new database that really run at the same time: each on its own
+   * connection (and, for a driver whose calls block, its own thread), so that nothing but the
+   * database's own atomicity keeps two admissions from both squeezing under a limit.
+   */
+  openConnections(count: number): Promise<StoreConnections>;
+}
+
+/** Connections the simultaneous admissions are spread over. */
+const CONNECTIONS = 4;
+
+export function describeStoreSuite(name: string, adapter: StoreAdapter): void {
   describe(`Store: ${name}`, () => {
     let store: Store;
 
     beforeEach(async () => {
-      store = await openStore();
+      store = await adapter.open();
     });
 
     afterEach(async () => {
@@ -394,16 +412,43 @@ export function describeStoreSuite(
         await admitted(key, newJob(key));
         expect((await admit(key, newJob(key))).kind).toBe('budget_exceeded');
       });
+    });
 
-      it('holds every limit under many simultaneous admissions', async () => {
-        const key = await storedKey(store, {
+    describe('simultaneous admissions, on several connections', () => {
+      let db: StoreConnections;
+
+      beforeEach(async () => {
+        db = await adapter.openConnections(CONNECTIONS);
+      });
+
+      afterEach(async () => {
+        await db.close();
+      });
+
+      /** Sends every admission at once, spread over the connections, and waits for all. */
+      const admitAtOnce = (key: ApiKeyRecord, jobs: JobRecord[]) =>
+        Promise.all(
+          jobs.map((job, i) =>
+            (db.stores[i % db.stores.length] as Store).admitJob({
+              job,
+              day: DAY,
+              keyLimits: key.limits,
+              endUserLimits: job.endUserId === null ? null : key.endUserLimits,
+            }),
+          ),
+        );
+
+      it('holds every limit', async () => {
+        const [first] = db.stores as [Store];
+        const key = await storedKey(first, {
           scopes: ['generate', 'act-as'],
           limits: limits({ maxConcurrentJobs: 5 }),
           endUserLimits: limits({ dailyBudgetMicroUsd: 24_000 }),
         });
-        const results = await Promise.all(
+        const results = await admitAtOnce(
+          key,
           Array.from({ length: 40 }, (_, i) =>
-            admit(key, newJob(key, { endUserId: i % 2 === 0 ? 'alice' : 'bob' })),
+            newJob(key, { endUserId: i % 2 === 0 ? 'alice' : 'bob' }),
           ),
         );
         const created = results.filter((r) => r.kind === 'created');
@@ -412,19 +457,21 @@ export function describeStoreSuite(
           created.filter((r) => (r as { job: JobRecord }).job.endUserId === user).length;
         expect(perUser('alice')).toBeLessThanOrEqual(3);
         expect(perUser('bob')).toBeLessThanOrEqual(3);
-        expect((await store.usage({ keyId: key.id, endUserId: null }, DAY)).jobsInFlight).toBe(5);
+        expect((await first.usage({ keyId: key.id, endUserId: null }, DAY)).jobsInFlight).toBe(5);
       });
 
-      it('creates one job for many simultaneous admissions with one idempotency key', async () => {
-        const key = await storedKey(store);
-        const results = await Promise.all(
-          Array.from({ length: 20 }, () => admit(key, newJob(key, { idempotencyKey: 'once' }))),
+      it('creates one job for one idempotency key', async () => {
+        const [first] = db.stores as [Store];
+        const key = await storedKey(first);
+        const results = await admitAtOnce(
+          key,
+          Array.from({ length: 20 }, () => newJob(key, { idempotencyKey: 'once' })),
         );
         const created = results.filter((r) => r.kind === 'created');
         expect(created).toHaveLength(1);
         const ids = new Set(results.map((r) => (r as { job: JobRecord }).job.id));
         expect(ids).toEqual(new Set([(created[0] as { job: JobRecord }).job.id]));
-        expect((await store.usage({ keyId: key.id, endUserId: null }, DAY)).spentMicroUsd).toBe(
+        expect((await first.usage({ keyId: key.id, endUserId: null }, DAY)).spentMicroUsd).toBe(
           8000,
         );
       });
@@ -509,7 +556,7 @@ export function describeStoreSuite(
         const since = new Date('2030-01-01T00:00:00.000Z');
         const at = (seconds: number) => new Date(since.getTime() + seconds * 1000);
         let now = at(0);
-        const clocked = await openStore({ now: () => now });
+        const clocked = await adapter.open({ now: () => now });
         try {
           const key = await storedKey(clocked);
           const other = await storedKey(clocked);
@@ -600,7 +647,7 @@ export function describeStoreSuite(
 
     it('stamps its writes with the clock it was given', async () => {
       const now = new Date('2030-01-02T03:04:05.678Z');
-      const clocked = await openStore({ now: () => now });
+      const clocked = await adapter.open({ now: () => now });
       try {
         const key = await storedKey(clocked);
         const job = newJob(key);

@@ -119,18 +119,21 @@ describe('serveGraphqlWs', () => {
   });
 
   it('pings open sockets each round and terminates one that did not answer the last ping', async () => {
-    const server = await start(20);
+    // A round is the time a pong has to come back: long enough for a loaded machine, where
+    // 20 ms would let an answering socket miss its round.
+    const server = await start(250);
     const alive = connect(server.url);
     const dead = connect(server.url, { autoPong: false });
     await Promise.all([alive.opened, dead.opened]);
     let pings = 0;
     alive.socket.on('ping', () => pings++);
     expect((await dead.closed).code).toBe(1006);
-    // The answering socket stays open through more rounds.
-    await new Promise<void>((resolve) => {
+    // The answering socket stays open through more rounds (and fails here at once if not).
+    const roundsLater = new Promise<'three more pings'>((resolve) => {
       const seen = pings;
-      alive.socket.on('ping', () => pings >= seen + 3 && resolve());
+      alive.socket.on('ping', () => pings >= seen + 3 && resolve('three more pings'));
     });
+    expect(await Promise.race([roundsLater, alive.closed])).toBe('three more pings');
     expect(alive.socket.readyState).toBe(WebSocket.OPEN);
     alive.socket.close(1000);
     await alive.closed;

@@ -21,6 +21,6 @@ export interface SimContext {
   webhooks: WebhookSender;
   /** Draws for duration jitter, apart from the fault draws so each sequence stays stable. */
   timingRandom: Random;
-  /** Back to the state at start: faults, log, rate windows, balances, jobs, webhooks. */
+  /** Back to the state at start: faults, logs, rate windows, balances, jobs, webhooks. */
   reset(): void;
 }

@@ -1,18 +1,21 @@
 /**
  * The simulator's own control surface under `/_sim/`, for tests that run it in another
- * process: inspect received requests, inject faults, read or set balances, reset.
+ * process: inspect received requests and webhook deliveries, inject faults, read or set
+ * balances, reset.
  */
 import type { IncomingMessage } from 'node:http';
 import { microUsdToUsd } from '@zimage/pixazo-spec';
 import type { SimContext } from './context.ts';
 import type { FaultsUpdate } from './faults.ts';
 import { header, json, readBody, type SimResponse } from './http.ts';
-import { jobSummary } from './jobs.ts';
+import { type JobStatus, jobSummary } from './jobs.ts';
 import { CONTROL_PATH_PREFIX, decodeSegment } from './paths.ts';
 import { KEY_HEADER, MAX_BODY_BYTES } from './pixazo-api.ts';
 import type { RequestFilter, RouteKind } from './request-log.ts';
+import type { WebhookDeliveryFilter } from './webhooks.ts';
 
 const ROUTE_KINDS: readonly RouteKind[] = ['submit', 'status', 'media', 'unknown'];
+const JOB_STATUSES: readonly JobStatus[] = ['QUEUED', 'PROCESSING', 'COMPLETED', 'FAILED', 'ERROR'];
 
 class ControlError extends Error {
   readonly status: number;
@@ -48,6 +51,13 @@ async function route(ctx: SimContext, req: IncomingMessage, url: URL): Promise<S
     }
     case 'DELETE requests':
       ctx.log.clear();
+      return json(200, { ok: true });
+    case 'GET webhooks': {
+      const deliveries = ctx.webhooks.deliveries(deliveryFilter(url.searchParams));
+      return json(200, { count: deliveries.length, deliveries });
+    }
+    case 'DELETE webhooks':
+      ctx.webhooks.clearLog();
       return json(200, { ok: true });
     case 'GET faults':
       return json(200, ctx.faults.snapshot());
@@ -119,6 +129,19 @@ function requestFilter(query: URLSearchParams): RequestFilter {
     else if (name === 'status') filter.status = Number(value);
     else if (name === 'route' && (ROUTE_KINDS as readonly string[]).includes(value)) {
       filter.route = value as RouteKind;
+    } else throw new ControlError(400, `Unknown or invalid filter ${name}=${value}`);
+  }
+  return filter;
+}
+
+function deliveryFilter(query: URLSearchParams): WebhookDeliveryFilter {
+  const filter: WebhookDeliveryFilter = {};
+  for (const [name, value] of query) {
+    if (name === 'request_id') filter.requestId = value;
+    else if (name === 'status') filter.status = Number(value);
+    else if (name === 'attempt') filter.attempt = Number(value);
+    else if (name === 'job_status' && (JOB_STATUSES as readonly string[]).includes(value)) {
+      filter.jobStatus = value as JobStatus;
     } else throw new ControlError(400, `Unknown or invalid filter ${name}=${value}`);
   }
   return filter;

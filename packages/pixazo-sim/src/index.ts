@@ -17,3 +17,4 @@ export type { RateLimit } from './rate-limit.ts';
 export type { RequestFilter, RequestLogEntry, RouteKind } from './request-log.ts';
 export type { PixazoSim, PixazoSimOptions } from './sim.ts';
 export { startPixazoSim } from './sim.ts';
+export type { WebhookDelivery, WebhookDeliveryFilter } from './webhooks.ts';

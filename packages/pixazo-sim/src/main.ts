@@ -21,10 +21,7 @@ try {
 const sim = await startPixazoSim(env).catch((error: NodeJS.ErrnoException) =>
   fail(`cannot listen on ${env.host}:${env.port}: ${error.code ?? error.message}`),
 );
-const keyCount = Object.keys(env.keys).length;
-console.log(`Pixazo simulator listening on ${sim.url}`);
-console.log(`  ${keyCount} key(s), time scale ${env.timeScale}; controls at ${sim.url}/_sim/`);
-
+// Before the start-up lines: whoever reads them as "ready" may stop the simulator at once.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     sim.close().then(
@@ -33,3 +30,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     );
   });
 }
+
+const keyCount = Object.keys(env.keys).length;
+console.log(`Pixazo simulator listening on ${sim.url}`);
+console.log(`  ${keyCount} key(s), time scale ${env.timeScale}; controls at ${sim.url}/_sim/`);

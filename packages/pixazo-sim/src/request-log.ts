@@ -1,7 +1,9 @@
 /**
  * The requests the simulator received (control requests excepted), so tests can count what a
- * client really sent. A ring buffer: only the latest `capacity` entries are kept.
+ * client really sent. Only the latest `requestLogSize` entries are kept.
  */
+import type { RingLog } from './ring-log.ts';
+
 export type RouteKind = 'submit' | 'status' | 'media' | 'unknown';
 
 export interface RequestLogEntry {
@@ -23,38 +25,4 @@ export type RequestFilter = Partial<
   Pick<RequestLogEntry, 'method' | 'path' | 'route' | 'keyId' | 'status'>
 >;
 
-export class RequestLog {
-  readonly #capacity: number;
-  #entries: RequestLogEntry[] = [];
-  #next = 0;
-
-  constructor(capacity: number) {
-    this.#capacity = capacity;
-  }
-
-  /** Appends an entry and returns it, so the caller can fill in the outcome later. */
-  record(entry: Omit<RequestLogEntry, 'status' | 'dropped'>): RequestLogEntry {
-    const full: RequestLogEntry = { ...entry, status: null, dropped: false };
-    if (this.#entries.length < this.#capacity) this.#entries.push(full);
-    else this.#entries[this.#next] = full;
-    this.#next = (this.#next + 1) % this.#capacity;
-    return full;
-  }
-
-  /** Oldest first. */
-  entries(filter: RequestFilter = {}): RequestLogEntry[] {
-    const ordered =
-      this.#entries.length < this.#capacity
-        ? this.#entries
-        : [...this.#entries.slice(this.#next), ...this.#entries.slice(0, this.#next)];
-    const wanted = Object.entries(filter).filter(([, v]) => v !== undefined);
-    return ordered
-      .filter((e) => wanted.every(([k, v]) => e[k as keyof RequestLogEntry] === v))
-      .map((e) => ({ ...e }));
-  }
-
-  clear(): void {
-    this.#entries = [];
-    this.#next = 0;
-  }
-}
+export type RequestLog = RingLog<RequestLogEntry>;

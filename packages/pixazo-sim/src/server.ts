@@ -79,6 +79,8 @@ async function handle(
     path: url.pathname,
     route: route.kind,
     keyId: key ? keyFingerprint(key) : null,
+    status: null,
+    dropped: false,
   });
   const faultable = route.kind !== 'unknown';
   const { faults } = ctx;

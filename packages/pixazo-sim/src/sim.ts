@@ -9,10 +9,11 @@ import { ImageCache } from './images.ts';
 import { JobStore, type JobSummary, jobSummary } from './jobs.ts';
 import { seededRandom } from './random.ts';
 import { type RateLimit, RateLimiter } from './rate-limit.ts';
-import { type RequestFilter, RequestLog, type RequestLogEntry } from './request-log.ts';
+import type { RequestFilter, RequestLogEntry } from './request-log.ts';
+import { RingLog } from './ring-log.ts';
 import { createRequestHandler } from './server.ts';
 import { Wallet } from './wallet.ts';
-import { WebhookSender } from './webhooks.ts';
+import { type WebhookDelivery, type WebhookDeliveryFilter, WebhookSender } from './webhooks.ts';
 
 export interface PixazoSimOptions {
   /** Default 0: any free port (read it from `port`/`url`). */
@@ -35,6 +36,8 @@ export interface PixazoSimOptions {
   maxJobs?: number;
   /** Entries kept in the request log. Default 1000. */
   requestLogSize?: number;
+  /** Webhook delivery attempts kept in their log. Default 1000. */
+  webhookLogSize?: number;
   /** Bytes of rendered images kept. Default 64 MiB. */
   imageCacheBytes?: number;
   /** Serve the `/_sim/` control surface. Default true. */
@@ -55,6 +58,17 @@ export interface PixazoSim {
   requests(filter?: RequestFilter): RequestLogEntry[];
   countRequests(filter?: RequestFilter): number;
   clearRequests(): void;
+  /** Webhook delivery attempts (finished or in flight), oldest first. */
+  webhookDeliveries(filter?: WebhookDeliveryFilter): WebhookDelivery[];
+  /**
+   * Resolves with the finished delivery attempts that match once there are at least `count`:
+   * answered by the receiver (its handling done) or failed. Waits as long as it takes.
+   */
+  waitForWebhookDeliveries(
+    count: number,
+    filter?: WebhookDeliveryFilter,
+  ): Promise<WebhookDelivery[]>;
+  clearWebhookDeliveries(): void;
   /** Balance in USD, or undefined for an unknown key. */
   balanceOf(key: string): number | undefined;
   /** Sets a key's balance in USD, adding the key if it is new. */
@@ -62,7 +76,7 @@ export interface PixazoSim {
   /** Live jobs, oldest first. */
   jobs(): JobSummary[];
   job(requestId: string): JobSummary | undefined;
-  /** Back to the state at start: faults, request log, rate windows, balances, jobs, webhooks. */
+  /** Back to the state at start: faults, logs, rate windows, balances, jobs, webhooks. */
   reset(): void;
 }
 
@@ -76,6 +90,7 @@ const DEFAULTS = {
   jobTtlMs: 60 * 60 * 1000,
   maxJobs: 10_000,
   requestLogSize: 1000,
+  webhookLogSize: 1000,
   imageCacheBytes: 64 * 1024 * 1024,
   controlEndpoints: true,
 } as const;
@@ -93,9 +108,9 @@ export async function startPixazoSim(options: PixazoSimOptions = {}): Promise<Pi
     wallet: new Wallet(o.keys),
     faults,
     rateLimiter: new RateLimiter(o.rateLimit === false ? null : o.rateLimit),
-    log: new RequestLog(o.requestLogSize),
+    log: new RingLog(o.requestLogSize),
     images: new ImageCache(o.imageCacheBytes),
-    webhooks: new WebhookSender(o.timeScale),
+    webhooks: new WebhookSender(o.timeScale, o.webhookLogSize),
     timingRandom: seededRandom(o.seed + 1),
     reset() {
       ctx.faults.reset();
@@ -104,6 +119,7 @@ export async function startPixazoSim(options: PixazoSimOptions = {}): Promise<Pi
       ctx.wallet.reset();
       ctx.jobs.clear();
       ctx.webhooks.cancelAll();
+      ctx.webhooks.clearLog();
     },
   };
 
@@ -134,6 +150,9 @@ export async function startPixazoSim(options: PixazoSimOptions = {}): Promise<Pi
     requests: (filter) => ctx.log.entries(filter),
     countRequests: (filter) => ctx.log.entries(filter).length,
     clearRequests: () => ctx.log.clear(),
+    webhookDeliveries: (filter) => ctx.webhooks.deliveries(filter),
+    waitForWebhookDeliveries: (count, filter) => ctx.webhooks.waitFor(count, filter),
+    clearWebhookDeliveries: () => ctx.webhooks.clearLog(),
     balanceOf(key) {
       const balance = ctx.wallet.balance(key, Date.now());
       return balance === undefined ? undefined : microUsdToUsd(balance);
@@ -166,6 +185,7 @@ function checkOptions(o: Required<Omit<PixazoSimOptions, 'faults'>>): void {
   positive('jobTtlMs', o.jobTtlMs);
   positive('maxJobs', o.maxJobs);
   positive('requestLogSize', o.requestLogSize);
+  positive('webhookLogSize', o.webhookLogSize);
   positive('imageCacheBytes', o.imageCacheBytes);
   if (o.rateLimit) {
     positive('rateLimit.requests', o.rateLimit.requests);

@@ -79,8 +79,9 @@ describe("the seed's example requests", () => {
 
 describe('status flow', () => {
   it('moves QUEUED → PROCESSING → COMPLETED, in order, with updated_at following', async () => {
-    // Base at 28 steps takes ~21.6 s at scale 1: ~1 s here, so the early states are observable.
-    const sim = await startSim({ timeScale: 0.05 });
+    // Base at 28 steps takes ~21.6 s at scale 1: ~2.2 s here, so even on a busy machine the
+    // first poll, sent right after the 202, comes within QUEUED (its first ~430 ms).
+    const sim = await startSim({ timeScale: 0.1 });
     const { request_id } = await submitOk(sim, SEED_BASE_MINIMUM_REQUEST, { model: 'base' });
     const seen = await pollToEnd(sim, request_id);
 

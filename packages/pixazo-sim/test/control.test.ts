@@ -5,6 +5,7 @@ import {
   KEY,
   KEY_HEADER,
   SEED_TURBO_FULL_EXAMPLE,
+  startReceiver,
   startSim,
   submit,
   submitOk,
@@ -54,6 +55,38 @@ describe('/_sim/ control endpoints', () => {
     expect((await control(sim.url, 'GET', 'requests?colour=red')).status).toBe(400);
     expect((await control(sim.url, 'DELETE', 'requests')).status).toBe(200);
     expect(sim.countRequests()).toBe(0);
+  });
+
+  it('GET webhooks lists delivery attempts, filtered; DELETE clears them', async () => {
+    const sim = await startSim({ faults: { webhookDuplicate: { next: 1, stale: true } } });
+    const receiver = await startReceiver();
+    const { request_id } = await submitOk(sim, SEED_TURBO_FULL_EXAMPLE, {
+      headers: { 'X-Webhook-URL': receiver.url },
+    });
+    await sim.waitForWebhookDeliveries(3);
+
+    const all = await control(sim.url, 'GET', 'webhooks');
+    expect(all.body.count).toBe(3);
+    expect(all.body.deliveries[0]).toEqual({
+      at: expect.any(String),
+      requestId: request_id,
+      jobStatus: 'COMPLETED',
+      attempt: 1,
+      origin: new URL(receiver.url).origin,
+      status: 200,
+      error: null,
+    });
+    const stale = await control(
+      sim.url,
+      'GET',
+      `webhooks?request_id=${request_id}&job_status=PROCESSING`,
+    );
+    expect(stale.body.deliveries).toMatchObject([{ jobStatus: 'PROCESSING', status: 200 }]);
+    expect((await control(sim.url, 'GET', 'webhooks?status=200&attempt=1')).body.count).toBe(3);
+
+    expect((await control(sim.url, 'GET', 'webhooks?job_status=DONE')).status).toBe(400);
+    expect((await control(sim.url, 'DELETE', 'webhooks')).status).toBe(200);
+    expect(sim.webhookDeliveries()).toEqual([]);
   });
 
   it('PUT, GET and DELETE faults', async () => {
@@ -110,13 +143,16 @@ describe('/_sim/ control endpoints', () => {
 
   it('POST reset restores the state at start', async () => {
     const sim = await startSim({ keys: { [KEY]: 1 } });
-    await submitOk(sim, SEED_TURBO_FULL_EXAMPLE);
+    const receiver = await startReceiver();
+    await submitOk(sim, SEED_TURBO_FULL_EXAMPLE, { headers: { 'X-Webhook-URL': receiver.url } });
+    await sim.waitForWebhookDeliveries(1);
     sim.setBalance('extra', 3);
     sim.setFaults({ serverError: { probability: 1 } });
     expect(await control(sim.url, 'POST', 'reset')).toEqual({ status: 200, body: { ok: true } });
     expect(sim.jobs()).toEqual([]);
     expect(sim.faults()).toEqual({});
     expect(sim.countRequests()).toBe(0);
+    expect(sim.webhookDeliveries()).toEqual([]);
     expect(sim.balanceOf(KEY)).toBe(1);
     expect(sim.balanceOf('extra')).toBeUndefined();
   });

@@ -1,10 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { PixazoSim } from '../src/index.ts';
 import {
+  CLOCK_WAIT,
   finalStatus,
   getStatus,
   KEY,
-  pollUntil,
   SEED_TURBO_FULL_EXAMPLE,
   startSim,
   submit,
@@ -98,10 +98,7 @@ describe('job faults', () => {
   it('vanish: an accepted job answers 404 on status, even after it would have ended', async () => {
     const sim = await startSim({ faults: { vanish: { next: 1 } } });
     const { request_id } = await submitOk(sim, SEED_TURBO_FULL_EXAMPLE);
-    await pollUntil(
-      () => sim.job(request_id)?.status,
-      (s) => s === 'COMPLETED',
-    );
+    await vi.waitFor(() => expect(sim.job(request_id)?.status).toBe('COMPLETED'), CLOCK_WAIT);
     expect(sim.job(request_id)?.vanished).toBe(true);
     const response = await getStatus(sim, request_id);
     expect(response.status).toBe(404);

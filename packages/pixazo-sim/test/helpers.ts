@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MODELS, type ModelKey } from '@zimage/pixazo-spec';
-import { onTestFinished } from 'vitest';
+import { expect, onTestFinished, vi } from 'vitest';
 import {
   type PixazoSim,
   type PixazoSimOptions,
@@ -91,40 +91,34 @@ export function getStatus(sim: PixazoSim, requestId: string, key: string | null 
   });
 }
 
-const TERMINAL = new Set(['COMPLETED', 'FAILED', 'ERROR']);
+const TERMINAL = ['COMPLETED', 'FAILED', 'ERROR'];
 
-/** Polls until `done` holds for a value; fails after `timeoutMs` (a safety net, not an assertion). */
-export async function pollUntil<T>(
-  read: () => Promise<T> | T,
-  done: (value: T) => boolean,
-  timeoutMs = 5000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met: last ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+/**
+ * For `vi.waitFor` on facts that only the clock brings about (a job's end, a TTL, a rate
+ * window): check often, and give up well past any passing run (a safety net, not an assertion).
+ */
+export const CLOCK_WAIT = { interval: 5, timeout: 4000 };
 
-/** Polls the status route until the job is terminal; returns every body seen. */
+/** Polls the status route, as a client would, until the job is terminal; every body seen. */
 export async function pollToEnd(
   sim: PixazoSim,
   requestId: string,
   key: string = KEY,
 ): Promise<StatusBody[]> {
   const seen: StatusBody[] = [];
-  await pollUntil(
-    async () => {
-      const response = await getStatus(sim, requestId, key);
-      if (response.status !== 200) throw new Error(`status answered ${response.status}`);
-      const body = (await response.json()) as StatusBody;
-      seen.push(body);
-      return body;
-    },
-    (body) => TERMINAL.has(body.status),
-  );
+  let refused: number | undefined;
+  await vi.waitFor(async () => {
+    const response = await getStatus(sim, requestId, key);
+    // Not retried: a job that cannot be read will not become readable.
+    if (response.status !== 200) {
+      refused = response.status;
+      return;
+    }
+    const body = (await response.json()) as StatusBody;
+    seen.push(body);
+    expect(TERMINAL).toContain(body.status);
+  }, CLOCK_WAIT);
+  if (refused !== undefined) throw new Error(`status answered ${refused}`);
   return seen;
 }
 
@@ -135,7 +129,10 @@ export async function finalStatus(sim: PixazoSim, requestId: string): Promise<St
 
 export interface Receiver {
   url: string;
+  /** Each delivery, recorded before it is answered. */
   received: { body: unknown; contentType: string | undefined }[];
+  /** Stops listening (also done when the test ends). */
+  close(): Promise<void>;
 }
 
 /** A real webhook endpoint; `answer` picks the status for the n-th (0-based) delivery. */
@@ -153,10 +150,14 @@ export async function startReceiver(answer: (n: number) => number = () => 200): 
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  onTestFinished(() => {
+  const close = async () => {
+    if (!server.listening) return;
+    const closed = once(server, 'close');
     server.closeAllConnections();
     server.close();
-  });
+    await closed;
+  };
+  onTestFinished(close);
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/webhook/callback`, received };
+  return { url: `http://127.0.0.1:${port}/webhook/callback`, received, close };
 }

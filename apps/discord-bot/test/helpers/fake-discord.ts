@@ -58,7 +58,8 @@ export class FakeDiscord {
   #messageSeq = 0;
   /** Message ids of interaction originals, so edits keep answering with the same message. */
   readonly #originals = new Map<string, string>();
-  #listeners: (() => void)[] = [];
+  /** Checks of pending `waitFor` calls, run on every answered request. */
+  readonly #waiters = new Set<() => void>();
 
   private constructor(options: FakeDiscordOptions) {
     this.#timeline = options.timeline;
@@ -100,25 +101,30 @@ export class FakeDiscord {
     return this.requests.filter(match);
   }
 
-  /** Resolves with the first request (past or future) that matches. */
-  async waitFor(match: Matcher, description = 'a matching request'): Promise<DiscordRequest> {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const found = this.requests.find(match);
-      if (found) return found;
-      if (Date.now() > deadline) {
-        throw new Error(
-          `fake Discord: timed out waiting for ${description}; got:\n${this.requests.map((r) => `${r.method} ${r.path} ${r.status}`).join('\n')}`,
-        );
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 200);
-        this.#listeners.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
+  /**
+   * Resolves with the first request (past or future) that matches, once it is answered. Past
+   * 20 s, which no passing run comes near, it fails and lists what did arrive.
+   */
+  waitFor(match: Matcher, description = 'a matching request'): Promise<DiscordRequest> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const found = this.requests.find(match);
+        if (!found) return;
+        settle();
+        resolve(found);
+      };
+      const timer = setTimeout(() => {
+        settle();
+        const got = this.requests.map((r) => `${r.method} ${r.path} ${r.status}`).join('\n');
+        reject(new Error(`fake Discord: no ${description} within 20 s; got:\n${got}`));
+      }, 20_000);
+      const settle = () => {
+        clearTimeout(timer);
+        this.#waiters.delete(check);
+      };
+      this.#waiters.add(check);
+      check();
+    });
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -151,9 +157,7 @@ export class FakeDiscord {
         ...headers,
       });
       res.end(body === undefined ? undefined : JSON.stringify(body));
-      const listeners = this.#listeners;
-      this.#listeners = [];
-      for (const listener of listeners) listener();
+      for (const check of [...this.#waiters]) check();
     };
 
     const limited = this.#rateLimits.find((rule) => rule.remaining > 0 && rule.match(request));

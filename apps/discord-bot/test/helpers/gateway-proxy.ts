@@ -14,8 +14,6 @@ export class GatewayProxy {
   readonly #timeline: Timeline;
   readonly #sockets = new Set<Socket>();
   #held: (() => void)[] | null = null;
-  /** Connections the bot opened, stalled or not. */
-  connections = 0;
 
   private constructor(upstream: string, timeline: Timeline) {
     this.#upstream = new URL(upstream);
@@ -59,7 +57,6 @@ export class GatewayProxy {
   }
 
   #accept(client: Socket): void {
-    this.connections += 1;
     this.#sockets.add(client);
     client.once('data', (first) => {
       this.#timeline.record('gateway', first.toString('latin1').split('\r\n', 1)[0] ?? '');

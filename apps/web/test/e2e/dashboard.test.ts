@@ -103,26 +103,6 @@ const announcements = (page: Page) => page.getByTestId('announcer').textContent(
 const connection = (page: Page, label: 'Live' | 'Reconnecting…') =>
   page.getByRole('banner').getByText(label, { exact: true });
 
-/** Asks the gateway directly (not through the cuttable link) for a job's status. */
-async function serverStatus(key: string, jobId: string): Promise<string> {
-  const response = await fetch(`${stack.gatewayUrl}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-    body: JSON.stringify({
-      query: 'query ($id: ID!) { job(id: $id) { status } }',
-      variables: { id: jobId },
-    }),
-  });
-  const body = (await response.json()) as { data: { job: { status: string } } };
-  return body.data.job.status;
-}
-
-async function untilServerStatus(key: string, jobId: string, status: string): Promise<void> {
-  while ((await serverStatus(key, jobId)) !== status) {
-    await new Promise((next) => setTimeout(next, 100));
-  }
-}
-
 /** The job id of a card (its heading is labelled `job-<id>-prompt`). */
 async function jobIdOf(card: Locator): Promise<string> {
   const headingId = await card.getByRole('heading').getAttribute('id');
@@ -253,7 +233,7 @@ describe('dashboard against the real gateway', () => {
     await connection(page, 'Reconnecting…').waitFor();
     await snapshot(page, 'reconnecting');
     // The job ends while the browser is cut off: its event is lost to this page.
-    await untilServerStatus(key, jobId, 'COMPLETED');
+    await stack.jobReaches(key, jobId, 'COMPLETED');
     expect(await card.locator('.status-badge').textContent()).toContain('Processing');
 
     stack.link.restore();

@@ -27,11 +27,14 @@ export interface TestServer {
   url: string;
   port: number;
   requests: RecordedRequest[];
+  /** Resolves once `count` requests have arrived (before the handler runs for the last one). */
+  arrived(count: number): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startTestServer(handler: Handler, port = 0): Promise<TestServer> {
   const requests: RecordedRequest[] = [];
+  const waiters = new Set<() => void>();
   const server: Server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -44,6 +47,7 @@ export async function startTestServer(handler: Handler, port = 0): Promise<TestS
       body,
       at: performance.now(),
     });
+    for (const check of [...waiters]) check();
     await handler(req, res, body, index);
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
@@ -52,6 +56,16 @@ export async function startTestServer(handler: Handler, port = 0): Promise<TestS
     url: `http://127.0.0.1:${actualPort}`,
     port: actualPort,
     requests,
+    arrived: (count) =>
+      new Promise((resolve) => {
+        const check = () => {
+          if (requests.length < count) return;
+          waiters.delete(check);
+          resolve();
+        };
+        waiters.add(check);
+        check();
+      }),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -10,10 +10,10 @@ import type { ExecutionResult } from 'graphql';
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { createApiKey } from '../../src/auth/api-keys.ts';
-import { isTerminal, type JobStatus } from '../../src/domain/job.ts';
 import type { ApiKeyRecord, Limits, Scope } from '../../src/domain/principal.ts';
 import { type RunningGateway, type StartGatewayOptions, startGateway } from '../../src/gateway.ts';
 import { createLogger } from '../../src/logger.ts';
+import { waitForJob } from './engine-harness.ts';
 
 export const SIM_KEY = 'dev-key';
 
@@ -53,7 +53,9 @@ export interface GatewayHarness {
   }): Promise<{ secret: string; record: ApiKeyRecord }>;
   /** A graphql-ws client; closed by close(). */
   wsClient(key: string | undefined): Client;
-  /** Polls `job(id)` until the job has ended. */
+  /** `job(id)` as `key` sees it (JOB_FIELDS); throws when the key cannot see the job. */
+  job(key: string, id: string): Promise<Record<string, unknown>>;
+  /** Waits for the job's terminal change on the gateway's pub/sub, then reads it as `job`. */
   waitForTerminal(key: string, id: string): Promise<Record<string, unknown>>;
   close(): Promise<void>;
 }
@@ -124,6 +126,16 @@ export async function startGatewayHarness(
     };
   };
 
+  const job: GatewayHarness['job'] = async (key, id) => {
+    const { body } = await graphql(`query ($id: ID!) { job(id: $id) { ${JOB_FIELDS} } }`, {
+      key,
+      variables: { id },
+    });
+    const found = body.data?.job as Record<string, unknown> | null;
+    if (!found) throw new Error(`job ${id} not visible: ${JSON.stringify(body)}`);
+    return found;
+  };
+
   return {
     gateway,
     sim,
@@ -149,17 +161,10 @@ export async function startGatewayHarness(
       clients.push(client);
       return client;
     },
+    job,
     async waitForTerminal(key, id) {
-      for (;;) {
-        const { body } = await graphql(`query ($id: ID!) { job(id: $id) { ${JOB_FIELDS} } }`, {
-          key,
-          variables: { id },
-        });
-        const job = body.data?.job as Record<string, unknown> | null;
-        if (!job) throw new Error(`job ${id} not visible: ${JSON.stringify(body)}`);
-        if (isTerminal(job.status as JobStatus)) return job;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await waitForJob(gateway, id);
+      return job(key, id);
     },
     async close() {
       await Promise.all(clients.map((client) => client.dispose()));

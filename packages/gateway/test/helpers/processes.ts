@@ -13,6 +13,8 @@ export interface RunningProcess {
   child: ChildProcess;
   stdout(): string;
   stderr(): string;
+  /** Resolves with group 1 of the first match of `pattern` in stdout, as soon as it is printed. */
+  printed(pattern: RegExp): Promise<string>;
 }
 
 /** Runs a TypeScript entry point with this Node (24) and only the given environment. */
@@ -24,30 +26,42 @@ export function startProcess(script: string, env: Record<string, string>): Runni
   });
   let stdout = '';
   let stderr = '';
+  let closed = false;
+  /** Checks of pending `printed` calls, run on every chunk of stdout and when the process ends. */
+  const watchers = new Set<() => void>();
+  const notify = () => {
+    for (const check of [...watchers]) check();
+  };
   child.stdout?.on('data', (chunk) => {
     stdout += chunk;
+    notify();
   });
   child.stderr?.on('data', (chunk) => {
     stderr += chunk;
   });
-  return { child, stdout: () => stdout, stderr: () => stderr };
-}
-
-/** Resolves with the first match of `pattern` in the process's stdout (group 1). */
-export async function waitForOutput(run: RunningProcess, pattern: RegExp): Promise<string> {
-  for (;;) {
-    const match = pattern.exec(run.stdout())?.[1];
-    if (match) return match;
-    if (run.child.exitCode !== null || run.child.signalCode !== null) {
-      throw new Error(`exited early: ${run.stderr()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  // 'close' comes after the last output of a process that has exited.
+  child.on('close', () => {
+    closed = true;
+    notify();
+  });
+  const printed = (pattern: RegExp) =>
+    new Promise<string>((resolve, reject) => {
+      const check = () => {
+        const match = pattern.exec(stdout)?.[1];
+        if (match === undefined && !closed) return;
+        watchers.delete(check);
+        if (match !== undefined) resolve(match);
+        else reject(new Error(`exited before printing ${pattern}: ${stderr}`));
+      };
+      watchers.add(check);
+      check();
+    });
+  return { child, stdout: () => stdout, stderr: () => stderr, printed };
 }
 
 /** The gateway's dashboard URL, once it says it is listening. */
 export const gatewayStarted = (run: RunningProcess) =>
-  waitForOutput(run, /dashboard at (http:\/\/\S+?)\/ /);
+  run.printed(/dashboard at (http:\/\/\S+?)\/ /);
 
 /** Sends the signal and resolves with the exit code (null when killed by a signal). */
 export async function stopProcess(

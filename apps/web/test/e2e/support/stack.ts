@@ -6,6 +6,7 @@ import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createApiKey, createLogger, type Limits, startGateway } from '@zimage/gateway';
 import { startPixazoSim } from '@zimage/pixazo-sim';
+import { createClient } from 'graphql-ws';
 import { type CuttableProxy, startCuttableProxy } from './cuttable-proxy.ts';
 
 const SIM_KEY = 'dev-key';
@@ -20,11 +21,14 @@ const NO_LIMITS: Limits = {
 export interface Stack {
   /** The dashboard's address, through the cuttable link. */
   url: string;
-  /** The gateway's own address, for the test's direct questions. */
-  gatewayUrl: string;
   link: CuttableProxy;
   /** A new key with the generate and read scopes; no limits unless given. */
   createKey(name: string, limits?: Partial<Limits>): Promise<string>;
+  /**
+   * Resolves once the gateway itself (not through the link) has the job in `status`, following
+   * its jobUpdated subscription: its state at once, then each change.
+   */
+  jobReaches(key: string, jobId: string, status: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -48,7 +52,6 @@ export async function startStack(timeScale = 0.5): Promise<Stack> {
   const link = await startCuttableProxy(new URL(gateway.url));
   return {
     url: link.url,
-    gatewayUrl: gateway.url,
     link,
     async createKey(name, limits = {}) {
       const { secret } = await createApiKey(gateway.store, {
@@ -57,6 +60,26 @@ export async function startStack(timeScale = 0.5): Promise<Stack> {
         limits: { ...NO_LIMITS, ...limits },
       });
       return secret;
+    },
+    async jobReaches(key, jobId, status) {
+      const client = createClient({
+        url: `${gateway.url.replace(/^http/, 'ws')}/graphql`,
+        connectionParams: { authorization: `Bearer ${key}` },
+        retryAttempts: 0,
+      });
+      try {
+        const updates = client.iterate<{ jobUpdated: { status: string } }>({
+          query: 'subscription ($id: ID!) { jobUpdated(id: $id) { status } }',
+          variables: { id: jobId },
+        });
+        for await (const { data, errors } of updates) {
+          if (errors) throw new Error(`jobUpdated failed: ${JSON.stringify(errors)}`);
+          if (data?.jobUpdated.status === status) return;
+        }
+        throw new Error(`job ${jobId} ended without reaching ${status}`);
+      } finally {
+        await client.dispose();
+      }
     },
     async close() {
       await link.close();
