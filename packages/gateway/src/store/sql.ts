@@ -19,6 +19,12 @@ export const IN_FLIGHT_SQL = `status IN (${JOB_STATUSES.filter((s) => !isTermina
   .map((s) => `'${s}'`)
   .join(', ')})`;
 
+/** Matches the jobs in the gateway's own queue (the partial index jobs_pending). */
+export const PENDING_SQL = `status = 'QUEUED' AND submission = 'pending'`;
+
+/** Matches the jobs at Pixazo, or being sent: what the dispatch cap counts. */
+export const AT_PIXAZO_SQL = `${IN_FLIGHT_SQL} AND submission IN ('submitting', 'submitted')`;
+
 /**
  * Prompt search folds case in the application: Unicode-aware whatever the database's locale,
  * and the same on every store. Stored prompts are folded into `prompt_folded`.

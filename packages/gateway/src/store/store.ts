@@ -44,6 +44,28 @@ export interface JobPage {
   hasNextPage: boolean;
 }
 
+/** A dispatcher's claim on the oldest pending jobs (Store.claimPendingJobs). */
+export interface DispatchClaim {
+  /** The claiming gateway instance: it sends the claimed jobs and tracks them. */
+  instanceId: string;
+  /** Jobs at Pixazo at once (submitting or submitted, not ended), across every instance. */
+  maxInFlight: number;
+  /** Claim at most this many now (1 for the upstream probe). */
+  limit: number;
+}
+
+/** A live instance taking over the jobs of instances whose heartbeat went stale. */
+export interface Adoption {
+  instanceId: string;
+  /** A submitted job's owner is dead once its last heartbeat is this old (0: any other). */
+  staleAfterMs: number;
+  /**
+   * The same for a job still 'submitting': also longer than its POST can take, so that a POST
+   * of a slow but live instance is never taken for a dead one.
+   */
+  submittingStaleAfterMs: number;
+}
+
 /** What every store takes besides where its database is. */
 export interface StoreOptions {
   /** The clock of ledger rows, `updatedAt` and revocations; default the real time. */
@@ -51,6 +73,11 @@ export interface StoreOptions {
 }
 
 export interface Store {
+  /**
+   * True when one gateway process at a time uses the database (SQLite): any other instance on
+   * record is an earlier run of this one, so a start adopts its jobs at once.
+   */
+  readonly singleProcess: boolean;
   /**
    * Atomically: read the facts `decideAdmission` (domain/admission.ts) needs (the job of a
    * repeated idempotency key, the usage of the key and of the end user), and insert the job and
@@ -79,6 +106,26 @@ export interface Store {
   listUnfinishedJobs(): Promise<JobRecord[]>;
   /** How many jobs wait in the gateway's own queue (submission 'pending'). */
   countPendingJobs(): Promise<number>;
+  /** The first `limit` jobs of the gateway's own queue, oldest (next to be sent) first. */
+  listPendingJobs(limit: number): Promise<JobRecord[]>;
+  /** 1 + the pending jobs created before this one, while it is pending; null otherwise. */
+  queuePosition(jobId: string): Promise<number | null>;
+  /**
+   * Atomically, across every instance: counts the jobs at Pixazo, takes the oldest pending
+   * jobs that fit under `maxInFlight` (at most `limit`), and marks them 'submitting', owned by
+   * `instanceId`. A job never becomes 'pending' again (the schema refuses it), so no job is
+   * ever claimed twice. Oldest first.
+   */
+  claimPendingJobs(claim: DispatchClaim): Promise<JobRecord[]>;
+  /** Records that `instanceId` is alive now, on the database's clock. */
+  heartbeat(instanceId: string): Promise<void>;
+  /** `instanceId` stopped: its unfinished jobs are adoptable at once. */
+  removeInstance(instanceId: string): Promise<void>;
+  /**
+   * Atomically (one winner per job): makes `instanceId` the owner of every unfinished job sent
+   * or being sent whose owner is unknown or stale, and returns those jobs, oldest first.
+   */
+  adoptJobs(adoption: Adoption): Promise<JobRecord[]>;
   usage(owner: Owner, day: string): Promise<Usage>;
 
   createApiKey(key: ApiKeyRecord): Promise<void>;

@@ -96,4 +96,32 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX usage_by_job ON usage_ledger (job_id);
     `,
   },
+  {
+    name: 'dispatch claims, instance heartbeats',
+    sql: `
+      -- The instance that claimed (or adopted) the job: it sends it and tracks it.
+      ALTER TABLE jobs ADD COLUMN owner_instance text COLLATE "C";
+      -- The jobs at Pixazo, which the dispatch cap counts and adoption scans.
+      CREATE INDEX jobs_at_pixazo ON jobs (owner_instance)
+        WHERE status IN ('QUEUED', 'PROCESSING') AND submission IN ('submitting', 'submitted');
+
+      -- Live gateway instances; heartbeat_at is the database's clock (now()), never a host's.
+      CREATE TABLE instances (
+        id text COLLATE "C" PRIMARY KEY,
+        heartbeat_at timestamptz NOT NULL
+      );
+
+      -- A job claimed for submission never waits again: a second claim, hence a second paid
+      -- POST, cannot commit whatever the code does.
+      CREATE FUNCTION jobs_never_pending_again() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF OLD.submission <> 'pending' AND NEW.submission = 'pending' THEN
+          RAISE EXCEPTION 'job % was claimed for submission; it cannot become pending again', OLD.id;
+        END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER jobs_never_pending_again BEFORE UPDATE OF submission ON jobs
+        FOR EACH ROW EXECUTE FUNCTION jobs_never_pending_again();
+    `,
+  },
 ];

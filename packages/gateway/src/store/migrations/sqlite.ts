@@ -92,4 +92,27 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX usage_by_job ON usage_ledger (job_id);
     `,
   },
+  {
+    name: 'dispatch claims, instance heartbeats',
+    sql: `
+      -- The instance that claimed (or adopted) the job: it sends it and tracks it.
+      ALTER TABLE jobs ADD COLUMN owner_instance TEXT;
+      CREATE INDEX jobs_pending ON jobs (id) WHERE status = 'QUEUED' AND submission = 'pending';
+      CREATE INDEX jobs_at_pixazo ON jobs (owner_instance)
+        WHERE status IN ('QUEUED', 'PROCESSING') AND submission IN ('submitting', 'submitted');
+
+      -- Gateway instances; heartbeat_at is the store's clock, in epoch milliseconds.
+      CREATE TABLE instances (
+        id TEXT PRIMARY KEY,
+        heartbeat_at INTEGER NOT NULL
+      ) STRICT;
+
+      -- A job claimed for submission never waits again, so it is never sent twice.
+      CREATE TRIGGER jobs_never_pending_again BEFORE UPDATE OF submission ON jobs
+        WHEN OLD.submission <> 'pending' AND NEW.submission = 'pending'
+      BEGIN
+        SELECT RAISE(ABORT, 'a job claimed for submission cannot become pending again');
+      END;
+    `,
+  },
 ];
