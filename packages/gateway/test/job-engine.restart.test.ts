@@ -44,7 +44,7 @@ it('sends jobs still waiting in the queue after a restart, in their order', asyn
 
   const after = h.engine({ maxConcurrency: 1 });
   await after.start();
-  expect(after.queuePosition(second.id)).toBe(1);
+  expect(await after.queuePosition(second.id)).toBe(1);
   const done = [await waitForJob(h, first.id), await waitForJob(h, second.id)];
   expect(done.map((job) => job.status)).toEqual(['COMPLETED', 'COMPLETED']);
   expect((done[0]?.startedAt as Date) <= (done[1]?.startedAt as Date)).toBe(true);

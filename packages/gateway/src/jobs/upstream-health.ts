@@ -7,7 +7,7 @@
  * - A condition holds (wallet empty: 402; key rejected: 401/403; unreachable: the connection
  *   was refused after core's retries): for its cooldown, new jobs are refused before admission
  *   (INSUFFICIENT_BALANCE or UPSTREAM_UNAVAILABLE, with retryAfterSeconds), so nothing is
- *   charged, stored or sent, and the submission queue sends nothing, so accepted jobs wait
+ *   charged, stored or sent, and dispatch sends nothing, so accepted jobs wait
  *   instead of failing one after another against a Pixazo known to refuse them.
  * - After the cooldown the condition is still known but new jobs are accepted again, and ONE
  *   pending job is sent (the probe): Pixazo accepting it clears the condition; a condition
@@ -53,6 +53,8 @@ export interface UpstreamHealth {
    * after it only as the one probe (which this call claims).
    */
   maySubmit(jobId: string): boolean;
+  /** Whether `maySubmit` would let a probe go now (a condition is known, its cooldown over). */
+  mayProbe(): boolean;
   /** Pixazo accepted the generate POST of `jobId`. */
   submissionAccepted(jobId: string): void;
   /** A request met a condition: enters it or renews its cooldown. */
@@ -184,6 +186,8 @@ export function createUpstreamHealth(deps: UpstreamHealthDeps): UpstreamHealth {
       logger.info({ jobId, condition: current.condition }, 'probing pixazo with a pending job');
       return true;
     },
+
+    mayProbe: () => current !== null && !cooling() && probe === null,
 
     submissionAccepted(jobId) {
       // Only the probe speaks for now: other POSTs left before the condition was met.
