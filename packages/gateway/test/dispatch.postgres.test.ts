@@ -5,7 +5,10 @@
  * stopped or silent instance are adopted without a second POST. The engines share one
  * in-process pub/sub (what Redis is across processes) and one images directory.
  */
+import { once } from 'node:events';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DEFAULT_POLL_SCHEDULE, PixazoClient } from '@zimage/core';
@@ -13,7 +16,7 @@ import { type PixazoSim, startPixazoSim } from '@zimage/pixazo-sim';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import { NO_LIMITS } from '../src/auth/api-keys.ts';
 import type { JobRecord } from '../src/domain/job.ts';
-import { silentLogger } from '../src/domain/logger.ts';
+import { type Logger, silentLogger } from '../src/domain/logger.ts';
 import type { Principal } from '../src/domain/principal.ts';
 import type { JobEngine } from '../src/jobs/engine.ts';
 import { createImageStore } from '../src/jobs/image-store.ts';
@@ -73,7 +76,11 @@ afterEach(async () => {
 /** An instance: its own store (pool) on the shared database, counted status reads. */
 async function instance(
   options: Partial<JobEngineOptions> = {},
-  wrap: { store?: (store: Store) => Store; pixazo?: (pixazo: Pixazo) => Pixazo } = {},
+  wrap: {
+    store?: (store: Store) => Store;
+    pixazo?: (pixazo: Pixazo) => Pixazo;
+    logger?: Logger;
+  } = {},
 ): Promise<{ engine: JobEngine; store: Store }> {
   const opened = await openPostgresStore(url);
   stores.push(opened);
@@ -92,6 +99,7 @@ async function instance(
     pubsub,
     pixazo: wrap.pixazo?.(counted) ?? counted,
     images: createImageStore({ dataDir }),
+    logger: wrap.logger,
     options: {
       maxConcurrency: 4,
       maxPromptLength: 2000,
@@ -218,19 +226,20 @@ it("adopts a stopped instance's submitted jobs on a live one, which finishes the
   expect(sim.countRequests({ route: 'submit' })).toBe(3);
 });
 
-it('ends ERROR, charge kept and never re-sent, the job of an instance that went silent mid-POST', async () => {
-  // A hangs in its POST and stops reaching the database (no heartbeat, no claim): it looks
-  // dead.
+/**
+ * Wraps an instance that hangs in its first POST (after `send` ran it, or not) and from then on
+ * no longer reaches the database (no heartbeat, no claim): to the others it looks dead.
+ */
+function silentMidPost(send: (real: Pixazo, ...args: Parameters<Pixazo['submit']>) => void) {
   let silent = false;
   let posted!: () => void;
   const postStarted = new Promise<void>((resolve) => {
     posted = resolve;
   });
-  const a = await instance(
-    // Its stop gives up on the hung POST quickly.
-    { stopTimeoutMs: 50 },
-    {
-      store: (store) =>
+  return {
+    postStarted,
+    wrap: {
+      store: (store: Store) =>
         new Proxy(store, {
           get(target, name) {
             if (silent && name === 'heartbeat') return async () => {};
@@ -239,23 +248,32 @@ it('ends ERROR, charge kept and never re-sent, the job of an instance that went 
             return typeof value === 'function' ? value.bind(target) : value;
           },
         }),
-      pixazo: (real) => ({
+      pixazo: (real: Pixazo): Pixazo => ({
         ...real,
-        submit: () => {
+        submit: (...args) => {
           silent = true;
+          send(real, ...args);
           posted();
           return new Promise<never>(() => {});
         },
       }),
     },
-  );
+  };
+}
+
+/** An adopter that takes an instance silent for 300 ms (and its POSTs 100 ms more) for dead. */
+const QUICK_ADOPTER = { instances: { heartbeatMs: 50, ttlMs: 300, submitTimeoutMs: 100 } };
+
+it('ends ERROR, charge kept and never re-sent, the job of an instance that went silent mid-POST', async () => {
+  const hung = silentMidPost(() => {});
+  // Its stop gives up on the hung POST quickly.
+  const a = await instance({ stopTimeoutMs: 50 }, hung.wrap);
   const caller = await principal(a.store);
   await a.engine.start();
   const job = await a.engine.generate(caller, turbo);
-  await postStarted;
+  await hung.postStarted;
 
-  // B takes an instance silent for 300 ms for dead.
-  const b = await instance({ instances: { heartbeatMs: 50, ttlMs: 300, submitTimeoutMs: 100 } });
+  const b = await instance(QUICK_ADOPTER);
   await b.engine.start();
   const ended = await waitForJob(listen(b.store), job.id);
   expect(ended).toMatchObject({
@@ -269,6 +287,58 @@ it('ends ERROR, charge kept and never re-sent, the job of an instance that went 
   expect((await waitForJob(listen(b.store), next.id)).status).toBe('COMPLETED');
   expect(sim.countRequests({ route: 'submit' })).toBe(1);
   await vi.waitFor(() => expect(sim.jobs()).toHaveLength(1));
+});
+
+it('in webhook mode, adopts the job of an instance that died mid-POST into the wait for its callback', async () => {
+  let adoptedOnB!: () => void;
+  const adopted = new Promise<void>((resolve) => {
+    adoptedOnB = resolve;
+  });
+  const recording: Logger = {
+    ...silentLogger,
+    info(_fields, message) {
+      if (message === 'tracking a job adopted from a stopped instance') adoptedOnB();
+    },
+    child: () => recording,
+  };
+  let b: { engine: JobEngine; store: Store } | undefined;
+  // The gateway's webhook route, on B: it answers once B has adopted the job, so the callback
+  // that reveals the request id finds B waiting for it.
+  const receiver = createServer(async (req, res) => {
+    const match = /^\/webhooks\/pixazo\/([^/]+)\/([^/]+)$/.exec(req.url ?? '');
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    await adopted;
+    const outcome = await b?.engine.handleWebhook(
+      match?.[1] ?? '',
+      match?.[2] ?? '',
+      Buffer.concat(chunks).toString(),
+    );
+    res.writeHead(outcome?.status ?? 503).end();
+  });
+  receiver.listen(0, '127.0.0.1');
+  await once(receiver, 'listening');
+  const publicUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  try {
+    // A's POST reaches Pixazo, with its callback URL; A dies before the answer.
+    const died = silentMidPost((real, input, options) => void real.submit(input, options));
+    const a = await instance({ publicUrl, stopTimeoutMs: 50 }, died.wrap);
+    const caller = await principal(a.store);
+    await a.engine.start();
+    const job = await a.engine.generate(caller, turbo);
+    await died.postStarted;
+
+    b = await instance({ publicUrl, ...QUICK_ADOPTER }, { logger: recording });
+    await b.engine.start();
+    const done = await waitForJob(listen(b.store), job.id);
+    expect(done).toMatchObject({ status: 'COMPLETED', submission: 'submitted' });
+    expect(done.requestId).toBe(sim.jobs()[0]?.request_id);
+    expect(done.images).toHaveLength(1);
+    expect(sim.countRequests({ route: 'submit' })).toBe(1);
+  } finally {
+    receiver.closeAllConnections();
+    receiver.close();
+  }
 });
 
 it("keeps the winner's images when two instances complete the same job at once", async () => {
