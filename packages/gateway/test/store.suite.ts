@@ -278,6 +278,49 @@ export function describeStoreSuite(
       });
     });
 
+    describe('upstream health', () => {
+      const at = (ms: number) => new Date(Date.UTC(2025, 5, 1) + ms);
+
+      it('records a condition, renews it keeping since, and lets one instance probe after the cooldown', async () => {
+        expect(await store.readUpstream()).toBeNull();
+        await store.recordUpstreamCondition('wallet_empty', at(0), at(1000));
+        await store.recordUpstreamCondition('wallet_empty', at(500), at(2000));
+        expect(await store.readUpstream()).toEqual({
+          condition: 'wallet_empty',
+          since: at(0),
+          until: at(2000),
+          probeBy: null,
+        });
+        // Not during the cooldown; after it, one winner among instances asking at once.
+        expect(await store.takeUpstreamProbe('inst_a', at(1999))).toBe(false);
+        const takes = await Promise.all(
+          ['inst_a', 'inst_b', 'inst_c'].map((id) => store.takeUpstreamProbe(id, at(2000))),
+        );
+        expect(takes.filter(Boolean)).toHaveLength(1);
+        const prober = ['inst_a', 'inst_b', 'inst_c'][takes.indexOf(true)] as string;
+        expect((await store.readUpstream())?.probeBy).toBe(prober);
+
+        // Only the prober's success clears it; a probe without a verdict frees the probe.
+        expect(await store.clearUpstreamCondition('inst_other')).toBe(false);
+        await store.releaseUpstreamProbe(prober);
+        expect(await store.takeUpstreamProbe('inst_other', at(2001))).toBe(true);
+        expect(await store.clearUpstreamCondition('inst_other')).toBe(true);
+        expect(await store.readUpstream()).toBeNull();
+      });
+
+      it('starts a new condition afresh and frees the probe when a condition is met again', async () => {
+        await store.recordUpstreamCondition('unreachable', at(0), at(10));
+        expect(await store.takeUpstreamProbe('inst_a', at(10))).toBe(true);
+        await store.recordUpstreamCondition('key_rejected', at(20), at(80));
+        expect(await store.readUpstream()).toEqual({
+          condition: 'key_rejected',
+          since: at(20),
+          until: at(80),
+          probeBy: null,
+        });
+      });
+    });
+
     describe('idempotency', () => {
       it('returns the first job for a repeated key and charges once', async () => {
         const key = await storedKey(store);

@@ -30,6 +30,7 @@ import {
 } from '../domain/admission.ts';
 import type { JobRecord } from '../domain/job.ts';
 import type { ApiKeyRecord } from '../domain/principal.ts';
+import type { UpstreamCondition } from '../domain/upstream.ts';
 import { assertKnownSchemaVersion } from './migrations/migration.ts';
 import { POSTGRES_MIGRATIONS } from './migrations/postgres.ts';
 import {
@@ -42,6 +43,8 @@ import {
   type JobRow,
   PENDING_SQL,
   sqlRecords,
+  UPSTREAM_SQL,
+  type UpstreamRow,
 } from './sql.ts';
 import {
   type Adoption,
@@ -52,6 +55,7 @@ import {
   MAX_JOBS_PAGE_SIZE,
   type Store,
   type StoreOptions,
+  type UpstreamRecord,
 } from './store.ts';
 
 /**
@@ -492,6 +496,34 @@ class PostgresStore implements Store {
       adoption.submittingStaleAfterMs,
     ]);
     return rows.map(records.toJob).sort(byId);
+  }
+
+  async readUpstream(): Promise<UpstreamRecord | null> {
+    const [row] = await this.#rows<UpstreamRow<Date>>(this.#pool, UPSTREAM_SQL.read, []);
+    return row === undefined
+      ? null
+      : {
+          condition: row.condition as UpstreamCondition,
+          since: row.since,
+          until: row.until,
+          probeBy: row.probe_by,
+        };
+  }
+
+  async recordUpstreamCondition(condition: UpstreamCondition, at: Date, until: Date) {
+    await this.#rows(this.#pool, UPSTREAM_SQL.record, [condition, at, until]);
+  }
+
+  async takeUpstreamProbe(instanceId: string, at: Date): Promise<boolean> {
+    return (await this.#rows(this.#pool, UPSTREAM_SQL.takeProbe, [instanceId, at])).length > 0;
+  }
+
+  async releaseUpstreamProbe(instanceId: string): Promise<void> {
+    await this.#rows(this.#pool, UPSTREAM_SQL.releaseProbe, [instanceId]);
+  }
+
+  async clearUpstreamCondition(instanceId: string): Promise<boolean> {
+    return (await this.#rows(this.#pool, UPSTREAM_SQL.clear, [instanceId])).length > 0;
   }
 
   async usage(owner: Owner, day: string): Promise<Usage> {

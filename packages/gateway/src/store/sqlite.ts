@@ -18,6 +18,7 @@ import {
 } from '../domain/admission.ts';
 import type { JobRecord } from '../domain/job.ts';
 import type { ApiKeyRecord } from '../domain/principal.ts';
+import type { UpstreamCondition } from '../domain/upstream.ts';
 import { assertKnownSchemaVersion } from './migrations/migration.ts';
 import { SQLITE_MIGRATIONS } from './migrations/sqlite.ts';
 import {
@@ -30,6 +31,8 @@ import {
   type JobRow,
   PENDING_SQL,
   sqlRecords,
+  UPSTREAM_SQL,
+  type UpstreamRow,
 } from './sql.ts';
 import {
   type Adoption,
@@ -40,6 +43,7 @@ import {
   MAX_JOBS_PAGE_SIZE,
   type Store,
   type StoreOptions,
+  type UpstreamRecord,
 } from './store.ts';
 
 /** How long a writer waits for another connection's lock before failing with SQLITE_BUSY. */
@@ -209,6 +213,13 @@ class SqliteStore implements Store {
       allKeys: prepare('SELECT * FROM api_keys ORDER BY id'),
       revokeKey: prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
       ping: prepare('SELECT 1 AS ok'),
+      ...(Object.fromEntries(
+        // `$n` is PostgreSQL's numbered parameter; SQLite's is `?n`.
+        Object.entries(UPSTREAM_SQL).map(([name, sql]) => [
+          `upstream_${name}`,
+          prepare(sql.replace(/\$(\d+)/g, '?$1')),
+        ]),
+      ) as Record<`upstream_${keyof typeof UPSTREAM_SQL}`, StatementSync>),
     };
   }
 
@@ -367,6 +378,34 @@ class SqliteStore implements Store {
 
   async usage(owner: Owner, day: string): Promise<Usage> {
     return this.#usage(owner, day);
+  }
+
+  async readUpstream(): Promise<UpstreamRecord | null> {
+    const row = this.#sql.upstream_read.get() as UpstreamRow<number> | undefined;
+    return row === undefined
+      ? null
+      : {
+          condition: row.condition as UpstreamCondition,
+          since: new Date(row.since),
+          until: new Date(row.until),
+          probeBy: row.probe_by,
+        };
+  }
+
+  async recordUpstreamCondition(condition: UpstreamCondition, at: Date, until: Date) {
+    this.#sql.upstream_record.run(condition, at.getTime(), until.getTime());
+  }
+
+  async takeUpstreamProbe(instanceId: string, at: Date): Promise<boolean> {
+    return this.#sql.upstream_takeProbe.get(instanceId, at.getTime()) !== undefined;
+  }
+
+  async releaseUpstreamProbe(instanceId: string): Promise<void> {
+    this.#sql.upstream_releaseProbe.run(instanceId);
+  }
+
+  async clearUpstreamCondition(instanceId: string): Promise<boolean> {
+    return this.#sql.upstream_clear.get(instanceId) !== undefined;
   }
 
   async createApiKey(key: ApiKeyRecord): Promise<void> {

@@ -9,6 +9,7 @@ import type { ModelKey } from '@zimage/core';
 import type { AdmissionRequest, AdmissionResult, Owner, Usage } from '../domain/admission.ts';
 import type { JobRecord, JobStatus } from '../domain/job.ts';
 import type { ApiKeyRecord } from '../domain/principal.ts';
+import type { UpstreamCondition } from '../domain/upstream.ts';
 
 export type JobPatch = Partial<
   Pick<
@@ -64,6 +65,17 @@ export interface Adoption {
    * of a slow but live instance is never taken for a dead one.
    */
   submittingStaleAfterMs: number;
+}
+
+/** What every instance knows about Pixazo refusing work (jobs/upstream-health.ts), shared. */
+export interface UpstreamRecord {
+  condition: UpstreamCondition;
+  /** When the condition was first seen (renewals keep it). */
+  since: Date;
+  /** When its cooldown ends; from then one probe may be sent. */
+  until: Date;
+  /** The instance whose job is the probe, while it is out. */
+  probeBy: string | null;
 }
 
 /** What every store takes besides where its database is. */
@@ -140,6 +152,17 @@ export interface Store {
   listApiKeys(): Promise<ApiKeyRecord[]>;
   /** Returns false when no such (unrevoked) key exists. */
   revokeApiKey(id: string): Promise<boolean>;
+
+  /** The upstream condition every instance honours; null while Pixazo is taken to be healthy. */
+  readUpstream(): Promise<UpstreamRecord | null>;
+  /** Enters `condition` (or renews it, keeping `since`) with a cooldown to `until`; no probe out. */
+  recordUpstreamCondition(condition: UpstreamCondition, at: Date, until: Date): Promise<void>;
+  /** Atomically takes the one probe for `instanceId` if none is out and the cooldown ended by `at`. */
+  takeUpstreamProbe(instanceId: string, at: Date): Promise<boolean>;
+  /** The probe of `instanceId` ended without a verdict: the next may probe. */
+  releaseUpstreamProbe(instanceId: string): Promise<void>;
+  /** Pixazo accepted the probe of `instanceId`: the condition ends. False when not its probe. */
+  clearUpstreamCondition(instanceId: string): Promise<boolean>;
 
   /** True when the store answers (for /readyz). */
   ping(): Promise<boolean>;

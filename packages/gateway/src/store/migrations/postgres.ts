@@ -124,4 +124,17 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
         FOR EACH ROW EXECUTE FUNCTION jobs_never_pending_again();
     `,
   },
+  {
+    name: 'shared upstream health',
+    sql: `
+      -- At most one row: the condition every instance honours, and who sends the probe.
+      CREATE TABLE upstream_health (
+        id integer PRIMARY KEY CHECK (id = 1),
+        condition text NOT NULL,
+        since timestamptz NOT NULL,
+        until timestamptz NOT NULL,
+        probe_by text COLLATE "C"
+      );
+    `,
+  },
 ];

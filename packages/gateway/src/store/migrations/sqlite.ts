@@ -115,4 +115,17 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    name: 'shared upstream health',
+    sql: `
+      -- At most one row: the condition the gateway honours, and who sends the probe.
+      CREATE TABLE upstream_health (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        condition TEXT NOT NULL,
+        since INTEGER NOT NULL,
+        until INTEGER NOT NULL,
+        probe_by TEXT
+      ) STRICT;
+    `,
+  },
 ];
