@@ -20,7 +20,11 @@ import { type Logger, silentLogger } from '../src/domain/logger.ts';
 import type { Principal } from '../src/domain/principal.ts';
 import type { JobEngine } from '../src/jobs/engine.ts';
 import { createImageStore } from '../src/jobs/image-store.ts';
-import { createJobEngine, type JobEngineOptions } from '../src/jobs/job-engine.ts';
+import {
+  createJobEngine,
+  type JobEngineDeps,
+  type JobEngineOptions,
+} from '../src/jobs/job-engine.ts';
 import { createJobTracker } from '../src/jobs/job-tracker.ts';
 import { createJobWriter } from '../src/jobs/job-writer.ts';
 import { RESTARTED_WHILE_SUBMITTING } from '../src/jobs/submitter.ts';
@@ -28,7 +32,7 @@ import { createMemoryPubSub } from '../src/pubsub/memory.ts';
 import type { PubSub } from '../src/pubsub/pubsub.ts';
 import { openPostgresStore } from '../src/store/postgres.ts';
 import type { Store } from '../src/store/store.ts';
-import { newKey } from './fixtures/records.ts';
+import { newJob, newKey } from './fixtures/records.ts';
 import { SIM_KEY, TEST_POLL_SCHEDULE, waitForJob } from './helpers/engine-harness.ts';
 import { usePostgresDatabase } from './helpers/postgres.ts';
 
@@ -80,6 +84,7 @@ async function instance(
     store?: (store: Store) => Store;
     pixazo?: (pixazo: Pixazo) => Pixazo;
     logger?: Logger;
+    metrics?: JobEngineDeps['metrics'];
   } = {},
 ): Promise<{ engine: JobEngine; store: Store }> {
   const opened = await openPostgresStore(url);
@@ -100,6 +105,7 @@ async function instance(
     pixazo: wrap.pixazo?.(counted) ?? counted,
     images: createImageStore({ dataDir }),
     logger: wrap.logger,
+    metrics: wrap.metrics,
     options: {
       maxConcurrency: 4,
       maxPromptLength: 2000,
@@ -226,6 +232,18 @@ it("adopts a stopped instance's submitted jobs on a live one, which finishes the
   expect(sim.countRequests({ route: 'submit' })).toBe(3);
 });
 
+/** `store` with some of its methods replaced. */
+function overriding(store: Store, overrides: Partial<Store>): Store {
+  return new Proxy(store, {
+    get(target, name) {
+      const own = Reflect.get(overrides, name);
+      if (own !== undefined) return own;
+      const value = Reflect.get(target, name);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 /**
  * Wraps an instance that hangs in its first POST (after `send` ran it, or not) and from then on
  * no longer reaches the database (no heartbeat, no claim): to the others it looks dead.
@@ -240,13 +258,10 @@ function silentMidPost(send: (real: Pixazo, ...args: Parameters<Pixazo['submit']
     postStarted,
     wrap: {
       store: (store: Store) =>
-        new Proxy(store, {
-          get(target, name) {
-            if (silent && name === 'heartbeat') return async () => {};
-            if (silent && name === 'claimPendingJobs') return async () => [];
-            const value = Reflect.get(target, name);
-            return typeof value === 'function' ? value.bind(target) : value;
-          },
+        overriding(store, {
+          heartbeat: (id) => (silent ? Promise.resolve() : store.heartbeat(id)),
+          claimPendingJobs: (claim) =>
+            silent ? Promise.resolve([]) : store.claimPendingJobs(claim),
         }),
       pixazo: (real: Pixazo): Pixazo => ({
         ...real,
@@ -379,4 +394,115 @@ it("keeps the winner's images when two instances complete the same job at once",
   // Exactly the winner's files are left: its own, none of the loser's.
   const files = await readdir(path.join(dataDir, 'images', job.id));
   expect(files.sort()).toEqual(done.images.map((image) => image.fileName).sort());
+});
+
+it('shares one upstream state and sends one probe in total across three instances', async () => {
+  sim.setBalance(SIM_KEY, 0);
+  // One clock for every instance's cooldowns: the test decides when they end.
+  let clock = Date.now();
+  /** Each instance's shared-probe attempts, and what they got. */
+  const takes: boolean[][] = [[], [], []];
+  /** Each instance's reads of the shared state: who was probing. */
+  const probers: (string | null)[][] = [[], [], []];
+  const degraded: boolean[][] = [[], [], []];
+  let holdSubmits = false;
+  let releaseSubmits!: () => void;
+  const submitsReleased = new Promise<void>((resolve) => {
+    releaseSubmits = resolve;
+  });
+  const all = await Promise.all(
+    [0, 1, 2].map((i) =>
+      instance(
+        { upstreamHealth: { now: () => clock }, stopTimeoutMs: 50 },
+        {
+          store: (store) =>
+            overriding(store, {
+              readUpstream: async () => {
+                const row = await store.readUpstream();
+                probers[i]?.push(row?.probeBy ?? null);
+                return row;
+              },
+              takeUpstreamProbe: async (id, at) => {
+                const taken = await store.takeUpstreamProbe(id, at);
+                takes[i]?.push(taken);
+                return taken;
+              },
+            }),
+          pixazo: (real) => ({
+            ...real,
+            submit: async (input, options) => {
+              if (holdSubmits) await submitsReleased;
+              return real.submit(input, options);
+            },
+          }),
+          metrics: {
+            jobEnteredStatus() {},
+            jobUpdateReceived() {},
+            pixazoUpstreamState: (state) => {
+              degraded[i]?.push(state);
+            },
+          },
+        },
+      ),
+    ),
+  );
+  const a = all[0] as (typeof all)[number];
+  const caller = await principal(a.store);
+  await Promise.all(all.map(({ engine }) => engine.start()));
+
+  const first = await a.engine.generate(caller, turbo);
+  expect(await waitForJob(listen(a.store), first.id)).toMatchObject({
+    status: 'ERROR',
+    costMicroUsd: 0,
+  });
+  // Every instance learnt it (two of them from the store) and refuses new work.
+  await vi.waitFor(() => expect(degraded).toEqual([[true], [true], [true]]));
+  for (const { engine } of all) {
+    await expect(engine.generate(caller, turbo)).rejects.toMatchObject({
+      code: 'INSUFFICIENT_BALANCE',
+    });
+  }
+  expect(sim.countRequests({ route: 'submit' })).toBe(1);
+
+  // Jobs accepted before the condition wait; after the cooldown one of them probes, and while
+  // it is out every instance has tried for the probe and been refused but the one.
+  const waiting = [];
+  for (let i = 0; i < 3; i++) {
+    const admission = await a.store.admitJob({
+      job: newJob(caller.key),
+      day: new Date().toISOString().slice(0, 10),
+      keyLimits: caller.key.limits,
+      endUserLimits: null,
+    });
+    if (admission.kind === 'created') waiting.push(admission.job);
+  }
+  holdSubmits = true;
+  sim.setBalance(SIM_KEY, 5);
+  clock += 61_000;
+  const ids = all.map(({ engine }) => engine.instanceId);
+  await vi.waitFor(() => {
+    expect(takes.flat().filter(Boolean)).toHaveLength(1);
+    const winner = ids[takes.findIndex((attempts) => attempts.includes(true))];
+    // The others saw the winner's probe out, or were refused it.
+    ids.forEach((id, i) => {
+      if (id === winner) return;
+      expect(probers[i]?.includes(winner as string) || takes[i]?.includes(false)).toBe(true);
+    });
+  });
+  expect(sim.countRequests({ route: 'submit' })).toBe(1);
+  releaseSubmits();
+
+  for (const job of waiting) {
+    expect((await waitForJob(listen(a.store), job.id)).status).toBe('COMPLETED');
+  }
+  // One POST each: the refused one, the probe, then the rest once it was accepted.
+  expect(sim.countRequests({ route: 'submit' })).toBe(4);
+  await vi.waitFor(() =>
+    expect(degraded).toEqual([
+      [true, false],
+      [true, false],
+      [true, false],
+    ]),
+  );
+  expect(await a.store.readUpstream()).toBeNull();
 });

@@ -17,7 +17,8 @@
  *   stopped or (single-process store) earlier run left.
  *
  * While Pixazo is known to refuse work (upstream-health.ts: wallet empty, key rejected,
- * unreachable), generate refuses new jobs before admission and dispatch claims nothing.
+ * unreachable; shared through the store by every instance), generate refuses new jobs before
+ * admission and dispatch claims nothing but the one probe after a cooldown.
  */
 import {
   costOfParams,
@@ -180,6 +181,8 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
     options: options.upstreamHealth,
     logger,
     metrics: deps.metrics,
+    // Several instances honour one upstream state and send one probe between them.
+    shared: store.singleProcess ? undefined : { store, instanceId },
   });
 
   const tracker = createJobTracker({
@@ -233,17 +236,21 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
 
   /** Claims what the cap and the upstream health allow, and sends it. */
   const claimAndSend = async (): Promise<boolean> => {
+    await health.sync();
     const healthy = health.state() === null;
-    const limit = healthy ? options.maxConcurrency : health.mayProbe() ? 1 : 0;
-    if (limit === 0) return false;
+    // After a cooldown: one probe, taken across instances before the job it sends.
+    if (!healthy && !(await health.takeProbe())) return false;
     const claimed = await store.claimPendingJobs({
       instanceId,
       maxInFlight: options.maxConcurrency,
-      limit,
+      limit: healthy ? options.maxConcurrency : 1,
     });
-    // The probe after a cooldown; should a condition have been met meanwhile, the job goes
-    // anyway (it is claimed, and can never wait again).
-    if (!healthy && claimed[0] !== undefined) health.maySubmit(claimed[0].id);
+    if (!healthy) {
+      // Should a condition have been met meanwhile, the job goes anyway (it is claimed, and
+      // can never wait again).
+      if (claimed[0] === undefined) await health.releaseProbe();
+      else health.maySubmit(claimed[0].id);
+    }
     for (const job of claimed) {
       await writer.publish(job);
       runInBackground(submitAndTrack(job));

@@ -270,7 +270,7 @@ export function createJobTracker(deps: JobTrackerDeps): JobTracker {
         if (signal.aborted) return;
         if (error instanceof PixazoHttpError && error.code === 'NOT_FOUND') notFound++;
         if (error instanceof NetworkError && error.connectFailed) {
-          health?.conditionMet('unreachable', { jobId: job.id, err: error });
+          void health?.conditionMet('unreachable', { jobId: job.id, err: error });
         }
         logger.warn({ jobId: job.id, requestId, err: error, notFound }, 'tracking a job failed');
         if (notFound >= options.vanishedAfter404s) {

@@ -172,13 +172,13 @@ export function createSubmitter(deps: SubmitterDeps): Submitter {
       } catch (error) {
         const failure = describeSubmissionFailure(error);
         const condition = upstreamConditionOf(error);
-        if (condition !== null) health.conditionMet(condition, { jobId, err: error });
+        if (condition !== null) await health.conditionMet(condition, { jobId, err: error });
         logger.warn({ jobId, err: error, refund: failure.refund }, 'pixazo submission failed');
         if (!failure.refund && token !== null) return taken;
         await writer.change(jobId, failSubmission(failure, now()));
         return null;
       }
-      health.submissionAccepted(jobId);
+      await health.submissionAccepted(jobId);
 
       // Recorded even when the job was cancelled during the POST: Pixazo runs it anyway, and
       // its request id is what anyone checking the bill will look for.
