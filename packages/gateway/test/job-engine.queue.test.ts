@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { isTerminal, type JobRecord } from '../src/domain/job.ts';
 import { topics } from '../src/pubsub/pubsub.ts';
-import { type Harness, startHarness, waitForJob } from './helpers/engine-harness.ts';
+import { type Harness, published, startHarness, waitForJob } from './helpers/engine-harness.ts';
 
 let h: Harness;
 
@@ -19,7 +19,7 @@ it('sends jobs in arrival order, never more than maxConcurrency at Pixazo, and m
   const principal = await h.principal();
   const engine = h.engine({ maxConcurrency: 2 });
   const controller = new AbortController();
-  const events = h.pubsub.subscribe(topics.all(), controller.signal);
+  const events = await published(h.pubsub, topics.all(), controller.signal);
 
   const jobs: JobRecord[] = [];
   const atPixazo = new Set<string>();
@@ -29,7 +29,7 @@ it('sends jobs in arrival order, never more than maxConcurrency at Pixazo, and m
   const positions = new Map<string, (number | null)[]>();
   const watching = (async () => {
     const ended = new Set<string>();
-    for await (const { job } of events) {
+    for await (const job of events) {
       if (job.submission === 'pending' && !isTerminal(job.status)) {
         pendingEvents.set(job.id, (pendingEvents.get(job.id) ?? 0) + 1);
         const position = await engine.queuePosition(job.id);

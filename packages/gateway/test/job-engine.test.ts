@@ -5,7 +5,7 @@ import type { JobRecord } from '../src/domain/job.ts';
 import { GatewayError } from '../src/errors.ts';
 import { createMetrics } from '../src/metrics.ts';
 import { topics } from '../src/pubsub/pubsub.ts';
-import { type Harness, startHarness, waitForJob } from './helpers/engine-harness.ts';
+import { type Harness, published, startHarness, waitForJob } from './helpers/engine-harness.ts';
 
 let h: Harness;
 
@@ -24,10 +24,10 @@ describe('job engine: a job from QUEUED to COMPLETED', () => {
     const engine = h.engine({}, { metrics });
     await engine.start();
     const controller = new AbortController();
-    const events = h.pubsub.subscribe(topics.owner(principal.key.id), controller.signal);
+    const events = await published(h.pubsub, topics.owner(principal.key.id), controller.signal);
     const seen: { event: JobRecord; stored: JobRecord }[] = [];
     const watching = (async () => {
-      for await (const { job } of events) {
+      for await (const job of events) {
         seen.push({ event: job, stored: (await h.store.getJob(job.id)) as JobRecord });
         if (job.status === 'COMPLETED') return;
       }

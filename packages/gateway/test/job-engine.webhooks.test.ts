@@ -8,7 +8,13 @@ import type { JobEngine } from '../src/jobs/engine.ts';
 import type { JobEngineOptions } from '../src/jobs/job-engine.ts';
 import { createMetrics, type Metrics } from '../src/metrics.ts';
 import { topics } from '../src/pubsub/pubsub.ts';
-import { type Harness, SIM_KEY, startHarness, waitForJob } from './helpers/engine-harness.ts';
+import {
+  type Harness,
+  published,
+  SIM_KEY,
+  startHarness,
+  waitForJob,
+} from './helpers/engine-harness.ts';
 
 /** What the gateway's /webhooks/pixazo/<jobId>/<token> route does: hand over to the engine. */
 function startReceiver(engine: () => JobEngine) {
@@ -151,10 +157,10 @@ it('ignores duplicate and late callbacks', async () => {
   await startEngine();
   const principal = await h.principal();
   const controller = new AbortController();
-  const events = h.pubsub.subscribe(topics.owner(principal.key.id), controller.signal);
+  const events = await published(h.pubsub, topics.owner(principal.key.id), controller.signal);
   const seen: JobRecord[] = [];
   void (async () => {
-    for await (const { job } of events) seen.push(job);
+    for await (const job of events) seen.push(job);
   })();
 
   const queued = await engine.generate(principal, turbo);

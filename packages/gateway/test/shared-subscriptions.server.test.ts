@@ -26,9 +26,9 @@ function countingPubSub() {
       bump(publishes, topic);
       return inner.publish(topic, event);
     },
-    subscribe(topic, signal) {
+    async subscribe(topic, signal) {
       bump(subscriptions, topic);
-      const events = inner.subscribe(topic, signal);
+      const events = await inner.subscribe(topic, signal);
       return (async function* () {
         for await (const event of events) {
           bump(reads, topic);

@@ -642,6 +642,50 @@ export function describeStoreSuite(
       });
     });
 
+    describe('changes since a time', () => {
+      it('lists jobs updated at or after it, least recently updated first, page by page', async () => {
+        const since = new Date('2030-01-01T00:00:00.000Z');
+        const at = (seconds: number) => new Date(since.getTime() + seconds * 1000);
+        let now = at(0);
+        const clocked = await openStore({ now: () => now });
+        try {
+          const key = await storedKey(clocked);
+          const other = await storedKey(clocked);
+          const admit = async (owner: ApiKeyRecord, updatedAt: Date) => {
+            const job = newJob(owner, { createdAt: updatedAt, updatedAt });
+            await clocked.admitJob({ job, day: DAY, keyLimits: NO_LIMITS, endUserLimits: null });
+            return job;
+          };
+          const before = await admit(key, at(-1));
+          const first = await admit(key, at(1));
+          const tieA = await admit(key, at(2));
+          const tieB = await admit(key, at(2));
+          const foreign = await admit(other, at(3));
+          now = at(5);
+          const updated = await clocked.updateJob(first.id, 1, { status: 'PROCESSING' });
+
+          const mine = { ownerKeyId: key.id };
+          const page1 = await clocked.listJobsUpdatedSince(mine, since, 2);
+          expect(page1.jobs.map((j) => j.id)).toEqual([tieA.id, tieB.id]);
+          expect(page1.hasNextPage).toBe(true);
+          const page2 = await clocked.listJobsUpdatedSince(mine, since, 2, page1.jobs[1]);
+          expect(page2).toEqual({ jobs: [updated], hasNextPage: false });
+
+          const ids = async (filter: Parameters<Store['listJobs']>[0], from: Date) =>
+            (await clocked.listJobsUpdatedSince(filter, from, 50)).jobs.map((j) => j.id);
+          expect(await ids({}, since)).toEqual([tieA.id, tieB.id, foreign.id, first.id]);
+          expect(await ids(mine, at(2))).toEqual([tieA.id, tieB.id, first.id]);
+          expect(await ids(mine, at(-1))).toEqual([before.id, tieA.id, tieB.id, first.id]);
+          expect(await ids({ ownerKeyId: other.id, endUserId: 'alice' }, since)).toEqual([]);
+          expect(
+            (await clocked.listJobsUpdatedSince({}, since, 10_000)).jobs.length,
+          ).toBeLessThanOrEqual(MAX_JOBS_PAGE_SIZE);
+        } finally {
+          await clocked.close();
+        }
+      });
+    });
+
     describe('API keys', () => {
       it('creates, finds, lists and revokes keys', async () => {
         const limited = limits({ dailyBudgetMicroUsd: 5_000_000, requestsPerMinute: 60 });

@@ -1,7 +1,7 @@
 /**
- * Request rate limits per key and per end user. The embedded default is in memory; a Redis
- * implementation (shared by many gateway instances) fits the same interface and runs the
- * same suite (test/rate-limiter.suite.ts).
+ * Request rate limits per key and per end user. The embedded default is in memory; the Redis
+ * one (redis-rate-limiter.ts, shared by every gateway instance) runs the same algorithm in a
+ * script and the same suite (test/rate-limiter.suite.ts).
  *
  * Algorithm: GCRA (the generic cell rate algorithm), a token bucket stored as one number per
  * bucket, the "theoretical arrival time" (TAT). A limit of N per minute admits a burst of N,
@@ -16,7 +16,10 @@ export interface RateLimiter {
   consume(bucketKey: string, perMinute: number): Promise<RateDecision>;
 }
 
-const MINUTE_MS = 60_000;
+export const MINUTE_MS = 60_000;
+
+/** The answer for a limit of zero (or less): every request is refused. */
+export const REFUSE_ALL: RateDecision = { allowed: false, retryAfterSeconds: MINUTE_MS / 1000 };
 
 export interface MemoryRateLimiterOptions {
   /** Buckets kept at most; idle ones go first, then the least recently admitted. */
@@ -48,7 +51,7 @@ export function createMemoryRateLimiter(options: MemoryRateLimiterOptions = {}):
 
   return {
     async consume(bucketKey, perMinute) {
-      if (!(perMinute > 0)) return { allowed: false, retryAfterSeconds: MINUTE_MS / 1000 };
+      if (!(perMinute > 0)) return REFUSE_ALL;
       const at = now();
       const interval = MINUTE_MS / perMinute;
       const tat = Math.max(tats.get(bucketKey) ?? at, at);

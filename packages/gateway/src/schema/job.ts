@@ -290,14 +290,6 @@ builder.subscriptionField('jobUpdated', (t) =>
   }),
 );
 
-/** Whether a published job is one `filter` lists (the events of a topic are a superset). */
-function matches(filter: Pick<JobFilter, 'ownerKeyId' | 'endUserId'>, job: JobRecord): boolean {
-  return (
-    (filter.ownerKeyId === undefined || job.ownerKeyId === filter.ownerKeyId) &&
-    (filter.endUserId === undefined || job.endUserId === filter.endUserId)
-  );
-}
-
 function changesTopic(principal: Principal): string {
   return hasScope(principal.key, 'admin') ? topics.all() : topics.owner(principal.key.id);
 }
@@ -311,8 +303,12 @@ builder.subscriptionField('myJobs', (t) =>
     },
     subscribe: (_root, _args, context) => {
       const principal = requireScope(context, 'read');
-      const filter = visibleJobsFilter(principal);
-      return jobChanges(context.pubsub, changesTopic(principal), (job) => matches(filter, job));
+      return jobChanges(
+        context.pubsub,
+        context.store,
+        changesTopic(principal),
+        visibleJobsFilter(principal),
+      );
     },
     resolve: (job) => job,
   }),

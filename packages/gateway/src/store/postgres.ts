@@ -107,6 +107,9 @@ const records = sqlRecords<Date, boolean, unknown[], unknown>({
 });
 
 /** A statement's text and its positional values, built together so the numbers match. */
+/** Adds the condition `build` makes of the parameters for `values`, unless one is unset. */
+type PgCondition = (values: unknown[], build: (...params: string[]) => string) => void;
+
 class Statement {
   readonly values: unknown[] = [];
   text = '';
@@ -395,25 +398,51 @@ class PostgresStore implements Store {
   }
 
   async listJobs(filter: JobFilter, first: number, after?: string): Promise<JobPage> {
+    return this.#jobPage(filter, first, 'id DESC', (where) => where([after], (p) => `id < ${p}`));
+  }
+
+  async listJobsUpdatedSince(
+    filter: JobFilter,
+    since: Date,
+    first: number,
+    after?: Pick<JobRecord, 'id' | 'updatedAt'>,
+  ): Promise<JobPage> {
+    return this.#jobPage(filter, first, 'updated_at, id', (where) => {
+      where([since], (p) => `updated_at >= ${p}`);
+      where([after?.updatedAt, after?.id], (at, id) => `(updated_at, id) > (${at}, ${id})`);
+    });
+  }
+
+  /**
+   * A page of at most `first` (capped) jobs in `order`: those `filter` matches, narrowed by the
+   * conditions `narrow` adds. A condition with an unset value is left out.
+   */
+  async #jobPage(
+    filter: JobFilter,
+    first: number,
+    order: string,
+    narrow: (where: PgCondition) => void,
+  ): Promise<JobPage> {
     const statement = new Statement();
     const conditions: string[] = [];
-    const where = (value: string | null | undefined, condition: (param: string) => string) => {
-      if (value !== undefined && value !== null) conditions.push(condition(statement.param(value)));
+    const where: PgCondition = (values, condition) => {
+      if (values.some((value) => value === undefined || value === null)) return;
+      conditions.push(condition(...values.map((value) => statement.param(value))));
     };
-    where(filter.ownerKeyId, (p) => `owner_key_id = ${p}`);
-    where(filter.endUserId, (p) => `end_user_id = ${p}`);
-    where(filter.status, (p) => `status = ${p}`);
-    where(filter.model, (p) => `model = ${p}`);
+    where([filter.ownerKeyId], (p) => `owner_key_id = ${p}`);
+    where([filter.endUserId], (p) => `end_user_id = ${p}`);
+    where([filter.status], (p) => `status = ${p}`);
+    where([filter.model], (p) => `model = ${p}`);
     // A plain substring test: nothing in the search text is a wildcard.
     where(
-      filter.search === undefined ? undefined : foldCase(filter.search),
+      [filter.search === undefined ? undefined : foldCase(filter.search)],
       (p) => `strpos(prompt_folded, ${p}) > 0`,
     );
-    where(after, (p) => `id < ${p}`);
+    narrow(where);
 
     const limit = Math.max(0, Math.min(Math.floor(first), MAX_JOBS_PAGE_SIZE));
     const whereSql = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
-    statement.text = `SELECT ${JOB_SELECT} FROM jobs ${whereSql} ORDER BY id DESC LIMIT ${statement.param(limit + 1)}`;
+    statement.text = `SELECT ${JOB_SELECT} FROM jobs ${whereSql} ORDER BY ${order} LIMIT ${statement.param(limit + 1)}`;
     const rows = await this.#rows<PgJobRow>(this.#pool, statement.text, statement.values);
     return { jobs: rows.slice(0, limit).map(records.toJob), hasNextPage: rows.length > limit };
   }

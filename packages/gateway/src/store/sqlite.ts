@@ -122,6 +122,9 @@ const records = sqlRecords<number, number, string, SQLInputValue>({
   writeList: (list) => JSON.stringify(list),
 });
 
+/** Adds `condition` with its named `values`, unless one of them is unset. */
+type SqlCondition = (condition: string, values: Record<string, SQLInputValue | undefined>) => void;
+
 /** A LIKE pattern matching `text` anywhere, with its own `%`, `_` and `\` taken literally. */
 const containsPattern = (text: string): string =>
   `%${foldCase(text).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -297,29 +300,55 @@ class SqliteStore implements Store {
   }
 
   async listJobs(filter: JobFilter, first: number, after?: string): Promise<JobPage> {
+    return this.#jobPage(filter, first, 'id DESC', (where) => where('id < :after', { after }));
+  }
+
+  async listJobsUpdatedSince(
+    filter: JobFilter,
+    since: Date,
+    first: number,
+    after?: Pick<JobRecord, 'id' | 'updatedAt'>,
+  ): Promise<JobPage> {
+    return this.#jobPage(filter, first, 'updated_at, id', (where) => {
+      where('updated_at >= :since', { since: since.getTime() });
+      where('(updated_at, id) > (:afterAt, :afterId)', {
+        afterAt: after?.updatedAt.getTime(),
+        afterId: after?.id,
+      });
+    });
+  }
+
+  /**
+   * A page of at most `first` (capped) jobs in `order`: those `filter` matches, narrowed by the
+   * conditions `narrow` adds. A condition with an unset value is left out.
+   */
+  #jobPage(
+    filter: JobFilter,
+    first: number,
+    order: string,
+    narrow: (where: SqlCondition) => void,
+  ): JobPage {
     const conditions: string[] = [];
     const params: Record<string, SQLInputValue> = {};
-    const where = (condition: string, name: string, value: SQLInputValue | undefined) => {
-      if (value === undefined || value === null) return;
+    const where: SqlCondition = (condition, values) => {
+      if (Object.values(values).some((value) => value === undefined || value === null)) return;
       conditions.push(condition);
-      params[name] = value;
+      Object.assign(params, values);
     };
-    where('owner_key_id = :owner', 'owner', filter.ownerKeyId);
-    where('end_user_id = :endUser', 'endUser', filter.endUserId);
-    where('status = :status', 'status', filter.status);
-    where('model = :model', 'model', filter.model);
-    where(
-      "prompt_folded LIKE :pattern ESCAPE '\\'",
-      'pattern',
-      filter.search === undefined ? undefined : containsPattern(filter.search),
-    );
-    where('id < :after', 'after', after);
+    where('owner_key_id = :owner', { owner: filter.ownerKeyId });
+    where('end_user_id = :endUser', { endUser: filter.endUserId });
+    where('status = :status', { status: filter.status });
+    where('model = :model', { model: filter.model });
+    where("prompt_folded LIKE :pattern ESCAPE '\\'", {
+      pattern: filter.search === undefined ? undefined : containsPattern(filter.search),
+    });
+    narrow(where);
 
     const limit = Math.max(0, Math.min(Math.floor(first), MAX_JOBS_PAGE_SIZE));
     params.limit = limit + 1;
     const whereSql = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
     const rows = this.#statement(
-      `SELECT * FROM jobs ${whereSql} ORDER BY id DESC LIMIT :limit`,
+      `SELECT * FROM jobs ${whereSql} ORDER BY ${order} LIMIT :limit`,
     ).all(params) as unknown as SqliteJobRow[];
     return { jobs: rows.slice(0, limit).map(records.toJob), hasNextPage: rows.length > limit };
   }

@@ -114,6 +114,17 @@ export interface Store {
    * capped at MAX_JOBS_PAGE_SIZE.
    */
   listJobs(filter: JobFilter, first: number, after?: string): Promise<JobPage>;
+  /**
+   * The jobs `filter` matches whose `updatedAt` is at or after `since`, least recently updated
+   * first (ties by id), for a subscription catching up after a gap. `after` is the last job of
+   * an earlier page. `first` is capped at MAX_JOBS_PAGE_SIZE.
+   */
+  listJobsUpdatedSince(
+    filter: JobFilter,
+    since: Date,
+    first: number,
+    after?: Pick<JobRecord, 'id' | 'updatedAt'>,
+  ): Promise<JobPage>;
   /** Every job not in a terminal state, oldest first (resumed after a restart). */
   listUnfinishedJobs(): Promise<JobRecord[]>;
   /** How many jobs wait in the gateway's own queue (submission 'pending'). */

@@ -18,7 +18,7 @@ import {
   type JobEngineOptions,
 } from '../../src/jobs/job-engine.ts';
 import { createMemoryPubSub } from '../../src/pubsub/memory.ts';
-import { type PubSub, topics } from '../../src/pubsub/pubsub.ts';
+import { isGap, type PubSub, topics } from '../../src/pubsub/pubsub.ts';
 import { openSqliteStore } from '../../src/store/sqlite.ts';
 import type { Store } from '../../src/store/store.ts';
 
@@ -122,6 +122,24 @@ export async function startHarness(simOptions: PixazoSimOptions = {}): Promise<H
 }
 
 /**
+ * The jobs published on `topic` from now on, through the harness's memory pub/sub (which never
+ * loses an event, so a gap would be a bug).
+ */
+export async function published(
+  pubsub: PubSub,
+  topic: string,
+  signal: AbortSignal,
+): Promise<AsyncIterable<JobRecord>> {
+  const events = await pubsub.subscribe(topic, signal);
+  return (async function* () {
+    for await (const event of events) {
+      if (isGap(event)) throw new Error('the memory pub/sub yielded a gap');
+      yield event.job;
+    }
+  })();
+}
+
+/**
  * Waits until the stored job satisfies `done`, following its pub/sub topic (subscribed before
  * the first read, so no change slips between the two). Returns the stored job.
  */
@@ -134,11 +152,11 @@ export async function waitForJob(
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
-    const events = harness.pubsub.subscribe(topics.job(jobId), controller.signal);
+    const jobs = await published(harness.pubsub, topics.job(jobId), controller.signal);
     let job = await harness.store.getJob(jobId);
     if (job && done(job)) return job;
-    for await (const event of events) {
-      if (done(event.job)) {
+    for await (const changed of jobs) {
+      if (done(changed)) {
         job = await harness.store.getJob(jobId);
         return job as JobRecord;
       }

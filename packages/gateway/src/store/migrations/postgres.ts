@@ -97,6 +97,11 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    name: 'jobs by update time',
+    // A subscription catching up after a gap lists the jobs changed since then.
+    sql: 'CREATE INDEX jobs_by_updated_at ON jobs (updated_at, id);',
+  },
+  {
     name: 'dispatch claims, instance heartbeats',
     sql: `
       -- The instance that claimed (or adopted) the job: it sends it and tracks it.
