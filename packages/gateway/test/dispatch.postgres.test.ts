@@ -27,7 +27,7 @@ import {
 } from '../src/jobs/job-engine.ts';
 import { createJobTracker } from '../src/jobs/job-tracker.ts';
 import { createJobWriter } from '../src/jobs/job-writer.ts';
-import { RESTARTED_WHILE_SUBMITTING } from '../src/jobs/submitter.ts';
+import { STOPPED_WHILE_SUBMITTING } from '../src/jobs/submitter.ts';
 import { createMemoryPubSub } from '../src/pubsub/memory.ts';
 import type { PubSub } from '../src/pubsub/pubsub.ts';
 import { openPostgresStore } from '../src/store/postgres.ts';
@@ -293,7 +293,7 @@ it('ends ERROR, charge kept and never re-sent, the job of an instance that went 
   const ended = await waitForJob(listen(b.store), job.id);
   expect(ended).toMatchObject({
     status: 'ERROR',
-    error: RESTARTED_WHILE_SUBMITTING,
+    error: STOPPED_WHILE_SUBMITTING,
     costMicroUsd: job.costMicroUsd,
   });
   expect(sim.countRequests({ route: 'submit' })).toBe(0);

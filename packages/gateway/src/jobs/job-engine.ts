@@ -47,8 +47,8 @@ import { createJobWriter } from './job-writer.ts';
 import {
   createSubmitter,
   failSubmission,
-  RESTARTED_WHILE_SUBMITTING,
   STOPPED_BEFORE_SUBMITTING,
+  STOPPED_WHILE_SUBMITTING,
 } from './submitter.ts';
 import { createUpstreamHealth, type UpstreamHealthOptions } from './upstream-health.ts';
 import { webhookTokenMatches } from './webhook-token.ts';
@@ -303,7 +303,7 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
           job.id,
           failSubmission(
             sent
-              ? { message: RESTARTED_WHILE_SUBMITTING, refund: false }
+              ? { message: STOPPED_WHILE_SUBMITTING, refund: false }
               : { message: STOPPED_BEFORE_SUBMITTING, refund: true },
             now(),
           ),

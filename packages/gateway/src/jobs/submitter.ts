@@ -34,7 +34,7 @@ import type { JobWriter } from './job-writer.ts';
 import { type UpstreamHealth, upstreamConditionOf } from './upstream-health.ts';
 import { hashWebhookToken, newWebhookToken, webhookUrl } from './webhook-token.ts';
 
-export const RESTARTED_WHILE_SUBMITTING =
+export const STOPPED_WHILE_SUBMITTING =
   'The gateway instance submitting this job to Pixazo stopped during the submission; it was ' +
   'not re-sent to avoid paying twice (Pixazo may or may not have accepted it)';
 

@@ -447,15 +447,6 @@ class PostgresStore implements Store {
     return { jobs: rows.slice(0, limit).map(records.toJob), hasNextPage: rows.length > limit };
   }
 
-  async listUnfinishedJobs(): Promise<JobRecord[]> {
-    const rows = await this.#rows<PgJobRow>(
-      this.#pool,
-      `SELECT ${JOB_SELECT} FROM jobs WHERE ${IN_FLIGHT_SQL} ORDER BY id`,
-      [],
-    );
-    return rows.map(records.toJob);
-  }
-
   async countPendingJobs(): Promise<number> {
     const [row] = await this.#rows<{ total: number }>(
       this.#pool,

@@ -151,7 +151,6 @@ class SqliteStore implements Store {
         `INSERT INTO jobs (${JOB_COLUMNS.join(', ')})
            VALUES (${JOB_COLUMNS.map((c) => `:${c}`).join(', ')})`,
       ),
-      unfinishedJobs: prepare(`SELECT * FROM jobs WHERE ${IN_FLIGHT_SQL} ORDER BY id`),
       pendingJobCount: prepare(`SELECT count(*) AS total FROM jobs WHERE ${PENDING_SQL}`),
       pendingJobs: prepare(`SELECT * FROM jobs WHERE ${PENDING_SQL} ORDER BY id LIMIT ?`),
       queuePosition: prepare(
@@ -351,10 +350,6 @@ class SqliteStore implements Store {
       `SELECT * FROM jobs ${whereSql} ORDER BY ${order} LIMIT :limit`,
     ).all(params) as unknown as SqliteJobRow[];
     return { jobs: rows.slice(0, limit).map(records.toJob), hasNextPage: rows.length > limit };
-  }
-
-  async listUnfinishedJobs(): Promise<JobRecord[]> {
-    return (this.#sql.unfinishedJobs.all() as unknown as SqliteJobRow[]).map(records.toJob);
   }
 
   async countPendingJobs(): Promise<number> {

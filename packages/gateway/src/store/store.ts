@@ -125,8 +125,6 @@ export interface Store {
     first: number,
     after?: Pick<JobRecord, 'id' | 'updatedAt'>,
   ): Promise<JobPage>;
-  /** Every job not in a terminal state, oldest first (resumed after a restart). */
-  listUnfinishedJobs(): Promise<JobRecord[]>;
   /** How many jobs wait in the gateway's own queue (submission 'pending'). */
   countPendingJobs(): Promise<number>;
   /** The first `limit` jobs of the gateway's own queue, oldest (next to be sent) first. */
