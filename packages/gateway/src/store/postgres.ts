@@ -520,14 +520,7 @@ class PostgresStore implements Store {
 
   async readUpstream(): Promise<UpstreamRecord | null> {
     const [row] = await this.#rows<UpstreamRow<Date>>(this.#pool, UPSTREAM_SQL.read, []);
-    return row === undefined
-      ? null
-      : {
-          condition: row.condition as UpstreamCondition,
-          since: row.since,
-          until: row.until,
-          probeBy: row.probe_by,
-        };
+    return row === undefined ? null : records.toUpstream(row);
   }
 
   async recordUpstreamCondition(condition: UpstreamCondition, at: Date, until: Date) {

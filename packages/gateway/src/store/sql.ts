@@ -12,7 +12,8 @@ import {
   type SubmissionState,
 } from '../domain/job.ts';
 import type { ApiKeyRecord, Scope } from '../domain/principal.ts';
-import type { JobPatch } from './store.ts';
+import type { UpstreamCondition } from '../domain/upstream.ts';
+import type { JobPatch, UpstreamRecord } from './store.ts';
 
 /** Matches the jobs not yet in a terminal state. */
 export const IN_FLIGHT_SQL = `status IN (${JOB_STATUSES.filter((s) => !isTerminal(s))
@@ -260,6 +261,15 @@ export function sqlRecords<Time, Flag, List, Param>(codec: SqlCodec<Time, Flag, 
         if (value !== undefined) set.push([column, (write as (v: unknown) => Value<Param>)(value)]);
       }
       return set;
+    },
+
+    toUpstream(row: UpstreamRow<Time>): UpstreamRecord {
+      return {
+        condition: row.condition as UpstreamCondition,
+        since: codec.readTime(row.since),
+        until: codec.readTime(row.until),
+        probeBy: row.probe_by,
+      };
     },
 
     toApiKey(row: ApiKeyRow<Time, List>): ApiKeyRecord {

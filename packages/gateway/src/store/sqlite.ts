@@ -406,14 +406,7 @@ class SqliteStore implements Store {
 
   async readUpstream(): Promise<UpstreamRecord | null> {
     const row = this.#sql.upstream_read.get() as UpstreamRow<number> | undefined;
-    return row === undefined
-      ? null
-      : {
-          condition: row.condition as UpstreamCondition,
-          since: new Date(row.since),
-          until: new Date(row.until),
-          probeBy: row.probe_by,
-        };
+    return row === undefined ? null : records.toUpstream(row);
   }
 
   async recordUpstreamCondition(condition: UpstreamCondition, at: Date, until: Date) {
