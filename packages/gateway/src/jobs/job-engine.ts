@@ -464,17 +464,22 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
     async start() {
       if (started) return;
       started = true;
-      await store.heartbeat(instanceId);
-      // One process on the store: whatever another instance left is an earlier run's.
-      await adoptOrphans(store.singleProcess ? 0 : ttlMs);
-      every(options.instances?.heartbeatMs ?? DEFAULTS.heartbeatMs, () =>
-        runInBackground(
-          (async () => {
-            await store.heartbeat(instanceId);
-            if (!store.singleProcess) await adoptOrphans(ttlMs);
-          })(),
-        ),
-      );
+      if (store.singleProcess) {
+        // One process on the store: whatever another instance left is an earlier run's, and
+        // no one else needs this one's heartbeats.
+        await adoptOrphans(0);
+      } else {
+        await store.heartbeat(instanceId);
+        await adoptOrphans(ttlMs);
+        every(options.instances?.heartbeatMs ?? DEFAULTS.heartbeatMs, () =>
+          runInBackground(
+            (async () => {
+              await store.heartbeat(instanceId);
+              await adoptOrphans(ttlMs);
+            })(),
+          ),
+        );
+      }
       every(options.dispatchIntervalMs ?? DEFAULTS.dispatchIntervalMs, dispatch);
       dispatch();
     },
@@ -487,7 +492,7 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
       await settledWithin(background, options.stopTimeoutMs ?? DEFAULTS.stopTimeoutMs);
       await tracker.stopAll();
       // Its jobs are adoptable at once: a live instance (or the next start) tracks them.
-      if (started) await store.removeInstance(instanceId);
+      if (started && !store.singleProcess) await store.removeInstance(instanceId);
     },
   };
 }
