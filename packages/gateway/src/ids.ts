@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 
-export type IdKind = 'job' | 'key';
+/** Jobs, API keys, and gateway instances (one per engine run; see job-engine.ts). */
+export type IdKind = 'job' | 'key' | 'inst';
 
 /** 12-bit counter in the `rand_a` field (RFC 9562 §6.2 method 1) for ids within one millisecond. */
 const SEQUENCE_MAX = 0xfff;

@@ -82,9 +82,17 @@ describe('image store', () => {
     expect(images.resolve(jobId, fileName)).toBeNull();
   });
 
-  it('removes every image of a job', async () => {
-    const stored = await images.save(JOB_ID, await image('png', 8, 8));
-    await images.removeJob(JOB_ID);
-    await expect(stat(images.resolve(JOB_ID, stored.fileName) as string)).rejects.toThrow();
+  it("removes the images one attempt saved, and keeps another attempt's images of the job", async () => {
+    const loser = await images.save(JOB_ID, await image('png', 8, 8));
+    const winner = await images.save(JOB_ID, await image('png', 8, 8));
+    await images.remove(JOB_ID, [loser.fileName]);
+    await expect(stat(images.resolve(JOB_ID, loser.fileName) as string)).rejects.toThrow();
+    expect((await stat(images.resolve(JOB_ID, winner.fileName) as string)).size).toBe(
+      winner.byteLength,
+    );
+  });
+
+  it('refuses to remove a name this store does not make', async () => {
+    await expect(images.remove(JOB_ID, ['../secret.png'])).rejects.toThrow(/Not an image name/);
   });
 });

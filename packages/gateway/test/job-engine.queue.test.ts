@@ -32,7 +32,8 @@ it('sends jobs in arrival order, never more than maxConcurrency at Pixazo, and m
     for await (const job of events) {
       if (job.submission === 'pending' && !isTerminal(job.status)) {
         pendingEvents.set(job.id, (pendingEvents.get(job.id) ?? 0) + 1);
-        positions.set(job.id, [...(positions.get(job.id) ?? []), engine.queuePosition(job.id)]);
+        const position = await engine.queuePosition(job.id);
+        positions.set(job.id, [...(positions.get(job.id) ?? []), position]);
       }
       if (job.submission === 'submitting') sentInOrder.push(job.id);
       if (job.submission !== 'pending' && !isTerminal(job.status)) atPixazo.add(job.id);
@@ -46,7 +47,9 @@ it('sends jobs in arrival order, never more than maxConcurrency at Pixazo, and m
   })();
 
   for (let i = 0; i < 5; i++) jobs.push(await engine.generate(principal, turbo));
-  expect(jobs.map((job) => engine.queuePosition(job.id))).toEqual([1, 2, 3, 4, 5]);
+  expect(await Promise.all(jobs.map((job) => engine.queuePosition(job.id)))).toEqual([
+    1, 2, 3, 4, 5,
+  ]);
   await engine.start();
   for (const job of jobs) expect((await waitForJob(h, job.id)).status).toBe('COMPLETED');
   await watching;
@@ -65,5 +68,5 @@ it('sends jobs in arrival order, never more than maxConcurrency at Pixazo, and m
     const numbers = seen.filter((p) => p !== null);
     expect(numbers).toEqual([...numbers].sort((a, b) => b - a));
   }
-  for (const job of jobs) expect(engine.queuePosition(job.id)).toBeNull();
+  for (const job of jobs) expect(await engine.queuePosition(job.id)).toBeNull();
 });

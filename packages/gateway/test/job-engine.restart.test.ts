@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { GatewayError } from '../src/errors.ts';
-import { RESTARTED_WHILE_SUBMITTING } from '../src/jobs/submitter.ts';
+import { STOPPED_WHILE_SUBMITTING } from '../src/jobs/submitter.ts';
 import { type Harness, startHarness, waitForJob } from './helpers/engine-harness.ts';
 
 let h: Harness;
@@ -44,7 +44,7 @@ it('sends jobs still waiting in the queue after a restart, in their order', asyn
 
   const after = h.engine({ maxConcurrency: 1 });
   await after.start();
-  expect(after.queuePosition(second.id)).toBe(1);
+  expect(await after.queuePosition(second.id)).toBe(1);
   const done = [await waitForJob(h, first.id), await waitForJob(h, second.id)];
   expect(done.map((job) => job.status)).toEqual(['COMPLETED', 'COMPLETED']);
   expect((done[0]?.startedAt as Date) <= (done[1]?.startedAt as Date)).toBe(true);
@@ -64,7 +64,7 @@ it('ends a job caught mid-POST by a restart as ERROR, never re-sent, still charg
   const job = await h.store.getJob(queued.id);
   expect(job).toMatchObject({
     status: 'ERROR',
-    error: RESTARTED_WHILE_SUBMITTING,
+    error: STOPPED_WHILE_SUBMITTING,
     costMicroUsd: 8000,
   });
   expect(h.sim.countRequests({ route: 'submit' })).toBe(0);

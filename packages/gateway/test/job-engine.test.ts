@@ -76,7 +76,7 @@ describe('job engine: a job from QUEUED to COMPLETED', () => {
       expect(stored.version).toBeGreaterThanOrEqual(event.version);
     expect(seen.map(({ event }) => event.version)).toEqual([1, 2, 3, 4, 5]);
     expect(h.sim.countRequests({ route: 'submit' })).toBe(1);
-    expect(engine.queuePosition(job.id)).toBeNull();
+    expect(await engine.queuePosition(job.id)).toBeNull();
     const counted = await metrics.render();
     for (const status of ['QUEUED', 'PROCESSING', 'COMPLETED']) {
       expect(counted).toContain(`zimage_jobs_total{status="${status}"} 1`);
@@ -258,11 +258,11 @@ describe('job engine: cancelJob', () => {
     const principal = await h.principal();
     const engine = h.engine();
     const waiting = await engine.generate(principal, turbo);
-    expect(engine.queuePosition(waiting.id)).toBe(1);
+    expect(await engine.queuePosition(waiting.id)).toBe(1);
     const cancelled = await engine.cancel(principal, waiting.id);
     expect(cancelled).toMatchObject({ status: 'CANCELLED', costMicroUsd: 0, requestId: null });
     expect(cancelled.completedAt).toBeInstanceOf(Date);
-    expect(engine.queuePosition(waiting.id)).toBeNull();
+    expect(await engine.queuePosition(waiting.id)).toBeNull();
 
     await engine.start();
     const next = await waitForJob(h, (await engine.generate(principal, turbo)).id);

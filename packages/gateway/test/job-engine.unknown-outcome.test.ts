@@ -15,7 +15,7 @@ import { silentLogger } from '../src/domain/logger.ts';
 import { createWebhookRoute } from '../src/http/webhook-route.ts';
 import type { JobEngine } from '../src/jobs/engine.ts';
 import type { JobEngineOptions } from '../src/jobs/job-engine.ts';
-import { RESTARTED_WHILE_SUBMITTING } from '../src/jobs/submitter.ts';
+import { STOPPED_WHILE_SUBMITTING } from '../src/jobs/submitter.ts';
 import { hashWebhookToken, newWebhookToken, webhookUrl } from '../src/jobs/webhook-token.ts';
 import { createMetrics, type Metrics } from '../src/metrics.ts';
 import { type Harness, SIM_KEY, startHarness, waitForJob } from './helpers/engine-harness.ts';
@@ -233,7 +233,7 @@ it('in polling mode, a job caught mid-POST by a restart still ends ERROR at once
   await startEngine({ publicUrl: undefined });
   expect(await h.store.getJob(queued.id)).toMatchObject({
     status: 'ERROR',
-    error: RESTARTED_WHILE_SUBMITTING,
+    error: STOPPED_WHILE_SUBMITTING,
     costMicroUsd: BASE_COST,
   });
 });

@@ -132,7 +132,7 @@ it('holds pending jobs while Pixazo is unreachable and sends them once it is bac
   // The others were not tried against a Pixazo known to be gone: they keep their places.
   for (const [index, job] of waiting.entries()) {
     expect(await h.store.getJob(job.id)).toMatchObject({ status: 'QUEUED', submission: 'pending' });
-    expect(engine.queuePosition(job.id)).toBe(index + 1);
+    expect(await engine.queuePosition(job.id)).toBe(index + 1);
   }
 
   revived = await startPixazoSim({ port, timeScale: 0.01, rateLimit: false });

@@ -168,24 +168,166 @@ export function describeStoreSuite(name: string, adapter: StoreAdapter): void {
         expect(await store.updateJob('job_missing', 1, { status: 'FAILED' })).toBeNull();
       });
 
-      it('lists unfinished jobs oldest first and counts the pending ones', async () => {
+      it('counts the pending jobs', async () => {
         const key = await storedKey(store);
-        const queued = await admitted(key, newJob(key));
-        const submitting = await admitted(key, newJob(key, { submission: 'submitting' }));
-        const processing = await admitted(
-          key,
-          newJob(key, { status: 'PROCESSING', submission: 'submitted' }),
-        );
-        const laterQueued = await admitted(key, newJob(key));
+        await admitted(key, newJob(key));
+        await admitted(key, newJob(key, { submission: 'submitting' }));
+        await admitted(key, newJob(key, { status: 'PROCESSING', submission: 'submitted' }));
+        await admitted(key, newJob(key));
         for (const status of ['COMPLETED', 'FAILED', 'ERROR', 'CANCELLED'] as const) {
           await admitted(key, newJob(key, { status }));
         }
-
-        const ids = (jobs: JobRecord[]) => jobs.map((j) => j.id);
-        expect(ids(await store.listUnfinishedJobs())).toEqual(
-          ids([queued, submitting, processing, laterQueued]),
-        );
         expect(await store.countPendingJobs()).toBe(2);
+      });
+    });
+
+    describe('dispatch', () => {
+      const claim = (instanceId: string, maxInFlight: number, limit = maxInFlight) =>
+        store.claimPendingJobs({ instanceId, maxInFlight, limit });
+      const ids = (jobs: (JobRecord | null)[]) => jobs.map((j) => j?.id);
+
+      it('claims the oldest pending jobs up to the cap on jobs at Pixazo, and marks them submitting', async () => {
+        const key = await storedKey(store);
+        await admitted(key, newJob(key, { status: 'PROCESSING', submission: 'submitted' }));
+        await admitted(key, newJob(key, { status: 'COMPLETED', submission: 'submitted' }));
+        const pending = [];
+        for (let i = 0; i < 4; i++) pending.push(await admitted(key, newJob(key)));
+
+        const first = await claim('inst_a', 3);
+        expect(ids(first)).toEqual(ids(pending.slice(0, 2)));
+        expect(first[0]).toMatchObject({ submission: 'submitting', version: 2 });
+        expect(await claim('inst_b', 3)).toEqual([]);
+        expect(await store.queuePosition(pending[2]?.id as string)).toBe(1);
+
+        // A job that ends frees its place under the cap, whoever ended it.
+        const ended = first[0] as JobRecord;
+        await store.updateJob(ended.id, ended.version, { status: 'ERROR' });
+        expect(ids(await claim('inst_b', 3))).toEqual([pending[2]?.id]);
+        expect(ids(await claim('inst_b', 9, 0))).toEqual([]);
+        expect(ids(await claim('inst_b', 9, 5))).toEqual([pending[3]?.id]);
+      });
+
+      it('holds the cap exactly when many claims run at once', async () => {
+        const key = await storedKey(store);
+        for (let i = 0; i < 12; i++) await admitted(key, newJob(key));
+        const claims = await Promise.all(
+          Array.from({ length: 8 }, (_, i) => claim(`inst_${i % 3}`, 5, 2)),
+        );
+        const claimed = claims.flat().map((job) => job.id);
+        expect(claimed).toHaveLength(5);
+        expect(new Set(claimed).size).toBe(5);
+        expect(await store.countPendingJobs()).toBe(7);
+      });
+
+      it('never lets a claimed job become pending again', async () => {
+        const key = await storedKey(store);
+        await admitted(key, newJob(key));
+        const [claimed] = await claim('inst_a', 1);
+        await expect(
+          store.updateJob(claimed?.id as string, claimed?.version as number, {
+            submission: 'pending',
+          }),
+        ).rejects.toThrow(/pending again/);
+      });
+
+      it('gives queue positions and lists the queue oldest first', async () => {
+        const key = await storedKey(store);
+        const jobs = [];
+        for (let i = 0; i < 3; i++) jobs.push(await admitted(key, newJob(key)));
+        const sent = await admitted(key, newJob(key, { submission: 'submitted' }));
+        const positions = await Promise.all(jobs.map((job) => store.queuePosition(job.id)));
+        expect(positions).toEqual([1, 2, 3]);
+        expect(await store.queuePosition(sent.id)).toBeNull();
+        expect(await store.queuePosition('job_missing')).toBeNull();
+        expect(ids(await store.listPendingJobs(2))).toEqual(ids(jobs.slice(0, 2)));
+        const [first] = jobs;
+        await store.updateJob(first?.id as string, 1, { status: 'CANCELLED' });
+        expect(await store.queuePosition(jobs[2]?.id as string)).toBe(2);
+      });
+
+      it('gives the jobs of a stale or stopped instance to one adopter', async () => {
+        const key = await storedKey(store);
+        await admitted(key, newJob(key));
+        await admitted(key, newJob(key));
+        await store.heartbeat('inst_dead');
+        const claimed = await claim('inst_dead', 2);
+        const [submitted, submitting] = claimed as [JobRecord, JobRecord];
+        await store.updateJob(submitted.id, submitted.version, {
+          submission: 'submitted',
+          requestId: 'req_1',
+        });
+        await store.heartbeat('inst_live');
+        await store.heartbeat('inst_other');
+        const hour = 3_600_000;
+
+        // Fresh heartbeat: nothing to adopt.
+        expect(
+          await store.adoptJobs({
+            instanceId: 'inst_live',
+            staleAfterMs: hour,
+            submittingStaleAfterMs: hour,
+          }),
+        ).toEqual([]);
+        // Stale for a submitted job, not yet for a POST that may still be running.
+        const adopted = await store.adoptJobs({
+          instanceId: 'inst_live',
+          staleAfterMs: 0,
+          submittingStaleAfterMs: hour,
+        });
+        expect(ids(adopted)).toEqual([submitted.id]);
+        expect(adopted[0]).toMatchObject({ submission: 'submitted', requestId: 'req_1' });
+        // Stopped: adoptable at once; a second adopter finds nothing left.
+        await store.removeInstance('inst_dead');
+        const rest = { staleAfterMs: hour, submittingStaleAfterMs: hour };
+        const both = await Promise.all([
+          store.adoptJobs({ instanceId: 'inst_live', ...rest }),
+          store.adoptJobs({ instanceId: 'inst_other', ...rest }),
+        ]);
+        expect(ids(both.flat())).toEqual([submitting.id]);
+        expect(await store.adoptJobs({ instanceId: 'inst_other', ...rest })).toEqual([]);
+      });
+    });
+
+    describe('upstream health', () => {
+      const at = (ms: number) => new Date(Date.UTC(2025, 5, 1) + ms);
+
+      it('records a condition, renews it keeping since, and lets one instance probe after the cooldown', async () => {
+        expect(await store.readUpstream()).toBeNull();
+        await store.recordUpstreamCondition('wallet_empty', at(0), at(1000));
+        await store.recordUpstreamCondition('wallet_empty', at(500), at(2000));
+        expect(await store.readUpstream()).toEqual({
+          condition: 'wallet_empty',
+          since: at(0),
+          until: at(2000),
+          probeBy: null,
+        });
+        // Not during the cooldown; after it, one winner among instances asking at once.
+        expect(await store.takeUpstreamProbe('inst_a', at(1999))).toBe(false);
+        const takes = await Promise.all(
+          ['inst_a', 'inst_b', 'inst_c'].map((id) => store.takeUpstreamProbe(id, at(2000))),
+        );
+        expect(takes.filter(Boolean)).toHaveLength(1);
+        const prober = ['inst_a', 'inst_b', 'inst_c'][takes.indexOf(true)] as string;
+        expect((await store.readUpstream())?.probeBy).toBe(prober);
+
+        // Only the prober's success clears it; a probe without a verdict frees the probe.
+        expect(await store.clearUpstreamCondition('inst_other')).toBe(false);
+        await store.releaseUpstreamProbe(prober);
+        expect(await store.takeUpstreamProbe('inst_other', at(2001))).toBe(true);
+        expect(await store.clearUpstreamCondition('inst_other')).toBe(true);
+        expect(await store.readUpstream()).toBeNull();
+      });
+
+      it('starts a new condition afresh and frees the probe when a condition is met again', async () => {
+        await store.recordUpstreamCondition('unreachable', at(0), at(10));
+        expect(await store.takeUpstreamProbe('inst_a', at(10))).toBe(true);
+        await store.recordUpstreamCondition('key_rejected', at(20), at(80));
+        expect(await store.readUpstream()).toEqual({
+          condition: 'key_rejected',
+          since: at(20),
+          until: at(80),
+          probeBy: null,
+        });
       });
     });
 

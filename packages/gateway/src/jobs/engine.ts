@@ -1,7 +1,7 @@
 /**
  * What the GraphQL layer and the HTTP routes need from the job engine. The engine owns the
  * lifecycle: validate → admit (limits, budget, idempotency) → persist QUEUED → the gateway's
- * own queue (a concurrency cap toward Pixazo) → submit exactly once → track (webhook or
+ * own queue (a concurrency cap toward Pixazo, claimed across instances) → submit exactly once → track (webhook or
  * polling, one tracker per job) → store images → persist → publish.
  */
 import type { GenerateInput } from '@zimage/core';
@@ -28,11 +28,15 @@ export interface JobEngine {
   generate(principal: Principal, request: GenerateRequest): Promise<JobRecord>;
   /** Owner (or admin) only; before submission it costs nothing, after it only tracking stops. */
   cancel(principal: Principal, jobId: string): Promise<JobRecord>;
-  /** 1-based position in the gateway's own queue while pending; null otherwise. */
-  queuePosition(jobId: string): number | null;
+  /** 1-based position in the gateway's own queue (across every instance) while pending. */
+  queuePosition(jobId: string): Promise<number | null>;
+  /** Another instance admitted a job or ended one: claim what the cap now allows. */
+  nudge(): void;
+  /** This engine run's id in the store's instances table (job ownership, heartbeats). */
+  readonly instanceId: string;
   /** A Pixazo callback to /webhooks/pixazo/<jobId>/<token>; confirmed by one status GET before use. */
   handleWebhook(jobId: string, token: string, body: unknown): Promise<WebhookOutcome>;
-  /** Resumes every unfinished job (after a restart) and starts the queue. */
+  /** Adopts the jobs stopped instances left, starts heartbeats and dispatch. */
   start(): Promise<void>;
   /** Stops taking work, lets in-flight submits finish, stops trackers. */
   stop(): Promise<void>;

@@ -14,8 +14,12 @@ export interface ImageStore {
   save(jobId: string, bytes: Uint8Array): Promise<StoredImage>;
   /** Absolute path of a stored image, or null when the names are not ones this store makes. */
   resolve(jobId: string, fileName: string): string | null;
-  /** Deletes every image of a job (images saved for a job that ended otherwise meanwhile). */
-  removeJob(jobId: string): Promise<void>;
+  /**
+   * Deletes the named images of a job: those one attempt saved for a job that ended otherwise
+   * meanwhile. Only its own: another instance's attempt at the same job may have won and saved
+   * its images in the same (shared) directory.
+   */
+  remove(jobId: string, fileNames: readonly string[]): Promise<void>;
 }
 
 const FORMATS = {
@@ -76,8 +80,12 @@ export function createImageStore(options: { dataDir: string }): ImageStore {
       return path.join(root, jobId, fileName);
     },
 
-    async removeJob(jobId) {
-      await rm(jobDir(jobId), { recursive: true, force: true });
+    async remove(jobId, fileNames) {
+      const dir = jobDir(jobId);
+      for (const fileName of fileNames) {
+        if (!FILE_NAME_PATTERN.test(fileName)) throw new Error(`Not an image name: ${fileName}`);
+        await rm(path.join(dir, fileName), { force: true });
+      }
     },
   };
 }

@@ -1,18 +1,29 @@
 /**
  * The job engine: generate → admit (budget, concurrency, idempotency; one atomic store call) →
- * persist QUEUED → the gateway's own queue (at most `maxConcurrency` jobs at Pixazo) → submit
- * exactly once → track by webhook or polling → store images → persist → publish.
+ * persist QUEUED → the gateway's own queue (at most `maxConcurrency` jobs at Pixazo, across
+ * every instance) → claim → submit exactly once → track by webhook or polling → store images →
+ * persist → publish.
  *
  * Every state change is a compare-and-set on the job's version and is published only after it
- * is persisted (job-writer.ts). Nothing lives only in memory: after a restart, start() rebuilds
- * the queue and the trackers from the store.
+ * is persisted (job-writer.ts). Nothing lives only in memory, so the same code runs one
+ * process on SQLite and many on one PostgreSQL database:
+ * - the queue is the store's pending jobs, oldest first; dispatch claims them
+ *   (Store.claimPendingJobs: atomically under the global cap, marked 'submitting' and owned
+ *   by this instance), then POSTs. It claims when this instance admits a job or a job ends
+ *   here, when `nudge()` says another instance did, and every `dispatchIntervalMs` anyway;
+ * - each instance heartbeats; the unfinished jobs of an instance that stopped, or whose
+ *   heartbeat went stale, are adopted (one winner) by a live one, which tracks them (a
+ *   'submitting' one ends ERROR in polling mode, never re-sent). A start adopts at once what a
+ *   stopped or (single-process store) earlier run left.
  *
  * While Pixazo is known to refuse work (upstream-health.ts: wallet empty, key rejected,
- * unreachable), generate refuses new jobs before admission and the queue holds its jobs.
+ * unreachable; shared through the store by every instance), generate refuses new jobs before
+ * admission and dispatch claims nothing but the one probe after a cooldown.
  */
 import {
   costOfParams,
   DEFAULT_POLL_SCHEDULE,
+  DEFAULT_REQUEST_TIMEOUT_MS,
   type PixazoClient,
   type PixazoStatus,
   type PollSchedule,
@@ -34,14 +45,36 @@ import type { ImageStore } from './image-store.ts';
 import { canAccessJob } from './job-access.ts';
 import { createJobTracker, type TrackingOptions } from './job-tracker.ts';
 import { createJobWriter } from './job-writer.ts';
-import { createSubmissionQueue } from './submission-queue.ts';
-import { createSubmitter, failSubmission, RESTARTED_WHILE_SUBMITTING } from './submitter.ts';
+import {
+  createSubmitter,
+  failSubmission,
+  STOPPED_BEFORE_SUBMITTING,
+  STOPPED_WHILE_SUBMITTING,
+} from './submitter.ts';
 import { createUpstreamHealth, type UpstreamHealthOptions } from './upstream-health.ts';
 import { webhookTokenMatches } from './webhook-token.ts';
 
 export interface JobEngineOptions {
-  /** Jobs at Pixazo at once (submitted and not ended); the rest wait in the gateway's queue. */
+  /**
+   * Jobs at Pixazo at once (being sent or submitted, not ended), across every instance on the
+   * store; the rest wait in the gateway's queue.
+   */
   maxConcurrency: number;
+  /** How often dispatch looks for pending jobs without being nudged; default 1 s. */
+  dispatchIntervalMs?: number | undefined;
+  /**
+   * Heartbeats: every `heartbeatMs` (default 5 s) this instance says it lives and adopts the
+   * jobs of instances silent for `ttlMs` (default 30 s). A 'submitting' job is adopted only
+   * once its instance has also been silent longer than a POST can take (`submitTimeoutMs`,
+   * default core's request timeout).
+   */
+  instances?:
+    | {
+        heartbeatMs?: number | undefined;
+        ttlMs?: number | undefined;
+        submitTimeoutMs?: number | undefined;
+      }
+    | undefined;
   /** PUBLIC_URL: set, Pixazo calls back (webhook mode); unset, the gateway polls. */
   publicUrl?: string | null | undefined;
   maxPromptLength: number;
@@ -77,6 +110,11 @@ export interface JobEngineDeps {
     | undefined;
   now?: (() => Date) | undefined;
   newJobId?: (() => string) | undefined;
+  /**
+   * Called when this instance made work dispatchable (admitted a job, or a job ended here), so
+   * that other instances can be nudged (their `nudge()`); they also look every second anyway.
+   */
+  onDispatchable?: (() => void) | undefined;
 }
 
 const DEFAULTS = {
@@ -85,6 +123,11 @@ const DEFAULTS = {
   vanishedAfter404s: 3,
   maxDownloadAttempts: 3,
   stopTimeoutMs: 15_000,
+  dispatchIntervalMs: 1000,
+  heartbeatMs: 5000,
+  ttlMs: 30_000,
+  /** Pending jobs told their new queue position after a claim or a cancel, from the head. */
+  positionNotices: 100,
 };
 
 /** The earlier job of a repeated request; a key reused with other parameters is refused. */
@@ -105,13 +148,20 @@ async function settledWithin(promises: Iterable<Promise<unknown>>, ms: number): 
 
 export function createJobEngine(deps: JobEngineDeps): JobEngine {
   const { store, pubsub, pixazo, images, options } = deps;
+  if (!Number.isInteger(options.maxConcurrency) || options.maxConcurrency < 1) {
+    throw new RangeError('maxConcurrency must be a positive integer');
+  }
   const logger = deps.logger ?? silentLogger;
   const now = deps.now ?? (() => new Date());
   const newJobId = deps.newJobId ?? (() => newId('job'));
   const publicUrl = options.publicUrl || undefined;
+  const instanceId = newId('inst');
+  const ttlMs = options.instances?.ttlMs ?? DEFAULTS.ttlMs;
+  const submitTimeoutMs = options.instances?.submitTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const stopping = new AbortController();
-  /** Submissions and position notices under way, which stop() lets finish. */
+  /** Claims, submissions and position notices under way, which stop() lets finish. */
   const background = new Set<Promise<unknown>>();
+  const timers: NodeJS.Timeout[] = [];
   let started = false;
 
   const runInBackground = (task: Promise<unknown>) => {
@@ -127,10 +177,13 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
     pubsub,
     logger,
     metrics: deps.metrics,
-    // Whatever ended the job (Pixazo, a failure, a cancel), its slot and tracker go with it.
+    // Whatever ended the job (Pixazo, a failure, a cancel), its tracker goes with it; its place
+    // under the cap (or in the queue) is the store's, so the next job may go.
     onTerminal(job) {
-      if (!queue.remove(job.id)) queue.release(job.id);
       tracker.untrack(job.id);
+      if (job.submission === 'pending') runInBackground(publishPositions());
+      else dispatch();
+      deps.onDispatchable?.();
     },
   });
 
@@ -138,6 +191,8 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
     options: options.upstreamHealth,
     logger,
     metrics: deps.metrics,
+    // Several instances honour one upstream state and send one probe between them.
+    shared: store.singleProcess ? undefined : { store, instanceId },
   });
 
   const tracker = createJobTracker({
@@ -171,36 +226,112 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
     health,
   });
 
-  const submitAndTrack = async (jobId: string) => {
-    const submitted = await submitter.submit(jobId).catch((error: unknown) => {
-      logger.error({ jobId, err: error }, 'submitting a job failed');
+  const submitAndTrack = async (claimed: JobRecord) => {
+    const submitted = await submitter.submit(claimed).catch((error: unknown) => {
+      logger.error({ jobId: claimed.id, err: error }, 'submitting a job failed');
       return null;
     });
-    // Before the release below: a probe that ended without a verdict frees the probe first.
-    health.submissionSettled(jobId);
-    if (submitted === null) queue.release(jobId);
-    // When stopping, a restart resumes tracking from the store.
-    else if (!stopping.signal.aborted) tracker.track(submitted);
+    // A probe that ended without a verdict frees the probe, and the next job may probe.
+    health.submissionSettled(claimed.id);
+    // When stopping, a live instance (or a restart) adopts it from the store.
+    if (submitted !== null && !stopping.signal.aborted) tracker.track(submitted);
   };
 
-  // Publishing the stored job is enough: subscribers read queuePosition from the engine.
-  const publishPositions = async (jobIds: string[]) => {
-    for (const jobId of jobIds) {
-      const job = await store.getJob(jobId);
-      if (job !== null && job.submission === 'pending' && !isTerminal(job.status)) {
-        await writer.publish(job);
+  // Publishing the stored job is enough: subscribers read queuePosition from the store.
+  const publishPositions = async () => {
+    for (const job of await store.listPendingJobs(DEFAULTS.positionNotices)) {
+      await writer.publish(job);
+    }
+  };
+
+  /** Claims what the cap and the upstream health allow, and sends it. */
+  const claimAndSend = async (): Promise<boolean> => {
+    await health.sync();
+    const healthy = health.state() === null;
+    // After a cooldown: one probe, taken across instances before the job it sends.
+    if (!healthy && !(await health.takeProbe())) return false;
+    const claimed = await store.claimPendingJobs({
+      instanceId,
+      maxInFlight: options.maxConcurrency,
+      limit: healthy ? options.maxConcurrency : 1,
+    });
+    if (!healthy) {
+      // Should a condition have been met meanwhile, the job goes anyway (it is claimed, and
+      // can never wait again).
+      if (claimed[0] === undefined) await health.releaseProbe();
+      else health.maySubmit(claimed[0].id);
+    }
+    for (const job of claimed) {
+      await writer.publish(job);
+      runInBackground(submitAndTrack(job));
+    }
+    if (claimed.length > 0) await publishPositions();
+    return claimed.length > 0 && healthy;
+  };
+
+  let claiming = false;
+  let claimAgain = false;
+  /** Claims now, or right after the claim under way (which may have missed the news). */
+  const dispatch = () => {
+    if (!started || stopping.signal.aborted) return;
+    if (claiming) {
+      claimAgain = true;
+      return;
+    }
+    claiming = true;
+    runInBackground(
+      (async () => {
+        try {
+          do {
+            claimAgain = false;
+            // A full claim may have left more room (the cap counts every instance's jobs).
+            if (await claimAndSend()) claimAgain = true;
+          } while (claimAgain && !stopping.signal.aborted);
+        } finally {
+          claiming = false;
+        }
+      })(),
+    );
+  };
+  // A cooldown ended, a probe came back without a verdict, or Pixazo recovered.
+  health.onReady(dispatch);
+
+  /** Takes over the jobs of stopped or silent instances (`staleAfterMs` 0: every other). */
+  const adoptOrphans = async (staleAfterMs: number) => {
+    const adopted = await store.adoptJobs({
+      instanceId,
+      staleAfterMs,
+      submittingStaleAfterMs: staleAfterMs === 0 ? 0 : staleAfterMs + submitTimeoutMs,
+    });
+    for (const job of adopted) {
+      if (job.submission === 'submitting' && !(publicUrl && job.webhookTokenHash)) {
+        // Polling: nothing can reveal whether Pixazo took it. Webhook mode without a token:
+        // its POST never left (the token is stored first), so it costs nothing.
+        const sent = publicUrl === undefined;
+        logger.warn({ jobId: job.id, sent }, 'job was being submitted when its instance stopped');
+        await writer.change(
+          job.id,
+          failSubmission(
+            sent
+              ? { message: STOPPED_WHILE_SUBMITTING, refund: false }
+              : { message: STOPPED_BEFORE_SUBMITTING, refund: true },
+            now(),
+          ),
+          job,
+        );
+      } else {
+        // Submitted, or (webhook mode) sent with a callback URL that may still reveal it.
+        logger.info({ jobId: job.id }, 'tracking a job adopted from a stopped instance');
+        tracker.track(job);
       }
     }
   };
 
-  const queue = createSubmissionQueue({
-    maxConcurrency: options.maxConcurrency,
-    dispatch: (jobId) => runInBackground(submitAndTrack(jobId)),
-    onPositionsChanged: (jobIds) => runInBackground(publishPositions(jobIds)),
-    mayDispatch: (jobId) => health.maySubmit(jobId),
-  });
-  // A cooldown ended, a probe came back without a verdict, or Pixazo recovered.
-  health.onReady(() => queue.wake());
+  const every = (ms: number, task: () => void) => {
+    const timer = setInterval(task, ms);
+    timer.unref();
+    timers.push(timer);
+  };
 
   return {
     async generate(principal: Principal, request: GenerateRequest): Promise<JobRecord> {
@@ -261,10 +392,10 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
           return repeatedJob(admission);
         case 'created':
           deps.metrics?.jobEnteredStatus('QUEUED');
-          // Queued before it is published, so that subscribers see its queuePosition. Its
-          // submission cannot overtake this event: that starts with an (awaited) store read.
-          queue.enqueue(admission.job.id);
+          // Published before dispatch may claim it, so its QUEUED event comes first.
           await writer.publish(admission.job);
+          dispatch();
+          deps.onDispatchable?.();
           logger.info({ jobId: job.id, model: job.model, keyId: job.ownerKeyId }, 'job queued');
           return admission.job;
         default:
@@ -293,7 +424,11 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
 
     maxPromptLength: options.maxPromptLength,
 
-    queuePosition: (jobId) => queue.position(jobId),
+    queuePosition: (jobId) => store.queuePosition(jobId),
+
+    nudge: dispatch,
+
+    instanceId,
 
     async handleWebhook(jobId, token, body) {
       const job = await store.getJob(jobId);
@@ -342,33 +477,35 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
     async start() {
       if (started) return;
       started = true;
-      for (const job of await store.listUnfinishedJobs()) {
-        if (job.submission === 'pending') {
-          queue.enqueue(job.id);
-        } else if (job.submission === 'submitting' && !(publicUrl && job.webhookTokenHash)) {
-          // Polling: nothing can reveal whether Pixazo took it.
-          logger.warn({ jobId: job.id }, 'job was being submitted when the gateway stopped');
-          await writer.change(
-            job.id,
-            failSubmission({ message: RESTARTED_WHILE_SUBMITTING, refund: false }, now()),
-            job,
-          );
-        } else {
-          // Submitted, or (webhook mode) sent with a callback URL that may still reveal it.
-          queue.occupy(job.id);
-          tracker.track(job);
-        }
+      if (store.singleProcess) {
+        // One process on the store: whatever another instance left is an earlier run's, and
+        // no one else needs this one's heartbeats.
+        await adoptOrphans(0);
+      } else {
+        await store.heartbeat(instanceId);
+        await adoptOrphans(ttlMs);
+        every(options.instances?.heartbeatMs ?? DEFAULTS.heartbeatMs, () =>
+          runInBackground(
+            (async () => {
+              await store.heartbeat(instanceId);
+              await adoptOrphans(ttlMs);
+            })(),
+          ),
+        );
       }
-      queue.start();
+      every(options.dispatchIntervalMs ?? DEFAULTS.dispatchIntervalMs, dispatch);
+      dispatch();
     },
 
     async stop() {
       stopping.abort();
-      queue.pause();
+      for (const timer of timers) clearInterval(timer);
       health.stop();
       // A POST cut short would leave its outcome unknown, so it gets time to finish.
       await settledWithin(background, options.stopTimeoutMs ?? DEFAULTS.stopTimeoutMs);
       await tracker.stopAll();
+      // Its jobs are adoptable at once: a live instance (or the next start) tracks them.
+      if (started && !store.singleProcess) await store.removeInstance(instanceId);
     },
   };
 }

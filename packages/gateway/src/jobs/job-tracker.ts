@@ -154,17 +154,18 @@ export function createJobTracker(deps: JobTrackerDeps): JobTracker {
     return result;
   }
 
+  /** Downloads and saves the images; null when it ended the job for good (ERROR). */
   async function storeImages(job: JobRecord, mediaUrls: string[], signal?: AbortSignal) {
     const requestId = job.requestId ?? undefined;
+    const stored: StoredImage[] = [];
     try {
       const downloaded = await Promise.all(
         mediaUrls.map((url) => pixazo.download(url, { signal, requestId })),
       );
-      const stored: StoredImage[] = [];
       for (const image of downloaded) stored.push(await images.save(job.id, image.bytes));
       return stored;
     } catch (error) {
-      await images.removeJob(job.id);
+      await removeSaved(job.id, stored);
       if (signal?.aborted) throw error;
       const failures = (downloadFailures.get(job.id) ?? 0) + 1;
       downloadFailures.set(job.id, failures);
@@ -179,6 +180,13 @@ export function createJobTracker(deps: JobTrackerDeps): JobTracker {
     }
   }
 
+  /** Removes the images this attempt saved, and only those (another may have won). */
+  const removeSaved = (jobId: string, saved: StoredImage[]) =>
+    images.remove(
+      jobId,
+      saved.map((image) => image.fileName),
+    );
+
   async function applyNow(
     jobId: string,
     status: PixazoStatus,
@@ -192,8 +200,9 @@ export function createJobTracker(deps: JobTrackerDeps): JobTracker {
       const stored = await storeImages(job, status.mediaUrls, signal);
       if (stored === null) return store.getJob(jobId);
       changed = await writer.change(jobId, decisionFor(status, now(), stored));
-      // Ended otherwise (cancelled) while the images were downloading: they belong to no one.
-      if (changed === null) await images.removeJob(jobId);
+      // Ended otherwise meanwhile (cancelled, or completed by a callback on another instance,
+      // whose images are in the same directory): this attempt's images belong to no one.
+      if (changed === null) await removeSaved(jobId, stored);
     } else {
       changed = await writer.change(jobId, decisionFor(status, now()), job);
     }
@@ -282,7 +291,7 @@ export function createJobTracker(deps: JobTrackerDeps): JobTracker {
         if (signal.aborted) return;
         if (error instanceof PixazoHttpError && error.code === 'NOT_FOUND') notFound++;
         if (error instanceof NetworkError && error.connectFailed) {
-          health?.conditionMet('unreachable', { jobId: job.id, err: error });
+          void health?.conditionMet('unreachable', { jobId: job.id, err: error });
         }
         logger.warn({ jobId: job.id, requestId, err: error, notFound }, 'tracking a job failed');
         if (notFound >= options.vanishedAfter404s) {

@@ -1,7 +1,9 @@
 /**
- * Sends a job's generate POST to Pixazo at most once, ever. The job is marked 'submitting' in
- * the store BEFORE the POST (with its webhook token's hash), so a crash during it leaves a
- * trace, and a 'submitting' job is never sent again: paying twice is worse than failing.
+ * Sends a job's generate POST to Pixazo at most once, ever. Dispatch claimed the job first
+ * (Store.claimPendingJobs marks it 'submitting', owned by this instance, and it can never be
+ * pending again); in webhook mode its webhook token's hash is stored before the POST too. So a
+ * crash during the POST leaves a trace, and a 'submitting' job is never sent again: paying
+ * twice is worse than failing.
  *
  * Who pays when a submission fails:
  * - Pixazo provably did not take the job (402, 400, 401/403, 429 until the retries ran out,
@@ -32,9 +34,14 @@ import type { JobWriter } from './job-writer.ts';
 import { type UpstreamHealth, upstreamConditionOf } from './upstream-health.ts';
 import { hashWebhookToken, newWebhookToken, webhookUrl } from './webhook-token.ts';
 
-export const RESTARTED_WHILE_SUBMITTING =
-  'The gateway restarted while submitting this job to Pixazo; it was not re-sent to avoid ' +
-  'paying twice (Pixazo may or may not have accepted it)';
+export const STOPPED_WHILE_SUBMITTING =
+  'The gateway instance submitting this job to Pixazo stopped during the submission; it was ' +
+  'not re-sent to avoid paying twice (Pixazo may or may not have accepted it)';
+
+/** A webhook-mode job whose instance stopped before its token, hence its POST, was written. */
+export const STOPPED_BEFORE_SUBMITTING =
+  'The gateway instance that took this job stopped before sending it to Pixazo; it was not ' +
+  'sent, and costs nothing';
 
 export interface SubmissionFailure {
   message: string;
@@ -107,25 +114,40 @@ export interface SubmitterDeps {
 
 export interface Submitter {
   /**
-   * Takes a waiting job and sends it. Resolves with the job once Pixazo accepted it and it is
+   * Sends a job this instance claimed. Resolves with the job once Pixazo accepted it and it is
    * still running, or (webhook mode) when the outcome is unknown and its callback may come: to
-   * be tracked. Null: it was no longer waiting, it ended, or it failed.
+   * be tracked. Null: it ended meanwhile (nothing sent), or it failed.
    */
-  submit(jobId: string): Promise<JobRecord | null>;
+  submit(claimed: JobRecord): Promise<JobRecord | null>;
 }
 
 export function createSubmitter(deps: SubmitterDeps): Submitter {
   const { pixazo, writer, logger, now, health } = deps;
 
   return {
-    async submit(jobId) {
+    async submit(claimed) {
+      const jobId = claimed.id;
       const token = deps.publicUrl === undefined ? null : newWebhookToken();
-      const taken = await writer.change(jobId, (job) =>
-        job.status === 'QUEUED' && job.submission === 'pending'
-          ? { submission: 'submitting', webhookTokenHash: token && hashWebhookToken(token) }
-          : null,
-      );
-      if (taken === null) return null;
+      const taken =
+        token === null
+          ? claimed
+          : await writer.change(
+              jobId,
+              (job) =>
+                job.status === 'QUEUED' && job.submission === 'submitting'
+                  ? { webhookTokenHash: hashWebhookToken(token) }
+                  : null,
+              claimed,
+            );
+      if (taken === null) {
+        // Cancelled between its claim and its POST: nothing was sent, so nothing is owed.
+        await writer.change(jobId, (job) =>
+          job.status === 'CANCELLED' && job.requestId === null && job.costMicroUsd > 0
+            ? { costMicroUsd: 0 }
+            : null,
+        );
+        return null;
+      }
 
       let requestId: string;
       try {
@@ -150,13 +172,13 @@ export function createSubmitter(deps: SubmitterDeps): Submitter {
       } catch (error) {
         const failure = describeSubmissionFailure(error);
         const condition = upstreamConditionOf(error);
-        if (condition !== null) health.conditionMet(condition, { jobId, err: error });
+        if (condition !== null) await health.conditionMet(condition, { jobId, err: error });
         logger.warn({ jobId, err: error, refund: failure.refund }, 'pixazo submission failed');
         if (!failure.refund && token !== null) return taken;
         await writer.change(jobId, failSubmission(failure, now()));
         return null;
       }
-      health.submissionAccepted(jobId);
+      await health.submissionAccepted(jobId);
 
       // Recorded even when the job was cancelled during the POST: Pixazo runs it anyway, and
       // its request id is what anyone checking the bill will look for.

@@ -7,20 +7,25 @@
  * - A condition holds (wallet empty: 402; key rejected: 401/403; unreachable: the connection
  *   was refused after core's retries): for its cooldown, new jobs are refused before admission
  *   (INSUFFICIENT_BALANCE or UPSTREAM_UNAVAILABLE, with retryAfterSeconds), so nothing is
- *   charged, stored or sent, and the submission queue sends nothing, so accepted jobs wait
+ *   charged, stored or sent, and dispatch sends nothing, so accepted jobs wait
  *   instead of failing one after another against a Pixazo known to refuse them.
  * - After the cooldown the condition is still known but new jobs are accepted again, and ONE
  *   pending job is sent (the probe): Pixazo accepting it clears the condition; a condition
  *   renews it (a new cooldown); any other outcome (a 400, an uncertain one, nothing sent) lets
  *   the next pending job probe.
  *
- * In memory, per process: a restarted gateway starts healthy and learns from its first POST.
+ * Shared (`shared`: a multi-process store): the state is the store's one upstream row, which
+ * this module caches. What an instance learns it writes through (before the job that taught it
+ * changes); `sync()` (before each dispatch claim) reads what the others learnt; the probe is
+ * taken in the store (`takeProbe`), so all instances together send one. Alone (SQLite), the
+ * state stays in memory: a restarted gateway starts healthy and learns from its first POST.
  */
 import { NetworkError, PixazoHttpError } from '@zimage/core';
 import type { Logger } from '../domain/logger.ts';
 import type { UpstreamCondition } from '../domain/upstream.ts';
 import { GatewayError } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
+import type { Store } from '../store/store.ts';
 
 export interface UpstreamHealthOptions {
   /** How long each condition holds before a probe; default 60 s, 60 s and 15 s. */
@@ -31,6 +36,20 @@ export interface UpstreamHealthOptions {
 
 export interface UpstreamHealthDeps {
   options?: UpstreamHealthOptions | undefined;
+  /** Several instances on one store: the state is its upstream row, and this instance's id. */
+  shared?:
+    | {
+        store: Pick<
+          Store,
+          | 'readUpstream'
+          | 'recordUpstreamCondition'
+          | 'takeUpstreamProbe'
+          | 'releaseUpstreamProbe'
+          | 'clearUpstreamCondition'
+        >;
+        instanceId: string;
+      }
+    | undefined;
   logger: Logger;
   metrics?: Pick<Metrics, 'pixazoUpstreamState'> | undefined;
 }
@@ -53,10 +72,22 @@ export interface UpstreamHealth {
    * after it only as the one probe (which this call claims).
    */
   maySubmit(jobId: string): boolean;
-  /** Pixazo accepted the generate POST of `jobId`. */
-  submissionAccepted(jobId: string): void;
-  /** A request met a condition: enters it or renews its cooldown. */
-  conditionMet(condition: UpstreamCondition, seen?: { jobId?: string; err?: unknown }): void;
+  /**
+   * Takes the one probe (across instances when shared) if a condition is known and its
+   * cooldown is over; `maySubmit` then names the job, or `releaseProbe` gives it back.
+   */
+  takeProbe(): Promise<boolean>;
+  /** The probe taken found no job to send. */
+  releaseProbe(): Promise<void>;
+  /** Reads what other instances learnt (shared only). */
+  sync(): Promise<void>;
+  /** Pixazo accepted the generate POST of `jobId`; resolves once the others can know. */
+  submissionAccepted(jobId: string): Promise<void>;
+  /** A request met a condition: enters it or renews its cooldown; resolves once shared. */
+  conditionMet(
+    condition: UpstreamCondition,
+    seen?: { jobId?: string; err?: unknown },
+  ): Promise<void>;
   /** The submission of `jobId` is over, whatever its outcome: frees the probe. */
   submissionSettled(jobId: string): void;
   /** Called (asynchronously) whenever a job may be sent again that could not before. */
@@ -133,9 +164,33 @@ export function createUpstreamHealth(deps: UpstreamHealthDeps): UpstreamHealth {
     }
   }
 
+  const shared = deps.shared;
   let current: { condition: UpstreamCondition; since: number; until: number } | null = null;
   /** The job sent as the probe after a cooldown, until its submission is over. */
   let probe: string | null = null;
+  /** Another instance's probe is out (shared only). */
+  let probeElsewhere = false;
+  /**
+   * Local changes made, and writes of them under way: a sync whose read overlapped either
+   * would undo what this instance just learnt, so it is dropped (the next one reads it).
+   */
+  let changes = 0;
+  let writing = 0;
+  /** Writes to the shared row: failures are logged (the next sync corrects the cache). */
+  const share = async (
+    write: (store: NonNullable<typeof shared>['store'], instanceId: string) => Promise<unknown>,
+  ) => {
+    if (shared === undefined) return;
+    writing++;
+    try {
+      await write(shared.store, shared.instanceId);
+    } catch (error) {
+      logger.warn({ err: error }, 'sharing the upstream health failed');
+    } finally {
+      writing--;
+      changes++;
+    }
+  };
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const listeners: (() => void)[] = [];
@@ -163,6 +218,34 @@ export function createUpstreamHealth(deps: UpstreamHealthDeps): UpstreamHealth {
 
   const cooling = () => current !== null && now() < current.until;
 
+  const recovered = () => {
+    if (current === null) return;
+    changes++;
+    logger.info(
+      {
+        condition: current.condition,
+        degradedSeconds: Math.round((now() - current.since) / 1000),
+      },
+      'pixazo takes new work again; new jobs are accepted and sent',
+    );
+    current = null;
+    probe = null;
+    probeElsewhere = false;
+    clearTimeout(timer);
+    timer = undefined;
+    metrics?.pixazoUpstreamState(false);
+    notifyReady();
+  };
+
+  const entered = (condition: UpstreamCondition, fields: Record<string, unknown>) => {
+    logger.warn(
+      { condition, ...fields },
+      `pixazo cannot take new work: ${DESCRIPTIONS[condition]}; new jobs are refused ` +
+        'and pending jobs wait until a probe succeeds',
+    );
+    metrics?.pixazoUpstreamState(true);
+  };
+
   return {
     state: () =>
       current && {
@@ -185,43 +268,24 @@ export function createUpstreamHealth(deps: UpstreamHealthDeps): UpstreamHealth {
       return true;
     },
 
-    submissionAccepted(jobId) {
+    async submissionAccepted(jobId) {
       // Only the probe speaks for now: other POSTs left before the condition was met.
       if (current === null || probe !== jobId) return;
-      logger.info(
-        {
-          condition: current.condition,
-          degradedSeconds: Math.round((now() - current.since) / 1000),
-        },
-        'pixazo takes new work again; new jobs are accepted and sent',
-      );
-      current = null;
-      probe = null;
-      clearTimeout(timer);
-      timer = undefined;
-      metrics?.pixazoUpstreamState(false);
-      notifyReady();
+      recovered();
+      await share((store, instanceId) => store.clearUpstreamCondition(instanceId));
     },
 
-    conditionMet(condition, seen = {}) {
+    async conditionMet(condition, seen = {}) {
       const at = now();
       const entering = current?.condition !== condition;
       const fields = {
-        condition,
         cooldownSeconds: cooldownMs[condition] / 1000,
         jobId: seen.jobId,
         err: seen.err,
       };
-      if (entering) {
-        logger.warn(
-          fields,
-          `pixazo cannot take new work: ${DESCRIPTIONS[condition]}; new jobs are refused ` +
-            'and pending jobs wait until a probe succeeds',
-        );
-        metrics?.pixazoUpstreamState(true);
-      } else {
-        logger.debug(fields, 'pixazo condition renewed');
-      }
+      changes++;
+      if (entering) entered(condition, fields);
+      else logger.debug({ condition, ...fields }, 'pixazo condition renewed');
       current = {
         condition,
         since: entering || current === null ? at : current.since,
@@ -229,12 +293,52 @@ export function createUpstreamHealth(deps: UpstreamHealthDeps): UpstreamHealth {
       };
       if (seen.jobId !== undefined && probe === seen.jobId) probe = null;
       watchCooldown();
+      const { since, until } = current;
+      await share((store) =>
+        store.recordUpstreamCondition(condition, new Date(entering ? at : since), new Date(until)),
+      );
     },
 
     submissionSettled(jobId) {
       if (probe !== jobId) return;
       probe = null;
+      void share((store, instanceId) => store.releaseUpstreamProbe(instanceId));
       if (!cooling()) notifyReady();
+    },
+
+    async takeProbe() {
+      if (current === null || cooling() || probe !== null || probeElsewhere) return false;
+      if (shared === undefined) return true;
+      try {
+        return await shared.store.takeUpstreamProbe(shared.instanceId, new Date(now()));
+      } catch (error) {
+        logger.warn({ err: error }, 'taking the upstream probe failed');
+        return false;
+      }
+    },
+
+    async releaseProbe() {
+      await share((store, instanceId) => store.releaseUpstreamProbe(instanceId));
+    },
+
+    async sync() {
+      if (shared === undefined || stopped || writing > 0) return;
+      const before = changes;
+      const row = await shared.store.readUpstream();
+      if (changes !== before || writing > 0) return;
+      if (row === null) {
+        // The prober's success ended it, wherever that was.
+        recovered();
+        return;
+      }
+      if (current?.condition !== row.condition) entered(row.condition, { learnt: 'shared' });
+      current = {
+        condition: row.condition,
+        since: row.since.getTime(),
+        until: row.until.getTime(),
+      };
+      probeElsewhere = row.probeBy !== null && row.probeBy !== shared.instanceId;
+      watchCooldown();
     },
 
     onReady(listener) {

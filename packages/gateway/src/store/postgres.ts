@@ -30,24 +30,32 @@ import {
 } from '../domain/admission.ts';
 import type { JobRecord } from '../domain/job.ts';
 import type { ApiKeyRecord } from '../domain/principal.ts';
+import type { UpstreamCondition } from '../domain/upstream.ts';
 import { assertKnownSchemaVersion } from './migrations/migration.ts';
 import { POSTGRES_MIGRATIONS } from './migrations/postgres.ts';
 import {
   API_KEY_COLUMNS,
   type ApiKeyRow,
+  AT_PIXAZO_SQL,
   foldCase,
   IN_FLIGHT_SQL,
   JOB_COLUMNS,
   type JobRow,
+  PENDING_SQL,
   sqlRecords,
+  UPSTREAM_SQL,
+  type UpstreamRow,
 } from './sql.ts';
 import {
+  type Adoption,
+  type DispatchClaim,
   type JobFilter,
   type JobPage,
   type JobPatch,
   MAX_JOBS_PAGE_SIZE,
   type Store,
   type StoreOptions,
+  type UpstreamRecord,
 } from './store.ts';
 
 /**
@@ -72,7 +80,7 @@ const IDLE_IN_TRANSACTION_TIMEOUT_MS = 30_000;
  * with a hash of (key, end user) as id (a collision only makes two end users take turns).
  */
 const GATEWAY_LOCK_CLASS = 0x7a696d67;
-const GATEWAY_LOCKS = { migrations: 1 } as const;
+const GATEWAY_LOCKS = { migrations: 1, dispatch: 2 } as const;
 const END_USER_LOCK_CLASS = GATEWAY_LOCK_CLASS + 1;
 
 /** BIGINT (money, counts) as a JS number, refusing one that a double cannot hold exactly. */
@@ -243,7 +251,45 @@ const JOB_BY_IDEMPOTENCY_KEY = `
   SELECT ${JOB_SELECT} FROM jobs
   WHERE owner_key_id = $1 AND coalesce(end_user_id, '') = coalesce($2, '') AND idempotency_key = $3`;
 
+/**
+ * Claims under the dispatch lock: every claim counts the jobs at Pixazo after the previous
+ * claim committed, so the cap is exact across instances (row locks alone let each of two
+ * claims count the other's rows as still pending). SKIP LOCKED passes over a pending job a
+ * cancel holds; the update re-checks it is still pending.
+ */
+const CLAIM_PENDING_JOBS = `
+  WITH room AS (
+    SELECT greatest(0, least($2::int, $3::int - count(*)))::int AS n FROM jobs WHERE ${AT_PIXAZO_SQL}
+  ), picked AS (
+    SELECT id FROM jobs WHERE ${PENDING_SQL} ORDER BY id
+    LIMIT (SELECT n FROM room) FOR UPDATE SKIP LOCKED
+  )
+  UPDATE jobs SET submission = 'submitting', owner_instance = $1, version = jobs.version + 1,
+    updated_at = $4
+  FROM picked WHERE jobs.id = picked.id AND ${PENDING_SQL}
+  RETURNING ${columnsOf(JOB_COLUMNS, 'jobs')}`;
+
+/**
+ * A job whose owner has no fresh heartbeat (database clock) goes to the adopter; the row lock
+ * makes concurrent adopters take disjoint jobs, and the update re-checks the owner.
+ */
+const ADOPT_JOBS = `
+  WITH orphaned AS (
+    SELECT job.id FROM jobs AS job
+    WHERE ${AT_PIXAZO_SQL}
+      AND job.owner_instance IS DISTINCT FROM $1
+      AND NOT EXISTS (SELECT 1 FROM instances WHERE instances.id = job.owner_instance
+        AND instances.heartbeat_at > now() - make_interval(secs => CASE job.submission
+          WHEN 'submitting' THEN $3::float8 ELSE $2::float8 END / 1000))
+    FOR UPDATE SKIP LOCKED
+  )
+  UPDATE jobs SET owner_instance = $1 FROM orphaned WHERE jobs.id = orphaned.id
+  RETURNING ${columnsOf(JOB_COLUMNS, 'jobs')}`;
+
+const byId = (a: JobRecord, b: JobRecord) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
 class PostgresStore implements Store {
+  readonly singleProcess = false;
   readonly #pool: Pool;
   readonly #now: () => Date;
   /** Statement names by text: node-postgres prepares a named statement once per connection. */
@@ -401,15 +447,6 @@ class PostgresStore implements Store {
     return { jobs: rows.slice(0, limit).map(records.toJob), hasNextPage: rows.length > limit };
   }
 
-  async listUnfinishedJobs(): Promise<JobRecord[]> {
-    const rows = await this.#rows<PgJobRow>(
-      this.#pool,
-      `SELECT ${JOB_SELECT} FROM jobs WHERE ${IN_FLIGHT_SQL} ORDER BY id`,
-      [],
-    );
-    return rows.map(records.toJob);
-  }
-
   async countPendingJobs(): Promise<number> {
     const [row] = await this.#rows<{ total: number }>(
       this.#pool,
@@ -417,6 +454,89 @@ class PostgresStore implements Store {
       [],
     );
     return row?.total ?? 0;
+  }
+
+  async listPendingJobs(limit: number): Promise<JobRecord[]> {
+    const rows = await this.#rows<PgJobRow>(
+      this.#pool,
+      `SELECT ${JOB_SELECT} FROM jobs WHERE ${PENDING_SQL} ORDER BY id LIMIT $1`,
+      [limit],
+    );
+    return rows.map(records.toJob);
+  }
+
+  async queuePosition(jobId: string): Promise<number | null> {
+    const [row] = await this.#rows<{ position: number }>(
+      this.#pool,
+      `SELECT (SELECT count(*) FROM jobs WHERE ${PENDING_SQL} AND id <= job.id) AS position
+       FROM jobs AS job WHERE job.id = $1 AND job.status = 'QUEUED' AND job.submission = 'pending'`,
+      [jobId],
+    );
+    return row?.position ?? null;
+  }
+
+  async claimPendingJobs(claim: DispatchClaim): Promise<JobRecord[]> {
+    const rows = await inTransaction(this.#pool, async (client) => {
+      await client.query(
+        this.#query('SELECT pg_advisory_xact_lock($1, $2)', [
+          GATEWAY_LOCK_CLASS,
+          GATEWAY_LOCKS.dispatch,
+        ]),
+      );
+      const result = await client.query<PgJobRow>(
+        this.#query(CLAIM_PENDING_JOBS, [
+          claim.instanceId,
+          claim.limit,
+          claim.maxInFlight,
+          this.#now(),
+        ]),
+      );
+      return result.rows;
+    });
+    return rows.map(records.toJob).sort(byId);
+  }
+
+  async heartbeat(instanceId: string): Promise<void> {
+    await this.#rows(
+      this.#pool,
+      `INSERT INTO instances (id, heartbeat_at) VALUES ($1, now())
+       ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()`,
+      [instanceId],
+    );
+  }
+
+  async removeInstance(instanceId: string): Promise<void> {
+    await this.#rows(this.#pool, 'DELETE FROM instances WHERE id = $1', [instanceId]);
+  }
+
+  async adoptJobs(adoption: Adoption): Promise<JobRecord[]> {
+    const rows = await this.#rows<PgJobRow>(this.#pool, ADOPT_JOBS, [
+      adoption.instanceId,
+      adoption.staleAfterMs,
+      adoption.submittingStaleAfterMs,
+    ]);
+    return rows.map(records.toJob).sort(byId);
+  }
+
+  async readUpstream(): Promise<UpstreamRecord | null> {
+    const [row] = await this.#rows<UpstreamRow<Date>>(this.#pool, UPSTREAM_SQL.read, []);
+    return row === undefined ? null : records.toUpstream(row);
+  }
+
+  async recordUpstreamCondition(condition: UpstreamCondition, at: Date, until: Date) {
+    await this.#rows(this.#pool, UPSTREAM_SQL.record, [condition, at, until]);
+  }
+
+  async takeUpstreamProbe(instanceId: string, at: Date): Promise<boolean> {
+    return (await this.#rows(this.#pool, UPSTREAM_SQL.takeProbe, [instanceId, at])).length > 0;
+  }
+
+  async releaseUpstreamProbe(instanceId: string): Promise<void> {
+    await this.#rows(this.#pool, UPSTREAM_SQL.releaseProbe, [instanceId]);
+  }
+
+  async clearUpstreamCondition(instanceId: string): Promise<boolean> {
+    return (await this.#rows(this.#pool, UPSTREAM_SQL.clear, [instanceId])).length > 0;
   }
 
   async usage(owner: Owner, day: string): Promise<Usage> {

@@ -12,12 +12,44 @@ import {
   type SubmissionState,
 } from '../domain/job.ts';
 import type { ApiKeyRecord, Scope } from '../domain/principal.ts';
-import type { JobPatch } from './store.ts';
+import type { UpstreamCondition } from '../domain/upstream.ts';
+import type { JobPatch, UpstreamRecord } from './store.ts';
 
 /** Matches the jobs not yet in a terminal state. */
 export const IN_FLIGHT_SQL = `status IN (${JOB_STATUSES.filter((s) => !isTerminal(s))
   .map((s) => `'${s}'`)
   .join(', ')})`;
+
+/** Matches the jobs in the gateway's own queue (the partial index jobs_pending). */
+export const PENDING_SQL = `status = 'QUEUED' AND submission = 'pending'`;
+
+/**
+ * The upstream-health statements, alike in both dialects: `$1`… are the parameters, in the
+ * order each method passes them. A renewal keeps `since`; every record frees the probe.
+ */
+export const UPSTREAM_SQL = {
+  read: 'SELECT condition, since, until, probe_by FROM upstream_health WHERE id = 1',
+  record: `INSERT INTO upstream_health (id, condition, since, until, probe_by)
+    VALUES (1, $1, $2, $3, NULL)
+    ON CONFLICT (id) DO UPDATE SET
+      since = CASE WHEN upstream_health.condition = excluded.condition
+        THEN upstream_health.since ELSE excluded.since END,
+      condition = excluded.condition, until = excluded.until, probe_by = NULL`,
+  takeProbe: `UPDATE upstream_health SET probe_by = $1
+    WHERE id = 1 AND probe_by IS NULL AND until <= $2 RETURNING id`,
+  releaseProbe: 'UPDATE upstream_health SET probe_by = NULL WHERE id = 1 AND probe_by = $1',
+  clear: 'DELETE FROM upstream_health WHERE id = 1 AND probe_by = $1 RETURNING id',
+} as const;
+
+export interface UpstreamRow<Time> {
+  condition: string;
+  since: Time;
+  until: Time;
+  probe_by: string | null;
+}
+
+/** Matches the jobs at Pixazo, or being sent: what the dispatch cap counts. */
+export const AT_PIXAZO_SQL = `${IN_FLIGHT_SQL} AND submission IN ('submitting', 'submitted')`;
 
 /**
  * Prompt search folds case in the application: Unicode-aware whatever the database's locale,
@@ -229,6 +261,15 @@ export function sqlRecords<Time, Flag, List, Param>(codec: SqlCodec<Time, Flag, 
         if (value !== undefined) set.push([column, (write as (v: unknown) => Value<Param>)(value)]);
       }
       return set;
+    },
+
+    toUpstream(row: UpstreamRow<Time>): UpstreamRecord {
+      return {
+        condition: row.condition as UpstreamCondition,
+        since: codec.readTime(row.since),
+        until: codec.readTime(row.until),
+        probeBy: row.probe_by,
+      };
     },
 
     toApiKey(row: ApiKeyRow<Time, List>): ApiKeyRecord {

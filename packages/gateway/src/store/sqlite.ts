@@ -18,24 +18,32 @@ import {
 } from '../domain/admission.ts';
 import type { JobRecord } from '../domain/job.ts';
 import type { ApiKeyRecord } from '../domain/principal.ts';
+import type { UpstreamCondition } from '../domain/upstream.ts';
 import { assertKnownSchemaVersion } from './migrations/migration.ts';
 import { SQLITE_MIGRATIONS } from './migrations/sqlite.ts';
 import {
   API_KEY_COLUMNS,
   type ApiKeyRow,
+  AT_PIXAZO_SQL,
   foldCase,
   IN_FLIGHT_SQL,
   JOB_COLUMNS,
   type JobRow,
+  PENDING_SQL,
   sqlRecords,
+  UPSTREAM_SQL,
+  type UpstreamRow,
 } from './sql.ts';
 import {
+  type Adoption,
+  type DispatchClaim,
   type JobFilter,
   type JobPage,
   type JobPatch,
   MAX_JOBS_PAGE_SIZE,
   type Store,
   type StoreOptions,
+  type UpstreamRecord,
 } from './store.ts';
 
 /** How long a writer waits for another connection's lock before failing with SQLITE_BUSY. */
@@ -122,6 +130,7 @@ const containsPattern = (text: string): string =>
   `%${foldCase(text).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 class SqliteStore implements Store {
+  readonly singleProcess = true;
   readonly #db: DatabaseSync;
   readonly #now: () => number;
   /** Statements built from a filter or patch shape, prepared once per distinct shape. */
@@ -142,9 +151,30 @@ class SqliteStore implements Store {
         `INSERT INTO jobs (${JOB_COLUMNS.join(', ')})
            VALUES (${JOB_COLUMNS.map((c) => `:${c}`).join(', ')})`,
       ),
-      unfinishedJobs: prepare(`SELECT * FROM jobs WHERE ${IN_FLIGHT_SQL} ORDER BY id`),
-      pendingJobCount: prepare(
-        `SELECT count(*) AS total FROM jobs WHERE status = 'QUEUED' AND submission = 'pending'`,
+      pendingJobCount: prepare(`SELECT count(*) AS total FROM jobs WHERE ${PENDING_SQL}`),
+      pendingJobs: prepare(`SELECT * FROM jobs WHERE ${PENDING_SQL} ORDER BY id LIMIT ?`),
+      queuePosition: prepare(
+        `SELECT (SELECT count(*) FROM jobs WHERE ${PENDING_SQL} AND id <= job.id) AS position
+           FROM jobs AS job WHERE job.id = ? AND job.status = 'QUEUED' AND job.submission = 'pending'`,
+      ),
+      atPixazoCount: prepare(`SELECT count(*) AS total FROM jobs WHERE ${AT_PIXAZO_SQL}`),
+      claimJob: prepare(
+        `UPDATE jobs SET submission = 'submitting', owner_instance = :instance,
+             version = version + 1, updated_at = :at
+           WHERE id = :id AND ${PENDING_SQL} RETURNING *`,
+      ),
+      heartbeat: prepare(
+        `INSERT INTO instances (id, heartbeat_at) VALUES (:id, :at)
+           ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at`,
+      ),
+      removeInstance: prepare('DELETE FROM instances WHERE id = ?'),
+      adoptJobs: prepare(
+        `UPDATE jobs SET owner_instance = :instance
+           WHERE ${AT_PIXAZO_SQL} AND owner_instance IS NOT :instance
+             AND NOT EXISTS (SELECT 1 FROM instances WHERE instances.id = jobs.owner_instance
+               AND instances.heartbeat_at > :at - CASE jobs.submission
+                 WHEN 'submitting' THEN :submittingStaleAfterMs ELSE :staleAfterMs END)
+           RETURNING *`,
       ),
       keySpent: prepare(
         `SELECT coalesce(sum(micro_usd), 0) AS total FROM usage_ledger
@@ -185,6 +215,13 @@ class SqliteStore implements Store {
       allKeys: prepare('SELECT * FROM api_keys ORDER BY id'),
       revokeKey: prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
       ping: prepare('SELECT 1 AS ok'),
+      ...(Object.fromEntries(
+        // `$n` is PostgreSQL's numbered parameter; SQLite's is `?n`.
+        Object.entries(UPSTREAM_SQL).map(([name, sql]) => [
+          `upstream_${name}`,
+          prepare(sql.replace(/\$(\d+)/g, '?$1')),
+        ]),
+      ) as Record<`upstream_${keyof typeof UPSTREAM_SQL}`, StatementSync>),
     };
   }
 
@@ -315,16 +352,77 @@ class SqliteStore implements Store {
     return { jobs: rows.slice(0, limit).map(records.toJob), hasNextPage: rows.length > limit };
   }
 
-  async listUnfinishedJobs(): Promise<JobRecord[]> {
-    return (this.#sql.unfinishedJobs.all() as unknown as SqliteJobRow[]).map(records.toJob);
-  }
-
   async countPendingJobs(): Promise<number> {
     return (this.#sql.pendingJobCount.get() as { total: number }).total;
   }
 
+  async listPendingJobs(limit: number): Promise<JobRecord[]> {
+    return (this.#sql.pendingJobs.all(limit) as unknown as SqliteJobRow[]).map(records.toJob);
+  }
+
+  async queuePosition(jobId: string): Promise<number | null> {
+    const row = this.#sql.queuePosition.get(jobId) as { position: number } | undefined;
+    return row?.position ?? null;
+  }
+
+  async claimPendingJobs(claim: DispatchClaim): Promise<JobRecord[]> {
+    return inTransaction(this.#db, () => {
+      const atPixazo = (this.#sql.atPixazoCount.get() as { total: number }).total;
+      const room = Math.min(claim.limit, claim.maxInFlight - atPixazo);
+      if (room <= 0) return [];
+      const pending = this.#sql.pendingJobs.all(room) as unknown as SqliteJobRow[];
+      return pending.map((row) => {
+        const claimed = this.#sql.claimJob.get({
+          id: row.id,
+          instance: claim.instanceId,
+          at: this.#now(),
+        }) as unknown as SqliteJobRow;
+        return records.toJob(claimed);
+      });
+    });
+  }
+
+  async heartbeat(instanceId: string): Promise<void> {
+    this.#sql.heartbeat.run({ id: instanceId, at: this.#now() });
+  }
+
+  async removeInstance(instanceId: string): Promise<void> {
+    this.#sql.removeInstance.run(instanceId);
+  }
+
+  async adoptJobs(adoption: Adoption): Promise<JobRecord[]> {
+    const rows = this.#sql.adoptJobs.all({
+      instance: adoption.instanceId,
+      at: this.#now(),
+      staleAfterMs: adoption.staleAfterMs,
+      submittingStaleAfterMs: adoption.submittingStaleAfterMs,
+    }) as unknown as SqliteJobRow[];
+    return rows.map(records.toJob).sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
   async usage(owner: Owner, day: string): Promise<Usage> {
     return this.#usage(owner, day);
+  }
+
+  async readUpstream(): Promise<UpstreamRecord | null> {
+    const row = this.#sql.upstream_read.get() as UpstreamRow<number> | undefined;
+    return row === undefined ? null : records.toUpstream(row);
+  }
+
+  async recordUpstreamCondition(condition: UpstreamCondition, at: Date, until: Date) {
+    this.#sql.upstream_record.run(condition, at.getTime(), until.getTime());
+  }
+
+  async takeUpstreamProbe(instanceId: string, at: Date): Promise<boolean> {
+    return this.#sql.upstream_takeProbe.get(instanceId, at.getTime()) !== undefined;
+  }
+
+  async releaseUpstreamProbe(instanceId: string): Promise<void> {
+    this.#sql.upstream_releaseProbe.run(instanceId);
+  }
+
+  async clearUpstreamCondition(instanceId: string): Promise<boolean> {
+    return this.#sql.upstream_clear.get(instanceId) !== undefined;
   }
 
   async createApiKey(key: ApiKeyRecord): Promise<void> {

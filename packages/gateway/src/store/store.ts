@@ -9,6 +9,7 @@ import type { ModelKey } from '@zimage/core';
 import type { AdmissionRequest, AdmissionResult, Owner, Usage } from '../domain/admission.ts';
 import type { JobRecord, JobStatus } from '../domain/job.ts';
 import type { ApiKeyRecord } from '../domain/principal.ts';
+import type { UpstreamCondition } from '../domain/upstream.ts';
 
 export type JobPatch = Partial<
   Pick<
@@ -44,6 +45,39 @@ export interface JobPage {
   hasNextPage: boolean;
 }
 
+/** A dispatcher's claim on the oldest pending jobs (Store.claimPendingJobs). */
+export interface DispatchClaim {
+  /** The claiming gateway instance: it sends the claimed jobs and tracks them. */
+  instanceId: string;
+  /** Jobs at Pixazo at once (submitting or submitted, not ended), across every instance. */
+  maxInFlight: number;
+  /** Claim at most this many now (1 for the upstream probe). */
+  limit: number;
+}
+
+/** A live instance taking over the jobs of instances whose heartbeat went stale. */
+export interface Adoption {
+  instanceId: string;
+  /** A submitted job's owner is dead once its last heartbeat is this old (0: any other). */
+  staleAfterMs: number;
+  /**
+   * The same for a job still 'submitting': also longer than its POST can take, so that a POST
+   * of a slow but live instance is never taken for a dead one.
+   */
+  submittingStaleAfterMs: number;
+}
+
+/** What every instance knows about Pixazo refusing work (jobs/upstream-health.ts), shared. */
+export interface UpstreamRecord {
+  condition: UpstreamCondition;
+  /** When the condition was first seen (renewals keep it). */
+  since: Date;
+  /** When its cooldown ends; from then one probe may be sent. */
+  until: Date;
+  /** The instance whose job is the probe, while it is out. */
+  probeBy: string | null;
+}
+
 /** What every store takes besides where its database is. */
 export interface StoreOptions {
   /** The clock of ledger rows, `updatedAt` and revocations; default the real time. */
@@ -51,6 +85,11 @@ export interface StoreOptions {
 }
 
 export interface Store {
+  /**
+   * True when one gateway process at a time uses the database (SQLite): any other instance on
+   * record is an earlier run of this one, so a start adopts its jobs at once.
+   */
+  readonly singleProcess: boolean;
   /**
    * Atomically: read the facts `decideAdmission` (domain/admission.ts) needs (the job of a
    * repeated idempotency key, the usage of the key and of the end user), and insert the job and
@@ -86,10 +125,28 @@ export interface Store {
     first: number,
     after?: Pick<JobRecord, 'id' | 'updatedAt'>,
   ): Promise<JobPage>;
-  /** Every job not in a terminal state, oldest first (resumed after a restart). */
-  listUnfinishedJobs(): Promise<JobRecord[]>;
   /** How many jobs wait in the gateway's own queue (submission 'pending'). */
   countPendingJobs(): Promise<number>;
+  /** The first `limit` jobs of the gateway's own queue, oldest (next to be sent) first. */
+  listPendingJobs(limit: number): Promise<JobRecord[]>;
+  /** 1 + the pending jobs created before this one, while it is pending; null otherwise. */
+  queuePosition(jobId: string): Promise<number | null>;
+  /**
+   * Atomically, across every instance: counts the jobs at Pixazo, takes the oldest pending
+   * jobs that fit under `maxInFlight` (at most `limit`), and marks them 'submitting', owned by
+   * `instanceId`. A job never becomes 'pending' again (the schema refuses it), so no job is
+   * ever claimed twice. Oldest first.
+   */
+  claimPendingJobs(claim: DispatchClaim): Promise<JobRecord[]>;
+  /** Records that `instanceId` is alive now, on the database's clock. */
+  heartbeat(instanceId: string): Promise<void>;
+  /** `instanceId` stopped: its unfinished jobs are adoptable at once. */
+  removeInstance(instanceId: string): Promise<void>;
+  /**
+   * Atomically (one winner per job): makes `instanceId` the owner of every unfinished job sent
+   * or being sent whose owner is unknown or stale, and returns those jobs, oldest first.
+   */
+  adoptJobs(adoption: Adoption): Promise<JobRecord[]>;
   usage(owner: Owner, day: string): Promise<Usage>;
 
   createApiKey(key: ApiKeyRecord): Promise<void>;
@@ -104,6 +161,17 @@ export interface Store {
   listApiKeys(): Promise<ApiKeyRecord[]>;
   /** Returns false when no such (unrevoked) key exists. */
   revokeApiKey(id: string): Promise<boolean>;
+
+  /** The upstream condition every instance honours; null while Pixazo is taken to be healthy. */
+  readUpstream(): Promise<UpstreamRecord | null>;
+  /** Enters `condition` (or renews it, keeping `since`) with a cooldown to `until`; no probe out. */
+  recordUpstreamCondition(condition: UpstreamCondition, at: Date, until: Date): Promise<void>;
+  /** Atomically takes the one probe for `instanceId` if none is out and the cooldown ended by `at`. */
+  takeUpstreamProbe(instanceId: string, at: Date): Promise<boolean>;
+  /** The probe of `instanceId` ended without a verdict: the next may probe. */
+  releaseUpstreamProbe(instanceId: string): Promise<void>;
+  /** Pixazo accepted the probe of `instanceId`: the condition ends. False when not its probe. */
+  clearUpstreamCondition(instanceId: string): Promise<boolean>;
 
   /** True when the store answers (for /readyz). */
   ping(): Promise<boolean>;

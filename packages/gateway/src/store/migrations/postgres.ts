@@ -101,4 +101,45 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     // A subscription catching up after a gap lists the jobs changed since then.
     sql: 'CREATE INDEX jobs_by_updated_at ON jobs (updated_at, id);',
   },
+  {
+    name: 'dispatch claims, instance heartbeats',
+    sql: `
+      -- The instance that claimed (or adopted) the job: it sends it and tracks it.
+      ALTER TABLE jobs ADD COLUMN owner_instance text COLLATE "C";
+      -- The jobs at Pixazo, which the dispatch cap counts and adoption scans.
+      CREATE INDEX jobs_at_pixazo ON jobs (owner_instance)
+        WHERE status IN ('QUEUED', 'PROCESSING') AND submission IN ('submitting', 'submitted');
+
+      -- Live gateway instances; heartbeat_at is the database's clock (now()), never a host's.
+      CREATE TABLE instances (
+        id text COLLATE "C" PRIMARY KEY,
+        heartbeat_at timestamptz NOT NULL
+      );
+
+      -- A job claimed for submission never waits again: a second claim, hence a second paid
+      -- POST, cannot commit whatever the code does.
+      CREATE FUNCTION jobs_never_pending_again() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF OLD.submission <> 'pending' AND NEW.submission = 'pending' THEN
+          RAISE EXCEPTION 'job % was claimed for submission; it cannot become pending again', OLD.id;
+        END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER jobs_never_pending_again BEFORE UPDATE OF submission ON jobs
+        FOR EACH ROW EXECUTE FUNCTION jobs_never_pending_again();
+    `,
+  },
+  {
+    name: 'shared upstream health',
+    sql: `
+      -- At most one row: the condition every instance honours, and who sends the probe.
+      CREATE TABLE upstream_health (
+        id integer PRIMARY KEY CHECK (id = 1),
+        condition text NOT NULL,
+        since timestamptz NOT NULL,
+        until timestamptz NOT NULL,
+        probe_by text COLLATE "C"
+      );
+    `,
+  },
 ];

@@ -97,4 +97,40 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     // A subscription catching up after a gap lists the jobs changed since then.
     sql: 'CREATE INDEX jobs_by_updated_at ON jobs (updated_at, id);',
   },
+  {
+    name: 'dispatch claims, instance heartbeats',
+    sql: `
+      -- The instance that claimed (or adopted) the job: it sends it and tracks it.
+      ALTER TABLE jobs ADD COLUMN owner_instance TEXT;
+      CREATE INDEX jobs_pending ON jobs (id) WHERE status = 'QUEUED' AND submission = 'pending';
+      CREATE INDEX jobs_at_pixazo ON jobs (owner_instance)
+        WHERE status IN ('QUEUED', 'PROCESSING') AND submission IN ('submitting', 'submitted');
+
+      -- Gateway instances; heartbeat_at is the store's clock, in epoch milliseconds.
+      CREATE TABLE instances (
+        id TEXT PRIMARY KEY,
+        heartbeat_at INTEGER NOT NULL
+      ) STRICT;
+
+      -- A job claimed for submission never waits again, so it is never sent twice.
+      CREATE TRIGGER jobs_never_pending_again BEFORE UPDATE OF submission ON jobs
+        WHEN OLD.submission <> 'pending' AND NEW.submission = 'pending'
+      BEGIN
+        SELECT RAISE(ABORT, 'a job claimed for submission cannot become pending again');
+      END;
+    `,
+  },
+  {
+    name: 'shared upstream health',
+    sql: `
+      -- At most one row: the condition the gateway honours, and who sends the probe.
+      CREATE TABLE upstream_health (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        condition TEXT NOT NULL,
+        since INTEGER NOT NULL,
+        until INTEGER NOT NULL,
+        probe_by TEXT
+      ) STRICT;
+    `,
+  },
 ];
