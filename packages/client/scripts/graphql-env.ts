@@ -3,9 +3,10 @@
  * from the gateway's printed schema. `gql.tada generate output` cannot run here: it reads
  * tsconfig.json through the TypeScript JS API, which TypeScript 7 (native) no longer ships.
  * This does the same from the gql.tada/ts-plugin entry of a package's tsconfig.json, so the
- * plugin config stays the one source (the same steps as apps/web/scripts/graphql-env.ts).
+ * plugin config stays the one source. The dashboard runs it too, for its own directory.
  *
- * `node scripts/graphql-env.ts` writes the file; `--check` fails when it is out of date.
+ * `node scripts/graphql-env.ts [packageDir]` writes the file of that package (default: the
+ * client's); `--check` fails when it is out of date.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -46,11 +47,15 @@ export async function renderGraphqlEnv(
 }
 
 if (import.meta.main) {
-  const { path, text } = await renderGraphqlEnv();
+  const packageDir = resolve(
+    process.argv.slice(2).find((arg) => !arg.startsWith('--')) ?? clientDir,
+  );
+  const { path, text } = await renderGraphqlEnv(packageDir);
   if (process.argv.includes('--check')) {
     const current = await readFile(path, 'utf8').catch(() => '');
     if (current !== text) {
-      console.error(`${path} is out of date: run pnpm --filter @zimage/client graphql-env`);
+      const { name } = JSON.parse(await readFile(resolve(packageDir, 'package.json'), 'utf8'));
+      console.error(`${path} is out of date: run pnpm --filter ${name} graphql-env`);
       process.exit(1);
     }
   } else {
