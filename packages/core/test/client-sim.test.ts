@@ -5,6 +5,11 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type PixazoSim, startPixazoSim } from '@zimage/pixazo-sim';
+import {
+  SEED_BASE_FULL_EXAMPLE,
+  SEED_BASE_MINIMUM_REQUEST,
+  SEED_TURBO_FULL_EXAMPLE,
+} from '@zimage/pixazo-spec/seed-examples';
 import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -42,34 +47,20 @@ function client(options: Partial<PixazoClientOptions> = {}) {
 const submits = () => sim.countRequests({ route: 'submit', method: 'POST' });
 
 describe("the seed's example requests", () => {
-  const turboFull = {
-    prompt:
-      "A hyper-realistic close-up of an Omo Valley tribal elder, adorned with white chalk patterns and a headdress of dried flowers, seed pods, and bottle caps. Razor-sharp skin texture with every pore and wrinkle visible. A warm firelight glows in the elder's soulful eyes against a blurred, smoky hut interior, captured in a Leica M6 / Kodak Portra 400 film aesthetic.",
-    image_size: 'landscape_4_3',
-    num_inference_steps: 8,
-    num_images: 1,
-    enable_safety_checker: true,
-    output_format: 'png',
-    acceleration: 'none',
-  };
-  const baseMinimum = {
-    prompt: 'Grandmother knitting by a window, an empty chair by her',
-    image_size: 'landscape_4_3',
-  };
-  const baseFull = {
-    ...baseMinimum,
-    num_inference_steps: 28,
-    guidance_scale: 4,
-    num_images: 1,
-    enable_safety_checker: true,
-    output_format: 'png',
-    acceleration: 'regular',
-  };
-
   it.each([
-    ['Turbo full', '/z-image-turbo-834/v1/z-image-turbo-request', turboFull, 'z-image-turbo-834'],
-    ['Base minimum', '/z-image-base/v1/z-image-base-request', baseMinimum, 'z-image-base'],
-    ['Base full', '/z-image-base/v1/z-image-base-request', baseFull, 'z-image-base'],
+    [
+      'Turbo full',
+      '/z-image-turbo-834/v1/z-image-turbo-request',
+      SEED_TURBO_FULL_EXAMPLE,
+      'z-image-turbo-834',
+    ],
+    [
+      'Base minimum',
+      '/z-image-base/v1/z-image-base-request',
+      SEED_BASE_MINIMUM_REQUEST,
+      'z-image-base',
+    ],
+    ['Base full', '/z-image-base/v1/z-image-base-request', SEED_BASE_FULL_EXAMPLE, 'z-image-base'],
   ])(
     '%s, sent verbatim, is queued and completes as documented',
     async (_name, path, body, modelId) => {
@@ -95,7 +86,7 @@ describe("the seed's example requests", () => {
 
   it('the client sends exactly the seed bodies for the same parameters', () => {
     const turbo = validateGenerateInput({
-      prompt: turboFull.prompt,
+      prompt: SEED_TURBO_FULL_EXAMPLE.prompt,
       imageSize: 'landscape_4_3',
       numInferenceSteps: 8,
       numImages: 1,
@@ -103,14 +94,14 @@ describe("the seed's example requests", () => {
       outputFormat: 'png',
       acceleration: 'none',
     });
-    expect(JSON.stringify(toRequestBody(turbo))).toBe(JSON.stringify(turboFull));
+    expect(JSON.stringify(toRequestBody(turbo))).toBe(JSON.stringify(SEED_TURBO_FULL_EXAMPLE));
     // The minimum request with the documented defaults filled in is the full request.
     const base = validateGenerateInput({
       model: 'base',
-      prompt: baseMinimum.prompt,
+      prompt: SEED_BASE_MINIMUM_REQUEST.prompt,
       imageSize: 'landscape_4_3',
     });
-    expect(toRequestBody(base)).toEqual(baseFull);
+    expect(toRequestBody(base)).toEqual(SEED_BASE_FULL_EXAMPLE);
   });
 });
 

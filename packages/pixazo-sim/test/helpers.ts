@@ -14,21 +14,10 @@ import {
 export const KEY = 'test-key';
 export const KEY_HEADER = 'Ocp-Apim-Subscription-Key';
 
-/** The seed's own example bodies, verbatim. */
-export const SEED_TURBO_FULL_EXAMPLE = {
-  prompt:
-    "A hyper-realistic close-up of an Omo Valley tribal elder, adorned with white chalk patterns and a headdress of dried flowers, seed pods, and bottle caps. Razor-sharp skin texture with every pore and wrinkle visible. A warm firelight glows in the elder's soulful eyes against a blurred, smoky hut interior, captured in a Leica M6 / Kodak Portra 400 film aesthetic.",
-  image_size: 'landscape_4_3',
-  num_inference_steps: 8,
-  num_images: 1,
-  enable_safety_checker: true,
-  output_format: 'png',
-  acceleration: 'none',
-};
-export const SEED_BASE_MINIMUM_REQUEST = {
-  prompt: 'Grandmother knitting by a window, an empty chair by her',
-  image_size: 'landscape_4_3',
-};
+export {
+  SEED_BASE_MINIMUM_REQUEST,
+  SEED_TURBO_FULL_EXAMPLE,
+} from '@zimage/pixazo-spec/seed-examples';
 
 /**
  * A simulator that is closed when the current test ends. Fast, and without a rate limit since
