@@ -6,8 +6,10 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startTestGateway, type TestGateway } from '@zimage/gateway/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { UnfinishedJobs } from '../src/unfinished-jobs.ts';
+import { BOT_KEY } from './helpers/bot-key.ts';
 import { BotProcess } from './helpers/bot-process.ts';
 import { type DiscordRequest, FakeDiscord } from './helpers/fake-discord.ts';
 import { FakeDiscordGateway } from './helpers/fake-discord-gateway.ts';
@@ -18,15 +20,14 @@ import {
   type InteractionIds,
   slashCommand,
 } from './helpers/interactions.ts';
-import { type RealGateway, startRealGateway } from './helpers/real-gateway.ts';
 
-let gateway: RealGateway;
+let gateway: TestGateway;
 let discordGateway: FakeDiscordGateway;
 let discord: FakeDiscord;
 const bots: BotProcess[] = [];
 
 beforeAll(async () => {
-  gateway = await startRealGateway();
+  gateway = await startTestGateway();
   discordGateway = await FakeDiscordGateway.start();
   discord = await FakeDiscord.start({
     webhookChannelId: CHANNEL_ID,
@@ -55,7 +56,7 @@ async function botEnv() {
     DISCORD_APPLICATION_ID: APP_ID,
     DISCORD_API_URL: discord.url,
     GATEWAY_URL: gateway.url,
-    GATEWAY_API_KEY: await gateway.botKey(),
+    GATEWAY_API_KEY: await gateway.key(BOT_KEY),
     BOT_DATA_DIR: await mkdtemp(join(tmpdir(), 'zimage-bot-')),
     BOT_COOLDOWN_SECONDS: '0',
   };

@@ -2,10 +2,13 @@
  * The bot end to end: the real discord.js client talking to a fake Discord REST server,
  * interactions injected as raw payloads, and the real gateway on the Pixazo simulator.
  */
+
+import { startTestGateway, type TestGateway } from '@zimage/gateway/testing';
 import { InteractionResponseType, MessageFlags } from 'discord.js';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BotHarness, type BotHarnessOptions } from './helpers/bot-harness.ts';
+import { BOT_KEY } from './helpers/bot-key.ts';
 import type { DiscordRequest } from './helpers/fake-discord.ts';
 import {
   AGE_RESTRICTED_CHANNEL_ID,
@@ -17,13 +20,12 @@ import {
   type InteractionIds,
   slashCommand,
 } from './helpers/interactions.ts';
-import { type RealGateway, startRealGateway } from './helpers/real-gateway.ts';
 
-let gateway: RealGateway;
+let gateway: TestGateway;
 let bot: BotHarness | undefined;
 
 beforeAll(async () => {
-  gateway = await startRealGateway();
+  gateway = await startTestGateway();
 });
 afterAll(async () => {
   await gateway.close();
@@ -36,7 +38,7 @@ afterEach(async () => {
 async function startBot(options: Partial<BotHarnessOptions> = {}): Promise<BotHarness> {
   bot = await BotHarness.start({
     gatewayUrl: gateway.url,
-    apiKey: options.apiKey ?? (await gateway.botKey()),
+    apiKey: options.apiKey ?? (await gateway.key(BOT_KEY)),
     editIntervalMs: 200,
     ...options,
   });
@@ -78,7 +80,7 @@ async function imagineToResult(
 describe('/imagine', () => {
   it('defers before any gateway call, even while the gateway stalls', async () => {
     const harness = await startBot();
-    harness.proxy.stall();
+    harness.proxy.hold();
     const ids = harness.inject(slashCommand('imagine', { prompt: 'a lighthouse in a storm' }));
 
     const deferral = await harness.discord.waitFor(callbackOf(ids), 'the deferral');
@@ -184,7 +186,7 @@ describe('/imagine', () => {
     );
     const webSocketUpgrade = /^GET \/graphql/;
     await harness.timeline.waitFor('gateway', webSocketUpgrade);
-    harness.proxy.dropConnections();
+    harness.proxy.cutConnections();
     const result = await harness.discord.waitFor((r) => isEditOf(ids)(r) && isResult(r));
     expect(result.files).toHaveLength(1);
     // It reconnected: a second upgrade request went through the proxy.
@@ -196,7 +198,7 @@ describe('/imagine', () => {
 
   it('answers a budget overrun with a short private message and no public trace', async () => {
     const harness = await startBot({
-      apiKey: await gateway.botKey({ dailyBudgetMicroUsd: 5_000 }),
+      apiKey: await gateway.key({ ...BOT_KEY, endUserLimits: { dailyBudgetMicroUsd: 5_000 } }),
     });
     const ids = harness.inject(slashCommand('imagine', { prompt: 'too expensive' }));
     const message = await harness.discord.waitFor(isFollowUpOf(ids), 'the private message');
@@ -310,7 +312,7 @@ describe('/imagine', () => {
 
 describe('buttons', () => {
   it('re-roll is the owner’s alone; others are refused privately', async () => {
-    const apiKey = await gateway.botKey();
+    const apiKey = await gateway.key(BOT_KEY);
     const harness = await startBot({ apiKey });
     const { result, messageId } = await imagineToResult(harness, { prompt: 'a castle' });
     const buttons = customIdsOf(result);
@@ -380,7 +382,10 @@ describe('buttons', () => {
 describe('/usage and /job', () => {
   it('/usage shows the user’s own spend and limits, privately', async () => {
     const harness = await startBot({
-      apiKey: await gateway.botKey({ dailyBudgetMicroUsd: 1_000_000, maxConcurrentJobs: 3 }),
+      apiKey: await gateway.key({
+        ...BOT_KEY,
+        endUserLimits: { dailyBudgetMicroUsd: 1_000_000, maxConcurrentJobs: 3 },
+      }),
     });
     await imagineToResult(harness, { prompt: 'spend a little', images: 2 });
     const ids = harness.inject(slashCommand('usage', {}));

@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { startTestGateway } from '@zimage/gateway/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import { BOT_KEY } from './helpers/bot-key.ts';
 import { FakeDiscord } from './helpers/fake-discord.ts';
 import { APP_ID, CHANNEL_ID, GUILD_ID } from './helpers/interactions.ts';
-import { startRealGateway } from './helpers/real-gateway.ts';
 
 const run = promisify(execFile);
 const dataDir = () => mkdtemp(join(tmpdir(), 'zimage-bot-'));
@@ -57,14 +58,14 @@ describe('start', () => {
   });
 
   it('stops when the gateway refuses the key, or the key cannot act for users', async () => {
-    const gateway = await startRealGateway();
+    const gateway = await startTestGateway();
     try {
       const refused = await script('src/main.ts', { ...complete, GATEWAY_URL: gateway.url });
       expect(refused).toMatchObject({
         code: 1,
         stderr: `discord-bot: GATEWAY_API_KEY was refused by the gateway at ${gateway.url}\n`,
       });
-      const readOnly = await gateway.botKey({}, ['generate', 'read']);
+      const readOnly = await gateway.key({ ...BOT_KEY, scopes: ['generate', 'read'] });
       const lacking = await script('src/main.ts', {
         ...complete,
         GATEWAY_URL: gateway.url,
@@ -83,7 +84,7 @@ describe('start', () => {
 describe('register', () => {
   it('puts the commands, built from the gateway’s models, in one guild through DISCORD_API_URL', async () => {
     discord = await FakeDiscord.start({ webhookChannelId: CHANNEL_ID });
-    const gateway = await startRealGateway({ maxPromptLength: 1500 });
+    const gateway = await startTestGateway({ maxPromptLength: 1500 });
     try {
       const result = await script(
         'src/register.ts',
@@ -92,7 +93,7 @@ describe('register', () => {
           DISCORD_APPLICATION_ID: APP_ID,
           DISCORD_API_URL: discord.url,
           GATEWAY_URL: gateway.url,
-          GATEWAY_API_KEY: await gateway.botKey(),
+          GATEWAY_API_KEY: await gateway.key(BOT_KEY),
         },
         ['--guild', GUILD_ID],
       );

@@ -1,11 +1,10 @@
 /** Failures as ZimageError: the contract's codes with their details, and the client's own. */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { HttpProxy, startTestGateway, type TestGateway } from '@zimage/gateway/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { CLIENT_ERROR_CODES, createZimageClient, ZimageError } from '../src/index.ts';
-import { TcpProxy } from './helpers/tcp-proxy.ts';
-import { startTestGateway, type TestGateway } from './helpers/test-gateway.ts';
 
 let gateway: TestGateway;
 
@@ -61,7 +60,7 @@ describe('the contract’s errors', () => {
       prompt: 'x',
       imageSize: 'SQUARE_1_1',
     });
-    const proxy = await TcpProxy.start(gateway.url);
+    const proxy = await HttpProxy.start(gateway.url);
     try {
       const cases = [
         ['zk_not_a_key', 'UNAUTHENTICATED'],

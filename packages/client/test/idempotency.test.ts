@@ -1,15 +1,15 @@
 /** generate pays once per call, whatever the network does to its answer. */
+
+import { HttpProxy, startTestGateway, type TestGateway } from '@zimage/gateway/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createZimageClient } from '../src/index.ts';
-import { TcpProxy } from './helpers/tcp-proxy.ts';
-import { startTestGateway, type TestGateway } from './helpers/test-gateway.ts';
 
 let gateway: TestGateway;
-let proxy: TcpProxy;
+let proxy: HttpProxy;
 
 beforeAll(async () => {
   gateway = await startTestGateway();
-  proxy = await TcpProxy.start(gateway.url);
+  proxy = await HttpProxy.start(gateway.url);
 });
 afterAll(async () => {
   await proxy.close();

@@ -1,9 +1,9 @@
 /** The client against the real gateway: generate, watch, waitFor, job, jobs, cancel, end users. */
 import { isTerminalStatus } from '@zimage/contract';
+import { startTestGateway, type TestGateway } from '@zimage/gateway/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createZimageClient, type Job, type ZimageClient, ZimageError } from '../src/index.ts';
-import { startTestGateway, type TestGateway } from './helpers/test-gateway.ts';
 
 let gateway: TestGateway;
 let zimage: ZimageClient;
@@ -111,7 +111,10 @@ describe('models and viewer', () => {
   });
 
   it('shows the key and its usage', async () => {
-    const fresh = createZimageClient({ url: gateway.url, apiKey: await gateway.key() });
+    const fresh = createZimageClient({
+      url: gateway.url,
+      apiKey: await gateway.key({ name: 'client-test' }),
+    });
     const before = await fresh.viewer();
     expect(before).toMatchObject({ name: 'client-test', endUserId: null });
     expect(before.scopes).toEqual(['generate', 'read', 'act-as']);

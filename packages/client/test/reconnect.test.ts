@@ -4,22 +4,21 @@
  * twice or out of order.
  */
 
+import { HttpProxy, startTestGateway, type TestGateway } from '@zimage/gateway/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createZimageClient, type Job, type ZimageClient } from '../src/index.ts';
 import { isNewerState } from '../src/job-stream.ts';
-import { TcpProxy } from './helpers/tcp-proxy.ts';
-import { startTestGateway, type TestGateway } from './helpers/test-gateway.ts';
 
 let gateway: TestGateway;
-let proxy: TcpProxy;
+let proxy: HttpProxy;
 let zimage: ZimageClient;
 /** The same key, not through the proxy: sees the job end while the proxy holds `zimage` off. */
 let direct: ZimageClient;
 
 beforeAll(async () => {
   gateway = await startTestGateway();
-  proxy = await TcpProxy.start(gateway.url);
+  proxy = await HttpProxy.start(gateway.url);
   const apiKey = await gateway.key();
   zimage = createZimageClient({ url: proxy.url, apiKey, webSocketImpl: WebSocket });
   direct = createZimageClient({ url: gateway.url, apiKey, webSocketImpl: WebSocket });

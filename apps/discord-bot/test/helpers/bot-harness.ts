@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createZimageClient, type ZimageClient } from '@zimage/client';
+import { HttpProxy } from '@zimage/gateway/testing';
 import type { Client } from 'discord.js';
 import WebSocket from 'ws';
 import { downloadImage } from '../../src/attachments.ts';
@@ -18,7 +19,6 @@ import { JobRunner } from '../../src/job-runner.ts';
 import { UnfinishedJobs } from '../../src/unfinished-jobs.ts';
 import { UserLimits } from '../../src/user-limits.ts';
 import { FakeDiscord } from './fake-discord.ts';
-import { GatewayProxy } from './gateway-proxy.ts';
 import { APP_ID, CHANNEL_ID, guildCreatePayload, type InteractionIds } from './interactions.ts';
 import { Timeline } from './timeline.ts';
 
@@ -39,7 +39,7 @@ interface InternalClient {
 export class BotHarness {
   readonly timeline: Timeline;
   readonly discord: FakeDiscord;
-  readonly proxy: GatewayProxy;
+  readonly proxy: HttpProxy;
   readonly client: Client;
   readonly gateway: ZimageClient;
   readonly unfinished: UnfinishedJobs;
@@ -49,7 +49,7 @@ export class BotHarness {
   private constructor(
     timeline: Timeline,
     discord: FakeDiscord,
-    proxy: GatewayProxy,
+    proxy: HttpProxy,
     options: BotHarnessOptions,
   ) {
     this.timeline = timeline;
@@ -97,7 +97,9 @@ export class BotHarness {
   static async start(options: BotHarnessOptions): Promise<BotHarness> {
     const timeline = new Timeline();
     const discord = await FakeDiscord.start({ webhookChannelId: CHANNEL_ID, timeline });
-    const proxy = await GatewayProxy.start(options.gatewayUrl, timeline);
+    const proxy = await HttpProxy.start(options.gatewayUrl, {
+      onConnection: (requestLine) => timeline.record('gateway', requestLine),
+    });
     return new BotHarness(timeline, discord, proxy, options);
   }
 

@@ -1,12 +1,19 @@
 /**
- * A TCP pass-through in front of the gateway, for HTTP and WebSockets alike, that can do to
- * the connection what networks do: cut every open connection, hold new ones until released,
- * or lose the next answer (the request reaches the gateway, its answer never comes back).
+ * For the tests of the gateway's clients: a TCP pass-through in front of the gateway, for HTTP
+ * and WebSockets alike, that records each connection's first request line and can do to the
+ * connection what networks do: cut every open connection, hold new ones until released (a
+ * gateway that stalls), or lose the next answer (the request reaches the gateway, its answer
+ * never comes back).
  */
 import { EventEmitter, once } from 'node:events';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 
-export class TcpProxy {
+export interface HttpProxyOptions {
+  /** Called with each connection's first request line as it arrives, before it is forwarded. */
+  onConnection?: (requestLine: string) => void;
+}
+
+export class HttpProxy {
   readonly #server = createServer((socket) => this.#accept(socket));
   readonly #upstream: URL;
   readonly #sockets = new Set<Socket>();
@@ -18,12 +25,15 @@ export class TcpProxy {
   /** What the gateway sent on each connection, as text (WebSocket frames from it are unmasked). */
   readonly received: string[] = [];
 
-  private constructor(upstream: string) {
+  readonly #onConnection: ((requestLine: string) => void) | undefined;
+
+  private constructor(upstream: string, options: HttpProxyOptions) {
     this.#upstream = new URL(upstream);
+    this.#onConnection = options.onConnection;
   }
 
-  static async start(upstream: string): Promise<TcpProxy> {
-    const proxy = new TcpProxy(upstream);
+  static async start(upstream: string, options: HttpProxyOptions = {}): Promise<HttpProxy> {
+    const proxy = new HttpProxy(upstream, options);
     proxy.#server.listen(0, '127.0.0.1');
     await once(proxy.#server, 'listening');
     return proxy;
@@ -44,6 +54,7 @@ export class TcpProxy {
     while (!condition()) await once(this.#events, 'change');
   }
 
+  /** Cuts every open connection, as a network blip or a gateway restart would. */
   cutConnections(): void {
     for (const socket of this.#sockets) socket.destroy();
     this.#sockets.clear();
@@ -76,7 +87,9 @@ export class TcpProxy {
     this.#sockets.add(client);
     client.once('data', (first) => {
       client.pause();
-      const index = this.connections.push(first.toString('latin1').split('\r\n', 1)[0] ?? '') - 1;
+      const requestLine = first.toString('latin1').split('\r\n', 1)[0] ?? '';
+      this.#onConnection?.(requestLine);
+      const index = this.connections.push(requestLine) - 1;
       this.received[index] = '';
       this.#events.emit('change');
       const go = () => {
