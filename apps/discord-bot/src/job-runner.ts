@@ -181,6 +181,8 @@ export class JobRunner {
       if (isTerminalStatus(job.value.status))
         return { ok: false, problem: { kind: 'already-ended' } };
       if (!isCancellable(job.value)) return { ok: false, problem: { kind: 'already-sent' } };
+      // The gateway may still claim the job between this read and the cancel: its cancelJob
+      // has no "only if not sent" form, so the answer's cost says what happened (and is shown).
       const cancelled = await this.#endUser(userId).cancel(jobId);
       this.#log('info', 'job cancelled', { jobId, userId, costUsd: cancelled.costUsd });
       return { ok: true, value: cancelled };
