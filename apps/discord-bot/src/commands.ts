@@ -12,9 +12,15 @@ import {
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
   SlashCommandBuilder,
 } from 'discord.js';
-import { FORMAT_LABELS, SIZE_LABELS } from './presenter.ts';
+import { accelerationLabel, FORMAT_LABELS, SIZE_LABELS } from './presenter.ts';
 
-export const COMMAND_NAMES = { imagine: 'imagine', usage: 'usage', job: 'job' } as const;
+export const COMMAND_NAMES = {
+  imagine: 'imagine',
+  usage: 'usage',
+  job: 'job',
+  history: 'history',
+  settings: 'settings',
+} as const;
 
 /** The `/imagine` options, by name; the adapter reads them with these names. */
 export const IMAGINE_OPTIONS = {
@@ -25,14 +31,30 @@ export const IMAGINE_OPTIONS = {
   images: 'images',
   format: 'format',
   guidance: 'guidance',
+  acceleration: 'acceleration',
   safety: 'safety',
 } as const;
+
+/** The `/settings` options: the defaults a user can keep, and clearing them. */
+export const SETTINGS_OPTIONS = {
+  model: 'model',
+  size: 'size',
+  format: 'format',
+  reset: 'reset',
+} as const;
+
+/** The `/job` option, filled in by autocomplete from the user's recent jobs. */
+export const JOB_ID_OPTION = 'id';
 
 /** Discord's longest option description. */
 const DESCRIPTION_MAX_LENGTH = 100;
 
 function choices<K extends string>(labels: Record<K, string>) {
   return (Object.entries(labels) as [K, string][]).map(([value, name]) => ({ name, value }));
+}
+
+function capitalized(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /** The detailed description when Discord takes it, else the short one. */
@@ -130,6 +152,27 @@ function imagineCommand(
         .setMaxValue(high);
     });
   }
+  // Only the models with a choice of speed get the option (Turbo has one acceleration).
+  const accelerated = models.filter((m) => m.accelerations.length > 1);
+  if (accelerated.length > 0) {
+    const values = [...new Set(accelerated.flatMap((m) => m.accelerations))];
+    const defaults = accelerated
+      .map((m) => `${m.name} ${accelerationLabel(m.defaultAcceleration)}`)
+      .join(', ');
+    command.addStringOption((o) =>
+      o
+        .setName(IMAGINE_OPTIONS.acceleration)
+        .setDescription(
+          describe(
+            `${accelerated.map((m) => m.name).join(', ')} only: faster, with less detail (default ${defaults})`,
+            'Faster, with less detail (not every model has it)',
+          ),
+        )
+        .addChoices(
+          ...values.map((value) => ({ name: capitalized(accelerationLabel(value)), value })),
+        ),
+    );
+  }
   return command
     .addBooleanOption((o) =>
       o
@@ -148,7 +191,40 @@ export function commandDefinitions(
     COMMAND_NAMES.job,
     'Post one of your earlier images again',
   ).addStringOption((o) =>
-    o.setName('id').setDescription('The job id (shown under each result)').setRequired(true),
+    o
+      .setName(JOB_ID_OPTION)
+      .setDescription('The job (type to pick one of your recent ones, or paste its id)')
+      .setRequired(true)
+      .setAutocomplete(true),
   );
-  return [imagineCommand(models), usage.toJSON(), job.toJSON()];
+  const history = guildCommand(COMMAND_NAMES.history, 'Your recent images (only you see it)');
+  const settings = guildCommand(COMMAND_NAMES.settings, 'Your defaults for /imagine')
+    .addStringOption((o) =>
+      o
+        .setName(SETTINGS_OPTIONS.model)
+        .setDescription('Your default model')
+        .addChoices(...models.map((m) => ({ name: m.name, value: m.id }))),
+    )
+    .addStringOption((o) =>
+      o
+        .setName(SETTINGS_OPTIONS.size)
+        .setDescription('Your default aspect ratio')
+        .addChoices(...choices<ImageSize>(SIZE_LABELS)),
+    )
+    .addStringOption((o) =>
+      o
+        .setName(SETTINGS_OPTIONS.format)
+        .setDescription('Your default file format')
+        .addChoices(...choices<OutputFormat>(FORMAT_LABELS)),
+    )
+    .addBooleanOption((o) =>
+      o.setName(SETTINGS_OPTIONS.reset).setDescription('Forget your defaults first'),
+    );
+  return [
+    imagineCommand(models),
+    usage.toJSON(),
+    job.toJSON(),
+    history.toJSON(),
+    settings.toJSON(),
+  ];
 }

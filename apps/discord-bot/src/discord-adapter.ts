@@ -7,8 +7,9 @@
  * The same message transport finishes, after a restart, the jobs an earlier run left open.
  */
 
-import type { ImageSize, Model, OutputFormat, ZimageClient } from '@zimage/client';
+import type { Acceleration, ImageSize, Model, OutputFormat, ZimageClient } from '@zimage/client';
 import {
+  type AutocompleteInteraction,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
   Client,
@@ -16,6 +17,7 @@ import {
   GatewayIntentBits,
   type Interaction,
   MessageFlags,
+  type ModalSubmitInteraction,
   messageLink,
   type RawFile,
   RESTJSONErrorCodes,
@@ -25,11 +27,13 @@ import {
 import type { AttachmentFile } from './attachments.ts';
 import { parseButtonCustomId } from './button-custom-id.ts';
 import type { Clock } from './clock.ts';
-import { COMMAND_NAMES, IMAGINE_OPTIONS } from './commands.ts';
+import { COMMAND_NAMES, IMAGINE_OPTIONS, JOB_ID_OPTION, SETTINGS_OPTIONS } from './commands.ts';
 import type { DiscordConfig } from './config.ts';
+import { EDIT_FORM_FIELDS, type EditFormAnswers } from './edit-form.ts';
 import { endUserIdOf } from './end-users.ts';
 import type { GatewayModels } from './gateway-models.ts';
-import { checkChannelPolicy, type ImagineOptions } from './imagine-request.ts';
+import { historyPage, recentJobs } from './history.ts';
+import { checkChannelPolicy, type ImagineOptions, type UserDefaults } from './imagine-request.ts';
 import type {
   JobMessage,
   JobRunner,
@@ -39,9 +43,26 @@ import type {
   UnfinishedJob,
 } from './job-runner.ts';
 import { messageRoute } from './message-route.ts';
-import { detailsMessage, type MessageBody, problemMessage, usageMessage } from './presenter.ts';
+import {
+  cancelledMessage,
+  detailsMessage,
+  editModal,
+  historyMessage,
+  jobChoice,
+  type MessageBody,
+  problemMessage,
+  settingsMessage,
+  usageMessage,
+} from './presenter.ts';
 import { type Problem, problemOf } from './problems.ts';
 import type { Admission, UserLimits } from './user-limits.ts';
+import type { UserSettingsPort } from './user-settings.ts';
+
+/** The interactions the bot answers with a message (all but autocomplete). */
+type RepliableInteraction =
+  | ChatInputCommandInteraction
+  | ButtonInteraction
+  | ModalSubmitInteraction;
 
 /** Discord's upload limit for servers without boosts, when an interaction does not say. */
 const DEFAULT_ATTACHMENT_LIMIT_BYTES = 10 * 1024 * 1024;
@@ -63,6 +84,7 @@ export interface BotDependencies {
   models: Pick<GatewayModels, 'get'>;
   runner: JobRunner;
   limits: UserLimits;
+  settings: UserSettingsPort;
   clock: Clock;
   log: Log;
 }
@@ -90,9 +112,21 @@ async function handleInteraction(deps: BotDependencies, interaction: Interaction
         return handleUsage(deps, interaction);
       case COMMAND_NAMES.job:
         return handleJob(deps, interaction);
+      case COMMAND_NAMES.history:
+        return handleHistory(deps, interaction, 0);
+      case COMMAND_NAMES.settings:
+        return handleSettings(deps, interaction);
     }
   }
+  if (interaction.isAutocomplete() && interaction.commandName === COMMAND_NAMES.job) {
+    return handleJobAutocomplete(deps, interaction);
+  }
   if (interaction.isButton()) return handleButton(deps, interaction);
+  if (interaction.isModalSubmit()) return handleEditSubmit(deps, interaction);
+}
+
+function endUser(deps: BotDependencies, interaction: Interaction) {
+  return deps.gateway.forEndUser(endUserIdOf(interaction.user.id));
 }
 
 async function handleImagine(
@@ -106,12 +140,27 @@ async function handleImagine(
   const admission = deps.limits.admit(interaction.user.id);
   if (!admission.ok) return refuse(interaction, admission.problem);
   await deferHolding(interaction, admission.value);
-  await deps.runner.imagine(options, requestContext(deps, interaction), admission.value);
+  await deps.runner.imagine(
+    options,
+    requestContext(deps, interaction),
+    admission.value,
+    readDefaults(deps, interaction.user.id),
+  );
+}
+
+/** The user's /settings; a store that cannot be read leaves the gateway's defaults. */
+function readDefaults(deps: BotDependencies, userId: string): UserDefaults {
+  try {
+    return deps.settings.get(userId);
+  } catch (error) {
+    deps.log('warn', 'could not read user settings', { userId, error: String(error) });
+    return {};
+  }
 }
 
 /** The public deferral of a job; if even that fails, the request never happened for the limits. */
 async function deferHolding(
-  interaction: ChatInputCommandInteraction | ButtonInteraction,
+  interaction: RepliableInteraction,
   admission: Admission,
 ): Promise<void> {
   try {
@@ -128,9 +177,76 @@ async function handleJob(
 ): Promise<void> {
   await interaction.deferReply();
   await deps.runner.repost(
-    interaction.options.getString('id', true).trim(),
+    interaction.options.getString(JOB_ID_OPTION, true).trim(),
     requestContext(deps, interaction),
   );
+}
+
+/** `/job id:` suggestions; autocomplete has no error message, so a failure suggests nothing. */
+async function handleJobAutocomplete(
+  deps: BotDependencies,
+  interaction: AutocompleteInteraction,
+): Promise<void> {
+  const choices = await recentJobs(endUser(deps, interaction), interaction.options.getFocused())
+    .then((jobs) => jobs.map(jobChoice))
+    .catch((error) => {
+      deps.log('warn', 'job autocomplete failed', { error: String(error) });
+      return [];
+    });
+  await interaction.respond(choices);
+}
+
+async function handleHistory(
+  deps: BotDependencies,
+  interaction: ChatInputCommandInteraction | ButtonInteraction,
+  index: number,
+): Promise<void> {
+  // A page button edits the (private) page it sits on; the command makes a private one.
+  if (interaction.isButton()) await interaction.deferUpdate();
+  else await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+  const body = await Promise.all([
+    historyPage(endUser(deps, interaction), index),
+    deps.models.get(),
+  ])
+    .then(([page, models]) =>
+      historyMessage(
+        page.jobs,
+        { index: page.index, hasOlder: page.hasOlder, ownerId: interaction.user.id },
+        models,
+      ),
+    )
+    .catch((error) => problemMessage(problemOf(error, deps.clock.now())));
+  await editOriginal(interaction, body);
+}
+
+async function handleSettings(
+  deps: BotDependencies,
+  interaction: ChatInputCommandInteraction,
+): Promise<void> {
+  await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+  const { options, user } = interaction;
+  const given: UserDefaults = {
+    ...optional('model', options.getString(SETTINGS_OPTIONS.model) as Model | null),
+    ...optional('size', options.getString(SETTINGS_OPTIONS.size) as ImageSize | null),
+    ...optional('format', options.getString(SETTINGS_OPTIONS.format) as OutputFormat | null),
+  };
+  const reset = options.getBoolean(SETTINGS_OPTIONS.reset) ?? false;
+  let body: MessageBody;
+  try {
+    if (reset) deps.settings.clear(user.id);
+    const changed = reset || Object.keys(given).length > 0;
+    const defaults = changed ? deps.settings.update(user.id, given) : deps.settings.get(user.id);
+    const models = await deps.models.get().catch(() => []);
+    body = settingsMessage(defaults, models, changed);
+  } catch (error) {
+    deps.log('error', 'settings failed', { userId: user.id, error: String(error) });
+    body = problemMessage({ kind: 'unexpected' });
+  }
+  await editOriginal(interaction, body);
+}
+
+function optional<K extends string, V>(key: K, value: V | null): { [P in K]?: V } {
+  return (value === null ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
 async function handleUsage(
@@ -138,8 +254,7 @@ async function handleUsage(
   interaction: ChatInputCommandInteraction,
 ): Promise<void> {
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
-  const body = await deps.gateway
-    .forEndUser(endUserIdOf(interaction.user.id))
+  const body = await endUser(deps, interaction)
     .viewer()
     .then(
       (viewer) => usageMessage(viewer.usage),
@@ -148,15 +263,23 @@ async function handleUsage(
   await editOriginal(interaction, body);
 }
 
+/**
+ * The time the Edit & re-roll button gives the gateway to return the job: the form must be
+ * the first response, within Discord's 3 seconds, and it is filled in with the job.
+ */
+const EDIT_FORM_LOOKUP_MS = 2_000;
+
 async function handleButton(deps: BotDependencies, interaction: ButtonInteraction): Promise<void> {
   const target = parseButtonCustomId(interaction.customId);
   if (!target) return refuse(interaction, { kind: 'unknown-button' });
-  // Details only shows parameters; everything else spends the owner's budget or removes
-  // their message, so it is theirs alone. The owner is in the custom id: no lookup needed.
+  // Details only shows parameters; everything else spends the owner's budget, removes their
+  // message or shows their jobs, so it is theirs alone. The owner is in the custom id.
   if (target.action !== 'details' && target.ownerId !== interaction.user.id) {
     return refuse(interaction, { kind: 'not-owner' });
   }
   switch (target.action) {
+    case 'history':
+      return handleHistory(deps, interaction, target.page);
     case 'delete':
       // For a component interaction, @original is the message the button sits on.
       await interaction.deferUpdate();
@@ -177,6 +300,28 @@ async function handleButton(deps: BotDependencies, interaction: ButtonInteractio
       await editOriginal(interaction, body);
       return;
     }
+    case 'cancel': {
+      await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+      // The job's own message turns to "cancelled" through its watch, like any other change.
+      const cancelled = await deps.runner.cancelQueued(target.jobId, interaction.user.id);
+      await editOriginal(
+        interaction,
+        cancelled.ok ? cancelledMessage(cancelled.value) : problemMessage(cancelled.problem),
+      );
+      return;
+    }
+    case 'edit': {
+      const signal = AbortSignal.timeout(EDIT_FORM_LOOKUP_MS);
+      const found = await Promise.all([
+        endUser(deps, interaction).job(target.jobId, { signal }),
+        deps.models.get(),
+      ]).catch((error: unknown) => problemOf(error, deps.clock.now()));
+      if (!Array.isArray(found)) return refuse(interaction, found);
+      const [job, models] = found;
+      if (!job) return refuse(interaction, { kind: 'job-not-found', jobId: target.jobId });
+      await interaction.showModal(editModal(job, target.ownerId, models));
+      return;
+    }
     default: {
       const admission = deps.limits.admit(interaction.user.id);
       if (!admission.ok) return refuse(interaction, admission.problem);
@@ -191,10 +336,39 @@ async function handleButton(deps: BotDependencies, interaction: ButtonInteractio
   }
 }
 
-async function refuse(
-  interaction: ChatInputCommandInteraction | ButtonInteraction,
-  problem: Problem,
+/** The Edit & re-roll form, submitted: a new job from the earlier one with the edits. */
+async function handleEditSubmit(
+  deps: BotDependencies,
+  interaction: ModalSubmitInteraction,
 ): Promise<void> {
+  const target = parseButtonCustomId(interaction.customId);
+  if (target?.action !== 'edit') return refuse(interaction, { kind: 'unknown-button' });
+  if (target.ownerId !== interaction.user.id) return refuse(interaction, { kind: 'not-owner' });
+  const answers = readEditForm(interaction);
+  if (!answers) return refuse(interaction, { kind: 'unknown-button' });
+  const admission = deps.limits.admit(interaction.user.id);
+  if (!admission.ok) return refuse(interaction, admission.problem);
+  await deferHolding(interaction, admission.value);
+  await deps.runner.edit(target.jobId, answers, requestContext(deps, interaction), admission.value);
+}
+
+/** The form's answers, or null for a form that is not the bot's current one (a stale client). */
+function readEditForm(interaction: ModalSubmitInteraction): EditFormAnswers | null {
+  const { fields } = interaction;
+  try {
+    return {
+      prompt: fields.getTextInputValue(EDIT_FORM_FIELDS.prompt),
+      model: fields.getStringSelectValues(EDIT_FORM_FIELDS.model)[0],
+      size: fields.getStringSelectValues(EDIT_FORM_FIELDS.size)[0],
+      steps: fields.getTextInputValue(EDIT_FORM_FIELDS.steps),
+      images: fields.getTextInputValue(EDIT_FORM_FIELDS.images),
+    };
+  } catch {
+    return null;
+  }
+}
+
+async function refuse(interaction: RepliableInteraction, problem: Problem): Promise<void> {
   const { content } = problemMessage(problem);
   await interaction.reply({
     content,
@@ -214,6 +388,8 @@ function readImagineOptions(interaction: ChatInputCommandInteraction): ImagineOp
     format: (options.getString(IMAGINE_OPTIONS.format) as OutputFormat | null) ?? undefined,
     guidance: options.getNumber(IMAGINE_OPTIONS.guidance) ?? undefined,
     safety: options.getBoolean(IMAGINE_OPTIONS.safety) ?? undefined,
+    acceleration:
+      (options.getString(IMAGINE_OPTIONS.acceleration) as Acceleration | null) ?? undefined,
   };
 }
 
@@ -223,10 +399,7 @@ function isAgeRestricted(channel: TextBasedChannel | null): boolean {
   return Boolean(target && 'nsfw' in target && target.nsfw);
 }
 
-function requestContext(
-  deps: BotDependencies,
-  interaction: ChatInputCommandInteraction | ButtonInteraction,
-): RequestContext {
+function requestContext(deps: BotDependencies, interaction: RepliableInteraction): RequestContext {
   const ref: MessageRef = {
     applicationId: interaction.applicationId,
     token: interaction.token,
@@ -263,10 +436,7 @@ export function resumeUnfinished(
   ).then(() => undefined);
 }
 
-async function editOriginal(
-  interaction: ChatInputCommandInteraction | ButtonInteraction,
-  body: MessageBody,
-): Promise<void> {
+async function editOriginal(interaction: RepliableInteraction, body: MessageBody): Promise<void> {
   await interaction.client.rest.patch(
     Routes.webhookMessage(interaction.applicationId, interaction.token, '@original'),
     { body, auth: false },

@@ -4,7 +4,15 @@
  * request the gateway would refuse costs no round trip and gets the bot's wording. Values the
  * user leaves out are left out of the request too: the gateway's defaults apply.
  */
-import type { GenerateInput, ImageSize, Model, ModelInfo, OutputFormat } from '@zimage/client';
+import type {
+  Acceleration,
+  GenerateInput,
+  ImageSize,
+  Model,
+  ModelInfo,
+  OutputFormat,
+} from '@zimage/client';
+import { accelerationLabel } from './presenter.ts';
 import type { Checked, Problem } from './problems.ts';
 
 /** What the user asked for. */
@@ -18,6 +26,33 @@ export interface ImagineOptions {
   guidance?: number | undefined;
   /** false turns Pixazo's safety checker off. */
   safety?: boolean | undefined;
+  acceleration?: Acceleration | undefined;
+}
+
+/** A user's own defaults (`/settings`), for the options they leave out of /imagine. */
+export interface UserDefaults {
+  model?: Model | undefined;
+  size?: ImageSize | undefined;
+  format?: OutputFormat | undefined;
+}
+
+/**
+ * `options` with the user's defaults filled in where an option is absent. A default model the
+ * gateway no longer offers is skipped (the gateway's default applies), not refused: the user
+ * did not ask for it this time.
+ */
+export function withDefaults(
+  options: ImagineOptions,
+  defaults: UserDefaults,
+  models: readonly ModelInfo[],
+): ImagineOptions {
+  const offered = models.some((m) => m.id === defaults.model);
+  return {
+    ...options,
+    model: options.model ?? (offered ? defaults.model : undefined),
+    size: options.size ?? defaults.size,
+    format: options.format ?? defaults.format,
+  };
 }
 
 /** `imageSize` is required by the gateway; the bot's users get square unless they choose. */
@@ -85,6 +120,13 @@ export function buildGenerateInput(
   if (images !== undefined && (images < 1 || images > model.maxImages)) {
     return invalid('images', `Ask for 1 to ${model.maxImages} images.`);
   }
+  const { acceleration } = options;
+  if (acceleration !== undefined && !model.accelerations.includes(acceleration)) {
+    return invalid(
+      'acceleration',
+      `${model.name} takes ${model.accelerations.map(accelerationLabel).join(', ')}.`,
+    );
+  }
   return {
     ok: true,
     value: {
@@ -96,6 +138,7 @@ export function buildGenerateInput(
       ...(images === undefined ? {} : { numImages: images }),
       ...(options.safety === undefined ? {} : { enableSafetyChecker: options.safety }),
       ...(options.format === undefined ? {} : { outputFormat: options.format }),
+      ...(acceleration === undefined ? {} : { acceleration }),
       idempotencyKey,
     },
   };

@@ -10,12 +10,21 @@ import { type Job, type ModelInfo, type ZimageClient, ZimageError } from '@zimag
 import { isTerminalStatus } from '@zimage/contract';
 import { type AttachmentFile, type ImageSource, prepareImages } from './attachments.ts';
 import type { Clock } from './clock.ts';
+import { type EditFormAnswers, parseEditForm } from './edit-form.ts';
 import { endUserIdOf } from './end-users.ts';
 import type { GatewayModels } from './gateway-models.ts';
-import { buildGenerateInput, checkChannelPolicy, type ImagineOptions } from './imagine-request.ts';
+import {
+  buildGenerateInput,
+  checkChannelPolicy,
+  type ImagineOptions,
+  type UserDefaults,
+  withDefaults,
+} from './imagine-request.ts';
 import { type JobProgress, ProgressView } from './job-progress.ts';
 import {
   endedMention,
+  IMAGE_SIZES,
+  isCancellable,
   lostTrackMessage,
   type MessageBody,
   problemMessage,
@@ -23,7 +32,7 @@ import {
   resultMessage,
 } from './presenter.ts';
 import { type Checked, type Problem, problemOf } from './problems.ts';
-import { type RerunVariant, rerunOptions } from './rerun.ts';
+import { editedOptions, type RerunVariant, rerunOptions } from './rerun.ts';
 import { ThrottledEditor } from './throttled-editor.ts';
 import type { Admission } from './user-limits.ts';
 
@@ -88,7 +97,7 @@ export interface UnfinishedJobsPort {
 
 /** What the runner asks of the gateway: per Discord user, an end user of the bot's key. */
 export interface GatewayPort {
-  forEndUser(endUserId: string): Pick<ZimageClient, 'generate' | 'job' | 'watch'>;
+  forEndUser(endUserId: string): Pick<ZimageClient, 'generate' | 'job' | 'watch' | 'cancel'>;
 }
 
 export interface JobRunnerOptions {
@@ -131,26 +140,81 @@ export class JobRunner {
     this.#editIntervalMs = options.editIntervalMs;
   }
 
-  /** /imagine: the user's options, checked against the gateway's models, as a new job. */
-  imagine(options: ImagineOptions, context: RequestContext, admission: Admission): Promise<void> {
-    return this.#submit(context, admission, async () => ({ ok: true, value: options }));
+  /**
+   * /imagine: the user's options, their own defaults (`/settings`) for what they left out,
+   * checked against the gateway's models, as a new job.
+   */
+  imagine(
+    options: ImagineOptions,
+    context: RequestContext,
+    admission: Admission,
+    defaults: UserDefaults = {},
+  ): Promise<void> {
+    return this.#submit(context, admission, async (models) => ({
+      ok: true,
+      value: withDefaults(options, defaults, models),
+    }));
   }
 
-  /** A Re-roll, Vary or Switch button: a new job made from an earlier one. */
+  /** Edit & re-roll: the earlier job's request with the form's edits, as a new job. */
+  edit(
+    jobId: string,
+    answers: EditFormAnswers,
+    context: RequestContext,
+    admission: Admission,
+  ): Promise<void> {
+    return this.#submit(context, admission, async (models) => {
+      const edits = parseEditForm(answers, models, IMAGE_SIZES);
+      if (!edits.ok) return edits;
+      return this.#fromEarlier(jobId, context, (earlier) => editedOptions(earlier, edits.value));
+    });
+  }
+
+  /**
+   * The Cancel button: only while the job still waits in the gateway's own queue, where
+   * cancelling is free. Once it is at Pixazo it is paid, so it is left to finish and deliver.
+   */
+  async cancelQueued(jobId: string, userId: string): Promise<Checked<Job>> {
+    try {
+      const job = await this.#ownJob(jobId, userId);
+      if (!job.ok) return job;
+      if (isTerminalStatus(job.value.status))
+        return { ok: false, problem: { kind: 'already-ended' } };
+      if (!isCancellable(job.value)) return { ok: false, problem: { kind: 'already-sent' } };
+      // The gateway may still claim the job between this read and the cancel: its cancelJob
+      // has no "only if not sent" form, so the answer's cost says what happened (and is shown).
+      const cancelled = await this.#endUser(userId).cancel(jobId);
+      this.#log('info', 'job cancelled', { jobId, userId, costUsd: cancelled.costUsd });
+      return { ok: true, value: cancelled };
+    } catch (error) {
+      return { ok: false, problem: this.#problemOf(error) };
+    }
+  }
+
+  /** A Re-roll (or Retry), Vary or Switch button: a new job made from an earlier one. */
   rerun(
     jobId: string,
     variant: RerunVariant,
     context: RequestContext,
     admission: Admission,
   ): Promise<void> {
-    return this.#submit(context, admission, async (models) => {
-      const earlier = await this.#ownJob(jobId, context.userId);
-      if (!earlier.ok) return earlier;
-      const options = rerunOptions(earlier.value, variant, models);
-      // The button may sit under a re-post in another channel than the original.
-      const policy = checkChannelPolicy(options, context);
-      return policy ? { ok: false, problem: policy } : { ok: true, value: options };
-    });
+    return this.#submit(context, admission, (models) =>
+      this.#fromEarlier(jobId, context, (earlier) => rerunOptions(earlier, variant, models)),
+    );
+  }
+
+  /** The options of a new job made from one of the user's earlier ones. */
+  async #fromEarlier(
+    jobId: string,
+    context: RequestContext,
+    optionsOf: (earlier: Job) => ImagineOptions,
+  ): Promise<Checked<ImagineOptions>> {
+    const earlier = await this.#ownJob(jobId, context.userId);
+    if (!earlier.ok) return earlier;
+    const options = optionsOf(earlier.value);
+    // The button may sit under a re-post in another channel than the original.
+    const policy = checkChannelPolicy(options, context);
+    return policy ? { ok: false, problem: policy } : { ok: true, value: options };
   }
 
   /** /job: show one of the user's jobs again, live if it is still running. */

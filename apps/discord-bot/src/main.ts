@@ -14,6 +14,7 @@ import { JobRunner } from './job-runner.ts';
 import { jsonLog as log } from './log.ts';
 import { UnfinishedJobs } from './unfinished-jobs.ts';
 import { UserLimits } from './user-limits.ts';
+import { UserSettings } from './user-settings.ts';
 
 const REQUIRED_SCOPES = ['generate', 'read', 'act-as'];
 
@@ -66,6 +67,7 @@ async function checkGatewayKey(
 
 const config = loadConfigOrStop();
 const unfinished = openUnfinishedJobsOrStop(config.dataDir);
+const settings = new UserSettings(unfinished.path);
 const clock = systemClock;
 const gateway = createZimageClient({
   url: config.gatewayUrl,
@@ -90,6 +92,7 @@ attachBot({
   models,
   clock,
   log,
+  settings,
   limits: new UserLimits({
     maxInFlight: config.maxJobsPerUser,
     cooldownSeconds: config.cooldownSeconds,
@@ -110,6 +113,7 @@ async function shutdown(signal: string) {
   log('info', 'discord-bot stopping', { signal });
   await client.destroy();
   await gateway.close();
+  settings.close();
   unfinished.close();
   process.exit(0);
 }

@@ -5,6 +5,7 @@
  */
 
 import type {
+  Acceleration,
   ImageSize,
   Job,
   ModelInfo,
@@ -18,15 +19,22 @@ import {
   type APIButtonComponentWithCustomId,
   type APIEmbed,
   type APIEmbedField,
+  type APILabelComponent,
+  type APIModalInteractionResponseCallbackData,
+  type APIStringSelectComponent,
+  type APITextInputComponent,
   ButtonStyle,
   ComponentType,
   escapeMarkdown,
   MessageFlags,
+  TextInputStyle,
   TimestampStyles,
   time,
   userMention,
 } from 'discord.js';
-import { type ButtonAction, buttonCustomId } from './button-custom-id.ts';
+import { buttonCustomId, type JobAction } from './button-custom-id.ts';
+import { EDIT_FORM_FIELDS } from './edit-form.ts';
+import type { UserDefaults } from './imagine-request.ts';
 import type { JobProgress } from './job-progress.ts';
 import type { Problem } from './problems.ts';
 import { otherModel } from './rerun.ts';
@@ -47,11 +55,19 @@ export const SIZE_LABELS: Record<ImageSize, string> = {
   LANDSCAPE_16_9: 'Landscape 16:9',
 };
 
+/** The sizes the bot offers, in the order it lists them. */
+export const IMAGE_SIZES = Object.keys(SIZE_LABELS) as ImageSize[];
+
 export const FORMAT_LABELS: Record<OutputFormat, string> = {
   PNG: 'PNG',
   JPEG: 'JPEG',
   WEBP: 'WebP',
 };
+
+/** An acceleration as people read it: `ULTRA_FAST` → `ultra fast`; the values are the models'. */
+export function accelerationLabel(acceleration: Acceleration): string {
+  return acceleration.toLowerCase().replaceAll('_', ' ');
+}
 
 const COLORS = { progress: 0x5865f2, done: 0x57f287, failed: 0xed4245 } as const;
 
@@ -114,35 +130,79 @@ function modelName(models: readonly ModelInfo[], id: Job['model']): string {
   return models.find((m) => m.id === id)?.name ?? id;
 }
 
-function resultButtons(
+type ButtonStyleName = ButtonStyle.Primary | ButtonStyle.Secondary | ButtonStyle.Danger;
+
+/** A button under `job` for its owner; its custom id names the job (see button-custom-id.ts). */
+function jobButton(
   job: Job,
   ownerId: string,
-  models: readonly ModelInfo[],
-): APIActionRowComponent<APIButtonComponentWithCustomId> {
-  const button = (
-    action: ButtonAction,
-    label: string,
-    emoji: string,
-    style: ButtonStyle.Primary | ButtonStyle.Secondary | ButtonStyle.Danger = ButtonStyle.Secondary,
-  ): APIButtonComponentWithCustomId => ({
+  action: JobAction,
+  label: string,
+  emoji: string,
+  style: ButtonStyleName = ButtonStyle.Secondary,
+): APIButtonComponentWithCustomId {
+  return {
     type: ComponentType.Button,
     custom_id: buttonCustomId({ action, jobId: job.id, ownerId }),
     label,
     emoji: { name: emoji },
     style,
-  });
+  };
+}
+
+function row(
+  components: APIButtonComponentWithCustomId[],
+): APIActionRowComponent<APIButtonComponentWithCustomId> {
+  return { type: ComponentType.ActionRow, components };
+}
+
+/** Discord puts at most five buttons in a row: new jobs on the first, the rest on the second. */
+function resultButtons(
+  job: Job,
+  ownerId: string,
+  models: readonly ModelInfo[],
+): APIActionRowComponent<APIButtonComponentWithCustomId>[] {
+  const button = (...args: [JobAction, string, string, ButtonStyleName?]) =>
+    jobButton(job, ownerId, ...args);
   const maxImages = models.find((m) => m.id === job.model)?.maxImages;
   const other = otherModel(job, models);
-  return {
-    type: ComponentType.ActionRow,
-    components: [
+  return [
+    row([
       button('reroll', 'Re-roll', '🔄', ButtonStyle.Primary),
-      ...(maxImages === undefined ? [] : [button('vary', `Vary (${maxImages})`, '🔀')]),
+      button('edit', 'Edit & re-roll', '✏️'),
+      // Vary: the same request once more, as many images as the model makes at once.
+      ...(maxImages === undefined ? [] : [button('vary', `${maxImages} more`, '🔀')]),
       ...(other ? [button('switch', `Try ${other.name}`, '🔁')] : []),
-      button('details', 'Details', 'ℹ️'),
-      button('delete', 'Delete', '🗑️', ButtonStyle.Danger),
-    ],
-  };
+    ]),
+    row([button('details', 'Details', 'ℹ️'), button('delete', 'Delete', '🗑️', ButtonStyle.Danger)]),
+  ];
+}
+
+/**
+ * Cancel only while the job waits in the gateway's own queue (it has a position there): then
+ * it is free. Once sent to Pixazo it is paid whatever happens, so no cancel is offered.
+ */
+export function isCancellable(job: Pick<Job, 'status' | 'queuePosition'>): boolean {
+  return job.status === 'QUEUED' && job.queuePosition != null;
+}
+
+function progressButtons(
+  progress: Exclude<JobProgress, { phase: 'completed' }>,
+  ownerId: string,
+): APIActionRowComponent<APIButtonComponentWithCustomId>[] {
+  const { job } = progress;
+  if (progress.phase === 'queued' && isCancellable(job)) {
+    return [row([jobButton(job, ownerId, 'cancel', 'Cancel (free)', '✖️', ButtonStyle.Danger)])];
+  }
+  if (progress.phase === 'failed' && job.status !== 'CANCELLED') {
+    return [
+      row([
+        jobButton(job, ownerId, 'reroll', 'Retry', '🔄', ButtonStyle.Primary),
+        jobButton(job, ownerId, 'edit', 'Edit & re-roll', '✏️'),
+      ]),
+    ];
+  }
+  return [];
 }
 
 // ——— Job messages ———
@@ -180,15 +240,23 @@ export function progressMessage(
         return failureLine(job);
     }
   })();
-  return body({ content: `${heading(job, ownerId)}\n${status}\n${jobIdLine(job)}` });
+  return body({
+    content: `${heading(job, ownerId)}\n${status}\n${jobIdLine(job)}`,
+    components: progressButtons(progress, ownerId),
+  });
 }
 
 function failureLine(job: Job): string {
   switch (job.status) {
     case 'CANCELLED':
-      return '🚫 Cancelled.';
+      return job.costUsd === 0
+        ? '🚫 Cancelled before it was sent. You were not charged.'
+        : `🚫 Cancelled after it was sent; ${formatUsd(job.costUsd)} was charged.`;
     case 'ERROR':
-      return '❌ The image service ran into an error. You were not charged; try again.';
+      // An error after Pixazo may have taken the job keeps its charge (the gateway decides).
+      return job.costUsd === 0
+        ? '❌ The image service ran into an error. You were not charged; try again.'
+        : `❌ The image service ran into an error; ${formatUsd(job.costUsd)} was charged as it may have run.`;
     default:
       return `❌ The image could not be made${job.error ? `: ${escapeMarkdown(truncate(job.error, 300))}` : '.'}`;
   }
@@ -247,7 +315,7 @@ export function resultMessage(job: Job, context: ResultContext): MessageBody {
         ...(job.completedAt ? { timestamp: job.completedAt } : {}),
       },
     ],
-    components: [resultButtons(job, context.ownerId, context.models)],
+    components: resultButtons(job, context.ownerId, context.models),
   });
 }
 
@@ -276,7 +344,7 @@ export function detailsMessage(job: Job, models: readonly ModelInfo[]): MessageB
     },
     { name: 'Images', value: String(job.numImages), inline: true },
     { name: 'Format', value: FORMAT_LABELS[job.outputFormat], inline: true },
-    { name: 'Acceleration', value: job.acceleration.toLowerCase().replace('_', ' '), inline: true },
+    { name: 'Acceleration', value: accelerationLabel(job.acceleration), inline: true },
     { name: 'Safety checker', value: job.enableSafetyChecker ? 'on' : 'off', inline: true },
     { name: 'Status', value: job.status.toLowerCase(), inline: true },
     { name: 'Cost', value: formatUsd(job.costUsd), inline: true },
@@ -294,6 +362,194 @@ export function detailsMessage(job: Job, models: readonly ModelInfo[]): MessageB
         color: COLORS.progress,
         description: promptText(job, PROMPT_IN_DESCRIPTION),
         fields,
+      },
+    ],
+  });
+}
+
+/** The cancel of a job that was still waiting in the gateway's queue. */
+export function cancelledMessage(job: Job): MessageBody {
+  return ephemeral({
+    content:
+      job.costUsd === 0
+        ? 'Cancelled. It had not been sent yet, so you were not charged.'
+        : `Cancelled; ${formatUsd(job.costUsd)} was charged.`,
+  });
+}
+
+/** Discord's limits for modals: a 45-character title, 4000 characters in a text input. */
+const MODAL_TITLE = 'Edit & re-roll';
+const TEXT_INPUT_MAX_LENGTH = 4000;
+
+/** The Edit & re-roll form, filled in with the earlier job's request. */
+export function editModal(
+  job: Job,
+  ownerId: string,
+  models: readonly ModelInfo[],
+): APIModalInteractionResponseCallbackData {
+  const promptMax = Math.min(TEXT_INPUT_MAX_LENGTH, ...models.map((m) => m.maxPromptLength));
+  const steps = models.map((m) => `${m.name} ${m.minSteps}–${m.maxSteps}`).join(', ');
+  const label = (
+    text: string,
+    component: APILabelComponent['component'],
+    description?: string,
+  ): APILabelComponent => ({
+    type: ComponentType.Label,
+    label: text,
+    ...(description ? { description: truncate(description, 100) } : {}),
+    component,
+  });
+  const select = (
+    customId: string,
+    options: { label: string; value: string; default: boolean }[],
+  ): APIStringSelectComponent => ({
+    type: ComponentType.StringSelect,
+    custom_id: customId,
+    options,
+    min_values: 1,
+    max_values: 1,
+    required: true,
+  });
+  const number = (customId: string, value: number): APITextInputComponent => ({
+    type: ComponentType.TextInput,
+    custom_id: customId,
+    style: TextInputStyle.Short,
+    value: String(value),
+    max_length: 4,
+    required: false,
+  });
+  return {
+    custom_id: buttonCustomId({ action: 'edit', jobId: job.id, ownerId }),
+    title: MODAL_TITLE,
+    components: [
+      label('Prompt', {
+        type: ComponentType.TextInput,
+        custom_id: EDIT_FORM_FIELDS.prompt,
+        style: TextInputStyle.Paragraph,
+        value: truncate(job.prompt, promptMax),
+        min_length: 1,
+        max_length: promptMax,
+        required: true,
+      }),
+      label(
+        'Model',
+        select(
+          EDIT_FORM_FIELDS.model,
+          models.map((m) => ({ label: m.name, value: m.id, default: m.id === job.model })),
+        ),
+        'Another model starts from its own steps and guidance',
+      ),
+      label(
+        'Size',
+        select(
+          EDIT_FORM_FIELDS.size,
+          IMAGE_SIZES.map((value) => ({
+            label: SIZE_LABELS[value],
+            value,
+            default: value === job.imageSize,
+          })),
+        ),
+      ),
+      label('Steps', number(EDIT_FORM_FIELDS.steps, job.numInferenceSteps), steps),
+      label(
+        'Images',
+        number(EDIT_FORM_FIELDS.images, job.numImages),
+        `1–${Math.max(...models.map((m) => m.maxImages))}`,
+      ),
+    ],
+  };
+}
+
+const STATUS_EMOJI: Record<Job['status'], string> = {
+  QUEUED: '⏳',
+  PROCESSING: '🎨',
+  COMPLETED: '✅',
+  FAILED: '❌',
+  ERROR: '❌',
+  CANCELLED: '🚫',
+};
+
+/** One page of a user's /history: their jobs, newest first, with Newer/Older buttons. */
+export function historyMessage(
+  jobs: readonly Job[],
+  page: { index: number; hasOlder: boolean; ownerId: string },
+  models: readonly ModelInfo[],
+): MessageBody {
+  if (jobs.length === 0 && page.index === 0) {
+    return ephemeral({ content: 'You have no images yet. `/imagine` makes some.' });
+  }
+  const lines = jobs.map(
+    (job) =>
+      `${STATUS_EMOJI[job.status]} **${promptText(job, 80)}**\n-# ${modelName(models, job.model)} · ${plural(job.numImages, 'image')} · ${time(seconds(Date.parse(job.createdAt)), TimestampStyles.RelativeTime)} · \`${job.id}\``,
+  );
+  const nav = (label: string, emoji: string, index: number, disabled: boolean) => ({
+    type: ComponentType.Button as const,
+    custom_id: buttonCustomId({ action: 'history', page: index, ownerId: page.ownerId }),
+    label,
+    emoji: { name: emoji },
+    style: ButtonStyle.Secondary as const,
+    disabled,
+  });
+  return ephemeral({
+    content: '',
+    embeds: [
+      {
+        color: COLORS.progress,
+        title: 'Your recent images',
+        description: lines.join('\n') || 'Nothing older.',
+        footer: { text: `Page ${page.index + 1} · /job id: posts one again` },
+      },
+    ],
+    components: [
+      row([
+        // Disabled on the first page; its id must still differ from Older's.
+        nav('Newer', '◀️', Math.max(0, page.index - 1), page.index === 0),
+        nav('Older', '▶️', page.index + 1, !page.hasOlder),
+      ]),
+    ],
+  });
+}
+
+/** A /job autocomplete suggestion: what the user recognises (the prompt), the id as its value. */
+export function jobChoice(job: Job): { name: string; value: string } {
+  // Discord's limit: 100 characters per choice name.
+  return { name: truncate(`${STATUS_EMOJI[job.status]} ${job.prompt}`, 100), value: job.id };
+}
+
+/** `/settings`: the user's own defaults for /imagine, and what is used where none is set. */
+export function settingsMessage(
+  defaults: UserDefaults,
+  models: readonly ModelInfo[],
+  changed: boolean,
+): MessageBody {
+  const or = (value: string | undefined, fallback: string) => value ?? `${fallback} (default)`;
+  return ephemeral({
+    content: changed ? 'Saved. `/imagine` uses these when you leave an option out.' : '',
+    embeds: [
+      {
+        color: COLORS.progress,
+        title: 'Your /imagine defaults',
+        fields: [
+          {
+            name: 'Model',
+            value: or(
+              defaults.model && modelName(models, defaults.model),
+              models[0]?.name ?? 'the gateway’s',
+            ),
+            inline: true,
+          },
+          {
+            name: 'Size',
+            value: or(defaults.size && SIZE_LABELS[defaults.size], SIZE_LABELS.SQUARE_1_1),
+            inline: true,
+          },
+          {
+            name: 'Format',
+            value: or(defaults.format && FORMAT_LABELS[defaults.format], FORMAT_LABELS.PNG),
+            inline: true,
+          },
+        ],
+        footer: { text: 'Change them with /settings; /settings reset:True clears them.' },
       },
     ],
   });
@@ -360,6 +616,10 @@ function problemText(problem: Problem): string {
       return 'Only the person who made this image can use that button.';
     case 'unknown-button':
       return 'This button no longer works. Try /imagine again.';
+    case 'already-sent':
+      return 'Already sent to the image service: it is paid, so it will finish and you will get the images.';
+    case 'already-ended':
+      return 'That job has already ended.';
     case 'job-not-found':
       return `I couldn't find a job \`${problem.jobId.replaceAll('`', '')}\` of yours.`;
     case 'unexpected':

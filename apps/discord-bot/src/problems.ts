@@ -12,6 +12,9 @@ export type Problem =
   | { kind: 'not-owner' }
   | { kind: 'unknown-button' }
   | { kind: 'job-not-found'; jobId: string }
+  /** Cancel came after the job reached Pixazo: it is paid, so it is not cancelled. */
+  | { kind: 'already-sent' }
+  | { kind: 'already-ended' }
   | {
       kind: 'gateway';
       code: ZimageErrorCode;

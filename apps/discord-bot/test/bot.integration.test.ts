@@ -61,7 +61,9 @@ const isFollowUpOf =
 const isResult = (r: DiscordRequest) => r.files.length > 0 || r.json?.embeds?.length > 0;
 
 function customIdsOf(edit: DiscordRequest): Record<string, string> {
-  const buttons: { custom_id: string }[] = edit.json.components[0].components;
+  const buttons: { custom_id: string }[] = edit.json.components.flatMap(
+    (row: { components: unknown[] }) => row.components,
+  );
   return Object.fromEntries(buttons.map((b) => [b.custom_id.split(':')[1], b.custom_id]));
 }
 
@@ -141,6 +143,7 @@ describe('/imagine', () => {
     });
     expect(Object.keys(customIdsOf(result))).toEqual([
       'reroll',
+      'edit',
       'vary',
       'switch',
       'details',

@@ -53,6 +53,13 @@ describe('/imagine, from the models answer', () => {
     expect(imagineOptions([TURBO]).guidance).toBeUndefined();
   });
 
+  it('offers the accelerations of the models that have a choice of them', () => {
+    expect(TURBO.accelerations).toHaveLength(1);
+    expect(options.acceleration?.choices?.map((c) => c.value)).toEqual(BASE.accelerations);
+    expect(options.acceleration?.description).toMatch(/^Z-Image Base only: /);
+    expect(imagineOptions([TURBO]).acceleration).toBeUndefined();
+  });
+
   it('keeps every description within Discord’s 100 characters', () => {
     for (const option of Object.values(options)) {
       expect(option.description.length).toBeLessThanOrEqual(100);

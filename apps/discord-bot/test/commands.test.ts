@@ -19,7 +19,7 @@ function enumValues(name: string): string[] {
 }
 
 describe('commandDefinitions', () => {
-  const [imagine, usage, job] = commandDefinitions(MODELS);
+  const [imagine, usage, job, history, settings] = commandDefinitions(MODELS);
 
   it('defines /imagine with every option, prompt first and required', () => {
     expect(imagine?.name).toBe('imagine');
@@ -31,6 +31,7 @@ describe('commandDefinitions', () => {
       ['images', false],
       ['format', false],
       ['guidance', false],
+      ['acceleration', false],
       ['safety', false],
     ]);
   });
@@ -44,11 +45,20 @@ describe('commandDefinitions', () => {
     expect(choices('model')?.sort()).toEqual(enumValues('Model'));
     expect(choices('size')?.sort()).toEqual(enumValues('ImageSize'));
     expect(choices('format')?.sort()).toEqual(enumValues('OutputFormat'));
+    for (const value of choices('acceleration') ?? []) {
+      expect(enumValues('Acceleration')).toContain(value);
+    }
   });
 
-  it('defines /usage and /job id:', () => {
+  it('defines /usage, /job id: (autocompleted), /history and /settings', () => {
     expect(usage?.name).toBe('usage');
     expect(job?.name).toBe('job');
-    expect(job?.options?.map((o) => o.name)).toEqual(['id']);
+    expect(job?.options?.map((o) => [o.name, 'autocomplete' in o && o.autocomplete])).toEqual([
+      ['id', true],
+    ]);
+    expect(history?.name).toBe('history');
+    expect(history?.options ?? []).toEqual([]);
+    expect(settings?.name).toBe('settings');
+    expect(settings?.options?.map((o) => o.name)).toEqual(['model', 'size', 'format', 'reset']);
   });
 });

@@ -99,7 +99,7 @@ describe('register', () => {
       );
       expect(result).toMatchObject({
         code: 0,
-        stdout: `Registered /imagine, /usage, /job in guild ${GUILD_ID}.\n`,
+        stdout: `Registered /imagine, /usage, /job, /history, /settings in guild ${GUILD_ID}.\n`,
       });
     } finally {
       await gateway.close();
@@ -111,7 +111,13 @@ describe('register', () => {
       status: 200,
     });
     expect(put?.headers.authorization).toBe('Bot bot-token');
-    expect(put?.json.map((c: { name: string }) => c.name)).toEqual(['imagine', 'usage', 'job']);
+    expect(put?.json.map((c: { name: string }) => c.name)).toEqual([
+      'imagine',
+      'usage',
+      'job',
+      'history',
+      'settings',
+    ]);
     const prompt = put?.json[0].options.find((o: { name: string }) => o.name === 'prompt');
     expect(prompt.max_length).toBe(1500);
   });

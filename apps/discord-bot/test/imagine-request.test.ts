@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildGenerateInput, checkChannelPolicy } from '../src/imagine-request.ts';
+import { buildGenerateInput, checkChannelPolicy, withDefaults } from '../src/imagine-request.ts';
 import { BASE, MODELS, TURBO } from './helpers/fixtures.ts';
 
 const key = 'discord-interaction:1';
@@ -102,5 +102,50 @@ describe('checkChannelPolicy', () => {
     });
     expect(checkChannelPolicy({ prompt: 'x', safety: false }, { ageRestricted: true })).toBeNull();
     expect(checkChannelPolicy({ prompt: 'x' }, { ageRestricted: false })).toBeNull();
+  });
+});
+
+describe('acceleration', () => {
+  it('passes a model’s own acceleration through', () => {
+    const [fastest] = BASE.accelerations.filter((a) => a !== BASE.defaultAcceleration);
+    const built = buildGenerateInput(
+      { prompt: 'a fox', model: 'Z_IMAGE_BASE', acceleration: fastest },
+      MODELS,
+      key,
+    );
+    expect(built).toMatchObject({ ok: true, value: { acceleration: fastest } });
+  });
+
+  it('refuses an acceleration the model does not take, naming the ones it does', () => {
+    const foreign = BASE.accelerations.find((a) => !TURBO.accelerations.includes(a));
+    expect(
+      buildGenerateInput(
+        { prompt: 'a fox', model: 'Z_IMAGE_TURBO', acceleration: foreign },
+        MODELS,
+        key,
+      ),
+    ).toEqual({
+      ok: false,
+      problem: {
+        kind: 'invalid-option',
+        option: 'acceleration',
+        message: `Z-Image Turbo takes ${TURBO.accelerations.map((a) => a.toLowerCase().replaceAll('_', ' ')).join(', ')}.`,
+      },
+    });
+  });
+});
+
+describe('withDefaults', () => {
+  const defaults = { model: 'Z_IMAGE_BASE', size: 'LANDSCAPE_16_9', format: 'WEBP' } as const;
+
+  it('fills in the user’s defaults where an option is absent, and only there', () => {
+    expect(withDefaults({ prompt: 'x' }, defaults, MODELS)).toMatchObject(defaults);
+    expect(
+      withDefaults({ prompt: 'x', model: 'Z_IMAGE_TURBO', format: 'PNG' }, defaults, MODELS),
+    ).toMatchObject({ model: 'Z_IMAGE_TURBO', size: 'LANDSCAPE_16_9', format: 'PNG' });
+  });
+
+  it('skips a default model the gateway no longer offers', () => {
+    expect(withDefaults({ prompt: 'x' }, defaults, [TURBO]).model).toBeUndefined();
   });
 });

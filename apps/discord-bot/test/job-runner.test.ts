@@ -19,6 +19,7 @@ import { BASE, completedJob, gatewayJob, MODELS, OWNER_ID } from './helpers/fixt
 /** A gateway whose job updates the test pushes one by one. */
 class ScriptedGateway implements GatewayPort {
   generated: (GenerateInput & { endUserId: string })[] = [];
+  cancelled: string[] = [];
   refuseWith: ZimageError | undefined;
   /** Jobs by id, with the end user they belong to. */
   jobs = new Map<string, Job>();
@@ -37,6 +38,10 @@ class ScriptedGateway implements GatewayPort {
         return job && job.endUserId === endUserId ? job : null;
       },
       watch: (_id: string) => this.#watch(),
+      cancel: async (id: string) => {
+        this.cancelled.push(id);
+        return gatewayJob({ id, status: 'CANCELLED', queuePosition: null, costUsd: 0 });
+      },
     };
   }
 
@@ -179,7 +184,7 @@ describe('JobRunner', () => {
     ]);
     const final = message.edits.at(-1);
     expect(final?.files?.map((f) => f.name)).toEqual([`${completedJob().id}-1.png`]);
-    expect(final?.body.components[0]?.components).toHaveLength(5);
+    expect(final?.body.components.flatMap((r) => r.components)).toHaveLength(6);
     expect(message.followUps).toEqual([
       expect.objectContaining({ allowed_mentions: { users: [OWNER_ID] } }),
     ]);
@@ -251,6 +256,93 @@ describe('JobRunner', () => {
       guidanceScale: 5,
       numImages: BASE.maxImages,
       prompt: mine.prompt,
+    });
+    gateway.update(completedJob());
+    await clock.advance(2_000);
+    await done;
+  });
+
+  it('edit & re-roll submits the earlier request with the form’s edits', async () => {
+    const { clock, gateway, runner, ticket, context } = setup();
+    const mine = completedJob({ model: 'Z_IMAGE_BASE', numInferenceSteps: 30, guidanceScale: 5 });
+    gateway.jobs.set(mine.id, mine);
+    const answers = {
+      prompt: 'a blue fox',
+      model: 'Z_IMAGE_BASE',
+      size: 'PORTRAIT_3_4',
+      steps: '',
+      images: '2',
+    };
+    const done = runner.edit(mine.id, answers, context, ticket);
+    await settle();
+    expect(gateway.generated[0]).toMatchObject({
+      prompt: 'a blue fox',
+      model: 'Z_IMAGE_BASE',
+      imageSize: 'PORTRAIT_3_4',
+      numInferenceSteps: 30,
+      guidanceScale: 5,
+      numImages: 2,
+    });
+    gateway.update(completedJob());
+    await clock.advance(2_000);
+    await done;
+  });
+
+  it('edit & re-roll refuses a bad answer privately, naming the field, and submits nothing', async () => {
+    const { gateway, message, runner, admission, ticket, context } = setup();
+    gateway.jobs.set(completedJob().id, completedJob());
+    const answers = {
+      prompt: 'x',
+      model: 'Z_IMAGE_TURBO',
+      size: 'SQUARE_1_1',
+      steps: 'many',
+      images: '',
+    };
+    await runner.edit(completedJob().id, answers, context, ticket);
+    expect(gateway.generated).toEqual([]);
+    expect(message.retracted[0]?.content).toBe('**steps**: Enter a whole number.');
+    expect(admission.withdrawn).toBe(1);
+  });
+
+  it('cancels a job only while it waits in the gateway’s own queue', async () => {
+    const { gateway, runner } = setup();
+    const waiting = gatewayJob({ id: 'job_waiting', endUserId: `discord:${OWNER_ID}` });
+    const sent = gatewayJob({ id: 'job_sent', queuePosition: null, requestId: 'req_1' });
+    const ended = completedJob({ id: 'job_ended' });
+    for (const job of [waiting, sent, ended]) gateway.jobs.set(job.id, job);
+
+    expect(await runner.cancelQueued(waiting.id, OWNER_ID)).toMatchObject({
+      ok: true,
+      value: { status: 'CANCELLED', costUsd: 0 },
+    });
+    expect(await runner.cancelQueued(sent.id, OWNER_ID)).toEqual({
+      ok: false,
+      problem: { kind: 'already-sent' },
+    });
+    expect(await runner.cancelQueued(ended.id, OWNER_ID)).toEqual({
+      ok: false,
+      problem: { kind: 'already-ended' },
+    });
+    expect(await runner.cancelQueued(waiting.id, '222222222222222222')).toEqual({
+      ok: false,
+      problem: { kind: 'job-not-found', jobId: waiting.id },
+    });
+    // Only the job still in the gateway's queue was cancelled: the paid one is left to deliver.
+    expect(gateway.cancelled).toEqual([waiting.id]);
+  });
+
+  it('applies the user’s defaults to the options they left out', async () => {
+    const { clock, gateway, runner, ticket, context } = setup();
+    const done = runner.imagine({ prompt: 'x', format: 'PNG' }, context, ticket, {
+      model: 'Z_IMAGE_BASE',
+      size: 'LANDSCAPE_16_9',
+      format: 'WEBP',
+    });
+    await settle();
+    expect(gateway.generated[0]).toMatchObject({
+      model: 'Z_IMAGE_BASE',
+      imageSize: 'LANDSCAPE_16_9',
+      outputFormat: 'PNG',
     });
     gateway.update(completedJob());
     await clock.advance(2_000);

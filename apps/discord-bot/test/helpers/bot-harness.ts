@@ -18,6 +18,7 @@ import { GatewayModels } from '../../src/gateway-models.ts';
 import { JobRunner } from '../../src/job-runner.ts';
 import { UnfinishedJobs } from '../../src/unfinished-jobs.ts';
 import { UserLimits } from '../../src/user-limits.ts';
+import { UserSettings } from '../../src/user-settings.ts';
 import { FakeDiscord } from './fake-discord.ts';
 import { APP_ID, CHANNEL_ID, guildCreatePayload, type InteractionIds } from './interactions.ts';
 import { Timeline } from './timeline.ts';
@@ -27,6 +28,8 @@ export interface BotHarnessOptions {
   apiKey: string;
   maxJobsPerUser?: number;
   cooldownSeconds?: number;
+  /** BOT_DATA_DIR, for a bot that restarts on an earlier one's; default a new one, removed on close. */
+  dataDir?: string;
   /** The production value is 2 s; tests that do not look at throttling go faster. */
   editIntervalMs?: number;
 }
@@ -43,8 +46,10 @@ export class BotHarness {
   readonly client: Client;
   readonly gateway: ZimageClient;
   readonly unfinished: UnfinishedJobs;
+  readonly settings: UserSettings;
   readonly logs: string[] = [];
   readonly #detach: () => void;
+  readonly #ownsDataDir: boolean;
 
   private constructor(
     timeline: Timeline,
@@ -66,7 +71,11 @@ export class BotHarness {
       apiKey: options.apiKey,
       webSocketImpl: WebSocket,
     });
-    this.unfinished = UnfinishedJobs.open(mkdtempSync(join(tmpdir(), 'zimage-bot-')));
+    this.#ownsDataDir = options.dataDir === undefined;
+    this.unfinished = UnfinishedJobs.open(
+      options.dataDir ?? mkdtempSync(join(tmpdir(), 'zimage-bot-')),
+    );
+    this.settings = new UserSettings(this.unfinished.path);
     const log = (level: string, message: string, details?: Record<string, unknown>) => {
       this.logs.push(`${level} ${message} ${JSON.stringify(details ?? {})}`);
     };
@@ -77,6 +86,7 @@ export class BotHarness {
       models,
       clock: systemClock,
       log,
+      settings: this.settings,
       limits: new UserLimits({
         maxInFlight: options.maxJobsPerUser ?? 2,
         cooldownSeconds: options.cooldownSeconds ?? 0,
@@ -115,8 +125,9 @@ export class BotHarness {
     this.#detach();
     await this.client.destroy();
     await this.gateway.close();
+    this.settings.close();
     this.unfinished.close();
-    rmSync(dirname(this.unfinished.path), { recursive: true, force: true });
+    if (this.#ownsDataDir) rmSync(dirname(this.unfinished.path), { recursive: true, force: true });
     await this.proxy.close();
     await this.discord.close();
   }

@@ -20,9 +20,10 @@ export const BASE = model('Z_IMAGE_BASE');
 export const OWNER_ID = '111111111111111111';
 const JOB_ID = 'job_0192f3a4b5c6d7e8f90a1b2c3d4e5f60';
 
-/** A Turbo job with its defaults, queued at position 2. */
+/** A Turbo job with its defaults (its model's acceleration for another), queued at position 2. */
 export function gatewayJob(overrides: Partial<Job> = {}): Job {
   return {
+    acceleration: model(overrides.model ?? TURBO.id).defaultAcceleration,
     id: JOB_ID,
     status: 'QUEUED',
     model: TURBO.id,
@@ -33,7 +34,6 @@ export function gatewayJob(overrides: Partial<Job> = {}): Job {
     numImages: 1,
     enableSafetyChecker: true,
     outputFormat: 'PNG',
-    acceleration: TURBO.defaultAcceleration,
     queuePosition: 2,
     requestId: null,
     error: null,

@@ -192,3 +192,69 @@ export function buttonClick(
     },
   };
 }
+
+/** What the user typed into one option while Discord asks for suggestions. */
+export function autocomplete(
+  name: string,
+  focused: { name: string; value: string },
+  settings: Omit<SlashCommandOptions, 'attachmentSizeLimit'> = {},
+) {
+  const { ids, payload } = base(
+    settings.user ?? ALICE,
+    settings.channelId ?? CHANNEL_ID,
+    settings.createdAt ?? Date.now(),
+  );
+  return {
+    ids,
+    payload: {
+      ...payload,
+      type: InteractionType.ApplicationCommandAutocomplete,
+      data: {
+        id: '1400000000000000100',
+        name,
+        type: ApplicationCommandType.ChatInput,
+        options: [{ ...focused, type: ApplicationCommandOptionType.String, focused: true }],
+      },
+    },
+  };
+}
+
+/** A modal's answers as Discord sends them: each field in its label, by custom id. */
+export type ModalAnswer =
+  | { customId: string; value: string }
+  | { customId: string; values: string[] };
+
+/** The submission of a modal the bot showed (from a button of the message `messageId`). */
+export function modalSubmit(
+  customId: string,
+  answers: readonly ModalAnswer[],
+  settings: Omit<SlashCommandOptions, 'attachmentSizeLimit'> = {},
+) {
+  const { ids, payload } = base(
+    settings.user ?? ALICE,
+    settings.channelId ?? CHANNEL_ID,
+    settings.createdAt ?? Date.now(),
+  );
+  return {
+    ids,
+    payload: {
+      ...payload,
+      type: InteractionType.ModalSubmit,
+      data: {
+        custom_id: customId,
+        components: answers.map((answer, index) => ({
+          type: ComponentType.Label,
+          id: index + 1,
+          component:
+            'values' in answer
+              ? {
+                  type: ComponentType.StringSelect,
+                  custom_id: answer.customId,
+                  values: answer.values,
+                }
+              : { type: ComponentType.TextInput, custom_id: answer.customId, value: answer.value },
+        })),
+      },
+    },
+  };
+}
