@@ -3,7 +3,7 @@
  * `webhookEvents`. A delivery is one (job, event) message with one `webhook-id`, written to the
  * store's outbox in the same transaction as the status change; each try at it is an attempt.
  */
-import { JOB_STATUSES, type JobRecord, type JobStatus, isTerminal } from './job.ts';
+import { isTerminal, JOB_STATUSES, type JobRecord, type JobStatus } from './job.ts';
 
 /** What `webhookEvents` means when left out: the terminal statuses. */
 export const DEFAULT_WEBHOOK_EVENTS: readonly JobStatus[] = JOB_STATUSES.filter(isTerminal);

@@ -623,11 +623,9 @@ class PostgresStore implements Store {
   }
 
   async listWebhookAttempts(jobId: string): Promise<WebhookAttempt[]> {
-    const rows = await this.#rows<WebhookAttemptRow<Date>>(
-      this.#pool,
-      WEBHOOK_SQL.listAttempts,
-      [jobId],
-    );
+    const rows = await this.#rows<WebhookAttemptRow<Date>>(this.#pool, WEBHOOK_SQL.listAttempts, [
+      jobId,
+    ]);
     return rows.map(records.toWebhookAttempt);
   }
 

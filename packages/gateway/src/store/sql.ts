@@ -82,8 +82,7 @@ export const WEBHOOK_SQL = {
     FROM webhook_deliveries AS delivery
     JOIN webhook_attempts AS attempt ON attempt.delivery_id = delivery.id
     WHERE delivery.job_id = $1 ORDER BY attempt.at, attempt.delivery_id, attempt.attempt`,
-  queueDepth:
-    'SELECT count(*) AS total FROM webhook_deliveries WHERE next_attempt_at IS NOT NULL',
+  queueDepth: 'SELECT count(*) AS total FROM webhook_deliveries WHERE next_attempt_at IS NOT NULL',
   readSecret: 'SELECT webhook_secret FROM api_keys WHERE id = $1',
   keepSecret: `UPDATE api_keys SET webhook_secret = coalesce(webhook_secret, $2) WHERE id = $1
     RETURNING webhook_secret`,
@@ -91,8 +90,7 @@ export const WEBHOOK_SQL = {
 } as const;
 
 /** The columns a claim returns. */
-export const WEBHOOK_DELIVERY_COLUMNS =
-  'id, job_id, key_id, event, url, job, created_at, attempts';
+export const WEBHOOK_DELIVERY_COLUMNS = 'id, job_id, key_id, event, url, job, created_at, attempts';
 
 export interface WebhookDeliveryRow<Time, Snapshot> {
   id: string;

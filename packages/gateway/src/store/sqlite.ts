@@ -476,9 +476,11 @@ class SqliteStore implements Store {
   async recordWebhookAttempt(result: WebhookAttemptResult): Promise<boolean> {
     const nextAttemptAt = result.nextAttemptAt?.getTime() ?? null;
     return inTransaction(this.#db, () => {
-      const row = this.#sql.finishAttempt.get(result.deliveryId, result.instanceId, nextAttemptAt) as
-        | { attempts: number }
-        | undefined;
+      const row = this.#sql.finishAttempt.get(
+        result.deliveryId,
+        result.instanceId,
+        nextAttemptAt,
+      ) as { attempts: number } | undefined;
       if (row === undefined) return false;
       this.#sql.insertAttempt.run(
         result.deliveryId,

@@ -64,7 +64,11 @@ export async function loadSealingKey(configured: string | null, dataDir: string)
 function seal(sealingKey: Buffer, keyId: string, secret: string): string {
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', sealingKey, iv).setAAD(Buffer.from(keyId));
-  const sealed = Buffer.concat([cipher.update(secret, 'utf8'), cipher.final(), cipher.getAuthTag()]);
+  const sealed = Buffer.concat([
+    cipher.update(secret, 'utf8'),
+    cipher.final(),
+    cipher.getAuthTag(),
+  ]);
   return `${SEALED_VERSION}.${iv.toString('base64url')}.${sealed.toString('base64url')}`;
 }
 

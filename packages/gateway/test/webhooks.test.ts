@@ -1,0 +1,379 @@
+/**
+ * Outbound webhooks end to end: a real gateway (SQLite), the simulator as Pixazo, and a real
+ * receiver on loopback that verifies what it gets with the Standard Webhooks reference library.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { PixazoSim } from '@zimage/pixazo-sim';
+import { Webhook } from 'standardwebhooks';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { NO_LIMITS } from '../src/auth/api-keys.ts';
+import { DAY, newJob } from './fixtures/records.ts';
+import {
+  freePort,
+  type GatewayHarness,
+  GENERATE,
+  type GraphqlRequest,
+  startGatewayHarness,
+  startTestSim,
+} from './helpers/gateway-harness.ts';
+import {
+  type ReceivedWebhook,
+  startWebhookReceiver,
+  webhookHeaders,
+} from './helpers/webhook-receiver.ts';
+
+const DELIVERIES = `query ($id: ID!) { job(id: $id) { id status webhookDeliveries {
+  id event attempt at statusCode error nextAttemptAt } } }`;
+
+/** Fast retries and polls for tests on loopback receivers. */
+const LOOPBACK = { allowPrivateAddresses: true, retrySeconds: [0.05, 0.05], pollMs: 20 };
+
+interface Delivery {
+  id: string;
+  event: string;
+  attempt: number;
+  statusCode: number | null;
+  error: string | null;
+  nextAttemptAt: string | null;
+}
+
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
+
+async function harness(options: Parameters<typeof startGatewayHarness>[0] = {}) {
+  const started = await startGatewayHarness({ webhooks: LOOPBACK, ...options });
+  cleanup.push(() => started.close());
+  return started;
+}
+
+async function receiver(answer?: (n: number) => number, port?: number) {
+  const started = await startWebhookReceiver(answer, port);
+  cleanup.push(() => started.close());
+  return started;
+}
+
+async function generate(
+  h: GatewayHarness,
+  key: string,
+  input: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
+  const { body } = await h.graphql(GENERATE, {
+    key,
+    variables: { input: { prompt: 'a lighthouse', imageSize: 'SQUARE_1_1', ...input } },
+  });
+  const job = body.data?.generateImage as Record<string, unknown> | undefined;
+  if (!job) throw new Error(`generateImage failed: ${JSON.stringify(body.errors)}`);
+  return job;
+}
+
+async function secretOf(h: GatewayHarness, key: string): Promise<string> {
+  const { body } = await h.graphql('{ webhookSigningSecret }', { key });
+  return body.data?.webhookSigningSecret as string;
+}
+
+async function deliveries(h: GatewayHarness, key: string, id: string): Promise<Delivery[]> {
+  const { body } = await h.graphql(DELIVERIES, { key, variables: { id } });
+  return (body.data?.job as { webhookDeliveries: Delivery[] }).webhookDeliveries;
+}
+
+/** The deliveries once `done` holds for them (they are recorded just after the receiver answers). */
+function deliveriesWhen(
+  h: GatewayHarness,
+  key: string,
+  id: string,
+  done: (list: Delivery[]) => boolean,
+): Promise<Delivery[]> {
+  return vi.waitFor(async () => {
+    const list = await deliveries(h, key, id);
+    if (!done(list)) throw new Error(`deliveries so far: ${JSON.stringify(list)}`);
+    return list;
+  });
+}
+
+type Payload = { type: string; timestamp: string; data: Record<string, unknown> };
+
+const verify = (secret: string, request: ReceivedWebhook): Payload =>
+  new Webhook(secret).verify(request.body, webhookHeaders(request)) as Payload;
+
+async function metric(h: GatewayHarness, line: string): Promise<number | null> {
+  const text = await h.gateway.metrics.render();
+  const found = text.split('\n').find((l) => l.startsWith(`${line} `));
+  return found === undefined ? null : Number(found.slice(line.length + 1));
+}
+
+describe('outbound webhooks', () => {
+  it('POSTs the finished job, signed so that the standardwebhooks library verifies it', async () => {
+    const h = await harness();
+    const hook = await receiver();
+    const { secret } = await h.createKey();
+    const signingSecret = await secretOf(h, secret);
+    expect(signingSecret).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/);
+
+    const job = await generate(h, secret, { webhookUrl: hook.url });
+    const [request] = await hook.waitFor(1);
+    const payload = verify(signingSecret, request as ReceivedWebhook);
+    const finished = await h.job(secret, job.id as string);
+
+    expect(payload.type).toBe('job.completed');
+    expect(Date.parse(payload.timestamp)).toBe(Date.parse(finished.updatedAt as string));
+    // The job as GraphQL returns it, image URLs absolute and served by the gateway.
+    expect(payload.data).toMatchObject({ ...finished, status: 'COMPLETED' });
+    expect(payload.data).not.toHaveProperty('webhookDeliveries');
+    const [image] = payload.data.images as { url: string }[];
+    expect(image?.url.startsWith(`${h.gateway.url}/images/`)).toBe(true);
+    expect((await fetch(image?.url as string)).status).toBe(200);
+    expect(() =>
+      verify(`whsec_${Buffer.alloc(24, 1).toString('base64')}`, request as ReceivedWebhook),
+    ).toThrow();
+
+    const [delivery, ...more] = await deliveriesWhen(
+      h,
+      secret,
+      job.id as string,
+      (l) => l.length > 0,
+    );
+    expect(more).toEqual([]);
+    expect(delivery).toMatchObject({
+      id: request?.headers['webhook-id'],
+      event: 'COMPLETED',
+      attempt: 1,
+      statusCode: 204,
+      error: null,
+      nextAttemptAt: null,
+    });
+    expect(await metric(h, 'zimage_webhook_deliveries_total{outcome="delivered"}')).toBe(1);
+  });
+
+  it('retries after a 500 with the same webhook-id, and lists both attempts', async () => {
+    const h = await harness();
+    const hook = await receiver((n) => (n === 1 ? 500 : 200));
+    const { secret } = await h.createKey();
+    const signingSecret = await secretOf(h, secret);
+
+    const job = await generate(h, secret, { webhookUrl: hook.url });
+    const [first, second] = await hook.waitFor(2);
+    expect(second?.headers['webhook-id']).toBe(first?.headers['webhook-id']);
+    expect(verify(signingSecret, second as ReceivedWebhook).type).toBe('job.completed');
+
+    const list = await deliveriesWhen(h, secret, job.id as string, (l) => l.length === 2);
+    expect(list).toMatchObject([
+      {
+        attempt: 1,
+        statusCode: 500,
+        error: 'receiver answered HTTP 500',
+        nextAttemptAt: expect.any(String),
+      },
+      { attempt: 2, statusCode: 200, error: null, nextAttemptAt: null },
+    ]);
+    expect(new Set(list.map((d) => d.id))).toEqual(new Set([first?.headers['webhook-id']]));
+    expect(await metric(h, 'zimage_webhook_deliveries_total{outcome="retrying"}')).toBe(1);
+    expect(await metric(h, 'zimage_webhook_deliveries_total{outcome="delivered"}')).toBe(1);
+    expect(await metric(h, 'zimage_webhook_queue_depth')).toBe(0);
+  });
+
+  it('retries a refused connection until the receiver is up', async () => {
+    const h = await harness({ webhooks: { ...LOOPBACK, retrySeconds: Array(200).fill(0.05) } });
+    const port = await freePort();
+    const { secret } = await h.createKey();
+    const job = await generate(h, secret, { webhookUrl: `http://127.0.0.1:${port}/hook` });
+
+    const [refused] = await deliveriesWhen(h, secret, job.id as string, (l) => l.length > 0);
+    expect(refused).toMatchObject({
+      attempt: 1,
+      statusCode: null,
+      nextAttemptAt: expect.any(String),
+    });
+    expect(refused?.error).toMatch(/ECONNREFUSED/);
+
+    const hook = await receiver(() => 204, port);
+    const [request] = await hook.waitFor(1);
+    expect(request?.headers['webhook-id']).toBe(refused?.id);
+    const list = await deliveriesWhen(
+      h,
+      secret,
+      job.id as string,
+      (l) => l.at(-1)?.statusCode === 204,
+    );
+    expect(list.at(-1)).toMatchObject({ id: refused?.id, nextAttemptAt: null });
+  });
+
+  it('gives up after the last retry of the schedule', async () => {
+    const h = await harness({ webhooks: { ...LOOPBACK, retrySeconds: [0.05] } });
+    const hook = await receiver(() => 503);
+    const { secret } = await h.createKey();
+    const job = await generate(h, secret, { webhookUrl: hook.url });
+    const list = await deliveriesWhen(h, secret, job.id as string, (l) => l.length === 2);
+    expect(list.map((d) => [d.attempt, d.statusCode, d.nextAttemptAt])).toEqual([
+      [1, 503, expect.any(String)],
+      [2, 503, null],
+    ]);
+    expect(await metric(h, 'zimage_webhook_deliveries_total{outcome="gave_up"}')).toBe(1);
+    expect(await metric(h, 'zimage_webhook_queue_depth')).toBe(0);
+  });
+
+  it('sends only the statuses in webhookEvents, the terminal ones by default', async () => {
+    const h = await harness();
+    const hook = await receiver();
+    const { secret } = await h.createKey();
+    const signingSecret = await secretOf(h, secret);
+
+    const queuedOnly = await generate(h, secret, {
+      webhookUrl: `${hook.url}?events=queued`,
+      webhookEvents: ['QUEUED'],
+    });
+    await h.waitForTerminal(secret, queuedOnly.id as string);
+    const byDefault = await generate(h, secret, { webhookUrl: `${hook.url}?events=default` });
+    await h.waitForTerminal(secret, byDefault.id as string);
+
+    // Both jobs ended; what was written to the outbox is all sent once the queue is empty.
+    await vi.waitFor(async () => expect(await metric(h, 'zimage_webhook_queue_depth')).toBe(0));
+    const sent = hook.received.map((r) => [
+      r.path,
+      verify(signingSecret, r).type,
+      verify(signingSecret, r).data.id,
+    ]);
+    expect(sent).toEqual([
+      ['/hook?events=queued', 'job.queued', queuedOnly.id],
+      ['/hook?events=default', 'job.completed', byDefault.id],
+    ]);
+    const queuedList = await deliveries(h, secret, queuedOnly.id as string);
+    expect(queuedList.map((d) => d.event)).toEqual(['QUEUED']);
+  });
+
+  it('signs with the rotated secret only, at once', async () => {
+    const h = await harness();
+    const hook = await receiver();
+    const { secret } = await h.createKey();
+    const before = await secretOf(h, secret);
+    const { body } = await h.graphql('mutation { rotateWebhookSigningSecret }', { key: secret });
+    const rotated = body.data?.rotateWebhookSigningSecret as string;
+    expect(rotated).toMatch(/^whsec_/);
+    expect(rotated).not.toBe(before);
+    expect(await secretOf(h, secret)).toBe(rotated);
+
+    await generate(h, secret, { webhookUrl: hook.url });
+    const [request] = await hook.waitFor(1);
+    expect(verify(rotated, request as ReceivedWebhook).type).toBe('job.completed');
+    expect(() => verify(before, request as ReceivedWebhook)).toThrow();
+  });
+
+  it('keeps each key its own secret', async () => {
+    const h = await harness();
+    const [a, b] = [await h.createKey(), await h.createKey()];
+    expect(await secretOf(h, a.secret)).not.toBe(await secretOf(h, b.secret));
+    expect(await secretOf(h, a.secret)).toBe(await secretOf(h, a.secret));
+  });
+});
+
+describe('outbound webhooks across a restart', () => {
+  let sim: PixazoSim;
+
+  it('sends a retry planned before the restart, with the same webhook-id', async () => {
+    sim = await startTestSim();
+    cleanup.push(() => sim.close());
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'zimage-webhooks-'));
+    cleanup.push(() => rm(dataDir, { recursive: true, force: true }));
+    const timeline: string[] = [];
+    const hook = await receiver((n) => {
+      timeline.push(`request ${n}`);
+      return n === 1 ? 503 : 204;
+    });
+    // Long enough that the first gateway has closed before the retry is due.
+    const webhooks = { ...LOOPBACK, retrySeconds: [3] };
+
+    const first = await startGatewayHarness({ sharedSim: sim, dataDir, webhooks });
+    const { secret } = await first.createKey();
+    const signingSecret = await secretOf(first, secret);
+    const job = await generate(first, secret, { webhookUrl: hook.url });
+    const [failed] = await deliveriesWhen(first, secret, job.id as string, (l) => l.length > 0);
+    expect(failed).toMatchObject({ statusCode: 503, nextAttemptAt: expect.any(String) });
+    await first.close();
+    timeline.push('first gateway closed');
+
+    const second = await harness({ sharedSim: sim, dataDir, webhooks });
+    const [, retried] = await hook.waitFor(2);
+    expect(timeline).toEqual(['request 1', 'first gateway closed', 'request 2']);
+    expect(retried?.headers['webhook-id']).toBe(failed?.id);
+    // The signing secret was unsealed by the new process, from the same data directory.
+    expect(verify(signingSecret, retried as ReceivedWebhook).data.id).toBe(job.id);
+    const list = await deliveriesWhen(second, secret, job.id as string, (l) => l.length === 2);
+    expect(list[1]).toMatchObject({ attempt: 2, statusCode: 204, nextAttemptAt: null });
+  });
+});
+
+describe('webhook URLs (SSRF)', () => {
+  const refusedUrls = [
+    'http://127.0.0.1:9/hook',
+    'http://localhost/hook',
+    'http://[::1]/hook',
+    'http://169.254.169.254/latest/meta-data/',
+    'http://10.1.2.3/hook',
+    'http://[::ffff:192.168.1.1]/hook',
+  ];
+
+  it('refuses private, loopback, link-local and metadata addresses without WEBHOOK_ALLOW_PRIVATE_ADDRESSES', async () => {
+    const h = await harness({ webhooks: { retrySeconds: [] } });
+    const { secret } = await h.createKey();
+    for (const webhookUrl of refusedUrls) {
+      const { body } = await h.graphql(GENERATE, {
+        key: secret,
+        variables: { input: { prompt: 'p', imageSize: 'SQUARE_1_1', webhookUrl } },
+      });
+      expect(body.errors?.[0]?.extensions, webhookUrl).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'webhookUrl',
+      });
+    }
+    const { body } = await h.graphql('{ jobs { edges { node { id } } } }', { key: secret });
+    expect(body.data?.jobs).toEqual({ edges: [] });
+  });
+
+  it('checks the address again when it delivers, connecting to no private address', async () => {
+    const h = await harness({ webhooks: { retrySeconds: [], pollMs: 20 } });
+    const hook = await receiver();
+    const key = await h.createKey();
+    const port = new URL(hook.url).port;
+    // Jobs written with loopback URLs, as if their hosts had resolved elsewhere at creation.
+    const jobs = [`http://127.0.0.1:${port}/hook`, `http://localhost:${port}/hook`].map(
+      (webhookUrl) => newJob(key.record, { webhookUrl, webhookEvents: ['QUEUED'] }),
+    );
+    for (const job of jobs) {
+      await h.gateway.store.admitJob({ job, day: DAY, keyLimits: NO_LIMITS, endUserLimits: null });
+    }
+    h.gateway.engine.nudge();
+    for (const job of jobs) {
+      const [attempt] = await deliveriesWhen(h, key.secret, job.id, (l) => l.length > 0);
+      expect(attempt).toMatchObject({ statusCode: null, nextAttemptAt: null });
+      expect(attempt?.error).toMatch(/^refused: .*(127\.0\.0\.1|::1)/);
+    }
+    expect(hook.received).toEqual([]);
+  });
+
+  const invalid: [string, Record<string, unknown>, string][] = [
+    ['an ftp URL', { webhookUrl: 'ftp://example.com/x' }, 'webhookUrl'],
+    ['a URL with a password', { webhookUrl: 'https://u:p@example.com/x' }, 'webhookUrl'],
+    [
+      'a URL past 2048 characters',
+      { webhookUrl: `https://example.com/${'x'.repeat(2048)}` },
+      'webhookUrl',
+    ],
+    ['events without a URL', { webhookEvents: ['COMPLETED'] }, 'webhookEvents'],
+    ['no events', { webhookUrl: 'https://example.com/x', webhookEvents: [] }, 'webhookEvents'],
+  ];
+  for (const [what, input, field] of invalid) {
+    it(`refuses ${what}, naming ${field}`, async () => {
+      const h = await harness();
+      const { secret } = await h.createKey();
+      const request: GraphqlRequest = {
+        key: secret,
+        variables: { input: { prompt: 'p', imageSize: 'SQUARE_1_1', ...input } },
+      };
+      const { body } = await h.graphql(GENERATE, request);
+      expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+    });
+  }
+});
