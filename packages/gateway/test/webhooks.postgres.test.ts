@@ -58,7 +58,7 @@ describe('outbound webhooks on PostgreSQL, three instances', () => {
         key: secret,
         variables: { input: { prompt: `job ${i}`, imageSize: 'SQUARE_1_1', webhookUrl: hook.url } },
       });
-      jobIds.push((body.data?.generateImage as { id: string }).id);
+      jobIds.push((body.data as { generateImage: { id: string } }).generateImage.id);
     }
 
     await hook.waitFor(2 * JOBS);

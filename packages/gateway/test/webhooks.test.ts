@@ -2,13 +2,15 @@
  * Outbound webhooks end to end: a real gateway (SQLite), the simulator as Pixazo, and a real
  * receiver on loopback that verifies what it gets with the Standard Webhooks reference library.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { PixazoSim } from '@zimage/pixazo-sim';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { NO_LIMITS } from '../src/auth/api-keys.ts';
+import { createLogger } from '../src/logger.ts';
+import { SEALING_KEY_FILE } from '../src/webhooks/signing-secrets.ts';
 import { DAY, newJob } from './fixtures/records.ts';
 import {
   freePort,
@@ -77,7 +79,7 @@ async function secretOf(h: GatewayHarness, key: string): Promise<string> {
 
 async function deliveries(h: GatewayHarness, key: string, id: string): Promise<Delivery[]> {
   const { body } = await h.graphql(DELIVERIES, { key, variables: { id } });
-  return (body.data?.job as { webhookDeliveries: Delivery[] }).webhookDeliveries;
+  return (body.data as { job: { webhookDeliveries: Delivery[] } }).job.webhookDeliveries;
 }
 
 /** The deliveries once `done` holds for them (they are recorded just after the receiver answers). */
@@ -259,6 +261,26 @@ describe('outbound webhooks', () => {
     const [request] = await hook.waitFor(1);
     expect(verify(rotated, request as ReceivedWebhook).type).toBe('job.completed');
     expect(() => verify(before, request as ReceivedWebhook)).toThrow();
+  });
+
+  it('keeps the signing secret sealed at rest and out of the logs', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'trace', destination: { write: (l) => lines.push(l) } });
+    const h = await harness({ logger });
+    const hook = await receiver((n) => (n === 1 ? 500 : 204));
+    const { secret, record } = await h.createKey();
+    const signingSecret = await secretOf(h, secret);
+    await generate(h, secret, { webhookUrl: hook.url });
+    await hook.waitFor(2);
+
+    const sealed = (await h.gateway.store.webhookSecret(record.id)) as string;
+    expect(sealed).toMatch(/^v1\./);
+    const bare = signingSecret.slice('whsec_'.length);
+    expect(sealed).not.toContain(bare);
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.filter((line) => line.includes(bare))).toEqual([]);
+    const keyFile = await stat(path.join(h.gateway.dataDir, SEALING_KEY_FILE));
+    expect(keyFile.mode & 0o777).toBe(0o600);
   });
 
   it('keeps each key its own secret', async () => {
