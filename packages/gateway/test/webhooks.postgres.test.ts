@@ -62,8 +62,9 @@ describe('outbound webhooks on PostgreSQL, three instances', () => {
     }
 
     await hook.waitFor(2 * JOBS);
-    await vi.waitFor(async () =>
-      expect(await first.gateway.store.countWebhookDeliveriesQueued()).toBe(0),
+    await vi.waitFor(
+      async () => expect(await first.gateway.store.countWebhookDeliveriesQueued()).toBe(0),
+      { timeout: 20_000, interval: 25 },
     );
     expect(hook.received).toHaveLength(2 * JOBS);
     expect([...seen.values()]).toEqual(Array(JOBS).fill(2));

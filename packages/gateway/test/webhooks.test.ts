@@ -32,6 +32,9 @@ const DELIVERIES = `query ($id: ID!) { job(id: $id) { id status webhookDeliverie
 /** Fast retries and polls for tests on loopback receivers. */
 const LOOPBACK = { allowPrivateAddresses: true, retrySeconds: [0.05, 0.05], pollMs: 20 };
 
+/** An upper bound for a loaded machine (vi.waitFor's default is 1 s); passing tests never near it. */
+const UNTIL_RECORDED = { timeout: 20_000, interval: 25 };
+
 interface Delivery {
   id: string;
   event: string;
@@ -52,7 +55,7 @@ async function harness(options: Parameters<typeof startGatewayHarness>[0] = {}) 
   return started;
 }
 
-async function receiver(answer?: (n: number) => number, port?: number) {
+async function receiver(answer?: (n: number) => number | null, port?: number) {
   const started = await startWebhookReceiver(answer, port);
   cleanup.push(() => started.close());
   return started;
@@ -93,7 +96,7 @@ function deliveriesWhen(
     const list = await deliveries(h, key, id);
     if (!done(list)) throw new Error(`deliveries so far: ${JSON.stringify(list)}`);
     return list;
-  });
+  }, UNTIL_RECORDED);
 }
 
 type Payload = { type: string; timestamp: string; data: Record<string, unknown> };
@@ -203,6 +206,19 @@ describe('outbound webhooks', () => {
     expect(list.at(-1)).toMatchObject({ id: refused?.id, nextAttemptAt: null });
   });
 
+  it('retries a receiver that does not answer within the timeout', async () => {
+    const h = await harness({ webhooks: { ...LOOPBACK, timeoutMs: 1000 } });
+    const hook = await receiver((n) => (n === 1 ? null : 204));
+    const { secret } = await h.createKey();
+    const job = await generate(h, secret, { webhookUrl: hook.url });
+    const list = await deliveriesWhen(h, secret, job.id as string, (l) => l.length === 2);
+    expect(list).toMatchObject([
+      { attempt: 1, statusCode: null, error: 'no answer within 1000 ms' },
+      { attempt: 2, statusCode: 204, error: null, nextAttemptAt: null },
+    ]);
+    expect(hook.received.map((r) => r.headers['webhook-id'])).toEqual([list[0]?.id, list[0]?.id]);
+  });
+
   it('gives up after the last retry of the schedule', async () => {
     const h = await harness({ webhooks: { ...LOOPBACK, retrySeconds: [0.05] } });
     const hook = await receiver(() => 503);
@@ -232,7 +248,10 @@ describe('outbound webhooks', () => {
     await h.waitForTerminal(secret, byDefault.id as string);
 
     // Both jobs ended; what was written to the outbox is all sent once the queue is empty.
-    await vi.waitFor(async () => expect(await metric(h, 'zimage_webhook_queue_depth')).toBe(0));
+    await vi.waitFor(
+      async () => expect(await metric(h, 'zimage_webhook_queue_depth')).toBe(0),
+      UNTIL_RECORDED,
+    );
     const sent = hook.received.map((r) => [
       r.path,
       verify(signingSecret, r).type,

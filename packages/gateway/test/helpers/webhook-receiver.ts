@@ -17,14 +17,17 @@ export interface WebhookReceiver {
   /** http://127.0.0.1:<port>/hook */
   readonly url: string;
   readonly received: ReceivedWebhook[];
-  /** Resolves once `count` requests have been answered. */
+  /** Resolves once `count` requests have been answered (a hanging one never is). */
   waitFor(count: number): Promise<ReceivedWebhook[]>;
   close(): Promise<void>;
 }
 
-/** `answer(n, request)`: the status of the n-th request (1-based); default 204 for all. */
+/**
+ * `answer(n, request)`: the status of the n-th request (1-based), or null to never answer it
+ * (a receiver that hangs); default 204 for all.
+ */
 export async function startWebhookReceiver(
-  answer: (n: number, request: ReceivedWebhook) => number = () => 204,
+  answer: (n: number, request: ReceivedWebhook) => number | null = () => 204,
   port = 0,
 ): Promise<WebhookReceiver> {
   const received: ReceivedWebhook[] = [];
@@ -33,7 +36,9 @@ export async function startWebhookReceiver(
     const body = await text(req);
     const request = { headers: req.headers, body, path: req.url ?? '/' };
     received.push(request);
-    res.statusCode = answer(received.length, request);
+    const status = answer(received.length, request);
+    if (status === null) return;
+    res.statusCode = status;
     res.end();
     res.once('finish', () => {
       for (const waiter of waiters.filter((w) => received.length >= w.count)) {
