@@ -219,6 +219,32 @@ describe('outbound webhooks', () => {
     expect(hook.received.map((r) => r.headers['webhook-id'])).toEqual([list[0]?.id, list[0]?.id]);
   });
 
+  it('lets a hanging receiver hold only its own slots: other receivers and jobs go on', async () => {
+    const perReceiver = 2;
+    const h = await harness({ webhooks: { ...LOOPBACK, perReceiver, timeoutMs: 25_000 } });
+    const hanging = await receiver(() => null);
+    const other = await receiver();
+    const { secret } = await h.createKey();
+    const stuck = [];
+    for (let i = 0; i < perReceiver + 1; i++) {
+      stuck.push(await generate(h, secret, { webhookUrl: hanging.url }));
+    }
+    for (const job of stuck) await h.waitForTerminal(secret, job.id as string);
+    await hanging.arrived(perReceiver);
+
+    const job = await generate(h, secret, { webhookUrl: other.url });
+    const [request] = await other.waitFor(1);
+    expect(JSON.parse(request?.body ?? '{}').data.id).toBe(job.id);
+    // The third delivery to the hanging receiver still waits for one of its two slots.
+    expect(hanging.received).toHaveLength(perReceiver);
+    // Once the other receiver's delivery is recorded, only the hanging receiver's remain.
+    await vi.waitFor(
+      async () => expect(await metric(h, 'zimage_webhook_queue_depth')).toBe(perReceiver + 1),
+      UNTIL_RECORDED,
+    );
+    expect(hanging.received).toHaveLength(perReceiver);
+  });
+
   it('gives up after the last retry of the schedule', async () => {
     const h = await harness({ webhooks: { ...LOOPBACK, retrySeconds: [0.05] } });
     const hook = await receiver(() => 503);

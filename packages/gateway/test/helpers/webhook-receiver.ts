@@ -19,6 +19,8 @@ export interface WebhookReceiver {
   readonly received: ReceivedWebhook[];
   /** Resolves once `count` requests have been answered (a hanging one never is). */
   waitFor(count: number): Promise<ReceivedWebhook[]>;
+  /** Resolves once `count` requests have arrived, answered or not. */
+  arrived(count: number): Promise<ReceivedWebhook[]>;
   close(): Promise<void>;
 }
 
@@ -31,31 +33,38 @@ export async function startWebhookReceiver(
   port = 0,
 ): Promise<WebhookReceiver> {
   const received: ReceivedWebhook[] = [];
-  const waiters: { count: number; resolve: (all: ReceivedWebhook[]) => void }[] = [];
+  type Waiter = { count: number; resolve: (all: ReceivedWebhook[]) => void };
+  const answered: Waiter[] = [];
+  const arrivals: Waiter[] = [];
+  let answeredCount = 0;
+  const settle = (waiters: Waiter[], count: number) => {
+    for (const waiter of waiters.filter((w) => count >= w.count)) {
+      waiters.splice(waiters.indexOf(waiter), 1);
+      waiter.resolve([...received]);
+    }
+  };
+  const wait = (waiters: Waiter[], count: number, now: number) =>
+    now >= count
+      ? Promise.resolve([...received])
+      : new Promise<ReceivedWebhook[]>((resolve) => waiters.push({ count, resolve }));
   const server = createServer(async (req, res) => {
     const body = await text(req);
     const request = { headers: req.headers, body, path: req.url ?? '/' };
     received.push(request);
+    settle(arrivals, received.length);
     const status = answer(received.length, request);
     if (status === null) return;
     res.statusCode = status;
     res.end();
-    res.once('finish', () => {
-      for (const waiter of waiters.filter((w) => received.length >= w.count)) {
-        waiters.splice(waiters.indexOf(waiter), 1);
-        waiter.resolve([...received]);
-      }
-    });
+    res.once('finish', () => settle(answered, ++answeredCount));
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const { port: bound } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${bound}/hook`,
     received,
-    waitFor: (count) =>
-      received.length >= count
-        ? Promise.resolve([...received])
-        : new Promise((resolve) => waiters.push({ count, resolve })),
+    waitFor: (count) => wait(answered, count, answeredCount),
+    arrived: (count) => wait(arrivals, count, received.length),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
