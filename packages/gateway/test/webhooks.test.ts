@@ -245,6 +245,17 @@ describe('outbound webhooks', () => {
     expect(hanging.received).toHaveLength(perReceiver);
   });
 
+  it('sends every delivery when more come due than it may send at once', async () => {
+    const h = await harness({ webhooks: { ...LOOPBACK, concurrency: 1 } });
+    const hook = await receiver();
+    const { secret } = await h.createKey();
+    const jobs = [];
+    for (let i = 0; i < 4; i++) jobs.push(await generate(h, secret, { webhookUrl: hook.url }));
+    const received = await hook.waitFor(jobs.length);
+    const ids = received.map((r) => JSON.parse(r.body).data.id);
+    expect(ids.sort()).toEqual(jobs.map((j) => j.id).sort());
+  });
+
   it('gives up after the last retry of the schedule', async () => {
     const h = await harness({ webhooks: { ...LOOPBACK, retrySeconds: [0.05] } });
     const hook = await receiver(() => 503);

@@ -156,15 +156,19 @@ export function createWebhookWorker(deps: WebhookWorkerDeps): WebhookWorker {
       } while (lookAgain);
     } catch (error) {
       logger.error({ err: error }, 'claiming webhook deliveries failed');
-    } finally {
-      claiming = null;
     }
   };
 
   const nudge = () => {
     if (stopped) return;
-    if (claiming) lookAgain = true;
-    else claiming = claim();
+    if (claiming) {
+      lookAgain = true;
+      return;
+    }
+    // Cleared in a later microtask, never before it is set (a claim with no room ends at once).
+    claiming = claim().finally(() => {
+      claiming = null;
+    });
   };
 
   return {
