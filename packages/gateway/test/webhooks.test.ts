@@ -2,10 +2,8 @@
  * Outbound webhooks end to end: a real gateway (SQLite), the simulator as Pixazo, and a real
  * receiver on loopback that verifies what it gets with the Standard Webhooks reference library.
  */
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { PixazoSim } from '@zimage/pixazo-sim';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { NO_LIMITS } from '../src/auth/api-keys.ts';
@@ -18,7 +16,6 @@ import {
   GENERATE,
   type GraphqlRequest,
   startGatewayHarness,
-  startTestSim,
 } from './helpers/gateway-harness.ts';
 import {
   type ReceivedWebhook,
@@ -344,42 +341,6 @@ describe('outbound webhooks', () => {
     const [a, b] = [await h.createKey(), await h.createKey()];
     expect(await secretOf(h, a.secret)).not.toBe(await secretOf(h, b.secret));
     expect(await secretOf(h, a.secret)).toBe(await secretOf(h, a.secret));
-  });
-});
-
-describe('outbound webhooks across a restart', () => {
-  let sim: PixazoSim;
-
-  it('sends a retry planned before the restart, with the same webhook-id', async () => {
-    sim = await startTestSim();
-    cleanup.push(() => sim.close());
-    const dataDir = await mkdtemp(path.join(tmpdir(), 'zimage-webhooks-'));
-    cleanup.push(() => rm(dataDir, { recursive: true, force: true }));
-    const timeline: string[] = [];
-    const hook = await receiver((n) => {
-      timeline.push(`request ${n}`);
-      return n === 1 ? 503 : 204;
-    });
-    // Long enough that the first gateway has closed before the retry is due.
-    const webhooks = { ...LOOPBACK, retrySeconds: [3] };
-
-    const first = await startGatewayHarness({ sharedSim: sim, dataDir, webhooks });
-    const { secret } = await first.createKey();
-    const signingSecret = await secretOf(first, secret);
-    const job = await generate(first, secret, { webhookUrl: hook.url });
-    const [failed] = await deliveriesWhen(first, secret, job.id as string, (l) => l.length > 0);
-    expect(failed).toMatchObject({ statusCode: 503, nextAttemptAt: expect.any(String) });
-    await first.close();
-    timeline.push('first gateway closed');
-
-    const second = await harness({ sharedSim: sim, dataDir, webhooks });
-    const [, retried] = await hook.waitFor(2);
-    expect(timeline).toEqual(['request 1', 'first gateway closed', 'request 2']);
-    expect(retried?.headers['webhook-id']).toBe(failed?.id);
-    // The signing secret was unsealed by the new process, from the same data directory.
-    expect(verify(signingSecret, retried as ReceivedWebhook).data.id).toBe(job.id);
-    const list = await deliveriesWhen(second, secret, job.id as string, (l) => l.length === 2);
-    expect(list[1]).toMatchObject({ attempt: 2, statusCode: 204, nextAttemptAt: null });
   });
 });
 
