@@ -90,9 +90,10 @@ export function parseWebhookUrl(text: string): URL {
   return url;
 }
 
-const refusal = (host: string, address: string) =>
+/** Says which host, never which address a name resolved to (that would map a private network). */
+const refusal = (host: string) =>
   new WebhookUrlError(
-    `webhookUrl's host ${host} resolves to ${address}, a private, loopback, link-local or reserved address; the gateway only calls public addresses`,
+    `webhookUrl's host ${host} ${isIP(host) ? 'is' : 'resolves to'} a private, loopback, link-local or reserved address; the gateway only calls public addresses`,
   );
 
 /** URL.hostname keeps an IPv6 literal's brackets; lookups and isIP want it bare. */
@@ -108,7 +109,7 @@ export function guardedLookup(allowPrivate: boolean): LookupFunction {
     dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
       if (error) return callback(error, '', 0);
       const bad = allowPrivate ? undefined : addresses.find((a) => !isPublicAddress(a.address));
-      if (bad) return callback(refusal(hostname, bad.address), '', 0);
+      if (bad) return callback(refusal(hostname), '', 0);
       if (options.all) return callback(null, addresses);
       const [first] = addresses;
       if (!first) return callback(new WebhookUrlError(`${hostname} has no address`), '', 0);
@@ -133,6 +134,6 @@ export async function checkWebhookUrl(text: string, allowPrivate: boolean): Prom
           );
         });
   const bad = addresses.find((address) => !isPublicAddress(address));
-  if (bad !== undefined) throw refusal(host, bad);
+  if (bad !== undefined) throw refusal(host);
   return url;
 }
