@@ -43,6 +43,7 @@ import {
   IN_FLIGHT_SQL,
   JOB_COLUMNS,
   type JobRow,
+  oldestDeliveryFirst,
   PENDING_SQL,
   sqlRecords,
   UPSTREAM_SQL,
@@ -322,6 +323,20 @@ const ADOPT_JOBS = `
   UPDATE jobs SET owner_instance = $1 FROM orphaned WHERE jobs.id = orphaned.id
   RETURNING ${columnsOf(JOB_COLUMNS, 'jobs')}`;
 
+/**
+ * The chosen deliveries are locked, re-checked (a lease another worker committed meanwhile is
+ * seen) and skipped when another claim holds them: each delivery has one sender at a time.
+ */
+const CLAIM_WEBHOOK_DELIVERIES = `${WEBHOOK_SQL.claimChosen}, locked AS (
+    SELECT delivery.id FROM webhook_deliveries AS delivery JOIN chosen ON chosen.id = delivery.id
+    WHERE delivery.next_attempt_at <= $2
+      AND (delivery.lease_until IS NULL OR delivery.lease_until <= $2)
+    FOR UPDATE OF delivery SKIP LOCKED
+  )
+  UPDATE webhook_deliveries AS delivery SET lease_owner = $1, lease_until = $5
+  FROM locked WHERE delivery.id = locked.id
+  RETURNING ${columnsOf(WEBHOOK_DELIVERY_COLUMNS, 'delivery')}`;
+
 const byId = (a: JobRecord, b: JobRecord) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 class PostgresStore implements Store {
@@ -580,26 +595,14 @@ class PostgresStore implements Store {
   }
 
   async claimWebhookDeliveries(claim: WebhookClaim): Promise<WebhookDelivery[]> {
-    // The chosen rows are locked, re-checked (a lease another worker committed meanwhile is
-    // seen), and skipped when another claim holds them: each delivery has one sender.
     const rows = await this.#rows<WebhookDeliveryRow<Date, unknown>>(
       this.#pool,
-      `${WEBHOOK_SQL.claimChosen}, locked AS (
-        SELECT delivery.id FROM webhook_deliveries AS delivery JOIN chosen ON chosen.id = delivery.id
-        WHERE delivery.next_attempt_at <= $2
-          AND (delivery.lease_until IS NULL OR delivery.lease_until <= $2)
-        FOR UPDATE OF delivery SKIP LOCKED
-      )
-      UPDATE webhook_deliveries AS delivery SET lease_owner = $1, lease_until = $5
-      FROM locked WHERE delivery.id = locked.id
-      RETURNING ${WEBHOOK_DELIVERY_COLUMNS.split(', ')
-        .map((column) => `delivery.${column}`)
-        .join(', ')}`,
+      CLAIM_WEBHOOK_DELIVERIES,
       [claim.instanceId, claim.at, claim.limit, claim.perReceiver, claim.leaseUntil],
     );
     return rows
       .map((row) => records.toWebhookDelivery(row, readJobSnapshot))
-      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1));
+      .sort(oldestDeliveryFirst);
   }
 
   async recordWebhookAttempt(result: WebhookAttemptResult): Promise<boolean> {

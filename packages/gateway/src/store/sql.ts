@@ -90,7 +90,20 @@ export const WEBHOOK_SQL = {
 } as const;
 
 /** The columns a claim returns. */
-export const WEBHOOK_DELIVERY_COLUMNS = 'id, job_id, key_id, event, url, job, created_at, attempts';
+export const WEBHOOK_DELIVERY_COLUMNS = [
+  'id',
+  'job_id',
+  'key_id',
+  'event',
+  'url',
+  'job',
+  'created_at',
+  'attempts',
+] as const;
+
+/** A claim's deliveries in the order they came due: oldest event first. */
+export const oldestDeliveryFirst = (a: WebhookDelivery, b: WebhookDelivery): number =>
+  a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 export interface WebhookDeliveryRow<Time, Snapshot> {
   id: string;

@@ -31,6 +31,7 @@ import {
   IN_FLIGHT_SQL,
   JOB_COLUMNS,
   type JobRow,
+  oldestDeliveryFirst,
   PENDING_SQL,
   sqlRecords,
   UPSTREAM_SQL,
@@ -244,7 +245,7 @@ class SqliteStore implements Store {
       claimWebhooks: prepare(
         sqliteParams(`${WEBHOOK_SQL.claimChosen}
           UPDATE webhook_deliveries SET lease_owner = $1, lease_until = $5
-          WHERE id IN (SELECT id FROM chosen) RETURNING ${WEBHOOK_DELIVERY_COLUMNS}`),
+          WHERE id IN (SELECT id FROM chosen) RETURNING ${WEBHOOK_DELIVERY_COLUMNS.join(', ')}`),
       ),
       finishAttempt: prepare(sqliteParams(WEBHOOK_SQL.finishAttempt)),
       insertAttempt: prepare(sqliteParams(WEBHOOK_SQL.insertAttempt)),
@@ -469,7 +470,7 @@ class SqliteStore implements Store {
       ) as unknown as WebhookDeliveryRow<number, string>[];
       return rows
         .map((row) => records.toWebhookDelivery(row, readJobSnapshot))
-        .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1));
+        .sort(oldestDeliveryFirst);
     });
   }
 
