@@ -81,7 +81,7 @@ describe('job detail', () => {
     expect(new URL(window.location.href).searchParams.has('job')).toBe(false);
   });
 
-  it('copies cURL, GraphQL and @zimage/core snippets that never contain the key', async () => {
+  it('copies cURL, GraphQL and @zimage/client snippets that never contain the key', async () => {
     const { gateway } = withBaseJob();
     renderSignedIn({ gateway });
     const detail = await dialog();
@@ -109,12 +109,18 @@ describe('job detail', () => {
     await user.click(detail.getByRole('radio', { name: 'GraphQL' }));
     expect(await copy('GraphQL')).toContain('mutation GenerateImage($input: GenerateImageInput!)');
 
-    await user.click(detail.getByRole('radio', { name: '@zimage/core' }));
-    const core = await copy('@zimage/core');
-    expect(core).toContain("import { PixazoClient } from '@zimage/core';");
-    expect(core).toContain('model: "base"');
-    expect(core).toContain('imageSize: "portrait_9_16"');
-    expect(core).toContain('acceleration: "fast"');
+    // The gateway's own client, with a gateway key: no Pixazo key or @zimage/core anywhere.
+    expect(detail.queryByRole('radio', { name: '@zimage/core' })).toBeNull();
+    await user.click(detail.getByRole('radio', { name: '@zimage/client' }));
+    const client = await copy('@zimage/client');
+    expect(client).toContain("import { createZimageClient } from '@zimage/client';");
+    expect(client).toContain(`url: "${window.location.origin}"`);
+    expect(client).toContain('apiKey: process.env.ZIMAGE_API_KEY');
+    expect(client).toContain('model: "Z_IMAGE_BASE"');
+    expect(client).toContain('imageSize: "PORTRAIT_9_16"');
+    expect(client).toContain('acceleration: "FAST"');
+    expect(client).toContain(`prompt: "a fox's den, in 'quotes'"`);
+    expect(client).not.toMatch(/PIXAZO|@zimage\/core/);
 
     for (const text of copied) expect(text).not.toContain(VALID_KEY);
   });

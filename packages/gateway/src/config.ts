@@ -61,7 +61,23 @@ export interface Config extends StoreConfig {
   redisUrl: string | null;
   /** Prefix of every Redis key and channel, so deployments (and test runs) can share a Redis. */
   redisKeyPrefix: string;
+  webhooks: WebhookConfig;
 }
+
+/** Outbound webhooks (webhooks/). */
+export interface WebhookConfig {
+  /** WEBHOOK_RETRY_SECONDS: the delay before each retry; as many retries as entries. */
+  retrySeconds: number[];
+  /** WEBHOOK_ALLOW_PRIVATE_ADDRESSES: receivers on private, loopback or link-local addresses. */
+  allowPrivateAddresses: boolean;
+  /** WEBHOOK_SECRETS_KEY (base64, 32 bytes) seals the signing secrets; null: a key file in DATA_DIR. */
+  secretsKey: string | null;
+}
+
+/** WEBHOOK_RETRY_SECONDS when unset: the Standard Webhooks spec's example schedule. */
+export const DEFAULT_WEBHOOK_RETRY_SECONDS = [5, 300, 1800, 7200, 18000, 36000, 36000];
+const MAX_WEBHOOK_RETRIES = 20;
+const MAX_WEBHOOK_RETRY_SECONDS = 7 * 86400;
 
 export class ConfigError extends Error {
   readonly variable: string;
@@ -88,6 +104,30 @@ const integer = (min: number, max: number) => {
     .transform(Number)
     .pipe(z.number().min(min, { error }).max(max, { error }));
 };
+
+const boolean = z
+  .string()
+  .transform((text) => text.toLowerCase())
+  .pipe(z.enum(['true', 'false'], { error: 'must be true or false' }))
+  .transform((text) => text === 'true');
+
+const retrySchedule = z
+  .string()
+  .transform((text) => text.split(',').map((part) => part.trim()))
+  .refine(
+    (parts) =>
+      parts.length <= MAX_WEBHOOK_RETRIES &&
+      parts.every((part) => /^\d+$/.test(part) && +part >= 1 && +part <= MAX_WEBHOOK_RETRY_SECONDS),
+    {
+      error: `must be a comma-separated list of 1 to ${MAX_WEBHOOK_RETRIES} delays in whole seconds from 1 to ${MAX_WEBHOOK_RETRY_SECONDS}, like 5,300,1800`,
+    },
+  )
+  .transform((parts) => parts.map(Number));
+
+const sealingKey = z.string().refine((text) => {
+  const bytes = Buffer.from(text, 'base64');
+  return bytes.length === 32 && bytes.toString('base64') === text;
+}, 'must be 32 random bytes in base64 (openssl rand -base64 32)');
 
 const noSpaces = (what: string) =>
   z.string().regex(/^\S+$/, { error: `must be ${what} without spaces` });
@@ -166,14 +206,7 @@ const VARIABLES = {
     fallback: String(DEFAULT_MAX_PROMPT_LENGTH),
   },
   CORS_ORIGINS: { schema: corsOrigins, fallback: null },
-  GRAPHIQL: {
-    schema: z
-      .string()
-      .transform((text) => text.toLowerCase())
-      .pipe(z.enum(['true', 'false'], { error: 'must be true or false' }))
-      .transform((text) => text === 'true'),
-    fallback: 'true',
-  },
+  GRAPHIQL: { schema: boolean, fallback: 'true' },
   LOG_LEVEL: {
     schema: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
     fallback: 'info',
@@ -193,6 +226,12 @@ const VARIABLES = {
     fallback: null,
     secret: true,
   },
+  WEBHOOK_RETRY_SECONDS: {
+    schema: retrySchedule,
+    fallback: DEFAULT_WEBHOOK_RETRY_SECONDS.join(','),
+  },
+  WEBHOOK_ALLOW_PRIVATE_ADDRESSES: { schema: boolean, fallback: 'false' },
+  WEBHOOK_SECRETS_KEY: { schema: sealingKey, fallback: null, secret: true },
   REDIS_KEY_PREFIX: {
     schema: z.string().regex(/^\S{1,64}$/, { error: 'must be 1 to 64 characters without spaces' }),
     fallback: DEFAULT_REDIS_KEY_PREFIX,
@@ -249,6 +288,11 @@ export function loadConfig(env: Env = process.env): Config {
     maxSubscriptionsPerSocket: read(env, 'MAX_SUBSCRIPTIONS_PER_SOCKET'),
     upstreamCooldownMs: loadUpstreamCooldowns(env),
     ...loadRedis(env, store),
+    webhooks: {
+      retrySeconds: read(env, 'WEBHOOK_RETRY_SECONDS'),
+      allowPrivateAddresses: read(env, 'WEBHOOK_ALLOW_PRIVATE_ADDRESSES'),
+      secretsKey: read(env, 'WEBHOOK_SECRETS_KEY'),
+    },
   };
 }
 

@@ -10,8 +10,13 @@ import path from 'node:path';
 import { PixazoClient } from '@zimage/core';
 import { ensureAdminKey } from './auth/api-keys.ts';
 import type { KeyCache } from './auth/authenticate.ts';
-import { DEFAULT_MAX_PROMPT_LENGTH, DEFAULT_REDIS_KEY_PREFIX } from './config.ts';
+import {
+  DEFAULT_MAX_PROMPT_LENGTH,
+  DEFAULT_REDIS_KEY_PREFIX,
+  DEFAULT_WEBHOOK_RETRY_SECONDS,
+} from './config.ts';
 import type { Logger } from './domain/logger.ts';
+import { wantsWebhook } from './domain/webhook.ts';
 import type { JobEngine } from './jobs/engine.ts';
 import { createImageStore } from './jobs/image-store.ts';
 import { createJobEngine, type JobEngineOptions } from './jobs/job-engine.ts';
@@ -24,9 +29,12 @@ import type { PubSub } from './pubsub/pubsub.ts';
 import { createRedisPubSub } from './pubsub/redis.ts';
 import { openRedisChannels, type RedisChannels } from './pubsub/redis-channels.ts';
 import { connectRedis, type Redis, type RedisOptions } from './redis.ts';
+import { createJobRenderer } from './schema/job-payload.ts';
 import { createGatewayServer, type GatewayServer } from './server.ts';
 import { openStore } from './store/open-store.ts';
 import type { Store } from './store/store.ts';
+import { createWebhookSecrets, loadSealingKey } from './webhooks/signing-secrets.ts';
+import { createWebhookWorker, type WebhookWorkerOptions } from './webhooks/webhook-worker.ts';
 
 export interface StartGatewayOptions {
   /** Where Pixazo (or a simulator) is, and the subscription key to use with it. */
@@ -77,6 +85,14 @@ export interface StartGatewayOptions {
   pubsub?: PubSub | undefined;
   /** Default: keys trusted for 5 s (also how soon a revoked key's connections end). */
   keyCache?: KeyCache | undefined;
+  /**
+   * Outbound webhooks: WEBHOOK_RETRY_SECONDS (default DEFAULT_WEBHOOK_RETRY_SECONDS),
+   * WEBHOOK_ALLOW_PRIVATE_ADDRESSES (default false), WEBHOOK_SECRETS_KEY (default a key file in
+   * dataDir), and the worker's bounds (tests shorten them).
+   */
+  webhooks?:
+    | (Partial<WebhookWorkerOptions> & { secretsKey?: string | null | undefined })
+    | undefined;
 }
 
 export interface RunningGateway {
@@ -169,6 +185,17 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const images = createImageStore({ dataDir });
 
   const admin = await ensureAdminKey(store, options.adminApiKey ?? undefined);
+  const webhookOptions: WebhookWorkerOptions = {
+    retrySeconds: DEFAULT_WEBHOOK_RETRY_SECONDS,
+    allowPrivateAddresses: false,
+    ...options.webhooks,
+  };
+  const webhookSecrets = createWebhookSecrets(
+    store,
+    await loadSealingKey(options.webhooks?.secretsKey ?? null, dataDir),
+  );
+  // Created once the server knows its public origin (image URLs in the payloads).
+  let webhooks: ReturnType<typeof createWebhookWorker> | null = null;
   const pixazo = new PixazoClient({
     apiKey: options.pixazo.apiKey,
     baseUrl: options.pixazo.baseUrl,
@@ -186,7 +213,11 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       maxConcurrency: options.pixazoMaxConcurrency ?? DEFAULTS.pixazoMaxConcurrency,
       maxPromptLength: options.maxPromptLength ?? DEFAULTS.maxPromptLength,
       publicUrl: publicUrl ?? undefined,
+      allowPrivateWebhookAddresses: webhookOptions.allowPrivateAddresses,
       ...options.engine,
+    },
+    onJobChanged: (job) => {
+      if (wantsWebhook(job)) webhooks?.nudge();
     },
   });
   const server = createGatewayServer({
@@ -194,6 +225,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     engine,
     pubsub,
     images,
+    webhookSecrets,
     rateLimiter: options.rateLimiter ?? redis?.rateLimiter ?? createMemoryRateLimiter(),
     redisChannels: redis?.channels ?? null,
     metrics,
@@ -210,11 +242,28 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
 
   await engine.start();
   const url = await server.listen(options.port ?? DEFAULTS.port, options.host ?? DEFAULTS.host);
+  webhooks = createWebhookWorker({
+    store,
+    secrets: webhookSecrets,
+    render: createJobRenderer({
+      store,
+      engine,
+      pubsub,
+      publicOrigin: server.publicUrl ?? url,
+      webhookSecrets,
+    }),
+    instanceId: engine.instanceId,
+    options: webhookOptions,
+    logger: logger.child({ component: 'webhooks' }),
+    metrics,
+  });
+  webhooks.start();
 
   let closing: Promise<void> | undefined;
   const close = async () => {
     server.stopAccepting();
     await engine.stop();
+    await webhooks?.stop();
     await server.close();
     await pubsub.close();
     if (redis) {

@@ -62,6 +62,7 @@ try {
     maxPromptLength: config.maxPromptLength,
     pixazoMaxConcurrency: config.pixazoMaxConcurrency,
     engine: { upstreamHealth: { cooldownMs: config.upstreamCooldownMs } },
+    webhooks: config.webhooks,
     logger,
   });
 } catch (error) {

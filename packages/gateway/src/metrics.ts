@@ -10,9 +10,14 @@ import type { JobStatus } from './domain/job.ts';
 
 export type UpdateSource = 'webhook' | 'poll';
 
+/** What became of one attempt at an outbound webhook. */
+export type WebhookOutcome = 'delivered' | 'retrying' | 'gave_up';
+
 /** Values read at every scrape, cheaper to read than to keep up to date. */
 export interface MetricReadings {
   queueDepth: () => number | Promise<number>;
+  /** Outbound webhook deliveries neither delivered nor given up. */
+  webhookQueueDepth: () => number | Promise<number>;
   webSocketConnections: () => number;
   webSocketSubscriptions: () => number;
   sharedSubscriptionSources: () => number;
@@ -30,6 +35,8 @@ export interface Metrics {
   countPixazoCalls(fetch?: FetchFn): FetchFn;
   /** Answer of /webhooks/pixazo/…, by HTTP status. */
   webhookAnswered(status: number): void;
+  /** An attempt at an outbound webhook ended so. */
+  webhookDelivered(outcome: WebhookOutcome): void;
   sseSubscriptionOpened(): void;
   sseSubscriptionClosed(): void;
   observe(readings: Partial<MetricReadings>): void;
@@ -81,6 +88,14 @@ export function createMetrics(): Metrics {
     labelNames: ['code'] as const,
     registers: [registry],
   });
+  const webhookDeliveries = new Counter({
+    name: 'zimage_webhook_deliveries_total',
+    help:
+      'Attempts at outbound webhooks (jobs POSTed to their webhookUrl), by outcome: delivered, ' +
+      'retrying (failed, another attempt planned), gave_up (failed, no attempt left)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
   const upstreamState = new Gauge({
     name: 'zimage_pixazo_upstream_state',
     help:
@@ -126,6 +141,15 @@ export function createMetrics(): Metrics {
     },
   });
 
+  new Gauge({
+    name: 'zimage_webhook_queue_depth',
+    help: 'Outbound webhook deliveries waiting to be sent or retried (not delivered, not given up)',
+    registers: [registry],
+    async collect() {
+      this.set((await readings.webhookQueueDepth?.()) ?? 0);
+    },
+  });
+
   return {
     registry,
     jobEnteredStatus: (status) => jobsByStatus.inc({ status }),
@@ -145,6 +169,7 @@ export function createMetrics(): Metrics {
       };
     },
     webhookAnswered: (status) => webhookRequests.inc({ code: String(status) }),
+    webhookDelivered: (outcome) => webhookDeliveries.inc({ outcome }),
     sseSubscriptionOpened: () => {
       sseSubscriptions++;
     },

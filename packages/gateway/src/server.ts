@@ -26,6 +26,7 @@ import type { Metrics } from './metrics.ts';
 import type { PubSub } from './pubsub/pubsub.ts';
 import type { RedisChannels } from './pubsub/redis-channels.ts';
 import type { Store } from './store/store.ts';
+import type { WebhookSecrets } from './webhooks/signing-secrets.ts';
 
 /** The dashboard build of this repository (apps/web/dist). */
 export const DEFAULT_DASHBOARD_DIR = fileURLToPath(
@@ -40,6 +41,7 @@ export interface GatewayServerDeps {
   engine: JobEngine;
   pubsub: PubSub;
   images: ImageStore;
+  webhookSecrets: WebhookSecrets;
   rateLimiter: RateLimiter;
   /** With Redis: its connections must answer for /readyz to say ready. */
   redisChannels?: Pick<RedisChannels, 'ping'> | null | undefined;
@@ -116,6 +118,7 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
   const graphiql = deps.graphiql === false ? null : createGraphiqlRoute(GRAPHQL_PATH);
   metrics.observe({
     queueDepth: () => store.countPendingJobs(),
+    webhookQueueDepth: () => store.countWebhookDeliveriesQueued(),
   });
 
   const route = (req: IncomingMessage, res: ServerResponse, pathname: string) => {

@@ -37,6 +37,11 @@ describe('loadConfig', () => {
       databaseUrl: null,
       redisUrl: null,
       redisKeyPrefix: 'zimage:',
+      webhooks: {
+        retrySeconds: [5, 300, 1800, 7200, 18000, 36000, 36000],
+        allowPrivateAddresses: false,
+        secretsKey: null,
+      },
     });
   });
 
@@ -61,6 +66,9 @@ describe('loadConfig', () => {
       DATABASE_URL: 'postgresql://zimage:pw@db.internal:5432/zimage?sslmode=require',
       REDIS_URL: 'rediss://:pw@redis.internal:6380/2',
       REDIS_KEY_PREFIX: 'staging:zimage:',
+      WEBHOOK_RETRY_SECONDS: '1, 10,600',
+      WEBHOOK_ALLOW_PRIVATE_ADDRESSES: 'TRUE',
+      WEBHOOK_SECRETS_KEY: Buffer.alloc(32, 7).toString('base64'),
     });
     expect(config).toEqual({
       port: 0,
@@ -79,6 +87,11 @@ describe('loadConfig', () => {
       databaseUrl: 'postgresql://zimage:pw@db.internal:5432/zimage?sslmode=require',
       redisUrl: 'rediss://:pw@redis.internal:6380/2',
       redisKeyPrefix: 'staging:zimage:',
+      webhooks: {
+        retrySeconds: [1, 10, 600],
+        allowPrivateAddresses: true,
+        secretsKey: Buffer.alloc(32, 7).toString('base64'),
+      },
     });
   });
 
@@ -184,6 +197,19 @@ describe('loadConfig', () => {
       'my prefix',
       'REDIS_KEY_PREFIX must be 1 to 64 characters without spaces (got "my prefix")',
     ],
+    ...['5,,30', '0', '1.5', 'soon', Array(21).fill('1').join(','), '604801'].map(
+      (value) =>
+        [
+          'WEBHOOK_RETRY_SECONDS',
+          value,
+          `WEBHOOK_RETRY_SECONDS must be a comma-separated list of 1 to 20 delays in whole seconds from 1 to 604800, like 5,300,1800 (got "${value}")`,
+        ] as [string, string, string],
+    ),
+    [
+      'WEBHOOK_ALLOW_PRIVATE_ADDRESSES',
+      'yes',
+      'WEBHOOK_ALLOW_PRIVATE_ADDRESSES must be true or false (got "yes")',
+    ],
   ])('rejects %s=%j in one line', (variable, value, message) => {
     const error = configError({ [variable]: value });
     expect(error.variable).toBe(variable);
@@ -232,6 +258,11 @@ describe('loadConfig', () => {
         'REDIS_URL',
         'http://:secret@redis:6379',
         'REDIS_URL must be a redis:// or rediss:// URL, like redis://redis:6379',
+      ],
+      [
+        'WEBHOOK_SECRETS_KEY',
+        Buffer.alloc(16, 7).toString('base64'),
+        'WEBHOOK_SECRETS_KEY must be 32 random bytes in base64 (openssl rand -base64 32)',
       ],
     ])('%s=%j', (variable, value, message) => {
       const error = configError({ [variable]: value });

@@ -8,7 +8,13 @@ import { NO_LIMITS } from '../src/auth/api-keys.ts';
 import type { AdmissionResult } from '../src/domain/admission.ts';
 import type { JobRecord } from '../src/domain/job.ts';
 import type { ApiKeyRecord, Limits } from '../src/domain/principal.ts';
-import { MAX_JOBS_PAGE_SIZE, type Store, type StoreOptions } from '../src/store/store.ts';
+import type { WebhookDelivery } from '../src/domain/webhook.ts';
+import {
+  MAX_JOBS_PAGE_SIZE,
+  type Store,
+  type StoreOptions,
+  type WebhookClaim,
+} from '../src/store/store.ts';
 import { DAY, newJob, newKey, storedKey } from './fixtures/records.ts';
 
 const limits = (overrides: Partial<Limits>): Limits => ({ ...NO_LIMITS, ...overrides });
@@ -78,6 +84,8 @@ export function describeStoreSuite(name: string, adapter: StoreAdapter): void {
           status: 'COMPLETED',
           submission: 'submitted',
           requestId: 'z-image-base_0190',
+          webhookUrl: 'https://receiver.example/hook?for=zimage',
+          webhookEvents: ['PROCESSING', 'FAILED'],
           webhookTokenHash: 'ab'.repeat(32),
           error: 'none, really',
           costMicroUsd: 20000,
@@ -328,6 +336,132 @@ export function describeStoreSuite(name: string, adapter: StoreAdapter): void {
           until: at(80),
           probeBy: null,
         });
+      });
+    });
+
+    describe('outbound webhooks', () => {
+      const at = (ms: number) => new Date(Date.UTC(2030, 0, 1) + ms);
+      const hook = (url = 'https://receiver.example/hook') => ({
+        webhookUrl: url,
+        webhookEvents: ['QUEUED', 'COMPLETED'] as JobRecord['webhookEvents'],
+      });
+      const claim = (instanceId: string, ms: number, more: Partial<WebhookClaim> = {}) =>
+        store.claimWebhookDeliveries({
+          instanceId,
+          at: at(ms),
+          leaseUntil: at(ms + 60_000),
+          limit: 10,
+          perReceiver: 10,
+          ...more,
+        });
+      const result = (deliveryId: string, instanceId: string, more: object = {}) => ({
+        deliveryId,
+        instanceId,
+        at: at(1),
+        statusCode: 500,
+        error: 'receiver answered HTTP 500',
+        nextAttemptAt: at(5000),
+        ...more,
+      });
+
+      it('writes a delivery with the change that enters a wanted status, and no other', async () => {
+        const key = await storedKey(store);
+        const job = await admitted(key, newJob(key, hook()));
+        await admitted(key, newJob(key));
+        const [queued, ...none] = await claim('inst_a', 0);
+        expect(none).toEqual([]);
+        expect(queued).toMatchObject({
+          id: expect.stringMatching(/^msg_[0-9a-f]{32}$/),
+          jobId: job.id,
+          keyId: key.id,
+          event: 'QUEUED',
+          url: 'https://receiver.example/hook',
+          attempts: 0,
+        });
+        expect(queued?.job).toEqual(job);
+
+        const processing = await store.updateJob(job.id, 1, { status: 'PROCESSING' });
+        expect(await store.updateJob(job.id, 1, { status: 'COMPLETED' })).toBeNull();
+        expect(await claim('inst_a', 0)).toEqual([]);
+        const completed = await store.updateJob(job.id, 2, { status: 'COMPLETED' });
+        const again = await store.updateJob(job.id, 3, { error: 'changed after' });
+        expect(processing && again).toBeTruthy();
+        const [done, ...rest] = await claim('inst_a', 0);
+        expect(rest).toEqual([]);
+        expect(done).toMatchObject({ event: 'COMPLETED', jobId: job.id });
+        expect(done?.job).toEqual(completed);
+        expect(await store.countWebhookDeliveriesQueued()).toBe(2);
+      });
+
+      it('lets one worker at a time hold a delivery, and records its attempts', async () => {
+        const key = await storedKey(store);
+        const job = await admitted(key, newJob(key, hook()));
+        const claims = await Promise.all(['inst_a', 'inst_b', 'inst_c'].map((i) => claim(i, 0)));
+        expect(claims.flat()).toHaveLength(1);
+        const holder = ['inst_a', 'inst_b', 'inst_c'][claims.findIndex((c) => c.length > 0)];
+        const delivery = claims.flat()[0] as WebhookDelivery;
+        expect(await claim('inst_d', 59_999)).toEqual([]);
+
+        expect(await store.recordWebhookAttempt(result(delivery.id, 'inst_other'))).toBe(false);
+        expect(await store.recordWebhookAttempt(result(delivery.id, holder as string))).toBe(true);
+        expect(await store.listWebhookAttempts(job.id)).toEqual([
+          {
+            deliveryId: delivery.id,
+            event: 'QUEUED',
+            attempt: 1,
+            at: at(1),
+            statusCode: 500,
+            error: 'receiver answered HTTP 500',
+            nextAttemptAt: at(5000),
+          },
+        ]);
+        expect(await claim('inst_d', 4999)).toEqual([]);
+        const [retry] = await claim('inst_d', 5000);
+        expect(retry).toMatchObject({ id: delivery.id, attempts: 1 });
+
+        // A lease that ran out goes to another worker; the first one's late result is dropped.
+        const [taken] = await claim('inst_e', 5000 + 60_000);
+        expect(taken?.id).toBe(delivery.id);
+        expect(await store.recordWebhookAttempt(result(delivery.id, 'inst_d'))).toBe(false);
+        const delivered = { statusCode: 204, error: null, nextAttemptAt: null, at: at(65_001) };
+        expect(await store.recordWebhookAttempt(result(delivery.id, 'inst_e', delivered))).toBe(
+          true,
+        );
+        expect((await store.listWebhookAttempts(job.id)).map((a) => a.attempt)).toEqual([1, 2]);
+        expect(await store.countWebhookDeliveriesQueued()).toBe(0);
+        expect(await claim('inst_f', 10 ** 9)).toEqual([]);
+      });
+
+      it('holds at most perReceiver deliveries of one receiver at once', async () => {
+        const key = await storedKey(store);
+        for (let i = 0; i < 3; i++) await admitted(key, newJob(key, hook('https://a.example/')));
+        await admitted(key, newJob(key, hook('https://b.example/')));
+        const first = await claim('inst_a', 0, { perReceiver: 2 });
+        expect(first.map((d) => d.url).sort()).toEqual([
+          'https://a.example/',
+          'https://a.example/',
+          'https://b.example/',
+        ]);
+        expect(await claim('inst_b', 0, { perReceiver: 2 })).toEqual([]);
+        const [a] = first;
+        await store.recordWebhookAttempt(
+          result(a?.id as string, 'inst_a', { statusCode: 200, error: null, nextAttemptAt: null }),
+        );
+        expect((await claim('inst_b', 0, { perReceiver: 2 })).map((d) => d.url)).toEqual([
+          'https://a.example/',
+        ]);
+      });
+
+      it("keeps a key's signing secret unless told to replace it", async () => {
+        const key = await storedKey(store);
+        expect(await store.webhookSecret(key.id)).toBeNull();
+        expect(await store.setWebhookSecret(key.id, 'sealed-1', false)).toBe('sealed-1');
+        expect(await store.setWebhookSecret(key.id, 'sealed-2', false)).toBe('sealed-1');
+        expect(await store.setWebhookSecret(key.id, 'sealed-3', true)).toBe('sealed-3');
+        expect(await store.webhookSecret(key.id)).toBe('sealed-3');
+        expect(await store.setWebhookSecret('key_missing', 'sealed', false)).toBeNull();
+        // The secret is no part of the key's record.
+        expect(await store.getApiKey(key.id)).toEqual(key);
       });
     });
 

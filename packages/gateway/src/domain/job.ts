@@ -45,6 +45,10 @@ export interface JobRecord extends GenerateParams {
   requestId: string | null;
   /** SHA-256 (hex) of the secret token in this job's webhook URL; null when polling. */
   webhookTokenHash: string | null;
+  /** Where the gateway POSTs this job (outbound webhooks); null: nowhere. */
+  webhookUrl: string | null;
+  /** The statuses that are POSTed to `webhookUrl`; empty without one. */
+  webhookEvents: JobStatus[];
   error: string | null;
   /** Exact cost in micro-USD (what Pixazo charges or charged; 0 once it ends ERROR or is cancelled before submission). */
   costMicroUsd: number;

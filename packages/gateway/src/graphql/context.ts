@@ -7,12 +7,14 @@ import type { JobEngine } from '../jobs/engine.ts';
 import type { PubSub } from '../pubsub/pubsub.ts';
 import type { GatewayContext } from '../schema/builder.ts';
 import type { Store } from '../store/store.ts';
+import type { WebhookSecrets } from '../webhooks/signing-secrets.ts';
 
 export interface ContextDeps {
   store: Store;
   engine: JobEngine;
   pubsub: PubSub;
   keyCache: KeyCache;
+  webhookSecrets: WebhookSecrets;
   /**
    * What image URLs start with: PUBLIC_URL, else the address the server listens on. Never a
    * request's Host header, which any client can forge.
@@ -31,5 +33,6 @@ export async function createContext(
     engine: deps.engine,
     pubsub: deps.pubsub,
     publicOrigin: deps.publicBaseUrl(),
+    webhookSecrets: deps.webhookSecrets,
   };
 }

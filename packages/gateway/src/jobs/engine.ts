@@ -5,12 +5,16 @@
  * polling, one tracker per job) → store images → persist → publish.
  */
 import type { GenerateInput } from '@zimage/core';
-import type { JobRecord } from '../domain/job.ts';
+import type { JobRecord, JobStatus } from '../domain/job.ts';
 import type { Principal } from '../domain/principal.ts';
 
 export interface GenerateRequest extends GenerateInput {
   idempotencyKey?: string | undefined;
   endUserId?: string | undefined;
+  /** Where to POST the job when it enters one of `webhookEvents` (outbound webhooks). */
+  webhookUrl?: string | undefined;
+  /** Default: the terminal statuses. */
+  webhookEvents?: JobStatus[] | undefined;
 }
 
 export interface WebhookOutcome {

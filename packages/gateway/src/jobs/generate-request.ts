@@ -9,8 +9,11 @@ import {
   validateGenerateInput,
   withinCharacterLimit,
 } from '@zimage/core';
+import type { JobStatus } from '../domain/job.ts';
 import { hasScope, type Principal } from '../domain/principal.ts';
+import { DEFAULT_WEBHOOK_EVENTS } from '../domain/webhook.ts';
 import { badUserInput, GatewayError } from '../errors.ts';
+import { checkWebhookUrl, WebhookUrlError } from '../webhooks/webhook-url.ts';
 import type { GenerateRequest } from './engine.ts';
 
 /** Long enough for any real id (a Discord snowflake, a UUID, an email), short enough to index. */
@@ -47,7 +50,7 @@ export function readGenerateRequest(
   if (!hasScope(principal.key, 'generate')) {
     throw new GatewayError('FORBIDDEN', 'This API key lacks the generate scope');
   }
-  const { idempotencyKey, endUserId, ...input } = request;
+  const { idempotencyKey, endUserId, webhookUrl, webhookEvents, ...input } = request;
   const endUser = optionalId('endUserId', endUserId ?? principal.endUserId);
   if (endUser !== null && !hasScope(principal.key, 'act-as')) {
     throw new GatewayError('FORBIDDEN', 'Acting for an end user needs the act-as scope', {
@@ -66,6 +69,37 @@ export function readGenerateRequest(
     };
   } catch (error) {
     if (error instanceof ValidationError) throw badUserInput(error.field, error.message);
+    throw error;
+  }
+}
+
+/**
+ * The job's outbound webhook: its URL checked (form, length, and unless private addresses
+ * are allowed, every address its host resolves to) and its events (default the terminal
+ * statuses), or none.
+ */
+export async function readWebhookRequest(
+  request: Pick<GenerateRequest, 'webhookUrl' | 'webhookEvents'>,
+  allowPrivateAddresses: boolean,
+): Promise<{ webhookUrl: string | null; webhookEvents: JobStatus[] }> {
+  const { webhookUrl, webhookEvents } = request;
+  if (webhookUrl == null) {
+    if (webhookEvents != null) {
+      throw badUserInput('webhookEvents', 'webhookEvents needs a webhookUrl to send them to');
+    }
+    return { webhookUrl: null, webhookEvents: [] };
+  }
+  if (webhookEvents != null && webhookEvents.length === 0) {
+    throw badUserInput('webhookEvents', 'webhookEvents must name at least one status');
+  }
+  try {
+    const url = await checkWebhookUrl(webhookUrl, allowPrivateAddresses);
+    return {
+      webhookUrl: url.href,
+      webhookEvents: [...new Set(webhookEvents ?? DEFAULT_WEBHOOK_EVENTS)],
+    };
+  } catch (error) {
+    if (error instanceof WebhookUrlError) throw badUserInput('webhookUrl', error.message);
     throw error;
   }
 }

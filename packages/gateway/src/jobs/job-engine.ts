@@ -40,7 +40,11 @@ import type { Metrics } from '../metrics.ts';
 import type { PubSub } from '../pubsub/pubsub.ts';
 import type { Store } from '../store/store.ts';
 import type { GenerateRequest, JobEngine } from './engine.ts';
-import { idempotencyKeyReused, readGenerateRequest } from './generate-request.ts';
+import {
+  idempotencyKeyReused,
+  readGenerateRequest,
+  readWebhookRequest,
+} from './generate-request.ts';
 import type { ImageStore } from './image-store.ts';
 import { canAccessJob } from './job-access.ts';
 import { createJobTracker, type TrackingOptions } from './job-tracker.ts';
@@ -95,6 +99,8 @@ export interface JobEngineOptions {
   stopTimeoutMs?: number | undefined;
   /** Cooldowns after Pixazo refused work (and a clock for tests); see upstream-health.ts. */
   upstreamHealth?: UpstreamHealthOptions | undefined;
+  /** WEBHOOK_ALLOW_PRIVATE_ADDRESSES: outbound webhook URLs may name private hosts; default false. */
+  allowPrivateWebhookAddresses?: boolean | undefined;
 }
 
 export interface JobEngineDeps {
@@ -115,6 +121,8 @@ export interface JobEngineDeps {
    * that other instances can be nudged (their `nudge()`); they also look every second anyway.
    */
   onDispatchable?: (() => void) | undefined;
+  /** Called after a job was admitted or changed (persisted): the outbound webhooks look. */
+  onJobChanged?: ((job: JobRecord) => void) | undefined;
 }
 
 const DEFAULTS = {
@@ -177,6 +185,7 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
     pubsub,
     logger,
     metrics: deps.metrics,
+    onChanged: deps.onJobChanged,
     // Whatever ended the job (Pixazo, a failure, a cancel), its tracker goes with it; its place
     // under the cap (or in the queue) is the store's, so the next job may go.
     onTerminal(job) {
@@ -346,6 +355,10 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
         request,
         options.maxPromptLength,
       );
+      const webhook = await readWebhookRequest(
+        request,
+        options.allowPrivateWebhookAddresses ?? false,
+      );
       // Pixazo is known to refuse work: nothing is charged, stored or sent. A repeat of an
       // earlier request is still answered as admission answers it (its job, or the conflict).
       const refusal = health.refusal();
@@ -371,6 +384,7 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
         submission: 'pending',
         requestId: null,
         webhookTokenHash: null,
+        ...webhook,
         error: null,
         costMicroUsd: costOfParams(params).microUsd,
         images: [],
@@ -394,6 +408,7 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
           deps.metrics?.jobEnteredStatus('QUEUED');
           // Published before dispatch may claim it, so its QUEUED event comes first.
           await writer.publish(admission.job);
+          deps.onJobChanged?.(admission.job);
           dispatch();
           deps.onDispatchable?.();
           logger.info({ jobId: job.id, model: job.model, keyId: job.ownerKeyId }, 'job queued');

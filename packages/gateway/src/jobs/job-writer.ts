@@ -31,6 +31,8 @@ export interface JobWriterDeps {
   metrics?: Pick<Metrics, 'jobEnteredStatus'> | undefined;
   /** Called once per job, after the change that ended it has been persisted. */
   onTerminal(job: JobRecord): void;
+  /** Called after every change has been persisted. */
+  onChanged?: ((job: JobRecord) => void) | undefined;
 }
 
 /** Writers of one job are few (submitter, tracker, webhook, cancel); more rounds mean a bug. */
@@ -64,6 +66,7 @@ export function createJobWriter(deps: JobWriterDeps): JobWriter {
         const changed = await store.updateJob(jobId, current.version, patch);
         if (changed !== null) {
           await publish(changed);
+          deps.onChanged?.(changed);
           if (changed.status !== current.status) deps.metrics?.jobEnteredStatus(changed.status);
           if (isTerminal(changed.status) && !isTerminal(current.status)) deps.onTerminal(changed);
           return changed;

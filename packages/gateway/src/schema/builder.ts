@@ -8,6 +8,7 @@ import type { Principal } from '../domain/principal.ts';
 import type { JobEngine } from '../jobs/engine.ts';
 import type { PubSub } from '../pubsub/pubsub.ts';
 import type { Store } from '../store/store.ts';
+import type { WebhookSecrets } from '../webhooks/signing-secrets.ts';
 
 export interface GatewayContext {
   /**
@@ -23,6 +24,8 @@ export interface GatewayContext {
    * header; null (relative URLs) only outside a listening server.
    */
   publicOrigin: string | null;
+  /** The keys' outbound-webhook signing secrets. */
+  webhookSecrets: WebhookSecrets;
 }
 
 export const builder = new SchemaBuilder<{

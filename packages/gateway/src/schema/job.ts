@@ -223,6 +223,14 @@ const GenerateImageInput = builder.inputType('GenerateImageInput', {
       description:
         'The end user a trusted client (a bot) acts for; needs the act-as scope. Budgets and limits apply per end user.',
     }),
+    webhookUrl: t.string({
+      description:
+        'The gateway POSTs the job here (Standard Webhooks signature) when it reaches one of webhookEvents.',
+    }),
+    webhookEvents: t.field({
+      type: [JobStatusEnum],
+      description: 'Default: the terminal statuses (COMPLETED, FAILED, ERROR, CANCELLED).',
+    }),
   }),
 });
 
@@ -246,6 +254,8 @@ builder.mutationField('generateImage', (t) =>
         acceleration: input.acceleration ?? undefined,
         idempotencyKey: input.idempotencyKey ?? undefined,
         endUserId: principal.endUserId ?? undefined,
+        webhookUrl: input.webhookUrl ?? undefined,
+        webhookEvents: input.webhookEvents ?? undefined,
       });
     },
   }),

@@ -9,6 +9,7 @@ import './node.ts';
 import './model.ts';
 import './job.ts';
 import './viewer.ts';
+import './webhook.ts';
 
 export const schema = lexicographicSortSchema(builder.toSchema());
 

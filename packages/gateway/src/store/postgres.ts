@@ -31,6 +31,8 @@ import {
 import type { JobRecord } from '../domain/job.ts';
 import type { ApiKeyRecord } from '../domain/principal.ts';
 import type { UpstreamCondition } from '../domain/upstream.ts';
+import type { WebhookAttempt, WebhookDelivery } from '../domain/webhook.ts';
+import { newId } from '../ids.ts';
 import { assertKnownSchemaVersion } from './migrations/migration.ts';
 import { POSTGRES_MIGRATIONS } from './migrations/postgres.ts';
 import {
@@ -41,10 +43,15 @@ import {
   IN_FLIGHT_SQL,
   JOB_COLUMNS,
   type JobRow,
+  oldestDeliveryFirst,
   PENDING_SQL,
   sqlRecords,
   UPSTREAM_SQL,
   type UpstreamRow,
+  WEBHOOK_DELIVERY_COLUMNS,
+  WEBHOOK_SQL,
+  type WebhookAttemptRow,
+  type WebhookDeliveryRow,
 } from './sql.ts';
 import {
   type Adoption,
@@ -56,6 +63,8 @@ import {
   type Store,
   type StoreOptions,
   type UpstreamRecord,
+  type WebhookAttemptResult,
+  type WebhookClaim,
 } from './store.ts';
 
 /**
@@ -105,6 +114,33 @@ const records = sqlRecords<Date, boolean, unknown[], unknown>({
   readList: (list) => list,
   writeList: (list) => JSON.stringify(list),
 });
+
+/**
+ * An outbox job snapshot is its row as jsonb (to_jsonb), where times are ISO text: read with
+ * the same mapping, times parsed.
+ */
+const snapshotRecords = sqlRecords<string, boolean, unknown[], unknown>({
+  readTime: (text) => new Date(text),
+  writeTime: (date) => date.toISOString(),
+  readFlag: (flag) => flag,
+  writeFlag: (value) => value,
+  readList: (list) => list,
+  writeList: (list) => JSON.stringify(list),
+});
+const readJobSnapshot = (snapshot: unknown): JobRecord =>
+  snapshotRecords.toJob(snapshot as JobRow<string, boolean, unknown[]>);
+
+/**
+ * Into the outbox, from the CTE `source` holding the job's new row: when the job has a webhook
+ * URL and wants the status `status` (SQL) it is in. `$id` and `$at` are parameters.
+ */
+const enqueueWebhook = (source: string, status: string, id: string, at: string) => `
+  INSERT INTO webhook_deliveries (id, job_id, key_id, event, url, job, created_at, next_attempt_at)
+  SELECT ${id}, ${source}.id, ${source}.owner_key_id, ${source}.status, ${source}.webhook_url,
+    to_jsonb(${source}), ${source}.updated_at, ${at}
+  FROM ${source}
+  WHERE ${source}.webhook_url IS NOT NULL AND ${status} AND ${source}.webhook_events ? ${source}.status
+  ON CONFLICT (job_id, event) DO NOTHING`;
 
 /** A statement's text and its positional values, built together so the numbers match. */
 /** Adds the condition `build` makes of the parameters for `values`, unless one is unset. */
@@ -225,7 +261,8 @@ const INSERT_ADMITTED_JOB = `
     VALUES (${placeholders(JOB_COLUMNS.length)})
     ON CONFLICT (owner_key_id, coalesce(end_user_id, ''), idempotency_key)
       WHERE idempotency_key IS NOT NULL DO NOTHING
-    RETURNING id, owner_key_id, end_user_id, cost_micro_usd
+    RETURNING ${JOB_COLUMNS.join(', ')}
+  ), outbox AS (${enqueueWebhook('job', "job.status = 'QUEUED'", `$${JOB_COLUMNS.length + 3}`, `$${JOB_COLUMNS.length + 2}`)}
   )
   INSERT INTO usage_ledger (job_id, key_id, end_user_id, day, micro_usd, reason, at)
   SELECT id, owner_key_id, end_user_id, $${JOB_COLUMNS.length + 1}, cost_micro_usd, 'charge',
@@ -286,6 +323,20 @@ const ADOPT_JOBS = `
   UPDATE jobs SET owner_instance = $1 FROM orphaned WHERE jobs.id = orphaned.id
   RETURNING ${columnsOf(JOB_COLUMNS, 'jobs')}`;
 
+/**
+ * The chosen deliveries are locked, re-checked (a lease another worker committed meanwhile is
+ * seen) and skipped when another claim holds them: each delivery has one sender at a time.
+ */
+const CLAIM_WEBHOOK_DELIVERIES = `${WEBHOOK_SQL.claimChosen}, locked AS (
+    SELECT delivery.id FROM webhook_deliveries AS delivery JOIN chosen ON chosen.id = delivery.id
+    WHERE delivery.next_attempt_at <= $2
+      AND (delivery.lease_until IS NULL OR delivery.lease_until <= $2)
+    FOR UPDATE OF delivery SKIP LOCKED
+  )
+  UPDATE webhook_deliveries AS delivery SET lease_owner = $1, lease_until = $5
+  FROM locked WHERE delivery.id = locked.id
+  RETURNING ${columnsOf(WEBHOOK_DELIVERY_COLUMNS, 'delivery')}`;
+
 const byId = (a: JobRecord, b: JobRecord) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 class PostgresStore implements Store {
@@ -309,6 +360,7 @@ class PostgresStore implements Store {
       ...JOB_COLUMNS.map((column) => params[column]),
       day,
       this.#now(),
+      newId('msg'),
     ]);
 
     const client = await this.#pool.connect();
@@ -363,6 +415,7 @@ class PostgresStore implements Store {
     const idParam = statement.param(id);
     const versionParam = statement.param(expectedVersion);
     const at = statement.param(this.#now());
+    const messageId = statement.param(newId('msg'));
     const set = [
       ...records
         .patchParams(patch)
@@ -378,7 +431,9 @@ class PostgresStore implements Store {
         UPDATE jobs AS job SET ${set.join(', ')}
         FROM jobs AS before
         WHERE job.id = ${idParam} AND job.version = ${versionParam} AND before.id = job.id
-        RETURNING ${columnsOf(JOB_COLUMNS, 'job')}, before.cost_micro_usd AS previous_cost_micro_usd
+        RETURNING ${columnsOf(JOB_COLUMNS, 'job')}, before.cost_micro_usd AS previous_cost_micro_usd,
+          before.status AS previous_status
+      ), outbox AS (${enqueueWebhook('updated', 'updated.status <> updated.previous_status', messageId, at)}
       ), adjustment AS (
         INSERT INTO usage_ledger (job_id, key_id, end_user_id, day, micro_usd, reason, at)
         SELECT charge.job_id, charge.key_id, charge.end_user_id, charge.day,
@@ -537,6 +592,67 @@ class PostgresStore implements Store {
 
   async clearUpstreamCondition(instanceId: string): Promise<boolean> {
     return (await this.#rows(this.#pool, UPSTREAM_SQL.clear, [instanceId])).length > 0;
+  }
+
+  async claimWebhookDeliveries(claim: WebhookClaim): Promise<WebhookDelivery[]> {
+    const rows = await this.#rows<WebhookDeliveryRow<Date, unknown>>(
+      this.#pool,
+      CLAIM_WEBHOOK_DELIVERIES,
+      [claim.instanceId, claim.at, claim.limit, claim.perReceiver, claim.leaseUntil],
+    );
+    return rows
+      .map((row) => records.toWebhookDelivery(row, readJobSnapshot))
+      .sort(oldestDeliveryFirst);
+  }
+
+  async recordWebhookAttempt(result: WebhookAttemptResult): Promise<boolean> {
+    return inTransaction(this.#pool, async (client) => {
+      const [row] = await this.#rows<{ attempts: number }>(client, WEBHOOK_SQL.finishAttempt, [
+        result.deliveryId,
+        result.instanceId,
+        result.nextAttemptAt,
+      ]);
+      if (row === undefined) return false;
+      await this.#rows(client, WEBHOOK_SQL.insertAttempt, [
+        result.deliveryId,
+        row.attempts,
+        result.at,
+        result.statusCode,
+        result.error,
+        result.nextAttemptAt,
+      ]);
+      return true;
+    });
+  }
+
+  async listWebhookAttempts(jobId: string): Promise<WebhookAttempt[]> {
+    const rows = await this.#rows<WebhookAttemptRow<Date>>(this.#pool, WEBHOOK_SQL.listAttempts, [
+      jobId,
+    ]);
+    return rows.map(records.toWebhookAttempt);
+  }
+
+  async countWebhookDeliveriesQueued(): Promise<number> {
+    const [row] = await this.#rows<{ total: number }>(this.#pool, WEBHOOK_SQL.queueDepth, []);
+    return row?.total ?? 0;
+  }
+
+  async webhookSecret(keyId: string): Promise<string | null> {
+    const [row] = await this.#rows<{ webhook_secret: string | null }>(
+      this.#pool,
+      WEBHOOK_SQL.readSecret,
+      [keyId],
+    );
+    return row?.webhook_secret ?? null;
+  }
+
+  async setWebhookSecret(keyId: string, sealed: string, replace: boolean): Promise<string | null> {
+    const [row] = await this.#rows<{ webhook_secret: string }>(
+      this.#pool,
+      replace ? WEBHOOK_SQL.replaceSecret : WEBHOOK_SQL.keepSecret,
+      [keyId, sealed],
+    );
+    return row?.webhook_secret ?? null;
   }
 
   async usage(owner: Owner, day: string): Promise<Usage> {

@@ -13,6 +13,7 @@ import {
 } from '../domain/job.ts';
 import type { ApiKeyRecord, Scope } from '../domain/principal.ts';
 import type { UpstreamCondition } from '../domain/upstream.ts';
+import type { WebhookAttempt, WebhookDelivery } from '../domain/webhook.ts';
 import type { JobPatch, UpstreamRecord } from './store.ts';
 
 /** Matches the jobs not yet in a terminal state. */
@@ -48,6 +49,83 @@ export interface UpstreamRow<Time> {
   probe_by: string | null;
 }
 
+/**
+ * The outbound-webhook statements alike in both dialects (`$1`… as in UPSTREAM_SQL). A claim
+ * takes due deliveries nobody holds, at most `$4` held at once per receiver URL (so a slow or
+ * dead receiver cannot take every worker slot), oldest first; `claimChosen` is the
+ * start of the statement, each adapter ends it (PostgreSQL locks the rows it takes).
+ */
+export const WEBHOOK_SQL = {
+  claimChosen: `
+    WITH busy AS (
+      SELECT url, count(*) AS n FROM webhook_deliveries
+      WHERE next_attempt_at IS NOT NULL AND lease_until > $2 GROUP BY url
+    ), due AS (
+      SELECT id, url, next_attempt_at,
+        row_number() OVER (PARTITION BY url ORDER BY next_attempt_at, id) AS place
+      FROM webhook_deliveries
+      WHERE next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until <= $2)
+    ), chosen AS (
+      SELECT due.id FROM due LEFT JOIN busy ON busy.url = due.url
+      WHERE due.place + coalesce(busy.n, 0) <= $4
+      ORDER BY due.next_attempt_at, due.id LIMIT $3
+    )`,
+  /** Only the lease's holder records its attempt: one that lost its lease changes nothing. */
+  finishAttempt: `UPDATE webhook_deliveries
+    SET attempts = attempts + 1, next_attempt_at = $3, lease_owner = NULL, lease_until = NULL
+    WHERE id = $1 AND lease_owner = $2 RETURNING attempts`,
+  insertAttempt: `INSERT INTO webhook_attempts
+    (delivery_id, attempt, at, status_code, error, next_attempt_at)
+    VALUES ($1, $2, $3, $4, $5, $6)`,
+  listAttempts: `SELECT attempt.delivery_id, delivery.event, attempt.attempt, attempt.at,
+      attempt.status_code, attempt.error, attempt.next_attempt_at
+    FROM webhook_deliveries AS delivery
+    JOIN webhook_attempts AS attempt ON attempt.delivery_id = delivery.id
+    WHERE delivery.job_id = $1 ORDER BY attempt.at, attempt.delivery_id, attempt.attempt`,
+  queueDepth: 'SELECT count(*) AS total FROM webhook_deliveries WHERE next_attempt_at IS NOT NULL',
+  readSecret: 'SELECT webhook_secret FROM api_keys WHERE id = $1',
+  keepSecret: `UPDATE api_keys SET webhook_secret = coalesce(webhook_secret, $2) WHERE id = $1
+    RETURNING webhook_secret`,
+  replaceSecret: 'UPDATE api_keys SET webhook_secret = $2 WHERE id = $1 RETURNING webhook_secret',
+} as const;
+
+/** The columns a claim returns. */
+export const WEBHOOK_DELIVERY_COLUMNS = [
+  'id',
+  'job_id',
+  'key_id',
+  'event',
+  'url',
+  'job',
+  'created_at',
+  'attempts',
+] as const;
+
+/** A claim's deliveries in the order they came due: oldest event first. */
+export const oldestDeliveryFirst = (a: WebhookDelivery, b: WebhookDelivery): number =>
+  a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+export interface WebhookDeliveryRow<Time, Snapshot> {
+  id: string;
+  job_id: string;
+  key_id: string;
+  event: string;
+  url: string;
+  job: Snapshot;
+  created_at: Time;
+  attempts: number;
+}
+
+export interface WebhookAttemptRow<Time> {
+  delivery_id: string;
+  event: string;
+  attempt: number;
+  at: Time;
+  status_code: number | null;
+  error: string | null;
+  next_attempt_at: Time | null;
+}
+
 /** Matches the jobs at Pixazo, or being sent: what the dispatch cap counts. */
 export const AT_PIXAZO_SQL = `${IN_FLIGHT_SQL} AND submission IN ('submitting', 'submitted')`;
 
@@ -76,6 +154,8 @@ export const JOB_COLUMNS = [
   'submission',
   'request_id',
   'webhook_token_hash',
+  'webhook_url',
+  'webhook_events',
   'error',
   'cost_micro_usd',
   'images',
@@ -119,6 +199,8 @@ export interface JobRow<Time, Flag, List> {
   submission: string;
   request_id: string | null;
   webhook_token_hash: string | null;
+  webhook_url: string | null;
+  webhook_events: List;
   error: string | null;
   cost_micro_usd: number;
   images: List;
@@ -211,6 +293,8 @@ export function sqlRecords<Time, Flag, List, Param>(codec: SqlCodec<Time, Flag, 
         submission: row.submission as SubmissionState,
         requestId: row.request_id,
         webhookTokenHash: row.webhook_token_hash,
+        webhookUrl: row.webhook_url,
+        webhookEvents: codec.readList(row.webhook_events) as JobStatus[],
         error: row.error,
         costMicroUsd: row.cost_micro_usd,
         images: codec.readList(row.images) as StoredImage[],
@@ -242,6 +326,8 @@ export function sqlRecords<Time, Flag, List, Param>(codec: SqlCodec<Time, Flag, 
         submission: job.submission,
         request_id: job.requestId,
         webhook_token_hash: job.webhookTokenHash,
+        webhook_url: job.webhookUrl,
+        webhook_events: codec.writeList(job.webhookEvents),
         error: job.error,
         cost_micro_usd: job.costMicroUsd,
         images: codec.writeList(job.images),
@@ -261,6 +347,35 @@ export function sqlRecords<Time, Flag, List, Param>(codec: SqlCodec<Time, Flag, 
         if (value !== undefined) set.push([column, (write as (v: unknown) => Value<Param>)(value)]);
       }
       return set;
+    },
+
+    /** A claimed delivery; `readJob` turns its stored job snapshot back into a record. */
+    toWebhookDelivery<Snapshot>(
+      row: WebhookDeliveryRow<Time, Snapshot>,
+      readJob: (snapshot: Snapshot) => JobRecord,
+    ): WebhookDelivery {
+      return {
+        id: row.id,
+        jobId: row.job_id,
+        keyId: row.key_id,
+        event: row.event as JobStatus,
+        url: row.url,
+        job: readJob(row.job),
+        createdAt: codec.readTime(row.created_at),
+        attempts: row.attempts,
+      };
+    },
+
+    toWebhookAttempt(row: WebhookAttemptRow<Time>): WebhookAttempt {
+      return {
+        deliveryId: row.delivery_id,
+        event: row.event as JobStatus,
+        attempt: row.attempt,
+        at: codec.readTime(row.at),
+        statusCode: row.status_code,
+        error: row.error,
+        nextAttemptAt: readTime(row.next_attempt_at),
+      };
     },
 
     toUpstream(row: UpstreamRow<Time>): UpstreamRecord {

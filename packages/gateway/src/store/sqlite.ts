@@ -19,6 +19,8 @@ import {
 import type { JobRecord } from '../domain/job.ts';
 import type { ApiKeyRecord } from '../domain/principal.ts';
 import type { UpstreamCondition } from '../domain/upstream.ts';
+import { type WebhookAttempt, type WebhookDelivery, wantsWebhook } from '../domain/webhook.ts';
+import { newId } from '../ids.ts';
 import { assertKnownSchemaVersion } from './migrations/migration.ts';
 import { SQLITE_MIGRATIONS } from './migrations/sqlite.ts';
 import {
@@ -29,10 +31,15 @@ import {
   IN_FLIGHT_SQL,
   JOB_COLUMNS,
   type JobRow,
+  oldestDeliveryFirst,
   PENDING_SQL,
   sqlRecords,
   UPSTREAM_SQL,
   type UpstreamRow,
+  WEBHOOK_DELIVERY_COLUMNS,
+  WEBHOOK_SQL,
+  type WebhookAttemptRow,
+  type WebhookDeliveryRow,
 } from './sql.ts';
 import {
   type Adoption,
@@ -44,6 +51,8 @@ import {
   type Store,
   type StoreOptions,
   type UpstreamRecord,
+  type WebhookAttemptResult,
+  type WebhookClaim,
 } from './store.ts';
 
 /** How long a writer waits for another connection's lock before failing with SQLITE_BUSY. */
@@ -122,12 +131,19 @@ const records = sqlRecords<number, number, string, SQLInputValue>({
   writeList: (list) => JSON.stringify(list),
 });
 
+/** `$n` is PostgreSQL's numbered parameter; SQLite's is `?n`. */
+const sqliteParams = (sql: string): string => sql.replace(/\$(\d+)/g, '?$1');
+
 /** Adds `condition` with its named `values`, unless one of them is unset. */
 type SqlCondition = (condition: string, values: Record<string, SQLInputValue | undefined>) => void;
 
 /** A LIKE pattern matching `text` anywhere, with its own `%`, `_` and `\` taken literally. */
 const containsPattern = (text: string): string =>
   `%${foldCase(text).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/** A job snapshot of the outbox: its row, as JSON. */
+const readJobSnapshot = (text: string): JobRecord =>
+  records.toJob(JSON.parse(text) as SqliteJobRow);
 
 class SqliteStore implements Store {
   readonly singleProcess = true;
@@ -216,12 +232,28 @@ class SqliteStore implements Store {
       revokeKey: prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
       ping: prepare('SELECT 1 AS ok'),
       ...(Object.fromEntries(
-        // `$n` is PostgreSQL's numbered parameter; SQLite's is `?n`.
         Object.entries(UPSTREAM_SQL).map(([name, sql]) => [
           `upstream_${name}`,
-          prepare(sql.replace(/\$(\d+)/g, '?$1')),
+          prepare(sqliteParams(sql)),
         ]),
       ) as Record<`upstream_${keyof typeof UPSTREAM_SQL}`, StatementSync>),
+      insertDelivery: prepare(
+        `INSERT INTO webhook_deliveries (id, job_id, key_id, event, url, job, created_at, next_attempt_at)
+           VALUES (:id, :jobId, :keyId, :event, :url, :job, :createdAt, :dueAt)
+           ON CONFLICT (job_id, event) DO NOTHING`,
+      ),
+      claimWebhooks: prepare(
+        sqliteParams(`${WEBHOOK_SQL.claimChosen}
+          UPDATE webhook_deliveries SET lease_owner = $1, lease_until = $5
+          WHERE id IN (SELECT id FROM chosen) RETURNING ${WEBHOOK_DELIVERY_COLUMNS.join(', ')}`),
+      ),
+      finishAttempt: prepare(sqliteParams(WEBHOOK_SQL.finishAttempt)),
+      insertAttempt: prepare(sqliteParams(WEBHOOK_SQL.insertAttempt)),
+      listAttempts: prepare(sqliteParams(WEBHOOK_SQL.listAttempts)),
+      webhookQueueDepth: prepare(WEBHOOK_SQL.queueDepth),
+      readSecret: prepare(sqliteParams(WEBHOOK_SQL.readSecret)),
+      keepSecret: prepare(sqliteParams(WEBHOOK_SQL.keepSecret)),
+      replaceSecret: prepare(sqliteParams(WEBHOOK_SQL.replaceSecret)),
     };
   }
 
@@ -243,6 +275,7 @@ class SqliteStore implements Store {
       if (decision.kind !== 'created') return decision;
 
       this.#sql.insertJob.run(records.jobParams(job));
+      if (wantsWebhook(job)) this.#enqueueWebhook(job);
       this.#sql.insertCharge.run({
         jobId: job.id,
         keyId: job.ownerKeyId,
@@ -285,6 +318,7 @@ class SqliteStore implements Store {
       ).run(params);
 
       const after = this.#job(id) as JobRecord;
+      if (after.status !== before.status && wantsWebhook(after)) this.#enqueueWebhook(after);
       const difference = after.costMicroUsd - before.costMicroUsd;
       if (difference !== 0) {
         this.#sql.insertAdjustment.run({
@@ -425,6 +459,62 @@ class SqliteStore implements Store {
     return this.#sql.upstream_clear.get(instanceId) !== undefined;
   }
 
+  async claimWebhookDeliveries(claim: WebhookClaim): Promise<WebhookDelivery[]> {
+    return inTransaction(this.#db, () => {
+      const rows = this.#sql.claimWebhooks.all(
+        claim.instanceId,
+        claim.at.getTime(),
+        claim.limit,
+        claim.perReceiver,
+        claim.leaseUntil.getTime(),
+      ) as unknown as WebhookDeliveryRow<number, string>[];
+      return rows
+        .map((row) => records.toWebhookDelivery(row, readJobSnapshot))
+        .sort(oldestDeliveryFirst);
+    });
+  }
+
+  async recordWebhookAttempt(result: WebhookAttemptResult): Promise<boolean> {
+    const nextAttemptAt = result.nextAttemptAt?.getTime() ?? null;
+    return inTransaction(this.#db, () => {
+      const row = this.#sql.finishAttempt.get(
+        result.deliveryId,
+        result.instanceId,
+        nextAttemptAt,
+      ) as { attempts: number } | undefined;
+      if (row === undefined) return false;
+      this.#sql.insertAttempt.run(
+        result.deliveryId,
+        row.attempts,
+        result.at.getTime(),
+        result.statusCode,
+        result.error,
+        nextAttemptAt,
+      );
+      return true;
+    });
+  }
+
+  async listWebhookAttempts(jobId: string): Promise<WebhookAttempt[]> {
+    const rows = this.#sql.listAttempts.all(jobId) as unknown as WebhookAttemptRow<number>[];
+    return rows.map(records.toWebhookAttempt);
+  }
+
+  async countWebhookDeliveriesQueued(): Promise<number> {
+    return (this.#sql.webhookQueueDepth.get() as { total: number }).total;
+  }
+
+  async webhookSecret(keyId: string): Promise<string | null> {
+    const row = this.#sql.readSecret.get(keyId) as { webhook_secret: string | null } | undefined;
+    return row?.webhook_secret ?? null;
+  }
+
+  async setWebhookSecret(keyId: string, sealed: string, replace: boolean): Promise<string | null> {
+    const statement = replace ? this.#sql.replaceSecret : this.#sql.keepSecret;
+    const row = statement.get(keyId, sealed) as { webhook_secret: string } | undefined;
+    return row?.webhook_secret ?? null;
+  }
+
   async createApiKey(key: ApiKeyRecord): Promise<void> {
     this.#sql.insertKey.run(records.apiKeyParams(key));
   }
@@ -464,6 +554,20 @@ class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (this.#db.isOpen) this.#db.close();
+  }
+
+  /** The job, as it is now, into the outbox (inside the caller's transaction). */
+  #enqueueWebhook(job: JobRecord): void {
+    this.#sql.insertDelivery.run({
+      id: newId('msg'),
+      jobId: job.id,
+      keyId: job.ownerKeyId,
+      event: job.status,
+      url: job.webhookUrl,
+      job: JSON.stringify(records.jobParams(job)),
+      createdAt: job.updatedAt.getTime(),
+      dueAt: this.#now(),
+    });
   }
 
   #job(id: string): JobRecord | null {

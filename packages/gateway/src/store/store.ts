@@ -10,6 +10,7 @@ import type { AdmissionRequest, AdmissionResult, Owner, Usage } from '../domain/
 import type { JobRecord, JobStatus } from '../domain/job.ts';
 import type { ApiKeyRecord } from '../domain/principal.ts';
 import type { UpstreamCondition } from '../domain/upstream.ts';
+import type { WebhookAttempt, WebhookDelivery } from '../domain/webhook.ts';
 
 export type JobPatch = Partial<
   Pick<
@@ -76,6 +77,30 @@ export interface UpstreamRecord {
   until: Date;
   /** The instance whose job is the probe, while it is out. */
   probeBy: string | null;
+}
+
+/** A webhook worker's claim on due outbox deliveries (Store.claimWebhookDeliveries). */
+export interface WebhookClaim {
+  instanceId: string;
+  /** Now, on the worker's clock: deliveries due by then whose lease ended are taken. */
+  at: Date;
+  /** The claimed deliveries are held until then; past it another worker may take them. */
+  leaseUntil: Date;
+  limit: number;
+  /** At most this many deliveries of one receiver URL held at once, across every worker. */
+  perReceiver: number;
+}
+
+/** The outcome of one attempt at a delivery (Store.recordWebhookAttempt). */
+export interface WebhookAttemptResult {
+  deliveryId: string;
+  /** The worker that holds the lease; another's result is dropped. */
+  instanceId: string;
+  at: Date;
+  statusCode: number | null;
+  error: string | null;
+  /** The next try; null once delivered or given up. */
+  nextAttemptAt: Date | null;
 }
 
 /** What every store takes besides where its database is. */
@@ -161,6 +186,27 @@ export interface Store {
   listApiKeys(): Promise<ApiKeyRecord[]>;
   /** Returns false when no such (unrevoked) key exists. */
   revokeApiKey(id: string): Promise<boolean>;
+
+  /**
+   * Outbound webhooks. `admitJob` (for QUEUED) and `updateJob` write a delivery to the outbox
+   * in the same transaction as the change that makes the job enter a status it wants
+   * (`wantsWebhook`), due at once; one per job and status. A claim takes due deliveries for one
+   * worker at a time (a lease; SKIP LOCKED on PostgreSQL), oldest first.
+   */
+  claimWebhookDeliveries(claim: WebhookClaim): Promise<WebhookDelivery[]>;
+  /** Adds the attempt and plans the next (or none); false when the lease was lost. */
+  recordWebhookAttempt(result: WebhookAttemptResult): Promise<boolean>;
+  /** Every attempt at the job's deliveries, oldest first. */
+  listWebhookAttempts(jobId: string): Promise<WebhookAttempt[]>;
+  /** Deliveries not yet delivered nor given up. */
+  countWebhookDeliveriesQueued(): Promise<number>;
+  /** The key's sealed signing secret; null when it has none yet (or no such key). */
+  webhookSecret(keyId: string): Promise<string | null>;
+  /**
+   * Stores `sealed` as the key's signing secret: `replace` always (rotation), else only when
+   * it has none. Returns the secret stored afterwards; null when there is no such key.
+   */
+  setWebhookSecret(keyId: string, sealed: string, replace: boolean): Promise<string | null>;
 
   /** The upstream condition every instance honours; null while Pixazo is taken to be healthy. */
   readUpstream(): Promise<UpstreamRecord | null>;

@@ -5,13 +5,13 @@
 import type { GenerateImageInput, Job } from '../../graphql/operations.ts';
 import { inputFromJob } from '../generate/form-values.ts';
 
-export const SNIPPET_KINDS = ['curl', 'graphql', 'core'] as const;
+export const SNIPPET_KINDS = ['curl', 'graphql', 'client'] as const;
 export type SnippetKind = (typeof SNIPPET_KINDS)[number];
 
 export const SNIPPET_LABELS: Record<SnippetKind, string> = {
   curl: 'cURL',
   graphql: 'GraphQL',
-  core: '@zimage/core',
+  client: '@zimage/client',
 };
 
 const MUTATION = `mutation GenerateImage($input: GenerateImageInput!) {
@@ -42,33 +42,28 @@ function curlSnippet(input: GenerateImageInput, origin: string): string {
   ].join('\n');
 }
 
-/** @zimage/core speaks Pixazo's own API: lowercase values and its model keys (turbo, base). */
-function coreSnippet(input: GenerateImageInput): string {
-  const lower = (value: string | null | undefined) => value?.toLowerCase();
-  const params = {
-    model: lower(input.model?.replace(/^Z_IMAGE_/, '')),
-    prompt: input.prompt,
-    imageSize: lower(input.imageSize),
-    numInferenceSteps: input.numInferenceSteps,
-    guidanceScale: input.guidanceScale ?? undefined,
-    numImages: input.numImages,
-    enableSafetyChecker: input.enableSafetyChecker,
-    outputFormat: lower(input.outputFormat),
-    acceleration: lower(input.acceleration),
-  };
-  const fields = Object.entries(params)
+/**
+ * @zimage/client, the gateway's typed client: the same key and input as the dashboard's (a
+ * dashboard user has a gateway key, not a Pixazo one), waiting for the finished job.
+ */
+function clientSnippet(input: GenerateImageInput, origin: string): string {
+  const fields = Object.entries(input)
     .filter(([, value]) => value !== undefined && value !== null)
     .map(([name, value]) => `  ${name}: ${JSON.stringify(value)},`)
     .join('\n');
-  return `import { PixazoClient } from '@zimage/core';
+  return `import { createZimageClient } from '@zimage/client';
 
-// @zimage/core calls Pixazo directly, with a Pixazo subscription key (not a gateway key).
-const pixazo = new PixazoClient({ apiKey: process.env.PIXAZO_API_KEY ?? '' });
+const zimage = createZimageClient({
+  url: ${JSON.stringify(origin)},
+  apiKey: process.env.ZIMAGE_API_KEY ?? '',
+});
 
-const { status } = await pixazo.generate({
+const job = await zimage.generate({
 ${fields}
 });
-console.log(status.mediaUrls);
+const done = await zimage.waitFor(job.id, { timeoutMs: 120_000 });
+console.log(done.status, done.images.map((image) => image.url));
+await zimage.close();
 `;
 }
 
@@ -79,7 +74,7 @@ export function snippetFor(kind: SnippetKind, job: Job, origin: string): string 
       return curlSnippet(input, origin);
     case 'graphql':
       return graphqlSnippet(input);
-    case 'core':
-      return coreSnippet(input);
+    case 'client':
+      return clientSnippet(input, origin);
   }
 }

@@ -142,4 +142,43 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    name: 'outbound webhooks',
+    sql: `
+      ALTER TABLE jobs ADD COLUMN webhook_url text;
+      ALTER TABLE jobs ADD COLUMN webhook_events jsonb NOT NULL DEFAULT '[]';
+      -- The key's webhook signing secret, sealed (AES-256-GCM, webhooks/signing-secrets.ts).
+      ALTER TABLE api_keys ADD COLUMN webhook_secret text;
+
+      -- The outbox: one row per (job, event), written in the statement of the status change.
+      -- job is the job's row at that moment. next_attempt_at is null once delivered or given
+      -- up; a worker holds a row while lease_until is in the future.
+      CREATE TABLE webhook_deliveries (
+        id text COLLATE "C" PRIMARY KEY,
+        job_id text COLLATE "C" NOT NULL REFERENCES jobs (id),
+        key_id text COLLATE "C" NOT NULL REFERENCES api_keys (id),
+        event text NOT NULL,
+        url text NOT NULL,
+        job jsonb NOT NULL,
+        created_at timestamptz NOT NULL,
+        attempts integer NOT NULL DEFAULT 0,
+        next_attempt_at timestamptz,
+        lease_owner text COLLATE "C",
+        lease_until timestamptz,
+        UNIQUE (job_id, event)
+      );
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at)
+        WHERE next_attempt_at IS NOT NULL;
+
+      CREATE TABLE webhook_attempts (
+        delivery_id text COLLATE "C" NOT NULL REFERENCES webhook_deliveries (id),
+        attempt integer NOT NULL,
+        at timestamptz NOT NULL,
+        status_code integer,
+        error text,
+        next_attempt_at timestamptz,
+        PRIMARY KEY (delivery_id, attempt)
+      );
+    `,
+  },
 ];

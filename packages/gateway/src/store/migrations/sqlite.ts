@@ -133,4 +133,43 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    name: 'outbound webhooks',
+    sql: `
+      ALTER TABLE jobs ADD COLUMN webhook_url TEXT;
+      ALTER TABLE jobs ADD COLUMN webhook_events TEXT NOT NULL DEFAULT '[]';
+      -- The key's webhook signing secret, sealed (AES-256-GCM, webhooks/signing-secrets.ts).
+      ALTER TABLE api_keys ADD COLUMN webhook_secret TEXT;
+
+      -- The outbox: one row per (job, event), written in the transaction of the status change.
+      -- job is the job's row at that moment, as JSON. next_attempt_at is null once delivered
+      -- or given up; a worker holds a row while lease_until is in the future.
+      CREATE TABLE webhook_deliveries (
+        id TEXT PRIMARY KEY,
+        job_id TEXT NOT NULL REFERENCES jobs (id),
+        key_id TEXT NOT NULL REFERENCES api_keys (id),
+        event TEXT NOT NULL,
+        url TEXT NOT NULL,
+        job TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER,
+        lease_owner TEXT,
+        lease_until INTEGER,
+        UNIQUE (job_id, event)
+      ) STRICT;
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at)
+        WHERE next_attempt_at IS NOT NULL;
+
+      CREATE TABLE webhook_attempts (
+        delivery_id TEXT NOT NULL REFERENCES webhook_deliveries (id),
+        attempt INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        status_code INTEGER,
+        error TEXT,
+        next_attempt_at INTEGER,
+        PRIMARY KEY (delivery_id, attempt)
+      ) STRICT;
+    `,
+  },
 ];
