@@ -18,8 +18,8 @@ import { NO_LIMITS } from '../src/auth/api-keys.ts';
 import type { JobRecord } from '../src/domain/job.ts';
 import { type Logger, silentLogger } from '../src/domain/logger.ts';
 import type { Principal } from '../src/domain/principal.ts';
+import { createLocalImageStore } from '../src/images/open-image-store.ts';
 import type { JobEngine } from '../src/jobs/engine.ts';
-import { createImageStore } from '../src/jobs/image-store.ts';
 import {
   createJobEngine,
   type JobEngineDeps,
@@ -42,7 +42,7 @@ const turbo = { prompt: 'a lighthouse in fog', imageSize: 'square_1_1' } as cons
 /** Long enough at the sim's time scale to still run when the test acts on it. */
 const slow = { ...turbo, model: 'base', numInferenceSteps: 60 } as const;
 
-type Pixazo = Pick<PixazoClient, 'submit' | 'getStatus' | 'download'>;
+type Pixazo = Pick<PixazoClient, 'submit' | 'getStatus' | 'streamDownload'>;
 
 let url: string;
 let sim: PixazoSim;
@@ -93,7 +93,8 @@ async function instance(
   const index = engines.length;
   const counted: Pixazo = {
     submit: (input, submitOptions) => pixazo.submit(input, submitOptions),
-    download: (mediaUrl, downloadOptions) => pixazo.download(mediaUrl, downloadOptions),
+    streamDownload: (mediaUrl, consume, downloadOptions) =>
+      pixazo.streamDownload(mediaUrl, consume, downloadOptions),
     getStatus: (requestId, statusOptions) => {
       statusReads.push({ engine: index, requestId });
       return pixazo.getStatus(requestId, statusOptions);
@@ -103,7 +104,7 @@ async function instance(
     store,
     pubsub,
     pixazo: wrap.pixazo?.(counted) ?? counted,
-    images: createImageStore({ dataDir }),
+    images: createLocalImageStore({ dataDir }),
     logger: wrap.logger,
     metrics: wrap.metrics,
     options: {
@@ -372,7 +373,7 @@ it("keeps the winner's images when two instances complete the same job at once",
     createJobTracker({
       pixazo,
       store,
-      images: createImageStore({ dataDir }),
+      images: createLocalImageStore({ dataDir }),
       writer: createJobWriter({ store, pubsub, logger: silentLogger, onTerminal: () => {} }),
       logger: silentLogger,
       now: () => new Date(),

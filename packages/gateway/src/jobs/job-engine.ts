@@ -35,13 +35,13 @@ import { type Logger, silentLogger } from '../domain/logger.ts';
 import type { Principal } from '../domain/principal.ts';
 import { GatewayError } from '../errors.ts';
 import { newId } from '../ids.ts';
+import type { ImageStore } from '../images/image-store.ts';
 import { admissionError, utcDay } from '../limits/budget.ts';
 import type { Metrics } from '../metrics.ts';
 import type { PubSub } from '../pubsub/pubsub.ts';
 import type { Store } from '../store/store.ts';
 import type { GenerateRequest, JobEngine } from './engine.ts';
 import { idempotencyKeyReused, readGenerateRequest } from './generate-request.ts';
-import type { ImageStore } from './image-store.ts';
 import { canAccessJob } from './job-access.ts';
 import { createJobTracker, type TrackingOptions } from './job-tracker.ts';
 import { createJobWriter } from './job-writer.ts';
@@ -100,7 +100,7 @@ export interface JobEngineOptions {
 export interface JobEngineDeps {
   store: Store;
   pubsub: PubSub;
-  pixazo: Pick<PixazoClient, 'submit' | 'getStatus' | 'download'>;
+  pixazo: Pick<PixazoClient, 'submit' | 'getStatus' | 'streamDownload'>;
   images: ImageStore;
   options: JobEngineOptions;
   logger?: Logger | undefined;
@@ -379,6 +379,7 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
         updatedAt: createdAt,
         startedAt: null,
         completedAt: null,
+        imagesExpiredAt: null,
       };
       const admission = await store.admitJob({
         job,

@@ -10,7 +10,7 @@ import { expectedDurationMs, MODELS, microUsdToUsd } from '@zimage/core';
 import { JOB_STATUSES, type JobRecord, type JobStatus, type StoredImage } from '../domain/job.ts';
 import { hasScope, type Principal } from '../domain/principal.ts';
 import { badUserInput } from '../errors.ts';
-import { imageUrlPath } from '../jobs/image-store.ts';
+import { imageUrlPath } from '../images/image-store.ts';
 import { topics } from '../pubsub/pubsub.ts';
 import { type JobFilter, MAX_JOBS_PAGE_SIZE } from '../store/store.ts';
 import { followJob, jobChanges } from '../subscriptions/job-streams.ts';

@@ -26,10 +26,12 @@ import {
   type ApiKeyRow,
   AT_PIXAZO_SQL,
   foldCase,
+  IMAGES_KEPT_SQL,
   IN_FLIGHT_SQL,
   JOB_COLUMNS,
   type JobRow,
   PENDING_SQL,
+  RETENTION_SQL,
   sqlRecords,
   UPSTREAM_SQL,
   type UpstreamRow,
@@ -222,6 +224,15 @@ class SqliteStore implements Store {
           prepare(sql.replace(/\$(\d+)/g, '?$1')),
         ]),
       ) as Record<`upstream_${keyof typeof UPSTREAM_SQL}`, StatementSync>),
+      ...(Object.fromEntries(
+        Object.entries(RETENTION_SQL).map(([name, sql]) => [
+          `retention_${name}`,
+          prepare(sql.replace(/\$(\d+)/g, '?$1')),
+        ]),
+      ) as Record<`retention_${keyof typeof RETENTION_SQL}`, StatementSync>),
+      imagesKept: prepare(
+        `SELECT * FROM jobs WHERE ${IMAGES_KEPT_SQL.replace('$1', '?1')} ORDER BY completed_at LIMIT ?2`,
+      ),
     };
   }
 
@@ -411,6 +422,28 @@ class SqliteStore implements Store {
 
   async recordUpstreamCondition(condition: UpstreamCondition, at: Date, until: Date) {
     this.#sql.upstream_record.run(condition, at.getTime(), until.getTime());
+  }
+
+  async listJobsWithImagesEndedBefore(endedBefore: Date, limit: number): Promise<JobRecord[]> {
+    const rows = this.#sql.imagesKept.all(
+      endedBefore.getTime(),
+      limit,
+    ) as unknown as SqliteJobRow[];
+    return rows.map(records.toJob);
+  }
+
+  async markImagesExpired(jobId: string, at: Date): Promise<boolean> {
+    return this.#sql.retention_markExpired.get(jobId, at.getTime()) !== undefined;
+  }
+
+  async takeLease(name: string, holder: string, at: Date, until: Date): Promise<boolean> {
+    return (
+      this.#sql.retention_takeLease.get(name, holder, at.getTime(), until.getTime()) !== undefined
+    );
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    this.#sql.retention_releaseLease.run(name, holder);
   }
 
   async takeUpstreamProbe(instanceId: string, at: Date): Promise<boolean> {
