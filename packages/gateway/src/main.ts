@@ -62,6 +62,11 @@ try {
     maxPromptLength: config.maxPromptLength,
     pixazoMaxConcurrency: config.pixazoMaxConcurrency,
     engine: { upstreamHealth: { cooldownMs: config.upstreamCooldownMs } },
+    imageStore: config.imageStore,
+    imageRetention:
+      config.imageRetentionDays === null
+        ? null
+        : { retentionMs: config.imageRetentionDays * 24 * 60 * 60 * 1000 },
     logger,
   });
 } catch (error) {

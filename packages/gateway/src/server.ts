@@ -101,7 +101,7 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
     sseStreams,
     publicBaseUrl: () => publicUrl,
   });
-  const images = createImagesRoute(deps.images);
+  const images = createImagesRoute({ images: deps.images, store: deps.store, logger: deps.logger });
   const webhook = createWebhookRoute(deps);
   const readyz = createReadyz({
     store,

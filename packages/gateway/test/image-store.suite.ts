@@ -42,6 +42,7 @@ export function largePng(): Promise<Buffer> {
       width: 160,
       height: 120,
       channels: 3,
+      background: '#000',
       noise: { type: 'gaussian', mean: 128, sigma: 60 },
     },
   })

@@ -4,12 +4,11 @@
  * staged under DATA_DIR.
  */
 import path from 'node:path';
+import type { ImageStoreConfig } from '../config.ts';
 import type { Metrics } from '../metrics.ts';
 import { createImageStore, type ImageBackend, type ImageStore } from './image-store.ts';
 import { createLocalBackend } from './local-backend.ts';
 import type { S3BackendOptions } from './s3-backend.ts';
-
-export type ImageStoreConfig = { kind: 'local' } | ({ kind: 's3' } & S3BackendOptions);
 
 interface OpenOptions {
   dataDir: string;
@@ -30,8 +29,10 @@ export const createLocalImageStore = (options: OpenOptions): ImageStore =>
 export async function openImageStore(
   config: ImageStoreConfig,
   options: OpenOptions,
+  /** Tests: listing page size, timeouts. */
+  s3Overrides: Partial<S3BackendOptions> = {},
 ): Promise<ImageStore> {
   if (config.kind === 'local') return createLocalImageStore(options);
   const { openS3Backend } = await import('./s3-backend.ts');
-  return withBackend(await openS3Backend(config), options);
+  return withBackend(await openS3Backend({ ...config, ...s3Overrides }), options);
 }

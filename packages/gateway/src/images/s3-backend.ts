@@ -24,15 +24,10 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
+import type { S3Settings } from '../config.ts';
 import { type ImageBackend, ImageStoreUnavailableError } from './image-store.ts';
 
-export interface S3BackendOptions {
-  bucket: string;
-  /** S3_ENDPOINT; undefined: AWS. */
-  endpoint?: string | undefined;
-  region: string;
-  forcePathStyle: boolean;
-  credentials: { accessKeyId: string; secretAccessKey: string };
+export interface S3BackendOptions extends S3Settings {
   /** Keys per ListObjectsV2 page; default 1,000 (S3's maximum). */
   pageSize?: number | undefined;
   /** Default 3 s to connect, 15 s without a byte. */

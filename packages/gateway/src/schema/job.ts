@@ -112,6 +112,11 @@ export const Job = builder.objectRef<JobRecord>('Job').implement({
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
     completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true }),
+    imagesExpiredAt: t.expose('imagesExpiredAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: "Set once retention deleted this job's images; their URLs then answer 410 Gone.",
+    }),
   }),
 });
 
