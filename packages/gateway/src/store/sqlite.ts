@@ -131,6 +131,23 @@ type SqlCondition = (condition: string, values: Record<string, SQLInputValue | u
 const containsPattern = (text: string): string =>
   `%${foldCase(text).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
+/** `$n` is PostgreSQL's numbered parameter; SQLite's is `?n`. */
+const sqliteParams = (sql: string): string => sql.replace(/\$(\d+)/g, '?$1');
+
+/** Statements both dialects share (sql.ts), prepared as `<prefix>_<name>`. */
+function prepareShared<Prefix extends string, Names extends string>(
+  prepare: (sql: string) => StatementSync,
+  prefix: Prefix,
+  statements: Readonly<Record<Names, string>>,
+): Record<`${Prefix}_${Names}`, StatementSync> {
+  return Object.fromEntries(
+    Object.entries<string>(statements).map(([name, sql]) => [
+      `${prefix}_${name}`,
+      prepare(sqliteParams(sql)),
+    ]),
+  ) as Record<`${Prefix}_${Names}`, StatementSync>;
+}
+
 class SqliteStore implements Store {
   readonly singleProcess = true;
   readonly #db: DatabaseSync;
@@ -217,21 +234,10 @@ class SqliteStore implements Store {
       allKeys: prepare('SELECT * FROM api_keys ORDER BY id'),
       revokeKey: prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
       ping: prepare('SELECT 1 AS ok'),
-      ...(Object.fromEntries(
-        // `$n` is PostgreSQL's numbered parameter; SQLite's is `?n`.
-        Object.entries(UPSTREAM_SQL).map(([name, sql]) => [
-          `upstream_${name}`,
-          prepare(sql.replace(/\$(\d+)/g, '?$1')),
-        ]),
-      ) as Record<`upstream_${keyof typeof UPSTREAM_SQL}`, StatementSync>),
-      ...(Object.fromEntries(
-        Object.entries(RETENTION_SQL).map(([name, sql]) => [
-          `retention_${name}`,
-          prepare(sql.replace(/\$(\d+)/g, '?$1')),
-        ]),
-      ) as Record<`retention_${keyof typeof RETENTION_SQL}`, StatementSync>),
+      ...prepareShared(prepare, 'upstream', UPSTREAM_SQL),
+      ...prepareShared(prepare, 'retention', RETENTION_SQL),
       imagesKept: prepare(
-        `SELECT * FROM jobs WHERE ${IMAGES_KEPT_SQL.replace('$1', '?1')} ORDER BY completed_at LIMIT ?2`,
+        sqliteParams(`SELECT * FROM jobs WHERE ${IMAGES_KEPT_SQL} ORDER BY completed_at LIMIT $2`),
       ),
     };
   }
