@@ -192,12 +192,19 @@ export function createJobTracker(deps: JobTrackerDeps): JobTracker {
     }
   }
 
-  /** Removes the images this attempt saved, and only those (another may have won). */
+  /**
+   * Removes the images this attempt saved, and only those (another may have won). A store
+   * that fails here leaves orphans behind (a completed job's go at retention), not a stuck job.
+   */
   const removeSaved = (jobId: string, saved: StoredImage[]) =>
-    images.remove(
-      jobId,
-      saved.map((image) => image.fileName),
-    );
+    images
+      .remove(
+        jobId,
+        saved.map((image) => image.fileName),
+      )
+      .catch((error: unknown) => {
+        logger.warn({ jobId, err: error }, "could not remove this attempt's images");
+      });
 
   async function applyNow(
     jobId: string,
