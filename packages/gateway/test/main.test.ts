@@ -1,9 +1,8 @@
 /**
  * `pnpm start` as a process: a bad setting, or an S3 bucket that refuses the credentials, stops
- * it with one line; without PIXAZO_API_KEY it
- * runs the simulator in-process, prints a generated admin key once with the dashboard URL,
- * serves with that key, and exits 0 on SIGTERM; with PIXAZO_API_KEY it never loads the
- * simulator.
+ * it with one line; without PIXAZO_API_KEY it runs the simulator in-process, prints a generated
+ * admin key once with the dashboard URL, serves with that key, and exits 0 on SIGTERM; with
+ * PIXAZO_API_KEY it never loads the simulator.
  */
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
