@@ -96,8 +96,8 @@ export interface StartGatewayOptions {
   imageRetention?: ImageSweeperOptions | null | undefined;
 }
 
-/** How long a listing of the image store serves the stored-images gauges. */
-const IMAGE_USAGE_MAX_AGE_MS = 60_000;
+/** How long a listing of the image store serves the stored-images gauges (S3 bills LISTs). */
+const IMAGE_USAGE_MAX_AGE_MS = 5 * 60_000;
 
 export interface RunningGateway {
   /** e.g. http://127.0.0.1:4000 */
