@@ -45,18 +45,15 @@ const isNotFound = (error: unknown) =>
     error.name === 'NotFound');
 
 function unavailable(what: string, error: unknown): ImageStoreUnavailableError {
-  const status = error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
-  // HEAD answers carry no error body, so a refusal is known by its status alone.
-  const name =
-    error instanceof S3ServiceException && error.name !== 'Unknown' ? `${error.name} ` : '';
-  const reason =
-    status === 403
-      ? `${name}(HTTP 403): access denied, check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`
-      : error instanceof S3ServiceException
-        ? `${error.name} (HTTP ${status ?? '?'})`
-        : error instanceof Error
-          ? error.message || error.name
-          : String(error);
+  let reason = error instanceof Error ? error.message || error.name : String(error);
+  if (error instanceof S3ServiceException) {
+    const status = error.$metadata.httpStatusCode;
+    // HEAD answers carry no error body: then the status alone tells what happened.
+    const code = error.name === 'Unknown' ? '' : `${error.name} `;
+    const hint =
+      status === 403 ? ': access denied, check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY' : '';
+    reason = `${code}(HTTP ${status ?? '?'})${hint}`;
+  }
   return new ImageStoreUnavailableError(`S3 ${what} failed: ${reason}`, { cause: error });
 }
 
