@@ -69,6 +69,26 @@ describe('S3 backend', () => {
     for (const backend of [...backends, again]) await backend.close();
   });
 
+  it('gives up on a server that accepts connections but never answers, within its timeouts', async () => {
+    const target = new URL(s3.endpoint);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
+    const backend = await openS3Backend(
+      options({
+        endpoint: proxy.url.replace(/^redis:/, 'http:'),
+        timeouts: { connectMs: 500, idleMs: 500 },
+      }),
+    );
+    try {
+      proxy.hang();
+      await expect(backend.head('job_x/AAAAAAAAAAAAAAAAAAAAAA.png')).rejects.toBeInstanceOf(
+        ImageStoreUnavailableError,
+      );
+    } finally {
+      await backend.close();
+      await proxy.close();
+    }
+  });
+
   it('fails fast with ImageStoreUnavailableError while the server is unreachable', async () => {
     const target = new URL(s3.endpoint);
     const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });

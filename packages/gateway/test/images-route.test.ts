@@ -68,7 +68,8 @@ describe.each(stores)('/images with the %s store', (kind, imageStore) => {
   beforeAll(async () => {
     h = await startGatewayHarness({
       imageStore: imageStore(),
-      s3Overrides: { pageSize: 1 },
+      // Short timeouts, so that the hanging store's 503 comes well within the test's time.
+      s3Overrides: { pageSize: 1, timeouts: { connectMs: 500, idleMs: 500 } },
       // Everything ended is past retention, but only the test's sweep() runs it.
       imageRetention: { retentionMs: 0, intervalMs: 3_600_000 },
     });
@@ -158,21 +159,29 @@ describe.each(stores)('/images with the %s store', (kind, imageStore) => {
   });
 
   if (kind === 's3') {
-    it('answers 503 at once while the store is unreachable, and serves again after', async () => {
-      const [image] = job.images as [Image];
-      s3Proxy.cut();
-      try {
-        const down = await fetch(image.url);
-        expect(down.status).toBe(503);
-        expect(down.headers.get('retry-after')).toBe('5');
-        await down.arrayBuffer();
-      } finally {
-        s3Proxy.restore();
-      }
-      expect((await fetch(image.url)).status).toBe(200);
-      const metrics = await (await fetch(`${h.gateway.url}/metrics`)).text();
-      expect(metrics).toMatch(/^zimage_image_store_errors_total\{operation="head"\} [1-9]/m);
-    });
+    it.each([
+      ['refuses connections', () => s3Proxy.cut()],
+      ['accepts connections but never answers', () => s3Proxy.hang()],
+    ])(
+      'answers 503, not a hang, while the store %s, and serves again after',
+      async (_how, down) => {
+        const [image] = job.images as [Image];
+        down();
+        try {
+          const answer = await fetch(image.url);
+          expect(answer.status).toBe(503);
+          expect(answer.headers.get('retry-after')).toBe('5');
+          await answer.arrayBuffer();
+        } finally {
+          s3Proxy.restore();
+        }
+        const again = await fetch(image.url);
+        expect(again.status).toBe(200);
+        await again.arrayBuffer();
+        const metrics = await (await fetch(`${h.gateway.url}/metrics`)).text();
+        expect(metrics).toMatch(/^zimage_image_store_errors_total\{operation="head"\} [1-9]/m);
+      },
+    );
   }
 
   it("expires the job's images after retention: 410 Gone and imagesExpiredAt set, once", async () => {

@@ -30,7 +30,7 @@ import { type ImageBackend, ImageStoreUnavailableError } from './image-store.ts'
 export interface S3BackendOptions extends S3Settings {
   /** Keys per ListObjectsV2 page; default 1,000 (S3's maximum). */
   pageSize?: number | undefined;
-  /** Default 3 s to connect, 15 s without a byte. */
+  /** Default 3 s to connect, 5 s without a byte either way. */
   timeouts?: { connectMs: number; idleMs: number } | undefined;
 }
 
@@ -60,7 +60,7 @@ function unavailable(what: string, error: unknown): ImageStoreUnavailableError {
 /** Opens the bucket: it must answer with these credentials; a missing one is created. */
 export async function openS3Backend(options: S3BackendOptions): Promise<ImageBackend> {
   const { bucket } = options;
-  const timeouts = options.timeouts ?? { connectMs: 3_000, idleMs: 15_000 };
+  const timeouts = options.timeouts ?? { connectMs: 3_000, idleMs: 5_000 };
   const client = new S3Client({
     region: options.region,
     endpoint: options.endpoint,
@@ -69,7 +69,9 @@ export async function openS3Backend(options: S3BackendOptions): Promise<ImageBac
     maxAttempts: 2,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    requestHandler: { connectionTimeout: timeouts.connectMs, requestTimeout: timeouts.idleMs },
+    // socketTimeout is the idle bound (requestTimeout would only warn unless told to throw,
+    // and would also cut slow uploads of large images that are still making progress).
+    requestHandler: { connectionTimeout: timeouts.connectMs, socketTimeout: timeouts.idleMs },
   });
   const call = async <T>(what: string, send: () => Promise<T>): Promise<T> => {
     try {
