@@ -424,13 +424,16 @@ export class JobRunner {
     }
 
     if (last?.phase === 'completed') {
-      const images = await prepareImages(
-        last.job,
-        this.#downloadImage,
-        context.attachmentLimitBytes,
-        (error) =>
-          this.#log('warn', 'image download failed', { jobId: first.id, error: String(error) }),
-      );
+      // Retention deleted them: their URLs answer 410, and the result says they expired.
+      const images = last.job.imagesExpiredAt
+        ? { files: [], links: [] }
+        : await prepareImages(
+            last.job,
+            this.#downloadImage,
+            context.attachmentLimitBytes,
+            (error) =>
+              this.#log('warn', 'image download failed', { jobId: first.id, error: String(error) }),
+          );
       await editor.finish({
         body: resultMessage(last.job, {
           ...present,

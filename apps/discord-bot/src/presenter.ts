@@ -301,9 +301,13 @@ export function resultMessage(job: Job, context: ResultContext): MessageBody {
     { name: 'Cost', value: formatUsd(job.costUsd), inline: true },
     { name: 'Duration', value: formatDuration(context.durationMs), inline: true },
   ];
-  const links = context.links.map(
-    ({ index, url }) => `-# [Image ${index + 1}](${url}) was too large to attach.`,
-  );
+  const links = job.imagesExpiredAt
+    ? [
+        `-# 🗑️ ${job.numImages === 1 ? 'The image has' : 'The images have'} expired: the gateway's retention policy deleted ${job.numImages === 1 ? 'it' : 'them'} ${time(seconds(Date.parse(job.imagesExpiredAt)), TimestampStyles.RelativeTime)}.`,
+      ]
+    : context.links.map(
+        ({ index, url }) => `-# [Image ${index + 1}](${url}) was too large to attach.`,
+      );
   return body({
     content: userMention(context.ownerId),
     embeds: [

@@ -1,7 +1,7 @@
 import { type GenerateInput, type Job, ZimageError } from '@zimage/client';
 import { isTerminalStatus } from '@zimage/contract';
 import { describe, expect, it } from 'vitest';
-import type { AttachmentFile } from '../src/attachments.ts';
+import type { AttachmentFile, ImageSource } from '../src/attachments.ts';
 import { GatewayModels } from '../src/gateway-models.ts';
 import {
   type GatewayPort,
@@ -115,7 +115,7 @@ class RecordedUnfinished implements UnfinishedJobsPort {
   }
 }
 
-function setup() {
+function setup(options: { downloadImage?: ImageSource } = {}) {
   const clock = new FakeClock();
   const gateway = new ScriptedGateway();
   const message = new RecordingMessage(clock);
@@ -124,7 +124,7 @@ function setup() {
   const runner = new JobRunner({
     gateway,
     models: new GatewayModels({ fetch: async () => MODELS, clock }),
-    downloadImage: async () => Buffer.from('png bytes'),
+    downloadImage: options.downloadImage ?? (async () => Buffer.from('png bytes')),
     unfinished,
     clock,
     log: (level, text) => log.push(`${level} ${text}`),
@@ -359,6 +359,26 @@ describe('JobRunner', () => {
     expect(message.edits).toHaveLength(1);
     expect(message.edits[0]?.files).toHaveLength(1);
     expect(message.followUps).toEqual([]);
+  });
+
+  it('re-posts a job whose images expired without downloading them, saying they expired', async () => {
+    let downloads = 0;
+    const { clock, gateway, message, runner, context } = setup({
+      downloadImage: async () => {
+        downloads++;
+        return Buffer.from('png bytes');
+      },
+    });
+    const expired = completedJob({ imagesExpiredAt: '2026-02-01T00:00:00.000Z' });
+    gateway.jobs.set(expired.id, expired);
+    gateway.update(expired);
+    const done = runner.repost(expired.id, context);
+    await clock.advance(0);
+    await done;
+    expect(downloads).toBe(0);
+    expect(message.edits).toHaveLength(1);
+    expect(message.edits[0]?.files).toEqual([]);
+    expect(message.edits[0]?.body.embeds?.[0]?.description).toMatch(/The image has expired/);
   });
 
   it('re-posts an unfiltered job only in an age-restricted channel', async () => {

@@ -76,6 +76,21 @@ describe('job messages, one snapshot per state', () => {
     ).toMatchSnapshot();
   });
 
+  it('completed, with its images since deleted by retention: says they expired, links nothing', () => {
+    const job = completedJob({ numImages: 2, imagesExpiredAt: '2026-02-01T00:00:00.000Z' });
+    const message = resultMessage(job, {
+      ownerId: OWNER_ID,
+      durationMs: 3_500,
+      links: [],
+      models: MODELS,
+    });
+    const description = message.embeds?.[0]?.description ?? '';
+    expect(description).toContain(
+      "-# 🗑️ The images have expired: the gateway's retention policy deleted them <t:1769904000:R>.",
+    );
+    expect(description).not.toContain('https://');
+  });
+
   it.each([
     ['FAILED', 'NSFW content detected', TURBO.priceUsdPerImage],
     ['ERROR', 'upstream 500', 0],

@@ -39,6 +39,25 @@ describe('history', () => {
     expect(rows()[1]).toMatch(/older.*Queued/);
   });
 
+  it('shows no thumbnail for a job whose images expired, and says so', async () => {
+    const gateway = createFakeGateway();
+    const kept = gateway.addJob({ prompt: 'kept' });
+    gateway.updateJob(kept.id, gateway.completed(kept), { silently: true });
+    const old = gateway.addJob({ prompt: 'old' });
+    gateway.updateJob(
+      old.id,
+      { ...gateway.completed(old), imagesExpiredAt: new Date().toISOString() },
+      { silently: true },
+    );
+    const { container } = renderSignedIn({ gateway, ui: history });
+
+    await screen.findByText('old');
+    expect(rows()[0]).toMatch(/old.*images expired/);
+    expect(rows()[1]).not.toContain('expired');
+    const thumbnails = [...container.querySelectorAll('img.history-thumb-image')];
+    expect(thumbnails.map((img) => img.getAttribute('src'))).toEqual([`/images/${kept.id}/0.png`]);
+  });
+
   it('searches prompts on the server and filters by model and status', async () => {
     const gateway = createFakeGateway();
     gateway.addJob({ prompt: 'A red fox' });

@@ -140,4 +140,16 @@ describe('job detail', () => {
     const detail = await dialog();
     expect(await detail.findByText(/does not exist/)).toBeTruthy();
   });
+
+  it('says the images expired instead of drawing images whose URLs are gone', async () => {
+    const { gateway, job } = withBaseJob();
+    gateway.updateJob(job.id, { imagesExpiredAt: new Date().toISOString() }, { silently: true });
+    renderSignedIn({ gateway });
+    const detail = await dialog();
+
+    expect(await detail.findByText('Images expired')).toBeTruthy();
+    expect(detail.getByText(/deleted by the gateway's retention policy/)).toBeTruthy();
+    expect(detail.queryAllByRole('img')).toEqual([]);
+    expect(detail.queryAllByRole('link', { name: /Download/ })).toEqual([]);
+  });
 });

@@ -70,6 +70,19 @@ describe('live jobs', () => {
     );
   });
 
+  it('replaces a card\'s images with "Image expired" once retention deleted them', async () => {
+    const gateway = createFakeGateway();
+    const job = gateway.addJob({ prompt: 'a short-lived sketch' });
+    renderSignedIn({ gateway, ui: live });
+    await screen.findByText('a short-lived sketch');
+    gateway.updateJob(job.id, gateway.completed(job));
+    expect(await card('a short-lived').findByRole('img', { name: /Result 1/ })).toBeTruthy();
+
+    gateway.updateJob(job.id, { imagesExpiredAt: new Date().toISOString() });
+    expect(await card('a short-lived').findByText('Image expired')).toBeTruthy();
+    expect(card('a short-lived').queryByRole('img')).toBeNull();
+  });
+
   it("gives a first job, with no runs to learn from, the gateway's own estimate", async () => {
     const gateway = createFakeGateway();
     const job = gateway.addJob({

@@ -24,6 +24,7 @@ export const JobFields = graphql(`
     updatedAt
     startedAt
     completedAt
+    imagesExpiredAt
     images {
       url
       width

@@ -18,10 +18,12 @@ import {
 import packageJson from '../package.json' with { type: 'json' };
 import { type CostEstimate, costOfParams } from './cost.ts';
 import {
+  collectImage,
   DEFAULT_DOWNLOAD_TIMEOUT_MS,
   DEFAULT_MAX_DOWNLOAD_BYTES,
   type DownloadedImage,
-  downloadImage,
+  type ImageDownload,
+  streamImage,
 } from './download.ts';
 import {
   DownloadError,
@@ -409,10 +411,23 @@ export class PixazoClient {
   }
 
   /** Downloads one media URL (without the API key), retrying transient failures. */
-  async download(url: string, options: ClientDownloadOptions = {}): Promise<DownloadedImage> {
+  download(url: string, options: ClientDownloadOptions = {}): Promise<DownloadedImage> {
+    return this.streamDownload(url, collectImage, options);
+  }
+
+  /**
+   * Streams one media URL (without the API key) into `consume`, with the same checks, cap and
+   * retries as `download`: a transient failure calls `consume` again with a new stream, so it
+   * must start over (e.g. write a new temporary file) each time.
+   */
+  streamDownload<T>(
+    url: string,
+    consume: (image: ImageDownload) => Promise<T>,
+    options: ClientDownloadOptions = {},
+  ): Promise<T> {
     return retrying(
       () =>
-        downloadImage(url, {
+        streamImage(url, consume, {
           fetch: this.#http.fetch,
           maxBytes: this.#maxDownloadBytes,
           timeoutMs: this.#downloadTimeoutMs,

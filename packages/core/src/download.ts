@@ -6,7 +6,7 @@
  */
 import { CONTENT_TYPES, type OutputFormat, PixazoError } from '@zimage/pixazo-spec';
 import { DownloadError } from './errors.ts';
-import { type FetchFn, readBodyCapped } from './http.ts';
+import type { FetchFn } from './http.ts';
 import { abortErrorFrom } from './signal.ts';
 
 export const DEFAULT_MAX_DOWNLOAD_BYTES = 50 * 1024 * 1024;
@@ -64,11 +64,32 @@ function where(url: string): string {
   return `${origin}${pathname}`;
 }
 
-/** Downloads one media URL. Every failure is a DownloadError, AbortError or TimeoutError. */
-export async function downloadImage(
+/** A media download whose headers passed the checks, its body not yet read. */
+export interface ImageDownload {
+  url: string;
+  /** Read from the first bytes, not from the server's header. */
+  format: OutputFormat;
+  contentType: string;
+  /**
+   * The whole body, first bytes included, read once. Past the size cap, a network failure or
+   * the timeout, its iteration throws a DownloadError (or AbortError), never a partial end.
+   */
+  body: AsyncIterable<Uint8Array>;
+}
+
+/** Enough bytes to tell PNG, JPEG and WebP apart. */
+const SNIFF_BYTES = 12;
+
+/**
+ * Downloads one media URL and hands its checked body to `consume` as a stream (e.g. into an
+ * image store), so the image is never whole in memory. Every failure of the download itself is
+ * a DownloadError, AbortError or TimeoutError; `consume`'s own errors pass as they are.
+ */
+export async function streamImage<T>(
   url: string,
+  consume: (download: ImageDownload) => Promise<T>,
   options: DownloadOptions = {},
-): Promise<DownloadedImage> {
+): Promise<T> {
   if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
     throw new DownloadError('Media URL is not an http(s) URL', {
       url,
@@ -91,6 +112,17 @@ export async function downloadImage(
       requestId: options.requestId,
       ...extra,
     });
+  /** A failure while fetching or reading, as one of this function's errors. */
+  const failure = (error: unknown): Error => {
+    if (error instanceof PixazoError) return error;
+    if (options.signal?.aborted) return abortErrorFrom(options.signal);
+    if (timeout.aborted)
+      return fail(`no complete answer within ${timeoutMs} ms`, true, { cause: error });
+    return fail(error instanceof Error ? error.message : 'network error', true, { cause: error });
+  };
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  let head: Uint8Array;
+  let format: OutputFormat;
   try {
     const response = await (options.fetch ?? globalThis.fetch)(url, { signal });
     if (!response.ok) {
@@ -110,19 +142,96 @@ export async function downloadImage(
       await response.body?.cancel().catch(() => {});
       throw fail(`${length} bytes is over the ${maxBytes}-byte limit`, false);
     }
-    const bytes = await readBodyCapped(response.body, maxBytes);
-    if (bytes === null) throw fail(`the body is over the ${maxBytes}-byte limit`, false);
-    const format = sniffImageFormat(bytes);
-    if (!format) throw fail('the body is not a PNG, JPEG or WebP image', false);
-    if (declaredFormat && declaredFormat !== format) {
-      throw fail(`declared ${declared} but the bytes are ${format}`, false);
+    reader = response.body?.getReader();
+    head = await readHead(reader, Math.min(SNIFF_BYTES, maxBytes + 1));
+    if (head.byteLength > maxBytes) {
+      throw fail(`the body is over the ${maxBytes}-byte limit`, false);
     }
-    return { url, format, contentType: CONTENT_TYPES[format], bytes };
+    const sniffed = sniffImageFormat(head);
+    if (!sniffed) throw fail('the body is not a PNG, JPEG or WebP image', false);
+    if (declaredFormat && declaredFormat !== sniffed) {
+      throw fail(`declared ${declared} but the bytes are ${sniffed}`, false);
+    }
+    format = sniffed;
   } catch (error) {
-    if (error instanceof PixazoError) throw error;
-    if (options.signal?.aborted) throw abortErrorFrom(options.signal);
-    if (timeout.aborted)
-      throw fail(`no complete answer within ${timeoutMs} ms`, true, { cause: error });
-    throw fail(error instanceof Error ? error.message : 'network error', true, { cause: error });
+    await reader?.cancel().catch(() => {});
+    throw failure(error);
   }
+  const body = cappedBody(reader, head, maxBytes, {
+    tooLarge: () => fail(`the body is over the ${maxBytes}-byte limit`, false),
+    failure,
+  });
+  try {
+    return await consume({ url, format, contentType: CONTENT_TYPES[format], body });
+  } finally {
+    await reader?.cancel().catch(() => {});
+  }
+}
+
+/** The first `count` bytes of the body (fewer if it ends sooner), as one array. */
+async function readHead(
+  reader: ReadableStreamDefaultReader<Uint8Array> | undefined,
+  count: number,
+): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  while (reader && size < count) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.byteLength;
+  }
+  return concat(chunks, size);
+}
+
+function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
+
+async function* cappedBody(
+  reader: ReadableStreamDefaultReader<Uint8Array> | undefined,
+  head: Uint8Array,
+  maxBytes: number,
+  errors: { tooLarge: () => Error; failure: (error: unknown) => Error },
+): AsyncGenerator<Uint8Array> {
+  let size = head.byteLength;
+  if (size > 0) yield head;
+  while (reader) {
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch (error) {
+      throw errors.failure(error);
+    }
+    if (chunk.done) return;
+    size += chunk.value.byteLength;
+    if (size > maxBytes) throw errors.tooLarge();
+    yield chunk.value;
+  }
+}
+
+/** Reads a checked download's whole body into memory. */
+export async function collectImage(image: ImageDownload): Promise<DownloadedImage> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of image.body) {
+    chunks.push(chunk);
+    size += chunk.byteLength;
+  }
+  const { url, format, contentType } = image;
+  return { url, format, contentType, bytes: concat(chunks, size) };
+}
+
+/** Downloads one media URL into memory. Every failure is a DownloadError, AbortError or TimeoutError. */
+export function downloadImage(
+  url: string,
+  options: DownloadOptions = {},
+): Promise<DownloadedImage> {
+  return streamImage(url, collectImage, options);
 }

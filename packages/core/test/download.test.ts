@@ -8,6 +8,7 @@ import {
   type OutputFormat,
   PixazoClient,
   sniffImageFormat,
+  streamImage,
 } from '../src/index.ts';
 import { failure } from './helpers/failure.ts';
 import { type Handler, serveForEachTest } from './helpers/test-server.ts';
@@ -84,6 +85,46 @@ describe('downloadImage', () => {
     expect(error.message).toContain(`${images.png.length} bytes is over the 100-byte limit`);
   });
 
+  it('refuses a body that does not start like an image before reading the rest', async () => {
+    const server = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.write('<svg xmlns="http://www.w3.org/2000/svg">');
+      // Never ended: the refusal must come from the first bytes.
+    });
+    const error = await failure(downloadImage(`${server.url}/a`));
+    expect(error.message).toContain('not a PNG, JPEG or WebP image');
+  });
+
+  it('streams a checked body to a consumer, and stops it at the cap mid-stream', async () => {
+    const big = Buffer.concat([images.png, Buffer.alloc(300 * 1024, 7)]);
+    // Chunked, no Content-Length: only counting the streamed bytes can find it too large.
+    const server = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'image/png' });
+      res.end(big);
+    });
+    const client = new PixazoClient({ apiKey: 'k', baseUrl: server.url });
+    let received = 0;
+    const error = await failure(
+      streamImage(
+        `${server.url}/a`,
+        async ({ format, body }) => {
+          expect(format).toBe('png');
+          for await (const chunk of body) received += chunk.byteLength;
+        },
+        { maxBytes: 256 * 1024 },
+      ),
+    );
+    expect(error).toBeInstanceOf(DownloadError);
+    expect(error.message).toContain('the body is over the 262144-byte limit');
+    expect(received).toBeLessThanOrEqual(256 * 1024);
+    const whole = await client.streamDownload(`${server.url}/a`, async ({ body }) => {
+      let size = 0;
+      for await (const chunk of body) size += chunk.byteLength;
+      return size;
+    });
+    expect(whole).toBe(big.length);
+  });
+
   it('cuts off a chunked body at the cap without reading the rest', async () => {
     let written = 0;
     let closed = false;
@@ -97,6 +138,8 @@ describe('downloadImage', () => {
         closed = true;
         hungUp();
       });
+      // An image's first bytes, so only the cap can refuse it.
+      res.write(images.png.subarray(0, 16));
       const chunk = Buffer.alloc(64 * 1024, 1);
       // Endless unless the client hangs up; the cap must be what ends it.
       const pump = () => {

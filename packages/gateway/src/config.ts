@@ -39,6 +39,21 @@ export interface StoreConfig {
   databaseUrl: string | null;
 }
 
+/** An S3-compatible bucket (IMAGE_STORE=s3). */
+export interface S3Settings {
+  bucket: string;
+  /** S3_ENDPOINT; undefined: AWS itself. */
+  endpoint: string | undefined;
+  region: string;
+  forcePathStyle: boolean;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+}
+
+/** Where generated images are kept (IMAGE_STORE). */
+export type ImageStoreConfig = { kind: 'local' } | ({ kind: 's3' } & S3Settings);
+
+export const IMAGE_STORES = ['local', 's3'] as const;
+
 export interface Config extends StoreConfig {
   port: number;
   host: string;
@@ -62,6 +77,9 @@ export interface Config extends StoreConfig {
   /** Prefix of every Redis key and channel, so deployments (and test runs) can share a Redis. */
   redisKeyPrefix: string;
   webhooks: WebhookConfig;
+  imageStore: ImageStoreConfig;
+  /** IMAGE_RETENTION_DAYS: images are deleted this many days after their job ended; null: kept. */
+  imageRetentionDays: number | null;
 }
 
 /** Outbound webhooks (webhooks/). */
@@ -236,6 +254,23 @@ const VARIABLES = {
     schema: z.string().regex(/^\S{1,64}$/, { error: 'must be 1 to 64 characters without spaces' }),
     fallback: DEFAULT_REDIS_KEY_PREFIX,
   },
+  IMAGE_STORE: {
+    schema: z.enum(IMAGE_STORES, { error: `must be one of ${IMAGE_STORES.join(', ')}` }),
+    fallback: 'local',
+  },
+  S3_BUCKET: {
+    // S3's bucket naming rules, which R2 and MinIO share.
+    schema: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
+      error: 'must be a bucket name: 3 to 63 lowercase letters, digits, dots and hyphens',
+    }),
+    fallback: null,
+  },
+  S3_ENDPOINT: { schema: baseUrl, fallback: null },
+  S3_REGION: { schema: noSpaces('a region name like us-east-1 (R2: auto)'), fallback: 'us-east-1' },
+  S3_FORCE_PATH_STYLE: { schema: boolean, fallback: 'false' },
+  AWS_ACCESS_KEY_ID: { schema: noSpaces('an access key id'), fallback: null },
+  AWS_SECRET_ACCESS_KEY: { schema: noSpaces('a secret access key'), fallback: null, secret: true },
+  IMAGE_RETENTION_DAYS: { schema: integer(1, 36500), fallback: null },
 } satisfies Record<
   string,
   { schema: z.ZodType<unknown, string>; fallback: string | null; secret?: boolean }
@@ -292,6 +327,49 @@ export function loadConfig(env: Env = process.env): Config {
       retrySeconds: read(env, 'WEBHOOK_RETRY_SECONDS'),
       allowPrivateAddresses: read(env, 'WEBHOOK_ALLOW_PRIVATE_ADDRESSES'),
       secretsKey: read(env, 'WEBHOOK_SECRETS_KEY'),
+    },
+    imageStore: loadImageStore(env),
+    imageRetentionDays: read(env, 'IMAGE_RETENTION_DAYS'),
+  };
+}
+
+const S3_VARIABLES = [
+  'S3_BUCKET',
+  'S3_ENDPOINT',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+] as const satisfies readonly Name[];
+
+function loadImageStore(env: Env): ImageStoreConfig {
+  const kind = read(env, 'IMAGE_STORE');
+  const settings = Object.fromEntries(S3_VARIABLES.map((name) => [name, read(env, name)]));
+  if (kind === 'local') {
+    // A bucket configured but not used would silently keep images on this machine's disk.
+    const stray = S3_VARIABLES.find((name) => name.startsWith('S3_') && settings[name] !== null);
+    if (stray) {
+      throw new ConfigError(
+        stray,
+        `${stray} is set but IMAGE_STORE is not s3: set IMAGE_STORE=s3 to use the bucket, or unset ${stray}`,
+      );
+    }
+    return { kind };
+  }
+  const required = (name: (typeof S3_VARIABLES)[number]): string => {
+    const value = settings[name];
+    if (value === null || value === undefined) {
+      throw new ConfigError(name, `${name} must be set when IMAGE_STORE=s3`);
+    }
+    return value;
+  };
+  return {
+    kind,
+    bucket: required('S3_BUCKET'),
+    endpoint: settings.S3_ENDPOINT ?? undefined,
+    region: read(env, 'S3_REGION'),
+    forcePathStyle: read(env, 'S3_FORCE_PATH_STYLE'),
+    credentials: {
+      accessKeyId: required('AWS_ACCESS_KEY_ID'),
+      secretAccessKey: required('AWS_SECRET_ACCESS_KEY'),
     },
   };
 }

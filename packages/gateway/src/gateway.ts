@@ -14,11 +14,19 @@ import {
   DEFAULT_MAX_PROMPT_LENGTH,
   DEFAULT_REDIS_KEY_PREFIX,
   DEFAULT_WEBHOOK_RETRY_SECONDS,
+  type ImageStoreConfig,
 } from './config.ts';
 import type { Logger } from './domain/logger.ts';
 import { wantsWebhook } from './domain/webhook.ts';
+import type { ImageStore, ImageUsage } from './images/image-store.ts';
+import { openImageStore } from './images/open-image-store.ts';
+import type { S3BackendOptions } from './images/s3-backend.ts';
 import type { JobEngine } from './jobs/engine.ts';
-import { createImageStore } from './jobs/image-store.ts';
+import {
+  createImageSweeper,
+  type ImageSweeper,
+  type ImageSweeperOptions,
+} from './jobs/image-sweeper.ts';
 import { createJobEngine, type JobEngineOptions } from './jobs/job-engine.ts';
 import { createMemoryRateLimiter, type RateLimiter } from './limits/rate-limiter.ts';
 import { createRedisRateLimiter } from './limits/redis-rate-limiter.ts';
@@ -93,7 +101,16 @@ export interface StartGatewayOptions {
   webhooks?:
     | (Partial<WebhookWorkerOptions> & { secretsKey?: string | null | undefined })
     | undefined;
+  /** IMAGE_STORE and its S3_* settings; default a directory under dataDir. */
+  imageStore?: ImageStoreConfig | undefined;
+  /** Tests: the S3 client's listing page size and timeouts. */
+  s3Overrides?: Partial<S3BackendOptions> | undefined;
+  /** IMAGE_RETENTION_DAYS and the sweeper's pace; default null: images are kept. */
+  imageRetention?: ImageSweeperOptions | null | undefined;
 }
+
+/** How long a listing of the image store serves the stored-images gauges (S3 bills LISTs). */
+const IMAGE_USAGE_MAX_AGE_MS = 5 * 60_000;
 
 export interface RunningGateway {
   /** e.g. http://127.0.0.1:4000 */
@@ -118,6 +135,9 @@ export interface RunningGateway {
    * connection), for words such as dispatch nudges beside the job events; null without Redis.
    */
   readonly redisChannels: RedisChannels | null;
+  readonly images: ImageStore;
+  /** With imageRetention: this instance's retention sweeper (`sweep()` runs one now). */
+  readonly imageSweeper: ImageSweeper | null;
   /** Graceful: stop accepting, let submits in flight finish, close sockets (1001), close the store. */
   close(): Promise<void>;
 }
@@ -166,6 +186,19 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     options.dataDir === undefined ? await mkdtemp(path.join(tmpdir(), 'zimage-gateway-')) : null;
   const dataDir = options.dataDir ?? (temporaryDir as string);
   const store = await openStore({ dataDir, databaseUrl: options.databaseUrl ?? null });
+  const metrics = createMetrics();
+  let images: ImageStore;
+  try {
+    images = await openImageStore(
+      options.imageStore ?? { kind: 'local' },
+      { dataDir, metrics },
+      options.s3Overrides,
+    );
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  metrics.observe({ storedImages: cachedFor(IMAGE_USAGE_MAX_AGE_MS, () => images.usage()) });
   let redis: RedisServices | null = null;
   if (options.redisUrl) {
     const keyPrefix = options.redisKeyPrefix ?? DEFAULTS.redisKeyPrefix;
@@ -175,14 +208,13 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       logger,
       options.redisOptions,
     ).catch(async (error: unknown) => {
+      await images.close();
       await store.close();
       throw error;
     });
   }
   const pubsub = options.pubsub ?? redis?.pubsub ?? createMemoryPubSub();
-  const metrics = createMetrics();
   const publicUrl = options.publicUrl ?? null;
-  const images = createImageStore({ dataDir });
 
   const admin = await ensureAdminKey(store, options.adminApiKey ?? undefined);
   const webhookOptions: WebhookWorkerOptions = {
@@ -240,6 +272,17 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     keyCache: options.keyCache,
   });
 
+  const imageSweeper = options.imageRetention
+    ? createImageSweeper({
+        store,
+        images,
+        instanceId: engine.instanceId,
+        metrics,
+        logger: logger.child({ component: 'image-retention' }),
+        options: options.imageRetention,
+      })
+    : null;
+
   await engine.start();
   const url = await server.listen(options.port ?? DEFAULTS.port, options.host ?? DEFAULTS.host);
   webhooks = createWebhookWorker({
@@ -258,10 +301,12 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     metrics,
   });
   webhooks.start();
+  imageSweeper?.start();
 
   let closing: Promise<void> | undefined;
   const close = async () => {
     server.stopAccepting();
+    await imageSweeper?.stop();
     await engine.stop();
     await webhooks?.stop();
     await server.close();
@@ -273,6 +318,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       // QUIT needs a live connection (no offline queue); while Redis is down, just drop it.
       await client.quit().catch(() => client.disconnect());
     }
+    await images.close();
     await store.close();
     if (temporaryDir) await rm(temporaryDir, { recursive: true, force: true });
   };
@@ -290,9 +336,27 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     server,
     pubsub,
     redisChannels: redis?.channels ?? null,
+    images,
+    imageSweeper,
     close: () => {
       closing ??= close();
       return closing;
     },
+  };
+}
+
+/** `read`, called at most once per `maxAgeMs` (concurrent callers share one call). */
+function cachedFor(maxAgeMs: number, read: () => Promise<ImageUsage>): () => Promise<ImageUsage> {
+  let last: { at: number; value: Promise<ImageUsage> } | null = null;
+  return () => {
+    if (last === null || Date.now() - last.at >= maxAgeMs) {
+      const value = read();
+      last = { at: Date.now(), value };
+      // A failed read is not kept: the next scrape tries again.
+      value.catch(() => {
+        if (last?.value === value) last = null;
+      });
+    }
+    return last.value;
   };
 }

@@ -63,6 +63,11 @@ try {
     pixazoMaxConcurrency: config.pixazoMaxConcurrency,
     engine: { upstreamHealth: { cooldownMs: config.upstreamCooldownMs } },
     webhooks: config.webhooks,
+    imageStore: config.imageStore,
+    imageRetention:
+      config.imageRetentionDays === null
+        ? null
+        : { retentionMs: config.imageRetentionDays * 24 * 60 * 60 * 1000 },
     logger,
   });
 } catch (error) {

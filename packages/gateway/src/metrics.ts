@@ -21,7 +21,12 @@ export interface MetricReadings {
   webSocketConnections: () => number;
   webSocketSubscriptions: () => number;
   sharedSubscriptionSources: () => number;
+  /** What the image store holds (a listing, so the reader caches it). */
+  storedImages: () => Promise<{ objects: number; bytes: number }>;
 }
+
+/** How one run of the image retention sweeper ended. */
+export type SweepResult = 'swept' | 'skipped' | 'failed';
 
 export interface Metrics {
   readonly registry: Registry;
@@ -37,6 +42,10 @@ export interface Metrics {
   webhookAnswered(status: number): void;
   /** An attempt at an outbound webhook ended so. */
   webhookDelivered(outcome: WebhookOutcome): void;
+  /** A call to the image store (put, head, read, delete, list) failed. */
+  imageStoreError(operation: string): void;
+  /** A retention sweep ran (or was skipped: another instance holds the sweep); objects it deleted. */
+  imageSweep(result: SweepResult, deletedObjects: number): void;
   sseSubscriptionOpened(): void;
   sseSubscriptionClosed(): void;
   observe(readings: Partial<MetricReadings>): void;
@@ -104,7 +113,44 @@ export function createMetrics(): Metrics {
     registers: [registry],
   });
   upstreamState.set(0);
+  const imageStoreErrors = new Counter({
+    name: 'zimage_image_store_errors_total',
+    help: 'Failed calls to the image store (local directory or S3), by operation',
+    labelNames: ['operation'] as const,
+    registers: [registry],
+  });
+  const imageSweeps = new Counter({
+    name: 'zimage_image_sweeps_total',
+    help: 'Runs of the image retention sweeper, by result (skipped: another instance sweeps)',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  const imageSweepDeletions = new Counter({
+    name: 'zimage_image_sweep_deleted_objects_total',
+    help: 'Images deleted by the retention sweeper',
+    registers: [registry],
+  });
   const readings: Partial<MetricReadings> = {};
+  // A failed listing (counted as a store error) leaves the last values.
+  const storedImages = async () => (await readings.storedImages?.().catch(() => null)) ?? null;
+  new Gauge({
+    name: 'zimage_images_stored_bytes',
+    help: 'Bytes of images in the image store',
+    registers: [registry],
+    async collect() {
+      const usage = await storedImages();
+      if (usage) this.set(usage.bytes);
+    },
+  });
+  new Gauge({
+    name: 'zimage_images_stored_objects',
+    help: 'Images in the image store',
+    registers: [registry],
+    async collect() {
+      const usage = await storedImages();
+      if (usage) this.set(usage.objects);
+    },
+  });
   let sseSubscriptions = 0;
   new Gauge({
     name: 'zimage_subscriptions_open',
@@ -170,6 +216,11 @@ export function createMetrics(): Metrics {
     },
     webhookAnswered: (status) => webhookRequests.inc({ code: String(status) }),
     webhookDelivered: (outcome) => webhookDeliveries.inc({ outcome }),
+    imageStoreError: (operation) => imageStoreErrors.inc({ operation }),
+    imageSweep(result, deletedObjects) {
+      imageSweeps.inc({ result });
+      imageSweepDeletions.inc(deletedObjects);
+    },
     sseSubscriptionOpened: () => {
       sseSubscriptions++;
     },

@@ -18,8 +18,8 @@ import { createImagesRoute, IMAGES_PREFIX } from './http/images-route.ts';
 import { createMetricsRoute } from './http/metrics-route.ts';
 import { sendText } from './http/respond.ts';
 import { createWebhookRoute, WEBHOOK_PREFIX } from './http/webhook-route.ts';
+import type { ImageStore } from './images/image-store.ts';
 import type { JobEngine } from './jobs/engine.ts';
-import type { ImageStore } from './jobs/image-store.ts';
 import type { RateLimiter } from './limits/rate-limiter.ts';
 import { loggablePath } from './logger.ts';
 import type { Metrics } from './metrics.ts';
@@ -103,7 +103,7 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
     sseStreams,
     publicBaseUrl: () => publicUrl,
   });
-  const images = createImagesRoute(deps.images);
+  const images = createImagesRoute({ images: deps.images, store: deps.store, logger: deps.logger });
   const webhook = createWebhookRoute(deps);
   const readyz = createReadyz({
     store,

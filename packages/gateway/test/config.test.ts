@@ -42,6 +42,8 @@ describe('loadConfig', () => {
         allowPrivateAddresses: false,
         secretsKey: null,
       },
+      imageStore: { kind: 'local' },
+      imageRetentionDays: null,
     });
   });
 
@@ -69,6 +71,14 @@ describe('loadConfig', () => {
       WEBHOOK_RETRY_SECONDS: '1, 10,600',
       WEBHOOK_ALLOW_PRIVATE_ADDRESSES: 'TRUE',
       WEBHOOK_SECRETS_KEY: Buffer.alloc(32, 7).toString('base64'),
+      IMAGE_STORE: 's3',
+      S3_BUCKET: 'zimage-images',
+      S3_ENDPOINT: 'https://minio.internal:9000/',
+      S3_REGION: 'eu-central-1',
+      S3_FORCE_PATH_STYLE: 'TRUE',
+      AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'secret/key+example',
+      IMAGE_RETENTION_DAYS: '30',
     });
     expect(config).toEqual({
       port: 0,
@@ -92,6 +102,15 @@ describe('loadConfig', () => {
         allowPrivateAddresses: true,
         secretsKey: Buffer.alloc(32, 7).toString('base64'),
       },
+      imageStore: {
+        kind: 's3',
+        bucket: 'zimage-images',
+        endpoint: 'https://minio.internal:9000',
+        region: 'eu-central-1',
+        forcePathStyle: true,
+        credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret/key+example' },
+      },
+      imageRetentionDays: 30,
     });
   });
 
@@ -300,6 +319,80 @@ describe('scale-out settings', () => {
     expect(error.message).toBe(
       `${start}: set both to run several instances, or neither for one process on SQLite`,
     );
+  });
+});
+
+describe('image store settings', () => {
+  const s3 = {
+    IMAGE_STORE: 's3',
+    S3_BUCKET: 'zimage-images',
+    AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE',
+    AWS_SECRET_ACCESS_KEY: 'secret',
+  };
+
+  it('uses AWS itself, in us-east-1, with virtual-hosted addressing by default', () => {
+    expect(loadConfig(s3).imageStore).toEqual({
+      kind: 's3',
+      bucket: 'zimage-images',
+      endpoint: undefined,
+      region: 'us-east-1',
+      forcePathStyle: false,
+      credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret' },
+    });
+  });
+
+  it.each([
+    [{ IMAGE_STORE: 'gcs' }, 'IMAGE_STORE', 'IMAGE_STORE must be one of local, s3 (got "gcs")'],
+    [
+      { IMAGE_RETENTION_DAYS: '-1' },
+      'IMAGE_RETENTION_DAYS',
+      'IMAGE_RETENTION_DAYS must be an integer from 1 to 36500 (got "-1")',
+    ],
+    [
+      { IMAGE_RETENTION_DAYS: '0' },
+      'IMAGE_RETENTION_DAYS',
+      'IMAGE_RETENTION_DAYS must be an integer from 1 to 36500 (got "0")',
+    ],
+    [{ ...s3, S3_BUCKET: '' }, 'S3_BUCKET', 'S3_BUCKET must be set when IMAGE_STORE=s3'],
+    [
+      { ...s3, S3_BUCKET: 'My_Bucket' },
+      'S3_BUCKET',
+      'S3_BUCKET must be a bucket name: 3 to 63 lowercase letters, digits, dots and hyphens (got "My_Bucket")',
+    ],
+    [
+      { ...s3, AWS_ACCESS_KEY_ID: '' },
+      'AWS_ACCESS_KEY_ID',
+      'AWS_ACCESS_KEY_ID must be set when IMAGE_STORE=s3',
+    ],
+    [
+      { ...s3, AWS_SECRET_ACCESS_KEY: ' ' },
+      'AWS_SECRET_ACCESS_KEY',
+      'AWS_SECRET_ACCESS_KEY must be set when IMAGE_STORE=s3',
+    ],
+    [
+      { ...s3, AWS_SECRET_ACCESS_KEY: 'two words' },
+      'AWS_SECRET_ACCESS_KEY',
+      'AWS_SECRET_ACCESS_KEY must be a secret access key without spaces',
+    ],
+    [
+      { ...s3, S3_ENDPOINT: 'minio:9000' },
+      'S3_ENDPOINT',
+      'S3_ENDPOINT must be an http(s) URL without query or fragment, like https://gateway.example.com (got "minio:9000")',
+    ],
+    [
+      { ...s3, S3_FORCE_PATH_STYLE: 'yes' },
+      'S3_FORCE_PATH_STYLE',
+      'S3_FORCE_PATH_STYLE must be true or false (got "yes")',
+    ],
+    [
+      { S3_BUCKET: 'zimage-images' },
+      'S3_BUCKET',
+      'S3_BUCKET is set but IMAGE_STORE is not s3: set IMAGE_STORE=s3 to use the bucket, or unset S3_BUCKET',
+    ],
+  ])('stops on %j in one line naming %s', (env, variable, message) => {
+    const error = configError(env);
+    expect(error.variable).toBe(variable);
+    expect(error.message).toBe(message);
   });
 });
 

@@ -6,20 +6,22 @@
  * in-process pub/sub (what Redis is across processes) and one images directory.
  */
 import { once } from 'node:events';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DEFAULT_POLL_SCHEDULE, PixazoClient } from '@zimage/core';
 import { type PixazoSim, startPixazoSim } from '@zimage/pixazo-sim';
-import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeEach, expect, it, vi } from 'vitest';
 import { NO_LIMITS } from '../src/auth/api-keys.ts';
 import type { JobRecord } from '../src/domain/job.ts';
 import { type Logger, silentLogger } from '../src/domain/logger.ts';
 import type { Principal } from '../src/domain/principal.ts';
+import { newId } from '../src/ids.ts';
+import type { ImageStore } from '../src/images/image-store.ts';
+import { createLocalImageStore, openImageStore } from '../src/images/open-image-store.ts';
 import type { JobEngine } from '../src/jobs/engine.ts';
-import { createImageStore } from '../src/jobs/image-store.ts';
 import {
   createJobEngine,
   type JobEngineDeps,
@@ -35,6 +37,7 @@ import type { Store } from '../src/store/store.ts';
 import { newJob, newKey } from './fixtures/records.ts';
 import { SIM_KEY, TEST_POLL_SCHEDULE, waitForJob } from './helpers/engine-harness.ts';
 import { usePostgresDatabase } from './helpers/postgres.ts';
+import { startTestS3, type TestS3 } from './helpers/s3-server.ts';
 
 const database = usePostgresDatabase();
 
@@ -42,7 +45,7 @@ const turbo = { prompt: 'a lighthouse in fog', imageSize: 'square_1_1' } as cons
 /** Long enough at the sim's time scale to still run when the test acts on it. */
 const slow = { ...turbo, model: 'base', numInferenceSteps: 60 } as const;
 
-type Pixazo = Pick<PixazoClient, 'submit' | 'getStatus' | 'download'>;
+type Pixazo = Pick<PixazoClient, 'submit' | 'getStatus' | 'streamDownload'>;
 
 let url: string;
 let sim: PixazoSim;
@@ -53,6 +56,15 @@ let stores: Store[];
 let engines: JobEngine[];
 /** Which engine asked Pixazo for the status of which request. */
 let statusReads: { engine: number; requestId: string }[];
+/** Started by the first test that needs an S3 server. */
+let s3: TestS3 | undefined;
+const testS3 = async () => {
+  s3 ??= await startTestS3();
+  return s3;
+};
+afterAll(async () => {
+  await s3?.close();
+});
 
 beforeEach(async () => {
   url = await database.freshSchema();
@@ -93,7 +105,8 @@ async function instance(
   const index = engines.length;
   const counted: Pixazo = {
     submit: (input, submitOptions) => pixazo.submit(input, submitOptions),
-    download: (mediaUrl, downloadOptions) => pixazo.download(mediaUrl, downloadOptions),
+    streamDownload: (mediaUrl, consume, downloadOptions) =>
+      pixazo.streamDownload(mediaUrl, consume, downloadOptions),
     getStatus: (requestId, statusOptions) => {
       statusReads.push({ engine: index, requestId });
       return pixazo.getStatus(requestId, statusOptions);
@@ -103,7 +116,7 @@ async function instance(
     store,
     pubsub,
     pixazo: wrap.pixazo?.(counted) ?? counted,
-    images: createImageStore({ dataDir }),
+    images: createLocalImageStore({ dataDir }),
     logger: wrap.logger,
     metrics: wrap.metrics,
     options: {
@@ -356,45 +369,80 @@ it('in webhook mode, adopts the job of an instance that died mid-POST into the w
   }
 });
 
-it("keeps the winner's images when two instances complete the same job at once", async () => {
-  const a = await instance();
-  const b = await instance();
-  const caller = await principal(a.store);
-  await a.engine.start();
-  const job = await a.engine.generate(caller, turbo);
-  const submitted = await waitForJob(listen(a.store), job.id, (j) => j.requestId !== null);
-  await a.engine.stop();
-  const status = await pixazo.waitForCompletion(submitted.requestId as string);
+/** Where two instances keep images in common: each call opens one instance's store on it. */
+const sharedImagePlaces: [string, () => Promise<() => Promise<ImageStore>>][] = [
+  ['a shared directory', async () => () => Promise.resolve(createLocalImageStore({ dataDir }))],
+  [
+    'one S3 bucket',
+    async () => {
+      const s3 = await testS3();
+      const bucket = `winner-${newId('key').slice(-12)}`;
+      return () =>
+        openImageStore(
+          {
+            kind: 's3',
+            bucket,
+            endpoint: s3.endpoint,
+            region: s3.region,
+            forcePathStyle: true,
+            credentials: s3.credentials,
+          },
+          { dataDir },
+        );
+    },
+  ],
+];
 
-  // A callback on one instance and a poll on the other, at once: both download and save the
-  // images into the shared directory, one wins the compare-and-set, the other cleans up.
-  const trackers = [a.store, b.store].map((store) =>
-    createJobTracker({
-      pixazo,
-      store,
-      images: createImageStore({ dataDir }),
-      writer: createJobWriter({ store, pubsub, logger: silentLogger, onTerminal: () => {} }),
-      logger: silentLogger,
-      now: () => new Date(),
-      options: {
-        mode: 'webhook',
-        pollSchedule: { ...DEFAULT_POLL_SCHEDULE, ...TEST_POLL_SCHEDULE },
-        safetyNet: { intervalMs: 1000 },
-        deadline: { factor: 10, marginMs: 1000 },
-        vanishedAfter404s: 3,
-        maxDownloadAttempts: 3,
-      },
-    }),
-  );
-  await Promise.all(trackers.map((tracker) => tracker.apply(job.id, status, 'webhook')));
+it.each(sharedImagePlaces)(
+  "keeps the winner's images when two instances complete the same job at once, in %s",
+  async (_place, sharedPlace) => {
+    const openImages = await sharedPlace();
+    const a = await instance();
+    const b = await instance();
+    const caller = await principal(a.store);
+    await a.engine.start();
+    const job = await a.engine.generate(caller, turbo);
+    const submitted = await waitForJob(listen(a.store), job.id, (j) => j.requestId !== null);
+    await a.engine.stop();
+    const status = await pixazo.waitForCompletion(submitted.requestId as string);
 
-  const done = (await a.store.getJob(job.id)) as JobRecord;
-  expect(done.status).toBe('COMPLETED');
-  expect(done.images).toHaveLength(1);
-  // Exactly the winner's files are left: its own, none of the loser's.
-  const files = await readdir(path.join(dataDir, 'images', job.id));
-  expect(files.sort()).toEqual(done.images.map((image) => image.fileName).sort());
-});
+    // A callback on one instance and a poll on the other, at once: both download and save the
+    // images into the shared place, one wins the compare-and-set, the other cleans up.
+    const imageStores = [await openImages(), await openImages()];
+    const trackers = [a.store, b.store].map((store, index) =>
+      createJobTracker({
+        pixazo,
+        store,
+        images: imageStores[index] as ImageStore,
+        writer: createJobWriter({ store, pubsub, logger: silentLogger, onTerminal: () => {} }),
+        logger: silentLogger,
+        now: () => new Date(),
+        options: {
+          mode: 'webhook',
+          pollSchedule: { ...DEFAULT_POLL_SCHEDULE, ...TEST_POLL_SCHEDULE },
+          safetyNet: { intervalMs: 1000 },
+          deadline: { factor: 10, marginMs: 1000 },
+          vanishedAfter404s: 3,
+          maxDownloadAttempts: 3,
+        },
+      }),
+    );
+    await Promise.all(trackers.map((tracker) => tracker.apply(job.id, status, 'webhook')));
+
+    const done = (await a.store.getJob(job.id)) as JobRecord;
+    expect(done.status).toBe('COMPLETED');
+    expect(done.images).toHaveLength(1);
+    // Exactly the winner's files are left: its own, none of the loser's.
+    const images = imageStores[0] as ImageStore;
+    expect(await images.usage()).toEqual({
+      objects: done.images.length,
+      bytes: done.images.reduce((sum, image) => sum + image.byteLength, 0),
+    });
+    for (const { fileName } of done.images)
+      expect(await images.stat(job.id, fileName)).not.toBeNull();
+    for (const opened of imageStores) await opened.close();
+  },
+);
 
 it('shares one upstream state and sends one probe in total across three instances', async () => {
   sim.setBalance(SIM_KEY, 0);

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { PIXEL_SIZES, PixazoClient } from '@zimage/core';
 import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -58,8 +59,8 @@ describe('job engine: a job from QUEUED to COMPLETED', () => {
     expect(job.images).toHaveLength(2);
     for (const image of job.images) {
       expect(image).toMatchObject({ ...PIXEL_SIZES.landscape_4_3, contentType: 'image/webp' });
-      const file = h.images.resolve(job.id, image.fileName) as string;
-      const metadata = await sharp(file).metadata();
+      const stream = await h.images.read(job.id, image.fileName);
+      const metadata = await sharp(Buffer.concat(await (stream as Readable).toArray())).metadata();
       expect(metadata).toMatchObject({ format: 'webp', width: 1024, height: 768 });
     }
 

@@ -1,8 +1,8 @@
 /**
- * `pnpm start` as a process: a bad setting stops it with one line; without PIXAZO_API_KEY it
- * runs the simulator in-process, prints a generated admin key once with the dashboard URL,
- * serves with that key, and exits 0 on SIGTERM; with PIXAZO_API_KEY it never loads the
- * simulator.
+ * `pnpm start` as a process: a bad setting, or an S3 bucket that refuses the credentials, stops
+ * it with one line; without PIXAZO_API_KEY it runs the simulator in-process, prints a generated
+ * admin key once with the dashboard URL, serves with that key, and exits 0 on SIGTERM; with
+ * PIXAZO_API_KEY it never loads the simulator.
  */
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatewayStarted, startProcess, stopProcess } from './helpers/processes.ts';
+import { startTestS3 } from './helpers/s3-server.ts';
 
 const RECORD_MODULES = fileURLToPath(
   new URL('./fixtures/record-loaded-modules.ts', import.meta.url),
@@ -33,6 +34,35 @@ describe('main', () => {
     const lines = run.stderr().trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain('PORT');
+  });
+
+  it('stops with one line when the S3 bucket refuses its credentials, and starts with the right ones', async () => {
+    const s3 = await startTestS3();
+    try {
+      const env = {
+        PORT: '0',
+        DATA_DIR: path.join(dataDir, 's3'),
+        PIXAZO_SIM_TIME_SCALE: '0.01',
+        IMAGE_STORE: 's3',
+        S3_BUCKET: 'zimage-main',
+        S3_ENDPOINT: s3.endpoint,
+        S3_FORCE_PATH_STYLE: 'true',
+        AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+      };
+      const refused = start({ ...env, AWS_SECRET_ACCESS_KEY: 'not-the-secret' });
+      const [code] = await once(refused.child, 'exit');
+      expect(code).toBe(1);
+      const lines = refused.stderr().trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/S3 opening bucket zimage-main failed: .*AWS_SECRET_ACCESS_KEY/);
+      expect(lines[0]).not.toContain('not-the-secret');
+
+      const started = start({ ...env, AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey });
+      await gatewayStarted(started);
+      expect(await stopProcess(started.child)).toBe(0);
+    } finally {
+      await s3.close();
+    }
   });
 
   it('starts with the embedded simulator, prints the admin key once, stops on SIGTERM', async () => {

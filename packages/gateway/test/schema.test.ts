@@ -14,6 +14,9 @@ import {
   isInputObjectType,
   isInterfaceType,
   isObjectType,
+  Kind,
+  parse,
+  print,
 } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { printedSchema, schema } from '../src/schema/schema.ts';
@@ -22,6 +25,22 @@ const committedPath = fileURLToPath(new URL('../schema.graphql', import.meta.url
 const contractPath = fileURLToPath(
   new URL('../../../../shared/contracts/gateway.graphql', import.meta.url),
 );
+
+const operatorsPath = fileURLToPath(
+  new URL('../../../../shared/contracts/operators.graphql', import.meta.url),
+);
+
+/** A field that operators.graphql adds to an existing type (`extend type …`). */
+function operatorsField(typeName: string, fieldName: string) {
+  const document = parse(readFileSync(operatorsPath, 'utf8'));
+  for (const definition of document.definitions) {
+    if (definition.kind !== Kind.OBJECT_TYPE_EXTENSION || definition.name.value !== typeName)
+      continue;
+    const field = definition.fields?.find((f) => f.name.value === fieldName);
+    if (field) return { type: print(field.type), description: field.description?.value };
+  }
+  throw new Error(`operators.graphql does not extend ${typeName} with ${fieldName}`);
+}
 
 function loadContract() {
   if (!existsSync(contractPath)) {
@@ -90,4 +109,15 @@ describe('schema', () => {
     }
     expect(missing).toEqual([]);
   });
+
+  it.each([['Job', 'imagesExpiredAt']])(
+    'has %s.%s as the operators contract defines it',
+    (typeName, fieldName) => {
+      const type = schema.getType(typeName);
+      const field = isObjectType(type) ? type.getFields()[fieldName] : undefined;
+      expect({ type: String(field?.type), description: field?.description }).toEqual(
+        operatorsField(typeName, fieldName),
+      );
+    },
+  );
 });

@@ -110,6 +110,7 @@ export function describeStoreSuite(name: string, adapter: StoreAdapter): void {
           updatedAt: new Date('2025-06-01T10:00:09.456Z'),
           startedAt: new Date('2025-06-01T10:00:01.789Z'),
           completedAt: new Date('2025-06-01T10:00:09.001Z'),
+          imagesExpiredAt: new Date('2025-07-01T00:00:00.002Z'),
         });
         const bare = newJob(key);
 
@@ -293,6 +294,74 @@ export function describeStoreSuite(name: string, adapter: StoreAdapter): void {
         ]);
         expect(ids(both.flat())).toEqual([submitting.id]);
         expect(await store.adoptJobs({ instanceId: 'inst_other', ...rest })).toEqual([]);
+      });
+    });
+
+    describe('image retention', () => {
+      const at = (ms: number) => new Date(Date.UTC(2025, 5, 1) + ms);
+      const ids = (jobs: JobRecord[]) => jobs.map((j) => j.id);
+      const image = {
+        fileName: 'AAAAAAAAAAAAAAAAAAAAAA.png',
+        width: 8,
+        height: 8,
+        contentType: 'image/png',
+        byteLength: 10,
+      };
+
+      it('lists the completed jobs with images kept that ended before a time, oldest end first, and marks each once', async () => {
+        const key = await storedKey(store);
+        const ended = async (ms: number, overrides: Partial<JobRecord> = {}) =>
+          admitted(
+            key,
+            newJob(key, {
+              status: 'COMPLETED',
+              submission: 'submitted',
+              images: [image],
+              completedAt: at(ms),
+              ...overrides,
+            }),
+          );
+        const third = await ended(30);
+        const first = await ended(10);
+        const second = await ended(20);
+        await ended(40); // ended too recently
+        await ended(5, { status: 'FAILED', images: [] }); // no images
+        await ended(1, { imagesExpiredAt: at(2) }); // already expired
+        await admitted(key, newJob(key)); // not ended
+
+        expect(ids(await store.listJobsWithImagesEndedBefore(at(40), 10))).toEqual(
+          ids([first, second, third]),
+        );
+        expect(ids(await store.listJobsWithImagesEndedBefore(at(40), 2))).toEqual(
+          ids([first, second]),
+        );
+
+        expect(await store.markImagesExpired(first.id, at(100))).toBe(true);
+        expect(await store.markImagesExpired(first.id, at(200))).toBe(false);
+        expect(await store.getJob(first.id)).toEqual({ ...first, imagesExpiredAt: at(100) });
+        expect(ids(await store.listJobsWithImagesEndedBefore(at(40), 10))).toEqual(
+          ids([second, third]),
+        );
+        expect(await store.markImagesExpired('job_missing', at(100))).toBe(false);
+      });
+
+      it('gives a lease to one holder at a time, until it expires or is released', async () => {
+        const takes = await Promise.all(
+          ['inst_a', 'inst_b', 'inst_c'].map((id) => store.takeLease('sweep', id, at(0), at(1000))),
+        );
+        expect(takes.filter(Boolean)).toHaveLength(1);
+        const holder = ['inst_a', 'inst_b', 'inst_c'][takes.indexOf(true)] as string;
+        const other = holder === 'inst_a' ? 'inst_b' : 'inst_a';
+        expect(await store.takeLease('sweep', other, at(999), at(2000))).toBe(false);
+        // Its holder renews it; another lease name is apart.
+        expect(await store.takeLease('sweep', holder, at(999), at(3000))).toBe(true);
+        expect(await store.takeLease('other', other, at(999), at(3000))).toBe(true);
+        expect(await store.takeLease('sweep', other, at(2999), at(4000))).toBe(false);
+        expect(await store.takeLease('sweep', other, at(3000), at(4000))).toBe(true);
+        await store.releaseLease('sweep', holder); // no longer its: changes nothing
+        expect(await store.takeLease('sweep', holder, at(3001), at(5000))).toBe(false);
+        await store.releaseLease('sweep', other);
+        expect(await store.takeLease('sweep', holder, at(3001), at(5000))).toBe(true);
       });
     });
 

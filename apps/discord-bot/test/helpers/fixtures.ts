@@ -44,6 +44,7 @@ export function gatewayJob(overrides: Partial<Job> = {}): Job {
     updatedAt: '2026-01-01T12:00:00.000Z',
     startedAt: null,
     completedAt: null,
+    imagesExpiredAt: null,
     images: [],
     ...overrides,
   };

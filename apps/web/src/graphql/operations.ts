@@ -23,6 +23,7 @@ export const JobFields = graphql(`
     updatedAt
     startedAt
     completedAt
+    imagesExpiredAt
     images {
       url
       width

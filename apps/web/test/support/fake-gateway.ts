@@ -107,6 +107,7 @@ export function createFakeGateway() {
       updatedAt: createdAt,
       startedAt: null,
       completedAt: null,
+      imagesExpiredAt: null,
       images: [],
       ...fields,
     };

@@ -22,7 +22,7 @@ export {
 export type SubmissionState = 'pending' | 'submitting' | 'submitted';
 
 export interface StoredImage {
-  /** Random, unguessable name under DATA_DIR/images/<jobId>/. */
+  /** Random, unguessable name under the image store's <jobId>/. */
   fileName: string;
   width: number;
   height: number;
@@ -61,4 +61,6 @@ export interface JobRecord extends GenerateParams {
   /** When Pixazo accepted the job (submitted). */
   startedAt: Date | null;
   completedAt: Date | null;
+  /** When retention deleted the job's images (their URLs then answer 410 Gone). */
+  imagesExpiredAt: Date | null;
 }

@@ -35,6 +35,7 @@ import { type Logger, silentLogger } from '../domain/logger.ts';
 import type { Principal } from '../domain/principal.ts';
 import { GatewayError } from '../errors.ts';
 import { newId } from '../ids.ts';
+import type { ImageStore } from '../images/image-store.ts';
 import { admissionError, utcDay } from '../limits/budget.ts';
 import type { Metrics } from '../metrics.ts';
 import type { PubSub } from '../pubsub/pubsub.ts';
@@ -45,7 +46,6 @@ import {
   readGenerateRequest,
   readWebhookRequest,
 } from './generate-request.ts';
-import type { ImageStore } from './image-store.ts';
 import { canAccessJob } from './job-access.ts';
 import { createJobTracker, type TrackingOptions } from './job-tracker.ts';
 import { createJobWriter } from './job-writer.ts';
@@ -106,7 +106,7 @@ export interface JobEngineOptions {
 export interface JobEngineDeps {
   store: Store;
   pubsub: PubSub;
-  pixazo: Pick<PixazoClient, 'submit' | 'getStatus' | 'download'>;
+  pixazo: Pick<PixazoClient, 'submit' | 'getStatus' | 'streamDownload'>;
   images: ImageStore;
   options: JobEngineOptions;
   logger?: Logger | undefined;
@@ -393,6 +393,7 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
         updatedAt: createdAt,
         startedAt: null,
         completedAt: null,
+        imagesExpiredAt: null,
       };
       const admission = await store.admitJob({
         job,

@@ -34,9 +34,9 @@ import {
 } from '@zimage/core';
 import { isTerminal, type JobRecord, type JobStatus, type StoredImage } from '../domain/job.ts';
 import type { Logger } from '../domain/logger.ts';
+import type { ImageStore } from '../images/image-store.ts';
 import type { Metrics, UpdateSource } from '../metrics.ts';
 import type { Store } from '../store/store.ts';
-import type { ImageStore } from './image-store.ts';
 import type { JobDecision, JobWriter } from './job-writer.ts';
 import type { UpstreamHealth } from './upstream-health.ts';
 
@@ -61,7 +61,7 @@ export interface TrackingOptions {
 }
 
 export interface JobTrackerDeps {
-  pixazo: Pick<PixazoClient, 'getStatus' | 'download'>;
+  pixazo: Pick<PixazoClient, 'getStatus' | 'streamDownload'>;
   store: Store;
   images: ImageStore;
   writer: JobWriter;
@@ -154,15 +154,27 @@ export function createJobTracker(deps: JobTrackerDeps): JobTracker {
     return result;
   }
 
-  /** Downloads and saves the images; null when it ended the job for good (ERROR). */
+  /**
+   * Streams the images from Pixazo into the image store, in the order of `mediaUrls`; null
+   * when it ended the job for good (ERROR). Each is saved under a new name of its own, so on
+   * failure this attempt deletes exactly what it saved.
+   */
   async function storeImages(job: JobRecord, mediaUrls: string[], signal?: AbortSignal) {
     const requestId = job.requestId ?? undefined;
-    const stored: StoredImage[] = [];
+    let stored: StoredImage[] = [];
     try {
-      const downloaded = await Promise.all(
-        mediaUrls.map((url) => pixazo.download(url, { signal, requestId })),
+      // Settled, not Promise.all: a failure must not leave a save in flight that nobody removes.
+      const copies = await Promise.allSettled(
+        mediaUrls.map((url) =>
+          pixazo.streamDownload(url, (image) => images.save(job.id, image.body), {
+            signal,
+            requestId,
+          }),
+        ),
       );
-      for (const image of downloaded) stored.push(await images.save(job.id, image.bytes));
+      stored = copies.flatMap((copy) => (copy.status === 'fulfilled' ? [copy.value] : []));
+      const failed = copies.find((copy) => copy.status === 'rejected');
+      if (failed) throw failed.reason;
       return stored;
     } catch (error) {
       await removeSaved(job.id, stored);
@@ -180,12 +192,19 @@ export function createJobTracker(deps: JobTrackerDeps): JobTracker {
     }
   }
 
-  /** Removes the images this attempt saved, and only those (another may have won). */
+  /**
+   * Removes the images this attempt saved, and only those (another may have won). A store
+   * that fails here leaves orphans behind (a completed job's go at retention), not a stuck job.
+   */
   const removeSaved = (jobId: string, saved: StoredImage[]) =>
-    images.remove(
-      jobId,
-      saved.map((image) => image.fileName),
-    );
+    images
+      .remove(
+        jobId,
+        saved.map((image) => image.fileName),
+      )
+      .catch((error: unknown) => {
+        logger.warn({ jobId, err: error }, "could not remove this attempt's images");
+      });
 
   async function applyNow(
     jobId: string,

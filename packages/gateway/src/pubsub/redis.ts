@@ -30,6 +30,7 @@ const DATE_FIELDS = Object.keys({
   updatedAt: true,
   startedAt: true,
   completedAt: true,
+  imagesExpiredAt: true,
 } satisfies Record<DateField, true>);
 
 export function encodeJobEvent(event: JobEvent): string {

@@ -10,7 +10,7 @@ import { expectedDurationMs, MODELS, microUsdToUsd } from '@zimage/core';
 import { JOB_STATUSES, type JobRecord, type JobStatus, type StoredImage } from '../domain/job.ts';
 import { hasScope, type Principal } from '../domain/principal.ts';
 import { badUserInput } from '../errors.ts';
-import { imageUrlPath } from '../jobs/image-store.ts';
+import { imageUrlPath } from '../images/image-store.ts';
 import { topics } from '../pubsub/pubsub.ts';
 import { type JobFilter, MAX_JOBS_PAGE_SIZE } from '../store/store.ts';
 import { followJob, jobChanges } from '../subscriptions/job-streams.ts';
@@ -112,6 +112,11 @@ export const Job = builder.objectRef<JobRecord>('Job').implement({
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
     completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true }),
+    imagesExpiredAt: t.expose('imagesExpiredAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: "Set once retention deleted this job's images; their URLs then answer 410 Gone.",
+    }),
   }),
 });
 

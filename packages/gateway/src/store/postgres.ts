@@ -40,11 +40,13 @@ import {
   type ApiKeyRow,
   AT_PIXAZO_SQL,
   foldCase,
+  IMAGES_KEPT_SQL,
   IN_FLIGHT_SQL,
   JOB_COLUMNS,
   type JobRow,
   oldestDeliveryFirst,
   PENDING_SQL,
+  RETENTION_SQL,
   sqlRecords,
   UPSTREAM_SQL,
   type UpstreamRow,
@@ -580,6 +582,28 @@ class PostgresStore implements Store {
 
   async recordUpstreamCondition(condition: UpstreamCondition, at: Date, until: Date) {
     await this.#rows(this.#pool, UPSTREAM_SQL.record, [condition, at, until]);
+  }
+
+  async listJobsWithImagesEndedBefore(endedBefore: Date, limit: number): Promise<JobRecord[]> {
+    const rows = await this.#rows<PgJobRow>(
+      this.#pool,
+      `SELECT ${JOB_SELECT} FROM jobs WHERE ${IMAGES_KEPT_SQL} ORDER BY completed_at LIMIT $2`,
+      [endedBefore, limit],
+    );
+    return rows.map(records.toJob);
+  }
+
+  async markImagesExpired(jobId: string, at: Date): Promise<boolean> {
+    return (await this.#rows(this.#pool, RETENTION_SQL.markExpired, [jobId, at])).length > 0;
+  }
+
+  async takeLease(name: string, holder: string, at: Date, until: Date): Promise<boolean> {
+    const taken = await this.#rows(this.#pool, RETENTION_SQL.takeLease, [name, holder, at, until]);
+    return taken.length > 0;
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    await this.#rows(this.#pool, RETENTION_SQL.releaseLease, [name, holder]);
   }
 
   async takeUpstreamProbe(instanceId: string, at: Date): Promise<boolean> {

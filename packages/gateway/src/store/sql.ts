@@ -126,6 +126,23 @@ export interface WebhookAttemptRow<Time> {
   next_attempt_at: Time | null;
 }
 
+/**
+ * Image retention, alike in both dialects (`$n` parameters). A lease is taken when free,
+ * expired, or already this holder's (a renewal); a job is marked once.
+ */
+export const RETENTION_SQL = {
+  takeLease: `INSERT INTO leases (name, holder, until) VALUES ($1, $2, $4)
+    ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until
+    WHERE leases.until <= $3 OR leases.holder = excluded.holder
+    RETURNING name`,
+  releaseLease: 'DELETE FROM leases WHERE name = $1 AND holder = $2',
+  markExpired: `UPDATE jobs SET images_expired_at = $2
+    WHERE id = $1 AND images_expired_at IS NULL RETURNING id`,
+} as const;
+
+/** Completed jobs whose images are kept and that ended before `$1`, oldest end first. */
+export const IMAGES_KEPT_SQL = `status = 'COMPLETED' AND images_expired_at IS NULL AND completed_at < $1`;
+
 /** Matches the jobs at Pixazo, or being sent: what the dispatch cap counts. */
 export const AT_PIXAZO_SQL = `${IN_FLIGHT_SQL} AND submission IN ('submitting', 'submitted')`;
 
@@ -164,6 +181,7 @@ export const JOB_COLUMNS = [
   'updated_at',
   'started_at',
   'completed_at',
+  'images_expired_at',
 ] as const;
 
 export type JobColumn = (typeof JOB_COLUMNS)[number];
@@ -209,6 +227,7 @@ export interface JobRow<Time, Flag, List> {
   updated_at: Time;
   started_at: Time | null;
   completed_at: Time | null;
+  images_expired_at: Time | null;
 }
 
 export interface ApiKeyRow<Time, List> {
@@ -303,6 +322,7 @@ export function sqlRecords<Time, Flag, List, Param>(codec: SqlCodec<Time, Flag, 
         updatedAt: codec.readTime(row.updated_at),
         startedAt: readTime(row.started_at),
         completedAt: readTime(row.completed_at),
+        imagesExpiredAt: readTime(row.images_expired_at),
       };
     },
 
@@ -336,6 +356,7 @@ export function sqlRecords<Time, Flag, List, Param>(codec: SqlCodec<Time, Flag, 
         updated_at: codec.writeTime(job.updatedAt),
         started_at: writeTime(job.startedAt),
         completed_at: writeTime(job.completedAt),
+        images_expired_at: writeTime(job.imagesExpiredAt),
       };
     },
 

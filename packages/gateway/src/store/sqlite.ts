@@ -28,11 +28,13 @@ import {
   type ApiKeyRow,
   AT_PIXAZO_SQL,
   foldCase,
+  IMAGES_KEPT_SQL,
   IN_FLIGHT_SQL,
   JOB_COLUMNS,
   type JobRow,
   oldestDeliveryFirst,
   PENDING_SQL,
+  RETENTION_SQL,
   sqlRecords,
   UPSTREAM_SQL,
   type UpstreamRow,
@@ -145,6 +147,20 @@ const containsPattern = (text: string): string =>
 const readJobSnapshot = (text: string): JobRecord =>
   records.toJob(JSON.parse(text) as SqliteJobRow);
 
+/** Statements both dialects share (sql.ts), prepared as `<prefix>_<name>`. */
+function prepareShared<Prefix extends string, Names extends string>(
+  prepare: (sql: string) => StatementSync,
+  prefix: Prefix,
+  statements: Readonly<Record<Names, string>>,
+): Record<`${Prefix}_${Names}`, StatementSync> {
+  return Object.fromEntries(
+    Object.entries<string>(statements).map(([name, sql]) => [
+      `${prefix}_${name}`,
+      prepare(sqliteParams(sql)),
+    ]),
+  ) as Record<`${Prefix}_${Names}`, StatementSync>;
+}
+
 class SqliteStore implements Store {
   readonly singleProcess = true;
   readonly #db: DatabaseSync;
@@ -231,12 +247,11 @@ class SqliteStore implements Store {
       allKeys: prepare('SELECT * FROM api_keys ORDER BY id'),
       revokeKey: prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
       ping: prepare('SELECT 1 AS ok'),
-      ...(Object.fromEntries(
-        Object.entries(UPSTREAM_SQL).map(([name, sql]) => [
-          `upstream_${name}`,
-          prepare(sqliteParams(sql)),
-        ]),
-      ) as Record<`upstream_${keyof typeof UPSTREAM_SQL}`, StatementSync>),
+      ...prepareShared(prepare, 'upstream', UPSTREAM_SQL),
+      ...prepareShared(prepare, 'retention', RETENTION_SQL),
+      imagesKept: prepare(
+        sqliteParams(`SELECT * FROM jobs WHERE ${IMAGES_KEPT_SQL} ORDER BY completed_at LIMIT $2`),
+      ),
       insertDelivery: prepare(
         `INSERT INTO webhook_deliveries (id, job_id, key_id, event, url, job, created_at, next_attempt_at)
            VALUES (:id, :jobId, :keyId, :event, :url, :job, :createdAt, :dueAt)
@@ -445,6 +460,28 @@ class SqliteStore implements Store {
 
   async recordUpstreamCondition(condition: UpstreamCondition, at: Date, until: Date) {
     this.#sql.upstream_record.run(condition, at.getTime(), until.getTime());
+  }
+
+  async listJobsWithImagesEndedBefore(endedBefore: Date, limit: number): Promise<JobRecord[]> {
+    const rows = this.#sql.imagesKept.all(
+      endedBefore.getTime(),
+      limit,
+    ) as unknown as SqliteJobRow[];
+    return rows.map(records.toJob);
+  }
+
+  async markImagesExpired(jobId: string, at: Date): Promise<boolean> {
+    return this.#sql.retention_markExpired.get(jobId, at.getTime()) !== undefined;
+  }
+
+  async takeLease(name: string, holder: string, at: Date, until: Date): Promise<boolean> {
+    return (
+      this.#sql.retention_takeLease.get(name, holder, at.getTime(), until.getTime()) !== undefined
+    );
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    this.#sql.retention_releaseLease.run(name, holder);
   }
 
   async takeUpstreamProbe(instanceId: string, at: Date): Promise<boolean> {

@@ -173,6 +173,20 @@ export interface Store {
    */
   adoptJobs(adoption: Adoption): Promise<JobRecord[]>;
   usage(owner: Owner, day: string): Promise<Usage>;
+  /**
+   * Image retention: completed jobs whose images are still kept and that ended before
+   * `endedBefore`, oldest end first, at most `limit` (one indexed range scan).
+   */
+  listJobsWithImagesEndedBefore(endedBefore: Date, limit: number): Promise<JobRecord[]>;
+  /** Sets `imagesExpiredAt` once; false when it was set already (or there is no such job). */
+  markImagesExpired(jobId: string, at: Date): Promise<boolean>;
+  /**
+   * Takes the lease `name` for `holder` until `until` when it is free, expired at `at`, or
+   * already this holder's (a renewal): one holder at a time across every instance.
+   */
+  takeLease(name: string, holder: string, at: Date, until: Date): Promise<boolean>;
+  /** Gives the lease up, if `holder` has it. */
+  releaseLease(name: string, holder: string): Promise<void>;
 
   createApiKey(key: ApiKeyRecord): Promise<void>;
   /**

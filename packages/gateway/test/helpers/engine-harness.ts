@@ -10,8 +10,9 @@ import { type PixazoSim, type PixazoSimOptions, startPixazoSim } from '@zimage/p
 import { isTerminal, type JobRecord } from '../../src/domain/job.ts';
 import type { ApiKeyRecord, Limits, Principal, Scope } from '../../src/domain/principal.ts';
 import { newId } from '../../src/ids.ts';
+import type { ImageStore } from '../../src/images/image-store.ts';
+import { createLocalImageStore } from '../../src/images/open-image-store.ts';
 import type { JobEngine } from '../../src/jobs/engine.ts';
-import { createImageStore, type ImageStore } from '../../src/jobs/image-store.ts';
 import {
   createJobEngine,
   type JobEngineDeps,
@@ -64,7 +65,7 @@ export async function startHarness(simOptions: PixazoSimOptions = {}): Promise<H
   const dataDir = await mkdtemp(path.join(tmpdir(), 'zimage-engine-'));
   const store = openSqliteStore(path.join(dataDir, 'gateway.db'));
   const pubsub = createMemoryPubSub();
-  const images = createImageStore({ dataDir });
+  const images = createLocalImageStore({ dataDir });
   const pixazo = new PixazoClient({
     apiKey: SIM_KEY,
     baseUrl: sim.url,

@@ -12,15 +12,28 @@ export interface TcpProxy {
   restore(): void;
   /** Stops forwarding on the connections open now, leaving them open: a silent death. */
   freeze(): void;
+  /**
+   * freeze(), and new connections are accepted but never forwarded: a server that hangs, until
+   * restore() drops those connections and forwards again.
+   */
+  hang(): void;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const pairs = new Set<[Socket, Socket]>();
+  /** Connections taken while hanging, held open without an answer until close(). */
+  const held = new Set<Socket>();
   let cut = false;
+  let hanging = false;
   const server = createServer((client) => {
     if (cut) {
       client.destroy();
+      return;
+    }
+    if (hanging) {
+      held.add(client);
+      client.on('error', () => {}).on('close', () => held.delete(client));
       return;
     }
     const upstream = connect(target.port, target.host);
@@ -44,6 +57,16 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       upstream.destroy();
     }
     pairs.clear();
+    for (const client of held) client.destroy();
+    held.clear();
+  };
+  const freeze = () => {
+    for (const [client, upstream] of pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    }
   };
   return {
     url: `redis://127.0.0.1:${port}`,
@@ -53,14 +76,16 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
     restore() {
       cut = false;
-    },
-    freeze() {
-      for (const [client, upstream] of pairs) {
-        client.unpipe(upstream);
-        upstream.unpipe(client);
-        client.pause();
-        upstream.pause();
+      if (hanging) {
+        // What hung stays dead, as after a real outage: its connections are dropped.
+        hanging = false;
+        destroyAll();
       }
+    },
+    freeze,
+    hang() {
+      freeze();
+      hanging = true;
     },
     close() {
       destroyAll();

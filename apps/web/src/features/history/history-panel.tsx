@@ -5,6 +5,7 @@ import type { Job, JobStatus, Model } from '../../graphql/operations.ts';
 import { formatUsd, formatWhen } from '../../ui/format.ts';
 import { enumLabel, modelLabel, sizeLabel } from '../../ui/labels.ts';
 import { useModels } from '../generate/use-models.ts';
+import { imagesExpired } from '../jobs/expired-images.tsx';
 import { StatusBadge } from '../jobs/status-badge.tsx';
 import { useJobRoute } from './job-route.tsx';
 import { useHistory } from './use-history.ts';
@@ -164,7 +165,7 @@ export function HistoryList({
 
 function HistoryRow({ job }: { job: Job }) {
   const { openJob } = useJobRoute();
-  const thumbnail = job.images[0];
+  const thumbnail = imagesExpired(job) ? undefined : job.images[0];
   return (
     <button type="button" className="history-row-button" onClick={() => openJob(job.id)}>
       <span className="history-thumb" aria-hidden="true">
@@ -183,6 +184,7 @@ function HistoryRow({ job }: { job: Job }) {
         <span className="history-meta">
           {modelLabel(job.model)} · {sizeLabel(job.imageSize)} · {job.numImages}× ·{' '}
           {formatWhen(job.createdAt)}
+          {imagesExpired(job) ? ' · images expired' : ''}
         </span>
       </span>
       <span className="history-side">

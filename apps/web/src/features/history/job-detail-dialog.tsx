@@ -11,6 +11,7 @@ import { ChoiceGroup } from '../../ui/choice-group.tsx';
 import { between, formatDateTime, formatDuration, formatUsd } from '../../ui/format.ts';
 import { enumLabel, formatLabel, modelLabel, shortPrompt, sizeLabel } from '../../ui/labels.ts';
 import { useDraft } from '../generate/draft.tsx';
+import { ExpiredImages, imagesExpired } from '../jobs/expired-images.tsx';
 import { JobProgress } from '../jobs/job-card.tsx';
 import { StatusBadge } from '../jobs/status-badge.tsx';
 import { useCancelJob, useJob } from '../jobs/use-job.ts';
@@ -73,7 +74,9 @@ function JobDetail({ job, onClose }: { job: Job; onClose(): void }) {
     <>
       <p className="detail-prompt">{job.prompt}</p>
 
-      {job.images.length > 0 ? (
+      {imagesExpired(job) ? (
+        <ExpiredImages job={job} />
+      ) : job.images.length > 0 ? (
         <ul className="detail-images">
           {job.images.map((image, index) => (
             <li key={image.url}>

@@ -9,6 +9,7 @@ import { inputFromJob } from '../generate/form-values.ts';
 import { useSubmitJob } from '../generate/use-submit-job.ts';
 import { useJobRoute } from '../history/job-route.tsx';
 import { describeEta, expectedProgress } from './eta.ts';
+import { ExpiredImages, imagesExpired } from './expired-images.tsx';
 import { isRetryable } from './job-status.ts';
 import { StatusBadge } from './status-badge.tsx';
 import { useEta } from './use-eta.ts';
@@ -120,6 +121,13 @@ export function JobCard({ id, onDismiss }: { id: string; onDismiss(id: string): 
 function JobMedia({ job, onOpen }: { job: Job; onOpen(): void }) {
   const { width, height } = aspectRatio(job.imageSize);
   const frame = { '--ratio': width / height } as CSSProperties;
+  if (imagesExpired(job)) {
+    return (
+      <div className="job-media expired">
+        <ExpiredImages job={job} />
+      </div>
+    );
+  }
   if (job.status === 'COMPLETED' && job.images.length > 0) {
     return (
       <div className={`job-media count-${Math.min(job.images.length, 4)}`}>

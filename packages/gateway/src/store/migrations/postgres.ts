@@ -181,4 +181,21 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    name: 'image retention',
+    sql: `
+      -- When retention deleted the job's images; their URLs then answer 410.
+      ALTER TABLE jobs ADD COLUMN images_expired_at timestamptz;
+      -- The sweeper's work: completed jobs whose images are still kept, oldest end first.
+      CREATE INDEX jobs_images_kept ON jobs (completed_at)
+        WHERE status = 'COMPLETED' AND images_expired_at IS NULL;
+
+      -- Named leases (the retention sweep): one holder at a time, across instances, until \`until\`.
+      CREATE TABLE leases (
+        name text COLLATE "C" PRIMARY KEY,
+        holder text COLLATE "C" NOT NULL,
+        until timestamptz NOT NULL
+      );
+    `,
+  },
 ];

@@ -172,4 +172,21 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    name: 'image retention',
+    sql: `
+      -- When retention deleted the job's images (epoch ms); their URLs then answer 410.
+      ALTER TABLE jobs ADD COLUMN images_expired_at INTEGER;
+      -- The sweeper's work: completed jobs whose images are still kept, oldest end first.
+      CREATE INDEX jobs_images_kept ON jobs (completed_at)
+        WHERE status = 'COMPLETED' AND images_expired_at IS NULL;
+
+      -- Named leases (the retention sweep): one holder at a time until \`until\` (epoch ms).
+      CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        until INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
