@@ -8,31 +8,20 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { followJob, graphqlAt, isTerminalJob } from './helpers/gateway-client.ts';
-import {
-  gatewayStarted,
-  type RunningProcess,
-  SIM_MAIN,
-  startProcess,
-  stopProcess,
-} from './helpers/processes.ts';
+import { gatewayStarted, startProcess, stopProcess } from './helpers/processes.ts';
+import { type SimProcess, startSimProcess } from './helpers/sim-process.ts';
 
 const ADMIN_KEY = 'zk_process-restart-test-admin-key-0001';
 let dataDir: string;
-let sim: RunningProcess;
-let simUrl: string;
+let sim: SimProcess;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'zimage-restart-'));
   // Time scale 1: a Turbo job takes ~3 s at Pixazo, long enough to kill the gateway meanwhile.
-  sim = startProcess(SIM_MAIN, {
-    PIXAZO_SIM_PORT: '0',
-    PIXAZO_SIM_KEYS: 'restart-key=5',
-    PIXAZO_SIM_TIME_SCALE: '1',
-  });
-  simUrl = await sim.printed(/listening on (http:\/\/\S+)/);
+  sim = await startSimProcess('restart-key=5');
 });
 afterAll(async () => {
-  await stopProcess(sim.child);
+  await stopProcess(sim.run.child);
   await rm(dataDir, { recursive: true, force: true });
 });
 
@@ -41,7 +30,7 @@ function startGatewayProcess() {
     PORT: '0',
     DATA_DIR: dataDir,
     PIXAZO_API_KEY: 'restart-key',
-    PIXAZO_BASE_URL: simUrl,
+    PIXAZO_BASE_URL: sim.url,
     ADMIN_API_KEY: ADMIN_KEY,
   });
 }
@@ -49,8 +38,7 @@ function startGatewayProcess() {
 const FIELDS = 'status requestId images { url width height }';
 
 async function pixazoPosts(): Promise<number> {
-  const response = await fetch(`${simUrl}/_sim/requests?route=submit`);
-  return ((await response.json()) as { count: number }).count;
+  return (await sim.get<{ count: number }>('requests?route=submit')).count;
 }
 
 it('finishes a job after the gateway process is killed while Pixazo runs it', async () => {

@@ -11,19 +11,23 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isTerminalStatus, type JobStatus } from '@zimage/contract';
-import { Client } from 'pg';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { STOPPED_WHILE_SUBMITTING } from '../src/jobs/submitter.ts';
 import { followJob, graphqlAt, isTerminalJob } from './helpers/gateway-client.ts';
-import { usePostgresDatabase } from './helpers/postgres.ts';
+import { queryDatabase, usePostgresDatabase } from './helpers/postgres.ts';
 import {
   gatewayStarted,
   type RunningProcess,
-  SIM_MAIN,
   startProcess,
   stopProcess,
 } from './helpers/processes.ts';
 import { connectTestRedis, deleteKeys, TEST_REDIS_URL, testKeyPrefix } from './helpers/redis.ts';
+import {
+  type SimJob,
+  type SimProcess,
+  type SimRequest,
+  startSimProcess,
+} from './helpers/sim-process.ts';
 
 const database = usePostgresDatabase();
 const keyPrefix = testKeyPrefix();
@@ -37,19 +41,13 @@ const SIM_KEY = 'kill-key';
 const SUBMIT_TIMEOUT_SECONDS = 15;
 
 let dataDir: string;
-let simUrl: string;
+let sim: SimProcess;
 const processes: RunningProcess[] = [];
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'zimage-scaleout-kill-'));
-  const sim = startProcess(SIM_MAIN, {
-    PIXAZO_SIM_PORT: '0',
-    PIXAZO_SIM_KEYS: `${SIM_KEY}=5`,
-    // Real durations: the model table's, which the gateways' poll schedules expect.
-    PIXAZO_SIM_TIME_SCALE: '1',
-  });
-  processes.push(sim);
-  simUrl = await sim.printed(/listening on (http:\/\/\S+)/);
+  sim = await startSimProcess(`${SIM_KEY}=5`);
+  processes.push(sim.run);
 });
 
 afterAll(async () => {
@@ -69,7 +67,7 @@ function startGatewayProcess(): RunningProcess {
     REDIS_URL: TEST_REDIS_URL,
     REDIS_KEY_PREFIX: keyPrefix,
     PIXAZO_API_KEY: SIM_KEY,
-    PIXAZO_BASE_URL: simUrl,
+    PIXAZO_BASE_URL: sim.url,
     ADMIN_API_KEY: ADMIN_KEY,
     PIXAZO_MAX_CONCURRENCY: '4',
     INSTANCE_HEARTBEAT_SECONDS: '1',
@@ -81,15 +79,7 @@ function startGatewayProcess(): RunningProcess {
   return run;
 }
 
-async function query<T>(sql: string, values: unknown[] = []): Promise<T[]> {
-  const client = new Client({ connectionString: database.url });
-  await client.connect();
-  try {
-    return (await client.query(sql, values)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
+const query = <T>(sql: string) => queryDatabase<T>(database.url, sql);
 
 interface StoredJob {
   id: string;
@@ -101,16 +91,6 @@ interface StoredJob {
 const storedJobs = () =>
   query<StoredJob>('SELECT id, status, submission, owner_instance FROM jobs ORDER BY created_at');
 
-const sim = async <T>(route: string): Promise<T> =>
-  (await (await fetch(`${simUrl}/_sim/${route}`)).json()) as T;
-
-interface SimRequest {
-  status: number | null;
-}
-interface SimJob {
-  request: { prompt: string };
-}
-
 const FIELDS = 'id status prompt requestId queuePosition error costUsd';
 
 it('finishes every job of a SIGKILLed instance on the survivors, one POST each at most', async () => {
@@ -120,12 +100,7 @@ it('finishes every job of a SIGKILLed instance on the survivors, one POST each a
   expect(aInstance).toBeDefined();
 
   // The first POST is answered after two minutes: long after A has died.
-  const faults = await fetch(`${simUrl}/_sim/faults`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ slow: { next: 1, delayMs: 120_000 } }),
-  });
-  expect(faults.status).toBe(200);
+  await sim.put('faults', { slow: { next: 1, delayMs: 120_000 } });
   // Turbo at 40 steps runs ~11 s at Pixazo, so A's are still running when it dies; the two
   // that wait in the queue run ~2 s once the survivors send them.
   const prompts = [
@@ -145,7 +120,7 @@ it('finishes every job of a SIGKILLed instance on the survivors, one POST each a
   // A has sent four POSTs (its cap) and one of them is held unanswered.
   await vi.waitFor(
     async () => {
-      const { requests } = await sim<{ requests: SimRequest[] }>('requests?route=submit');
+      const { requests } = await sim.get<{ requests: SimRequest[] }>('requests?route=submit');
       expect(requests.map((r) => r.status ?? 'held').sort()).toEqual([202, 202, 202, 'held']);
     },
     { timeout: 20_000 },
@@ -198,9 +173,9 @@ it('finishes every job of a SIGKILLed instance on the survivors, one POST each a
   for (const job of after) expect(survivors).toContain(job.owner_instance);
 
   // One POST per job, the held one included (Pixazo took it; the gateway never learnt its id).
-  const { requests } = await sim<{ requests: SimRequest[] }>('requests?route=submit');
+  const { requests } = await sim.get<{ requests: SimRequest[] }>('requests?route=submit');
   expect(requests).toHaveLength(6);
-  const { jobs } = await sim<{ jobs: SimJob[] }>('jobs');
+  const { jobs } = await sim.get<{ jobs: SimJob[] }>('jobs');
   expect(jobs.map((job) => job.request.prompt).sort()).toEqual(prompts.map((p) => p.prompt).sort());
 
   // Every charge kept, the held job's too: the ledger is the jobs' costs.

@@ -5,7 +5,6 @@
  * shutting down, which dispatches nothing itself: the other one must claim the waiting job.
  */
 import type { PixazoSim } from '@zimage/pixazo-sim';
-import { Client } from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { waitForJob } from './helpers/engine-harness.ts';
 import {
@@ -15,7 +14,7 @@ import {
   startTestSim,
   TEST_POLL_SCHEDULE,
 } from './helpers/gateway-harness.ts';
-import { usePostgresDatabase } from './helpers/postgres.ts';
+import { queryDatabase, usePostgresDatabase } from './helpers/postgres.ts';
 import { connectTestRedis, deleteKeys, TEST_REDIS_URL, testKeyPrefix } from './helpers/redis.ts';
 
 const database = usePostgresDatabase();
@@ -57,14 +56,12 @@ afterAll(async () => {
 
 /** The instance that claimed the job (owner_instance, not part of the job record). */
 async function ownerOf(jobId: string): Promise<string | null> {
-  const client = new Client({ connectionString: database.url });
-  await client.connect();
-  try {
-    const { rows } = await client.query('SELECT owner_instance FROM jobs WHERE id = $1', [jobId]);
-    return (rows[0] as { owner_instance: string | null } | undefined)?.owner_instance ?? null;
-  } finally {
-    await client.end();
-  }
+  const [row] = await queryDatabase<{ owner_instance: string | null }>(
+    database.url,
+    'SELECT owner_instance FROM jobs WHERE id = $1',
+    [jobId],
+  );
+  return row?.owner_instance ?? null;
 }
 
 async function generate(h: GatewayHarness, key: string, prompt: string): Promise<string> {
