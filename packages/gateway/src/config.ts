@@ -5,7 +5,7 @@
  * as `FOO=` in an env file or compose file usually means "not set".
  */
 import { resolve } from 'node:path';
-import { PROMPT_MAX_LENGTH } from '@zimage/core';
+import { DEFAULT_REQUEST_TIMEOUT_MS, PROMPT_MAX_LENGTH } from '@zimage/core';
 import { EnvError, parseSimKeys, parseSimTimeScale } from '@zimage/pixazo-sim/env';
 import { z } from 'zod';
 import type { UpstreamCondition } from './domain/upstream.ts';
@@ -80,6 +80,11 @@ export interface Config extends StoreConfig {
   imageStore: ImageStoreConfig;
   /** IMAGE_RETENTION_DAYS: images are deleted this many days after their job ended; null: kept. */
   imageRetentionDays: number | null;
+  /**
+   * Instances on one store: how often each heartbeats, how long a silent one counts as alive,
+   * and each generate POST's timeout (a dead instance's mid-POST job is ended only after it).
+   */
+  instances: { heartbeatMs: number; ttlMs: number; submitTimeoutMs: number };
 }
 
 /** Outbound webhooks (webhooks/). */
@@ -271,6 +276,12 @@ const VARIABLES = {
   AWS_ACCESS_KEY_ID: { schema: noSpaces('an access key id'), fallback: null },
   AWS_SECRET_ACCESS_KEY: { schema: noSpaces('a secret access key'), fallback: null, secret: true },
   IMAGE_RETENTION_DAYS: { schema: integer(1, 36500), fallback: null },
+  INSTANCE_HEARTBEAT_SECONDS: { schema: integer(1, 3600), fallback: '5' },
+  INSTANCE_TTL_SECONDS: { schema: integer(2, 86400), fallback: '30' },
+  PIXAZO_SUBMIT_TIMEOUT_SECONDS: {
+    schema: integer(1, 600),
+    fallback: String(DEFAULT_REQUEST_TIMEOUT_MS / 1000),
+  },
 } satisfies Record<
   string,
   { schema: z.ZodType<unknown, string>; fallback: string | null; secret?: boolean }
@@ -330,6 +341,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     imageStore: loadImageStore(env),
     imageRetentionDays: read(env, 'IMAGE_RETENTION_DAYS'),
+    instances: loadInstances(env),
   };
 }
 
@@ -371,6 +383,23 @@ function loadImageStore(env: Env): ImageStoreConfig {
       accessKeyId: required('AWS_ACCESS_KEY_ID'),
       secretAccessKey: required('AWS_SECRET_ACCESS_KEY'),
     },
+  };
+}
+
+/** A TTL under two heartbeats would take a live instance for dead after one late beat. */
+function loadInstances(env: Env): Config['instances'] {
+  const heartbeat = read(env, 'INSTANCE_HEARTBEAT_SECONDS');
+  const ttl = read(env, 'INSTANCE_TTL_SECONDS');
+  if (ttl < 2 * heartbeat) {
+    throw new ConfigError(
+      'INSTANCE_TTL_SECONDS',
+      `INSTANCE_TTL_SECONDS must be at least twice INSTANCE_HEARTBEAT_SECONDS (got ${ttl} and ${heartbeat})`,
+    );
+  }
+  return {
+    heartbeatMs: heartbeat * 1000,
+    ttlMs: ttl * 1000,
+    submitTimeoutMs: read(env, 'PIXAZO_SUBMIT_TIMEOUT_SECONDS') * 1000,
   };
 }
 

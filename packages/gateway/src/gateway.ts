@@ -32,6 +32,7 @@ import { createMemoryRateLimiter, type RateLimiter } from './limits/rate-limiter
 import { createRedisRateLimiter } from './limits/redis-rate-limiter.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { type DispatchNudges, openDispatchNudges } from './pubsub/dispatch-nudges.ts';
 import { createMemoryPubSub } from './pubsub/memory.ts';
 import type { PubSub } from './pubsub/pubsub.ts';
 import { createRedisPubSub } from './pubsub/redis.ts';
@@ -132,7 +133,7 @@ export interface RunningGateway {
   readonly pubsub: PubSub;
   /**
    * With redisUrl: this instance's named channels between instances (one subscriber
-   * connection), for words such as dispatch nudges beside the job events; null without Redis.
+   * connection), carrying the job events and the dispatch nudges; null without Redis.
    */
   readonly redisChannels: RedisChannels | null;
   readonly images: ImageStore;
@@ -234,6 +235,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     fetch: metrics.countPixazoCalls(),
     logger: logger.child({ component: 'pixazo' }),
   });
+  /** With Redis: the other instances claim at once what this one made dispatchable. */
+  let nudges: DispatchNudges | null = null;
   const engine = createJobEngine({
     store,
     pubsub,
@@ -241,6 +244,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     images,
     metrics,
     logger: logger.child({ component: 'jobs' }),
+    onDispatchable: () => nudges?.send(),
     options: {
       maxConcurrency: options.pixazoMaxConcurrency ?? DEFAULTS.pixazoMaxConcurrency,
       maxPromptLength: options.maxPromptLength ?? DEFAULTS.maxPromptLength,
@@ -283,6 +287,14 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       })
     : null;
 
+  if (redis) {
+    nudges = await openDispatchNudges({
+      channels: redis.channels,
+      instanceId: engine.instanceId,
+      onNudge: () => engine.nudge(),
+      logger: logger.child({ component: 'dispatch' }),
+    });
+  }
   await engine.start();
   const url = await server.listen(options.port ?? DEFAULTS.port, options.host ?? DEFAULTS.host);
   webhooks = createWebhookWorker({
@@ -309,6 +321,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     await imageSweeper?.stop();
     await engine.stop();
     await webhooks?.stop();
+    nudges?.close();
     await server.close();
     await pubsub.close();
     if (redis) {

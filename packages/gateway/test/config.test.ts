@@ -44,6 +44,7 @@ describe('loadConfig', () => {
       },
       imageStore: { kind: 'local' },
       imageRetentionDays: null,
+      instances: { heartbeatMs: 5000, ttlMs: 30_000, submitTimeoutMs: 30_000 },
     });
   });
 
@@ -79,6 +80,9 @@ describe('loadConfig', () => {
       AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE',
       AWS_SECRET_ACCESS_KEY: 'secret/key+example',
       IMAGE_RETENTION_DAYS: '30',
+      INSTANCE_HEARTBEAT_SECONDS: '2',
+      INSTANCE_TTL_SECONDS: '10',
+      PIXAZO_SUBMIT_TIMEOUT_SECONDS: '45',
     });
     expect(config).toEqual({
       port: 0,
@@ -111,6 +115,7 @@ describe('loadConfig', () => {
         credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret/key+example' },
       },
       imageRetentionDays: 30,
+      instances: { heartbeatMs: 2000, ttlMs: 10_000, submitTimeoutMs: 45_000 },
     });
   });
 
@@ -229,6 +234,21 @@ describe('loadConfig', () => {
       'yes',
       'WEBHOOK_ALLOW_PRIVATE_ADDRESSES must be true or false (got "yes")',
     ],
+    [
+      'INSTANCE_HEARTBEAT_SECONDS',
+      '0',
+      'INSTANCE_HEARTBEAT_SECONDS must be an integer from 1 to 3600 (got "0")',
+    ],
+    [
+      'INSTANCE_TTL_SECONDS',
+      '1',
+      'INSTANCE_TTL_SECONDS must be an integer from 2 to 86400 (got "1")',
+    ],
+    [
+      'PIXAZO_SUBMIT_TIMEOUT_SECONDS',
+      '0.5',
+      'PIXAZO_SUBMIT_TIMEOUT_SECONDS must be an integer from 1 to 600 (got "0.5")',
+    ],
   ])('rejects %s=%j in one line', (variable, value, message) => {
     const error = configError({ [variable]: value });
     expect(error.variable).toBe(variable);
@@ -319,6 +339,17 @@ describe('scale-out settings', () => {
     expect(error.message).toBe(
       `${start}: set both to run several instances, or neither for one process on SQLite`,
     );
+  });
+
+  it('refuses an instance TTL under two heartbeats, which would adopt live instances', () => {
+    const error = configError({ INSTANCE_HEARTBEAT_SECONDS: '10', INSTANCE_TTL_SECONDS: '15' });
+    expect(error.variable).toBe('INSTANCE_TTL_SECONDS');
+    expect(error.message).toBe(
+      'INSTANCE_TTL_SECONDS must be at least twice INSTANCE_HEARTBEAT_SECONDS (got 15 and 10)',
+    );
+    expect(
+      loadConfig({ INSTANCE_HEARTBEAT_SECONDS: '1', INSTANCE_TTL_SECONDS: '2' }).instances,
+    ).toMatchObject({ heartbeatMs: 1000, ttlMs: 2000 });
   });
 });
 

@@ -97,12 +97,17 @@ describe('Redis pub/sub', () => {
     const channels = await channelsOver(client);
     const pubsub = createRedisPubSub({ channels });
     const events = await pubsub.subscribe('job:beside');
+    let received!: (payload: string) => void;
     const nudged = new Promise<string>((resolve) => {
-      void channels.listen('dispatch', { message: resolve, gap: () => {} });
+      received = resolve;
     });
-    await expect
-      .poll(() => client.pubsub('NUMSUB', `${keyPrefix}dispatch`))
-      .toEqual([`${keyPrefix}dispatch`, 1]);
+    // Live once listen() resolves: a message published before that may be missed (one sent as
+    // soon as Redis counted the subscriber could reach it before the listener was live).
+    await channels.listen('dispatch', { message: (payload) => received(payload), gap: () => {} });
+    expect(await client.pubsub('NUMSUB', `${keyPrefix}dispatch`)).toEqual([
+      `${keyPrefix}dispatch`,
+      1,
+    ]);
     expect(await channels.publish('dispatch', 'wake up')).toBe(1);
     expect(await nudged).toBe('wake up');
     await pubsub.publish('job:beside', jobEvent('beside', 1));
