@@ -44,7 +44,7 @@ const EXPECTED_MS = expectedDurationMs(TURBO, {
 });
 
 /** core's default schedule (first poll at the expected duration, 1–8 s apart), scaled. */
-function pollSchedule(scale: number): PollSchedule {
+export function pollSchedule(scale: number): PollSchedule {
   return {
     firstDelayMs: EXPECTED_MS * scale,
     factor: 1.5,

@@ -1,0 +1,60 @@
+/**
+ * Counts, inside a gateway's process, every statement it sends to PostgreSQL and every command
+ * it sends to Redis, by wrapping the drivers' own send methods (node-postgres'
+ * `Client.prototype.query`, ioredis' `Redis.prototype.sendCommand`). Counted on the client side
+ * because neither server can tell us apart from the other users of the machine's PostgreSQL
+ * and Redis: pg_stat_statements is not loaded there, and INFO commandstats is server-wide.
+ */
+import { Redis } from 'ioredis';
+import pg from 'pg';
+
+export interface CommandCounts {
+  /** Statements by label (the statement's first words). */
+  postgres: Record<string, number>;
+  /** Commands by name (lower case), on both of an instance's connections. */
+  redis: Record<string, number>;
+}
+
+const postgres = new Map<string, number>();
+const redis = new Map<string, number>();
+/** Labels by statement text, so that each text is shortened once. */
+const labels = new Map<string, string>();
+let installed = false;
+
+/** "WITH job AS ( INSERT INTO jobs (id, …" → "WITH job AS ( INSERT INTO jobs". */
+function labelOf(text: string): string {
+  let label = labels.get(text);
+  if (label === undefined) {
+    label = text.replaceAll(/\s+/g, ' ').trim().split(' (')[0]?.slice(0, 60) ?? text;
+    if (/^WITH /.test(label)) {
+      const verb = /\b(INSERT INTO|UPDATE|DELETE FROM) (\w+)/.exec(text);
+      if (verb) label = `WITH … ${verb[1]} ${verb[2]}`;
+    }
+    labels.set(text, label);
+  }
+  return label;
+}
+
+const bump = (counts: Map<string, number>, key: string) =>
+  counts.set(key, (counts.get(key) ?? 0) + 1);
+
+export function installCommandCounts(): void {
+  if (installed) return;
+  installed = true;
+  const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    const [config] = args;
+    const text = typeof config === 'string' ? config : (config as { text?: string })?.text;
+    if (typeof text === 'string') bump(postgres, labelOf(text));
+    return query.apply(this, args);
+  } as typeof pg.Client.prototype.query;
+  const sendCommand = Redis.prototype.sendCommand;
+  Redis.prototype.sendCommand = function (this: Redis, ...args) {
+    bump(redis, args[0].name.toLowerCase());
+    return sendCommand.apply(this, args);
+  };
+}
+
+export function commandCounts(): CommandCounts {
+  return { postgres: Object.fromEntries(postgres), redis: Object.fromEntries(redis) };
+}
