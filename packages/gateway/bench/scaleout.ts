@@ -5,6 +5,7 @@
  * the instances; and per job, the PostgreSQL statements, Redis commands and Pixazo calls.
  * Every instance, the simulator and the load clients run in processes of their own.
  */
+import os from 'node:os';
 import type { Limits } from '../src/domain/principal.ts';
 import { pollSchedule } from './calls.ts';
 import type { RoundResult, WatchResult } from './clients/ws-client-process.ts';
@@ -151,7 +152,11 @@ async function countsOf(cluster: Cluster): Promise<CommandCounts> {
     }
     return total;
   };
-  return { postgres: sum((c) => c.postgres), redis: sum((c) => c.redis) };
+  return {
+    postgres: sum((c) => c.postgres),
+    postgresRoundTrips: all.reduce((n, c) => n + c.postgresRoundTrips, 0),
+    redis: sum((c) => c.redis),
+  };
 }
 
 function minus(after: Record<string, number>, before: Record<string, number>) {
@@ -174,11 +179,24 @@ function breakdown(counts: Record<string, number>, per: number): string {
     .join(', ');
 }
 
+/** Counts over a window of time. */
+interface Counted {
+  postgres: Record<string, number>;
+  postgresRoundTrips: number;
+  redis: Record<string, number>;
+}
+
+const countedBetween = (before: CommandCounts, after: CommandCounts): Counted => ({
+  postgres: minus(after.postgres, before.postgres),
+  postgresRoundTrips: after.postgresRoundTrips - before.postgresRoundTrips,
+  redis: minus(after.redis, before.redis),
+});
+
 interface AdmissionRun {
   sequential: Phase;
   concurrent: Phase;
   /** Statements and commands during the sequential phase (admissions and their dispatch). */
-  sequentialCounts: { postgres: Record<string, number>; redis: Record<string, number> };
+  sequentialCounts: Counted;
 }
 
 interface FanoutRound {
@@ -195,8 +213,7 @@ interface JobsRun {
   media: number;
   completed: number;
   elapsedMs: number;
-  postgres: Record<string, number>;
-  redis: Record<string, number>;
+  counted: Counted;
   /** Per instance and second, while no job runs. */
   idlePostgresPerSecond: number;
   idleRedisPerSecond: number;
@@ -224,10 +241,7 @@ async function measureAdmission(cluster: Cluster, options: ScaleoutOptions) {
   return {
     sequential,
     concurrent,
-    sequentialCounts: {
-      postgres: minus(after.postgres, before.postgres),
-      redis: minus(after.redis, before.redis),
-    },
+    sequentialCounts: countedBetween(before, after),
   };
 }
 
@@ -404,8 +418,7 @@ async function measureJobs(setup: Setup, options: ScaleoutOptions): Promise<Jobs
       ),
       completed: jobs.filter((job) => job.status === 'COMPLETED').length,
       elapsedMs,
-      postgres: minus(after.postgres, before.postgres),
-      redis: minus(after.redis, before.redis),
+      counted: countedBetween(before, after),
       idlePostgresPerSecond: idle((c) => c.postgres),
       idleRedisPerSecond: idle((c) => c.redis),
       transactions: transactionsAfter - transactionsBefore,
@@ -455,7 +468,10 @@ export async function runScaleout(options: ScaleoutOptions): Promise<{
     );
   }
   const runs: SetupRun[] = [];
+  const loadBefore = os.loadavg();
   for (const setup of SETUPS) runs.push(await measureSetup(setup, options));
+  const loadAfter = os.loadavg();
+  const load = (avg: number[]) => avg.map((v) => v.toFixed(1)).join(' / ');
   const [base, one, three] = runs as [SetupRun, SetupRun, SetupRun];
   const columns = [
     'metric',
@@ -535,6 +551,11 @@ export async function runScaleout(options: ScaleoutOptions): Promise<{
       {
         name: 'PostgreSQL statements per job, sequential phase (admission + dispatch)',
         value: (r) => perAdmission(r, 'postgres'),
+        format: (v) => num(v, 2),
+      },
+      {
+        name: 'PostgreSQL round trips per job, sequential phase',
+        value: (r) => r.admission.sequentialCounts.postgresRoundTrips / options.submits,
         format: (v) => num(v, 2),
       },
       {
@@ -639,12 +660,17 @@ export async function runScaleout(options: ScaleoutOptions): Promise<{
       },
       {
         name: 'PostgreSQL statements per job (all instances, whole run)',
-        value: (r) => total(r.jobs.postgres) / jobs,
+        value: (r) => total(r.jobs.counted.postgres) / jobs,
         format: (v) => num(v, 1),
       },
       {
         name: '… less the idle background (claims, heartbeats) for the run’s duration',
-        value: (r) => (total(r.jobs.postgres) - background(r, 'postgres')) / jobs,
+        value: (r) => (total(r.jobs.counted.postgres) - background(r, 'postgres')) / jobs,
+        format: (v) => num(v, 1),
+      },
+      {
+        name: 'PostgreSQL round trips per job (all instances, whole run)',
+        value: (r) => r.jobs.counted.postgresRoundTrips / jobs,
         format: (v) => num(v, 1),
       },
       {
@@ -654,12 +680,12 @@ export async function runScaleout(options: ScaleoutOptions): Promise<{
       },
       {
         name: 'Redis commands per job (all instances, whole run)',
-        value: (r) => total(r.jobs.redis) / jobs,
+        value: (r) => total(r.jobs.counted.redis) / jobs,
         format: (v) => num(v, 1),
       },
       {
         name: '… less the idle background',
-        value: (r) => (total(r.jobs.redis) - background(r, 'redis')) / jobs,
+        value: (r) => (total(r.jobs.counted.redis) - background(r, 'redis')) / jobs,
         format: (v) => num(v, 1),
       },
       {
@@ -689,10 +715,10 @@ export async function runScaleout(options: ScaleoutOptions): Promise<{
       title: '(d) Scale-out: SQLite in one process vs PostgreSQL + Redis with 1 and 3 instances',
       tables: [admissionTable, fanoutTable, jobsTable],
       notes: [
-        'This machine has 2 cores shared by every process of the run (3 gateways, the simulator, the clients) and by whatever else runs on it: the figures measure the overhead of sharing state through PostgreSQL and Redis, and that the instances behave as one gateway, not a speed-up from more instances.',
+        `This machine has ${os.cpus().length} cores shared by every process of the run (3 gateways, the simulator, the clients) and by whatever else runs on it (load average over 1 / 5 / 15 minutes: ${load(loadBefore)} at the start, ${load(loadAfter)} at the end): the figures measure the overhead of sharing state through PostgreSQL and Redis, and that the instances behave as one gateway, not a speed-up from more instances. Compare the columns of one run, not runs with each other.`,
         admissionNote(one),
         admissionNote(three),
-        `Per job with 3 instances, PostgreSQL: ${breakdown(three.jobs.postgres, jobs)}. Redis: ${breakdown(three.jobs.redis, jobs)}.`,
+        `Per job with 3 instances, PostgreSQL: ${breakdown(three.jobs.counted.postgres, jobs)}. Redis: ${breakdown(three.jobs.counted.redis, jobs)}.`,
         `Pixazo calls (POSTs, status GETs per job sorted, image downloads): SQLite ${pixazo(base)}; ×1 ${pixazo(one)}; ×3 ${pixazo(three)}.`,
       ],
       method: [

@@ -11,11 +11,19 @@ import pg from 'pg';
 export interface CommandCounts {
   /** Statements by label (the statement's first words). */
   postgres: Record<string, number>;
+  /**
+   * Round trips to PostgreSQL: statements sent on a connection with no statement awaiting its
+   * answer (those sent while one is pipeline behind it and share its round trip).
+   */
+  postgresRoundTrips: number;
   /** Commands by name (lower case), on both of an instance's connections. */
   redis: Record<string, number>;
 }
 
 const postgres = new Map<string, number>();
+let postgresRoundTrips = 0;
+/** Statements awaiting their answer, per connection. */
+const awaiting = new WeakMap<object, number>();
 const redis = new Map<string, number>();
 /** Labels by statement text, so that each text is shortened once. */
 const labels = new Map<string, string>();
@@ -27,7 +35,7 @@ function labelOf(text: string): string {
   if (label === undefined) {
     label = text.replaceAll(/\s+/g, ' ').trim().split(' (')[0]?.slice(0, 60) ?? text;
     if (/^WITH /.test(label)) {
-      const verb = /\b(INSERT INTO|UPDATE|DELETE FROM) (\w+)/.exec(text);
+      const verb = /(?<!FOR )\b(INSERT INTO|UPDATE|DELETE FROM) (\w+)/.exec(text);
       if (verb) label = `WITH … ${verb[1]} ${verb[2]}`;
     }
     labels.set(text, label);
@@ -46,7 +54,22 @@ export function installCommandCounts(): void {
     const [config] = args;
     const text = typeof config === 'string' ? config : (config as { text?: string })?.text;
     if (typeof text === 'string') bump(postgres, labelOf(text));
-    return query.apply(this, args);
+    const before = awaiting.get(this) ?? 0;
+    if (before === 0) postgresRoundTrips++;
+    awaiting.set(this, before + 1);
+    const answered = () => awaiting.set(this, (awaiting.get(this) ?? 1) - 1);
+    // The answer comes to a callback (the pool's form) or settles the returned promise.
+    const callback = args.findIndex((arg) => typeof arg === 'function');
+    if (callback >= 0) {
+      const inner = args[callback] as (...results: unknown[]) => unknown;
+      args[callback] = (...results: unknown[]) => {
+        answered();
+        return inner(...results);
+      };
+    }
+    const result = query.apply(this, args);
+    if (callback < 0 && result instanceof Promise) result.then(answered, answered);
+    return result;
   } as typeof pg.Client.prototype.query;
   const sendCommand = Redis.prototype.sendCommand;
   Redis.prototype.sendCommand = function (this: Redis, ...args) {
@@ -56,5 +79,9 @@ export function installCommandCounts(): void {
 }
 
 export function commandCounts(): CommandCounts {
-  return { postgres: Object.fromEntries(postgres), redis: Object.fromEntries(redis) };
+  return {
+    postgres: Object.fromEntries(postgres),
+    postgresRoundTrips,
+    redis: Object.fromEntries(redis),
+  };
 }
