@@ -128,7 +128,7 @@ async function startCluster(
         databaseUrl: database?.url,
         redis: redis ? { url: redis.url, keyPrefix: redis.keyPrefix } : undefined,
         keyLimits: i === 0 ? KEY_LIMITS : false,
-        countCommands: true,
+        instrument: true,
       } satisfies GatewayParams);
       instances.push({ process: child, server });
     }
@@ -156,6 +156,8 @@ async function countsOf(cluster: Cluster): Promise<CommandCounts> {
     postgres: sum((c) => c.postgres),
     postgresRoundTrips: all.reduce((n, c) => n + c.postgresRoundTrips, 0),
     redis: sum((c) => c.redis),
+    redisPublishedBytes: all.reduce((n, c) => n + c.redisPublishedBytes, 0),
+    redisDeliveredBytes: all.reduce((n, c) => n + c.redisDeliveredBytes, 0),
   };
 }
 
@@ -180,21 +182,22 @@ function breakdown(counts: Record<string, number>, per: number): string {
 }
 
 /** Counts over a window of time. */
-interface Counted {
-  postgres: Record<string, number>;
-  postgresRoundTrips: number;
-  redis: Record<string, number>;
-}
+type Counted = CommandCounts;
 
 const countedBetween = (before: CommandCounts, after: CommandCounts): Counted => ({
   postgres: minus(after.postgres, before.postgres),
   postgresRoundTrips: after.postgresRoundTrips - before.postgresRoundTrips,
   redis: minus(after.redis, before.redis),
+  redisPublishedBytes: after.redisPublishedBytes - before.redisPublishedBytes,
+  redisDeliveredBytes: after.redisDeliveredBytes - before.redisDeliveredBytes,
 });
 
 interface AdmissionRun {
   sequential: Phase;
   concurrent: Phase;
+  /** `store.admitJob` alone, timed inside the instances, per phase. */
+  storeSequential: number[];
+  storeConcurrent: number[];
   /** Statements and commands during the sequential phase (admissions and their dispatch). */
   sequentialCounts: Counted;
 }
@@ -216,6 +219,7 @@ interface JobsRun {
   counted: Counted;
   /** Per instance and second, while no job runs. */
   idlePostgresPerSecond: number;
+  idlePostgresRoundTripsPerSecond: number;
   idleRedisPerSecond: number;
   /** pg_stat_database, from the start of the jobs until every instance stopped. */
   transactions: number;
@@ -230,17 +234,29 @@ interface SetupRun {
 }
 
 async function measureAdmission(cluster: Cluster, options: ScaleoutOptions) {
-  const targets = cluster.instances.map((i) => gatewayTarget({ ...i.server, key: cluster.key }));
+  const targets = cluster.instances.map((i) => ({
+    ...gatewayTarget({ ...i.server, key: cluster.key }),
+    name: i.process.name,
+  }));
+  const storeTimes = async () =>
+    (
+      await Promise.all(cluster.instances.map((i) => i.process.call<number[]>('admissionTimes')))
+    ).flat();
   await runPhase(targets, Math.min(50, options.submits), 4);
   await sleep(500);
+  await storeTimes();
   const before = await countsOf(cluster);
   const sequential = await runPhase(targets, options.submits, 1);
   const after = await countsOf(cluster);
+  const storeSequential = await storeTimes();
   await sleep(300);
   const concurrent = await runPhase(targets, options.submits, options.concurrency);
+  const storeConcurrent = await storeTimes();
   return {
     sequential,
     concurrent,
+    storeSequential,
+    storeConcurrent,
     sequentialCounts: countedBetween(before, after),
   };
 }
@@ -420,6 +436,8 @@ async function measureJobs(setup: Setup, options: ScaleoutOptions): Promise<Jobs
       elapsedMs,
       counted: countedBetween(before, after),
       idlePostgresPerSecond: idle((c) => c.postgres),
+      idlePostgresRoundTripsPerSecond:
+        (before.postgresRoundTrips - idleStart.postgresRoundTrips) / (IDLE_WINDOW_MS / 1000) / n,
       idleRedisPerSecond: idle((c) => c.redis),
       transactions: transactionsAfter - transactionsBefore,
     };
@@ -518,6 +536,11 @@ export async function runScaleout(options: ScaleoutOptions): Promise<{
         ],
       },
       {
+        name: 'diagnostic: `store.admitJob` alone (timed inside the instance), p50, sequential',
+        value: (r) => percentile(r.admission.storeSequential, 50),
+        format: (v) => ms(v, 2),
+      },
+      {
         name: 'latency p99, sequential',
         value: (r) => percentile(seq(r).latencies, 99),
         format: (v) => ms(v, 2),
@@ -535,6 +558,11 @@ export async function runScaleout(options: ScaleoutOptions): Promise<{
       {
         name: `latency p99, ${options.concurrency} in flight`,
         value: (r) => percentile(con(r).latencies, 99),
+        format: (v) => ms(v, 2),
+      },
+      {
+        name: `diagnostic: \`store.admitJob\` alone, p50, ${options.concurrency} in flight`,
+        value: (r) => percentile(r.admission.storeConcurrent, 50),
         format: (v) => ms(v, 2),
       },
       {
@@ -689,8 +717,23 @@ export async function runScaleout(options: ScaleoutOptions): Promise<{
         format: (v) => num(v, 1),
       },
       {
+        name: 'Redis: bytes PUBLISHed per job',
+        value: (r) => r.jobs.counted.redisPublishedBytes / jobs,
+        format: (v) => `${num(v / 1024, 1)} KB`,
+      },
+      {
+        name: 'Redis: bytes sent on to subscribed instances per job (egress)',
+        value: (r) => r.jobs.counted.redisDeliveredBytes / jobs,
+        format: (v) => `${num(v / 1024, 1)} KB`,
+      },
+      {
         name: 'idle PostgreSQL statements per instance and second',
         value: (r) => r.jobs.idlePostgresPerSecond,
+        format: (v) => num(v, 2),
+      },
+      {
+        name: 'idle PostgreSQL round trips per instance and second',
+        value: (r) => r.jobs.idlePostgresRoundTripsPerSecond,
         format: (v) => num(v, 2),
       },
       {

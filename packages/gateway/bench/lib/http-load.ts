@@ -76,7 +76,9 @@ export async function runPhase(
       const to = targets[index] as Target;
       const t0 = performance.now();
       sentAt.push(wallClockMs());
-      const { status, body } = await post(agents[index] as Agent, to);
+      const { status, body } = await post(agents[index] as Agent, to).catch((error: Error) => {
+        throw new Error(`${to.name} at ${to.url}: ${error.message}`, { cause: error });
+      });
       latencies.push(performance.now() - t0);
       if (!to.accepted(status, body)) {
         failures++;

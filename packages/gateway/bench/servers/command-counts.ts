@@ -18,6 +18,10 @@ export interface CommandCounts {
   postgresRoundTrips: number;
   /** Commands by name (lower case), on both of an instance's connections. */
   redis: Record<string, number>;
+  /** Bytes of the messages PUBLISHed. */
+  redisPublishedBytes: number;
+  /** Bytes Redis sent on for them: each message × the subscribers (connections) it reached. */
+  redisDeliveredBytes: number;
 }
 
 const postgres = new Map<string, number>();
@@ -25,6 +29,8 @@ let postgresRoundTrips = 0;
 /** Statements awaiting their answer, per connection. */
 const awaiting = new WeakMap<object, number>();
 const redis = new Map<string, number>();
+let redisPublishedBytes = 0;
+let redisDeliveredBytes = 0;
 /** Labels by statement text, so that each text is shortened once. */
 const labels = new Map<string, string>();
 let installed = false;
@@ -73,7 +79,21 @@ export function installCommandCounts(): void {
   } as typeof pg.Client.prototype.query;
   const sendCommand = Redis.prototype.sendCommand;
   Redis.prototype.sendCommand = function (this: Redis, ...args) {
-    bump(redis, args[0].name.toLowerCase());
+    const [command] = args;
+    const name = command.name.toLowerCase();
+    bump(redis, name);
+    if (name === 'publish') {
+      const message = command.args[1];
+      const bytes = typeof message === 'string' ? Buffer.byteLength(message) : 0;
+      redisPublishedBytes += bytes;
+      // PUBLISH answers with the number of subscribers that received the message.
+      command.promise.then(
+        (receivers) => {
+          redisDeliveredBytes += bytes * Number(receivers);
+        },
+        () => {},
+      );
+    }
     return sendCommand.apply(this, args);
   };
 }
@@ -83,5 +103,7 @@ export function commandCounts(): CommandCounts {
     postgres: Object.fromEntries(postgres),
     postgresRoundTrips,
     redis: Object.fromEntries(redis),
+    redisPublishedBytes,
+    redisDeliveredBytes,
   };
 }

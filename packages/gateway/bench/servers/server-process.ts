@@ -50,8 +50,11 @@ export interface GatewayParams {
    * further instance on the same database uses the first one's).
    */
   keyLimits?: Limits | false | undefined;
-  /** Count the statements and commands sent to PostgreSQL and Redis (command-counts.ts). */
-  countCommands?: boolean | undefined;
+  /**
+   * Count the statements and commands sent to PostgreSQL and Redis (command-counts.ts), and
+   * time each `store.admitJob` (`admissionTimes`).
+   */
+  instrument?: boolean | undefined;
 }
 
 export interface StartedServer {
@@ -88,6 +91,8 @@ let baseline: BaselineServer | null = null;
 const pubsub = createMemoryPubSub();
 let gatewayKey: string | null = null;
 let profiler: Session | null = null;
+/** Durations of `store.admitJob` calls (ms) since the last `admissionTimes` call. */
+let admissionTimes: number[] = [];
 
 async function freePort(): Promise<number> {
   const probe = createServer();
@@ -144,7 +149,7 @@ serve(
         pixazoUrl = sim.url;
       }
       const port = params.webhooks ? await freePort() : 0;
-      if (params.countCommands) installCommandCounts();
+      if (params.instrument) installCommandCounts();
       gateway = await startGateway({
         pixazo: { baseUrl: pixazoUrl, apiKey: SIM_KEY },
         dataDir: params.dataDir,
@@ -162,6 +167,18 @@ serve(
           ...(params.safetyNet ? { safetyNet: params.safetyNet } : {}),
         },
       });
+      if (params.instrument) {
+        const { store } = gateway;
+        const admitJob = store.admitJob.bind(store);
+        store.admitJob = async (request) => {
+          const started = performance.now();
+          try {
+            return await admitJob(request);
+          } finally {
+            admissionTimes.push(performance.now() - started);
+          }
+        };
+      }
       if (params.keyLimits === false) {
         return { url: gateway.url, wsUrl: gateway.wsUrl, key: null };
       }
@@ -302,6 +319,13 @@ serve(
 
     commandCounts(): CommandCounts {
       return commandCounts();
+    },
+
+    /** The store's admission times since the previous call (and forgets them). */
+    admissionTimes(): number[] {
+      const times = admissionTimes;
+      admissionTimes = [];
+      return times;
     },
 
     simRequests(filter: RequestFilter = {}) {
