@@ -64,7 +64,11 @@ export async function runPhase(
   inFlight: number,
 ): Promise<Phase> {
   const targets = Array.isArray(target) ? target : [target];
-  const agents = targets.map(() => new Agent({ keepAlive: true, maxSockets: inFlight }));
+  // FIFO: every kept-alive socket is reused in turn, so none sits idle until the server's
+  // keep-alive timeout closes it just as a request is written on it (ECONNRESET under load).
+  const agents = targets.map(
+    () => new Agent({ keepAlive: true, maxSockets: inFlight, scheduling: 'fifo' }),
+  );
   const latencies: number[] = [];
   const sentAt: number[] = [];
   let failures = 0;
