@@ -20,7 +20,7 @@ import {
   type ScratchRedis,
   scratchRedis,
 } from './lib/services.ts';
-import { mean, median, ms, num, percentile, ratio, sleep } from './lib/stats.ts';
+import { mean, median, ms, num, percentile, ratio, shares, sleep } from './lib/stats.ts';
 import type { CommandCounts } from './servers/command-counts.ts';
 import type { GatewayParams, Published, StartedServer } from './servers/server-process.ts';
 import { gatewayTarget } from './submit.ts';
@@ -259,13 +259,6 @@ async function measureAdmission(cluster: Cluster, options: ScaleoutOptions) {
     storeConcurrent,
     sequentialCounts: countedBetween(before, after),
   };
-}
-
-function shares(count: number, parts: number): number[] {
-  return Array.from(
-    { length: parts },
-    (_, i) => Math.floor(count / parts) + (i < count % parts ? 1 : 0),
-  );
 }
 
 /** Subscribers spread over the instances (client process i on instance i mod n); A publishes. */

@@ -6,10 +6,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { deleteKeys, TEST_REDIS_URL } from '../../test/helpers/redis.ts';
 
-export const BENCH_POSTGRES_URL =
+const BENCH_POSTGRES_URL =
   process.env.ZIMAGE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-export const BENCH_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export interface ScratchDatabase {
   url: string;
@@ -66,18 +66,13 @@ export interface ScratchRedis {
 export function scratchRedis(): ScratchRedis {
   const keyPrefix = `zimage-bench:${randomUUID()}:`;
   return {
-    url: BENCH_REDIS_URL,
+    url: TEST_REDIS_URL,
     keyPrefix,
     async clean() {
-      const client = new Redis(BENCH_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+      const client = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
       await client.connect();
       try {
-        let cursor = '0';
-        do {
-          const [next, keys] = await client.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 1000);
-          if (keys.length > 0) await client.unlink(...keys);
-          cursor = next;
-        } while (cursor !== '0');
+        await deleteKeys(client, keyPrefix);
       } finally {
         await client.quit();
       }
