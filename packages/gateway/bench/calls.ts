@@ -16,7 +16,7 @@ import { JOB_UPDATED } from './fanout.ts';
 import type { BenchReport, Table } from './lib/report.ts';
 import { verdict } from './lib/report.ts';
 import { type ChildHandle, startChild } from './lib/rpc.ts';
-import { mean, num } from './lib/stats.ts';
+import { mean, num, shares } from './lib/stats.ts';
 import type { StartedServer } from './servers/server-process.ts';
 
 export interface CallsOptions {
@@ -44,7 +44,7 @@ const EXPECTED_MS = expectedDurationMs(TURBO, {
 });
 
 /** core's default schedule (first poll at the expected duration, 1–8 s apart), scaled. */
-function pollSchedule(scale: number): PollSchedule {
+export function pollSchedule(scale: number): PollSchedule {
   return {
     firstDelayMs: EXPECTED_MS * scale,
     factor: 1.5,
@@ -81,13 +81,6 @@ interface LogEntry {
   path: string;
   route: string;
   method: string;
-}
-
-function split(total: number, parts: number): number[] {
-  return Array.from(
-    { length: parts },
-    (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0),
-  );
 }
 
 async function countCalls(sim: ChildHandle, requestIds: string[]) {
@@ -133,7 +126,7 @@ async function throughGateway(
       safetyNet: safetyNet(scale),
     });
     const total = options.jobs * watchers;
-    const counts = split(total, Math.min(options.clientProcesses ?? 2, total));
+    const counts = shares(total, Math.min(options.clientProcesses ?? 2, total));
     const clients: ChildHandle[] = [];
     for (let i = 0; i < counts.length; i++) {
       const client = await startChild(`client ${i}`, 'clients/ws-client-process.ts');

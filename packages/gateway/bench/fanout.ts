@@ -11,7 +11,7 @@ import type { RoundResult } from './clients/ws-client-process.ts';
 import type { BenchReport, Table } from './lib/report.ts';
 import { verdict } from './lib/report.ts';
 import { type ChildHandle, startChild } from './lib/rpc.ts';
-import { kb, median, ms, num, percentile, ratio, sleep } from './lib/stats.ts';
+import { kb, median, ms, num, percentile, ratio, shares, sleep } from './lib/stats.ts';
 import type { MemorySample, Published, StartedServer } from './servers/server-process.ts';
 
 /** floor: bare `ws`, no GraphQL (servers/ws-floor.ts), what one socket per subscriber costs. */
@@ -62,13 +62,6 @@ export interface FanoutRun {
     distinctPayloads: number;
     payloadBytes: number;
   }[];
-}
-
-function shares(total: number, parts: number): number[] {
-  return Array.from(
-    { length: parts },
-    (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0),
-  );
 }
 
 async function measure(kind: ServerKind, size: number, options: FanoutOptions): Promise<FanoutRun> {

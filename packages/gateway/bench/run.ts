@@ -4,6 +4,7 @@
  *   pnpm bench                                   # everything (about 10 minutes)
  *   pnpm bench -- --only fanout --sizes 1000     # one benchmark, smaller
  *   pnpm bench -- --only submit,calls --no-save  # print only
+ *   pnpm bench -- --only scaleout                # needs PostgreSQL and Redis
  *
  * Prints a table per benchmark and writes it to bench/results/<date>-<benchmark>.md at the
  * repository root, plus bench/results/latest.md. See docs/operations.md, "Benchmarks".
@@ -13,21 +14,23 @@ import { parseArgs } from 'node:util';
 import { runCalls } from './calls.ts';
 import { runFanout } from './fanout.ts';
 import { type BenchReport, renderReport, saveReport } from './lib/report.ts';
+import { runScaleout } from './scaleout.ts';
 import { runSubmit } from './submit.ts';
 
 const PROFILE_DIR = fileURLToPath(new URL('profiles/', import.meta.url));
-const BENCHMARKS = ['fanout', 'submit', 'calls'] as const;
+const BENCHMARKS = ['fanout', 'submit', 'calls', 'scaleout'] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
 
 const USAGE = `usage: pnpm bench [-- options]
-  --only <list>          fanout,submit,calls (default: all)
+  --only <list>          fanout,submit,calls,scaleout (default: all)
   --sizes <list>         fan-out subscriber counts (default 1000,5000,10000)
   --servers <list>       fan-out servers (default floor,baseline,gateway)
   --clients <n>          fan-out client processes (default 4)
-  --rounds <n>           fan-out status changes measured per size (default 10)
-  --submits <n>          submit benchmark: requests per phase and target (default 400)
-  --concurrency <n>      submit benchmark: requests in flight in the concurrent phase (default 16)
-  --jobs <n>             calls benchmark: jobs per configuration (default 10)
+  --rounds <n>           fan-out and scale-out status changes measured per size (default 10)
+  --submits <n>          submit and scale-out: requests per phase and target (default 400)
+  --concurrency <n>      submit and scale-out: requests in flight in the concurrent phase (default 16)
+  --jobs <n>             calls and scale-out: jobs per configuration (default 10)
+  --subscribers <n>      scale-out: subscribers spread over the instances (default 3000)
   --watchers <list>      calls benchmark: watchers per job (default 1,100)
   --cpu-prof             profile the servers (fan-out rounds, gateway submits) into packages/gateway/bench/profiles/
   --no-save              print only; write nothing under bench/results/
@@ -63,6 +66,7 @@ async function main(): Promise<number> {
       concurrency: { type: 'string', default: '16' },
       jobs: { type: 'string', default: '10' },
       watchers: { type: 'string', default: '1,100' },
+      subscribers: { type: 'string', default: '3000' },
       'cpu-prof': { type: 'boolean', default: false },
       'no-save': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -107,6 +111,15 @@ async function main(): Promise<number> {
         requests: submits as number,
         concurrency: concurrency as number,
         profileDir: values['cpu-prof'] ? PROFILE_DIR : undefined,
+        log,
+      }));
+    } else if (name === 'scaleout') {
+      ({ report } = await runScaleout({
+        submits: submits as number,
+        concurrency: concurrency as number,
+        subscribers: integers(values.subscribers, '--subscribers')[0] as number,
+        rounds: rounds as number,
+        jobs: jobs as number,
         log,
       }));
     } else {

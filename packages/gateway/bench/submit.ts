@@ -6,12 +6,12 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { Agent, request } from 'node:http';
 import path from 'node:path';
 import { toRequestBody, validateGenerateInput } from '@zimage/core';
+import { type Phase, runPhase, type Target, throughput } from './lib/http-load.ts';
 import type { BenchReport, Table } from './lib/report.ts';
 import { verdict } from './lib/report.ts';
-import { type ChildHandle, startChild, wallClockMs } from './lib/rpc.ts';
+import { type ChildHandle, startChild } from './lib/rpc.ts';
 import { mean, ms, num, percentile, ratio, sleep } from './lib/stats.ts';
 import type { StartedServer } from './servers/server-process.ts';
 
@@ -31,80 +31,6 @@ const PROMPT = 'a red bicycle leaning on a stone wall, morning light';
 const GENERATE = `mutation ($input: GenerateImageInput!) {
   generateImage(input: $input) { id status }
 }`;
-
-interface Target {
-  name: string;
-  url: URL;
-  headers: Record<string, string>;
-  body: string;
-  /** Whether the answer is a success. */
-  accepted(status: number, body: string): boolean;
-}
-
-interface Phase {
-  latencies: number[];
-  /** Wall clock of each request's start, in order. */
-  sentAt: number[];
-  elapsedMs: number;
-  failures: number;
-}
-
-function post(agent: Agent, target: Target): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      target.url,
-      {
-        method: 'POST',
-        agent,
-        headers: {
-          ...target.headers,
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(target.body),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(target.body);
-  });
-}
-
-function throughput(phase: Phase): number {
-  return phase.latencies.length / (phase.elapsedMs / 1000);
-}
-
-async function runPhase(target: Target, count: number, inFlight: number): Promise<Phase> {
-  const agent = new Agent({ keepAlive: true, maxSockets: inFlight });
-  const latencies: number[] = [];
-  const sentAt: number[] = [];
-  let failures = 0;
-  let next = 0;
-  const started = performance.now();
-  const worker = async () => {
-    while (next < count) {
-      next++;
-      const t0 = performance.now();
-      sentAt.push(wallClockMs());
-      const { status, body } = await post(agent, target);
-      latencies.push(performance.now() - t0);
-      if (!target.accepted(status, body)) {
-        failures++;
-        if (failures === 1) throw new Error(`${target.name} answered ${status} ${body}`);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: inFlight }, worker));
-  const elapsedMs = performance.now() - started;
-  agent.destroy();
-  return { latencies, sentAt, elapsedMs, failures };
-}
 
 /** Where a gateway can keep its database in memory (no fsync cost), for the diagnostic run. */
 const TMPFS = '/dev/shm';
@@ -129,7 +55,7 @@ async function startGatewayProcess(
   }
 }
 
-function gatewayTarget(server: StartedServer): Target {
+export function gatewayTarget(server: StartedServer): Target {
   return {
     name: 'gateway',
     url: new URL('/graphql', server.url),

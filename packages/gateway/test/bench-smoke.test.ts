@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { runCalls } from '../bench/calls.ts';
 import { runFanout } from '../bench/fanout.ts';
 import { renderReport } from '../bench/lib/report.ts';
+import { runScaleout } from '../bench/scaleout.ts';
 import { runSubmit } from '../bench/submit.ts';
 
 describe('pnpm bench harness, tiny sizes', () => {
@@ -43,4 +44,39 @@ describe('pnpm bench harness, tiny sizes', () => {
       expect(m.getsPerJob[0]).toBeGreaterThan(0);
     }
   }, 180_000);
+
+  it('scale-out: SQLite, then 1 and 3 instances on PostgreSQL + Redis', async () => {
+    const { runs, report } = await runScaleout({
+      submits: 10,
+      concurrency: 2,
+      subscribers: 6,
+      rounds: 1,
+      jobs: 3,
+      timeScale: 0.05,
+    });
+    expect(runs.map((run) => [run.setup.name, run.setup.instances])).toEqual([
+      ['sqlite', 1],
+      ['pg1', 1],
+      ['pg3', 3],
+    ]);
+    for (const run of runs) {
+      expect(run.admission.sequential.latencies).toHaveLength(10);
+      expect(run.admission.sequential.failures + run.admission.concurrent.failures).toBe(0);
+      expect(run.fanoutReady).toBe(6);
+      expect(run.fanout.map((round) => round.received)).toEqual([6]);
+      expect(run.jobs.completed).toBe(3);
+      expect(run.jobs.posts).toBe(3);
+    }
+    // The counters see the shared services' traffic, and only where there is some: one
+    // admission statement per admitted job, on every instance together.
+    const [sqlite, one, three] = runs as [(typeof runs)[0], (typeof runs)[0], (typeof runs)[0]];
+    expect(sqlite.jobs.counted.postgres).toEqual({});
+    for (const run of [one, three]) {
+      expect(run.admission.sequentialCounts.postgres['WITH … INSERT INTO jobs']).toBe(10);
+      expect(run.admission.sequentialCounts.redis.evalsha).toBe(10);
+      expect(run.jobs.counted.postgresRoundTrips).toBeGreaterThan(0);
+      expect(run.jobs.transactions).toBeGreaterThan(0);
+    }
+    expect(renderReport(report, '')).toContain('3 instances');
+  }, 300_000);
 });

@@ -48,6 +48,14 @@ export function ratio(a: number, b: number): string {
   return `${(a / b).toFixed(2)}×`;
 }
 
+/** `total` split into `parts` whole shares as equal as can be, the larger ones first. */
+export function shares(total: number, parts: number): number[] {
+  return Array.from(
+    { length: parts },
+    (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0),
+  );
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

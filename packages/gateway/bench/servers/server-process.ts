@@ -13,12 +13,14 @@ import { getHeapSpaceStatistics } from 'node:v8';
 import type { PollSchedule } from '@zimage/core';
 import { type PixazoSim, type RequestFilter, startPixazoSim } from '@zimage/pixazo-sim';
 import { createApiKey, NO_LIMITS } from '../../src/auth/api-keys.ts';
+import type { Limits } from '../../src/domain/principal.ts';
 import { type RunningGateway, startGateway } from '../../src/gateway.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createMemoryPubSub } from '../../src/pubsub/memory.ts';
 import { topics } from '../../src/pubsub/pubsub.ts';
 import { serve, wallClockMs } from '../lib/rpc.ts';
 import { type BaselineJob, type BaselineServer, startBaselineServer } from './baseline.ts';
+import { type CommandCounts, commandCounts, installCommandCounts } from './command-counts.ts';
 import { startWsFloorServer } from './ws-floor.ts';
 
 export const SIM_KEY = 'bench-key';
@@ -39,6 +41,20 @@ export interface GatewayParams {
   pollSchedule?: Partial<PollSchedule> | undefined;
   safetyNet?: { firstDelayMs?: number; intervalMs?: number } | undefined;
   maxConcurrency?: number | undefined;
+  /** DATABASE_URL: the PostgreSQL store; unset, SQLite in dataDir. */
+  databaseUrl?: string | undefined;
+  /** REDIS_URL (with its REDIS_KEY_PREFIX): pub/sub and rate limits over Redis; unset, in memory. */
+  redis?: { url: string; keyPrefix: string } | undefined;
+  /**
+   * The bench's API key: created with these limits (default none); `false` creates none (a
+   * further instance on the same database uses the first one's).
+   */
+  keyLimits?: Limits | false | undefined;
+  /**
+   * Count the statements and commands sent to PostgreSQL and Redis (command-counts.ts), and
+   * time each `store.admitJob` (`admissionTimes`).
+   */
+  instrument?: boolean | undefined;
 }
 
 export interface StartedServer {
@@ -75,6 +91,8 @@ let baseline: BaselineServer | null = null;
 const pubsub = createMemoryPubSub();
 let gatewayKey: string | null = null;
 let profiler: Session | null = null;
+/** Durations of `store.admitJob` calls (ms) since the last `admissionTimes` call. */
+let admissionTimes: number[] = [];
 
 async function freePort(): Promise<number> {
   const probe = createServer();
@@ -131,12 +149,17 @@ serve(
         pixazoUrl = sim.url;
       }
       const port = params.webhooks ? await freePort() : 0;
+      if (params.instrument) installCommandCounts();
       gateway = await startGateway({
         pixazo: { baseUrl: pixazoUrl, apiKey: SIM_KEY },
         dataDir: params.dataDir,
         port,
         publicUrl: params.webhooks ? `http://127.0.0.1:${port}` : null,
-        pubsub,
+        databaseUrl: params.databaseUrl,
+        redisUrl: params.redis?.url,
+        redisKeyPrefix: params.redis?.keyPrefix,
+        // Shared between instances over Redis, else this process's own.
+        ...(params.redis ? {} : { pubsub }),
         logger: createLogger({ level: process.env.LOG_LEVEL ?? 'error' }),
         pixazoMaxConcurrency: params.maxConcurrency ?? 1000,
         engine: {
@@ -144,10 +167,25 @@ serve(
           ...(params.safetyNet ? { safetyNet: params.safetyNet } : {}),
         },
       });
+      if (params.instrument) {
+        const { store } = gateway;
+        const admitJob = store.admitJob.bind(store);
+        store.admitJob = async (request) => {
+          const started = performance.now();
+          try {
+            return await admitJob(request);
+          } finally {
+            admissionTimes.push(performance.now() - started);
+          }
+        };
+      }
+      if (params.keyLimits === false) {
+        return { url: gateway.url, wsUrl: gateway.wsUrl, key: null };
+      }
       const { secret } = await createApiKey(gateway.store, {
         name: 'bench',
         scopes: ['generate', 'read'],
-        limits: NO_LIMITS,
+        limits: params.keyLimits ?? NO_LIMITS,
         endUserLimits: NO_LIMITS,
       });
       gatewayKey = secret;
@@ -216,7 +254,7 @@ serve(
         version = stored.version + round;
         const job = { ...stored, status: 'PROCESSING' as const, version, updatedAt: new Date() };
         publishedAt = wallClockMs();
-        await pubsub.publish(topics.job(jobId), { job });
+        await gateway.pubsub.publish(topics.job(jobId), { job });
       } else if (baseline) {
         const current = baseline.jobs.get(jobId);
         if (!current) throw new Error(`no job ${jobId}`);
@@ -277,6 +315,17 @@ serve(
       profiler = null;
       await writeFile(file, JSON.stringify(profile));
       return file;
+    },
+
+    commandCounts(): CommandCounts {
+      return commandCounts();
+    },
+
+    /** The store's admission times since the previous call (and forgets them). */
+    admissionTimes(): number[] {
+      const times = admissionTimes;
+      admissionTimes = [];
+      return times;
     },
 
     simRequests(filter: RequestFilter = {}) {

@@ -2,7 +2,10 @@
  * The admission policy: whether a new job is created, refused (budget, concurrency), is the
  * repeat of an earlier one, or reuses an earlier request's idempotency key for another request. Pure: a store reads the facts inside its own transaction, asks
  * `decideAdmission`, and inserts the job only when told `created`, so every store applies the
- * same rules in the same order and only the reading and writing are its own.
+ * same rules in the same order and only the reading and writing are its own. (The PostgreSQL
+ * store, to save a round trip, reads and inserts in one statement whose condition is
+ * `decideAdmission`'s `created` spelled in SQL, then asks `decideAdmission` why a job it did not
+ * insert was refused; the shared store suite holds both to the same answers.)
  */
 import type { GenerateParams } from '@zimage/core';
 import type { JobRecord } from './job.ts';

@@ -277,21 +277,6 @@ async function send(client: PoolClient, queries: (QueryConfig | null)[]): Promis
 const placeholders = (count: number): string =>
   Array.from({ length: count }, (_, i) => `$${i + 1}`).join(', ');
 
-const INSERT_ADMITTED_JOB = `
-  WITH job AS (
-    INSERT INTO jobs (${JOB_COLUMNS.join(', ')})
-    VALUES (${placeholders(JOB_COLUMNS.length)})
-    ON CONFLICT (owner_key_id, coalesce(end_user_id, ''), idempotency_key)
-      WHERE idempotency_key IS NOT NULL DO NOTHING
-    RETURNING ${JOB_COLUMNS.join(', ')}
-  ), outbox AS (${enqueueWebhook('job', "job.status = 'QUEUED'", `$${JOB_COLUMNS.length + 3}`, `$${JOB_COLUMNS.length + 2}`)}
-  )
-  INSERT INTO usage_ledger (job_id, key_id, end_user_id, day, micro_usd, reason, at)
-  SELECT id, owner_key_id, end_user_id, $${JOB_COLUMNS.length + 1}, cost_micro_usd, 'charge',
-    $${JOB_COLUMNS.length + 2}
-  FROM job
-  RETURNING job_id`;
-
 const INSERT_KEY = `INSERT INTO api_keys (${API_KEY_COLUMNS.join(', ')})
   VALUES (${placeholders(API_KEY_COLUMNS.length)})`;
 const INSERT_KEY_IF_ABSENT = `${INSERT_KEY} ON CONFLICT (secret_hash) DO NOTHING RETURNING id`;
@@ -374,44 +359,39 @@ class PostgresStore implements Store {
   }
 
   async admitJob(request: AdmissionRequest): Promise<AdmissionResult> {
-    const { job, day } = request;
     const scopes = admissionScopes(request);
-    const facts = this.#factsQuery(request, scopes);
-    const params = records.jobParams(job);
-    const insert = this.#query(INSERT_ADMITTED_JOB, [
-      ...JOB_COLUMNS.map((column) => params[column]),
-      day,
-      this.#now(),
-      newId('msg'),
-    ]);
-
-    const client = await checkOut(this.#pool);
-    let decided: { decision: AdmissionResult; facts: AdmissionFacts; inserted: boolean };
-    try {
-      // First flight: BEGIN, the locks, the reads. The server runs them in order, and each
-      // statement of a READ COMMITTED transaction sees what was committed before it began,
-      // so the reads count every admission that held these locks earlier.
-      const answers = await send(client, [{ text: 'BEGIN' }, ...this.#lockQueries(scopes), facts]);
-      const known = readFacts(facts === null ? undefined : answers.at(-1)?.rows[0], scopes);
-      const decision = decideAdmission(request, known);
-      if (decision.kind !== 'created') {
-        await client.query('COMMIT');
-        decided = { decision, facts: known, inserted: false };
-      } else {
-        // Second flight: the job with its charge, and COMMIT.
-        const [inserted] = await send(client, [insert, { text: 'COMMIT' }]);
-        decided = { decision, facts: known, inserted: (inserted?.rowCount ?? 0) > 0 };
+    const admit = this.#admissionQuery(request, scopes);
+    let row: QueryResultRow | undefined;
+    if (scopes.length === 0) {
+      // Nothing to lock: the statement alone is atomic (its own transaction).
+      row = (await this.#pool.query(admit)).rows[0];
+    } else {
+      // One flight: BEGIN, the locks, the admission, COMMIT. The server runs them in order,
+      // and each statement of a READ COMMITTED transaction sees what was committed before it
+      // began, so the admission counts every admission that held these locks earlier.
+      const client = await checkOut(this.#pool);
+      try {
+        const answers = await send(client, [
+          { text: 'BEGIN' },
+          ...this.#lockQueries(scopes),
+          admit,
+          { text: 'COMMIT' },
+        ]);
+        row = answers.at(-2)?.rows[0];
+        giveBack(client);
+      } catch (error) {
+        await rollBack(client);
+        throw error;
       }
-      giveBack(client);
-    } catch (error) {
-      await rollBack(client);
-      throw error;
     }
-
-    const { decision, facts: known, inserted } = decided;
-    if (decision.kind !== 'created' || inserted) return decision;
-    // The idempotency key's index refused the job: an admission that no lock serialized with
-    // this one (no limit applies) committed the same key first. Answer with its job.
+    if (row?.admitted === 1) return { kind: 'created', job: request.job };
+    const known = readFacts(row, scopes);
+    const decision = decideAdmission(request, known);
+    if (decision.kind !== 'created') return decision;
+    // Within its limits, yet not inserted: the idempotency key's index refused the job, as an
+    // admission that no lock serialized with this one (no limit applies) committed the same
+    // key first. Answer with its job.
+    const { job } = request;
     const existing = await this.findJobByIdempotencyKey(
       { keyId: job.ownerKeyId, endUserId: job.endUserId },
       job.idempotencyKey as string,
@@ -810,22 +790,61 @@ class PostgresStore implements Store {
   }
 
   /**
-   * One statement reading everything `decideAdmission` needs: the usage of each scope and the
-   * job of a repeated idempotency key (one row; null when there is nothing to read).
+   * The admission in one statement: it reads what `decideAdmission` needs (the usage of each
+   * scope, the job of a repeated idempotency key) and, in the same snapshot, inserts the job
+   * and its charge only where the policy admits it: no earlier job with the key, and within
+   * every limit (`spent + cost <= budget`, `in flight < max`, as decideAdmission has them).
+   * It returns the facts and `admitted` (1 or 0), so a refusal is explained from the very
+   * numbers it was decided on. One round trip instead of reading, deciding, then writing.
    */
-  #factsQuery({ job, day }: AdmissionRequest, scopes: AdmissionScope[]): QueryConfig | null {
-    if (scopes.length === 0 && job.idempotencyKey === null) return null;
+  #admissionQuery({ job, day }: AdmissionRequest, scopes: AdmissionScope[]): QueryConfig {
     const statement = new Statement();
-    const columns = scopes.map(({ scope, owner }) => usageColumns(statement, owner, day, scope));
-    if (job.idempotencyKey === null) {
-      statement.text = `SELECT ${columns.join(', ')}`;
-    } else {
-      const match = `existing.owner_key_id = ${statement.param(job.ownerKeyId)}
+    const params = records.jobParams(job);
+    const values = JOB_COLUMNS.map((column) => statement.param(params[column]));
+    const facts = scopes.map(({ scope, owner }) => usageColumns(statement, owner, day, scope));
+    const admissible: string[] = [];
+    for (const { scope, limits } of scopes) {
+      if (limits.dailyBudgetMicroUsd !== null) {
+        admissible.push(
+          `facts."${scope}_spent" + ${statement.param(job.costMicroUsd)} <= ${statement.param(limits.dailyBudgetMicroUsd)}`,
+        );
+      }
+      if (limits.maxConcurrentJobs !== null) {
+        admissible.push(
+          `facts."${scope}_in_flight" < ${statement.param(limits.maxConcurrentJobs)}`,
+        );
+      }
+    }
+    const at = statement.param(this.#now());
+    let from = '';
+    if (job.idempotencyKey !== null) {
+      facts.push(columnsOf(JOB_COLUMNS, 'existing'));
+      from = `FROM (VALUES (1)) AS one LEFT JOIN jobs AS existing
+        ON existing.owner_key_id = ${statement.param(job.ownerKeyId)}
         AND coalesce(existing.end_user_id, '') = ${statement.param(job.endUserId ?? '')}
         AND existing.idempotency_key = ${statement.param(job.idempotencyKey)}`;
-      statement.text = `SELECT ${[...columns, columnsOf(JOB_COLUMNS, 'existing')].join(', ')}
-        FROM (VALUES (1)) AS one LEFT JOIN jobs AS existing ON ${match}`;
+      // Without a match the LEFT JOIN leaves every job column null.
+      admissible.push('facts.id IS NULL');
     }
+    statement.text = `
+      WITH facts AS (SELECT ${facts.length > 0 ? facts.join(', ') : '1 AS one'} ${from}),
+      job AS (
+        INSERT INTO jobs (${JOB_COLUMNS.join(', ')})
+        SELECT ${values.join(', ')} FROM facts
+        ${admissible.length > 0 ? `WHERE ${admissible.join(' AND ')}` : ''}
+        ON CONFLICT (owner_key_id, coalesce(end_user_id, ''), idempotency_key)
+          WHERE idempotency_key IS NOT NULL DO NOTHING
+        RETURNING ${JOB_COLUMNS.join(', ')}
+      ),
+      charge AS (
+        INSERT INTO usage_ledger (job_id, key_id, end_user_id, day, micro_usd, reason, at)
+        SELECT id, owner_key_id, end_user_id, ${statement.param(day)}, cost_micro_usd, 'charge', ${at}
+        FROM job
+        RETURNING job_id
+      ),
+      outbox AS (${enqueueWebhook('job', "job.status = 'QUEUED'", statement.param(newId('msg')), at)}
+      )
+      SELECT facts.*, (SELECT count(*) FROM charge)::int AS admitted FROM facts`;
     return this.#query(statement.text, statement.values);
   }
 
@@ -876,7 +895,7 @@ function usageColumns(statement: Statement, owner: Owner, day: string, alias: st
       WHERE owner_key_id = ${keyId}${endUser} AND ${IN_FLIGHT_SQL}) AS "${alias}_in_flight"`;
 }
 
-/** The facts `#factsQuery`'s row holds, for `decideAdmission`. */
+/** The facts `#admissionQuery`'s row holds, for `decideAdmission`. */
 function readFacts(row: QueryResultRow | undefined, scopes: AdmissionScope[]): AdmissionFacts {
   const usage: AdmissionFacts['usage'] = {};
   for (const { scope } of scopes) usage[scope] = readUsage(row, scope);
