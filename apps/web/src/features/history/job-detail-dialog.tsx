@@ -3,7 +3,6 @@
  * settings", and snippets to make it again elsewhere. Loaded on demand (its own chunk), and a
  * native modal <dialog>, which brings focus trapping, Escape and the backdrop for free.
  */
-import { isTerminalStatus } from '@zimage/contract';
 import { type MouseEvent, type ReactNode, useEffect, useRef, useState } from 'react';
 import type { Job } from '../../graphql/operations.ts';
 import { useAnnounce } from '../../ui/announcer.tsx';
@@ -11,7 +10,8 @@ import { ChoiceGroup } from '../../ui/choice-group.tsx';
 import { between, formatDateTime, formatDuration, formatUsd } from '../../ui/format.ts';
 import { enumLabel, formatLabel, modelLabel, shortPrompt, sizeLabel } from '../../ui/labels.ts';
 import { useDraft } from '../generate/draft.tsx';
-import { JobProgress } from '../jobs/job-card.tsx';
+import { JobProgress, SentNote } from '../jobs/job-card.tsx';
+import { isCancellable, isSentToPixazo } from '../jobs/job-status.ts';
 import { StatusBadge } from '../jobs/status-badge.tsx';
 import { useCancelJob, useJob } from '../jobs/use-job.ts';
 import { SNIPPET_KINDS, SNIPPET_LABELS, type SnippetKind, snippetFor } from './snippets.ts';
@@ -108,7 +108,7 @@ function JobDetail({ job, onClose }: { job: Job; onClose(): void }) {
         >
           Use these settings
         </button>
-        {!isTerminalStatus(job.status) && (
+        {isCancellable(job) && (
           <button
             type="button"
             className="button"
@@ -118,6 +118,7 @@ function JobDetail({ job, onClose }: { job: Job; onClose(): void }) {
             Cancel job
           </button>
         )}
+        {isSentToPixazo(job) && <SentNote />}
       </div>
       {cancelError && (
         <p className="form-error" role="alert">

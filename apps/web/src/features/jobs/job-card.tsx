@@ -9,7 +9,7 @@ import { inputFromJob } from '../generate/form-values.ts';
 import { useSubmitJob } from '../generate/use-submit-job.ts';
 import { useJobRoute } from '../history/job-route.tsx';
 import { describeEta, expectedProgress } from './eta.ts';
-import { isRetryable } from './job-status.ts';
+import { isCancellable, isRetryable, isSentToPixazo, SENT_HINT, SENT_NOTE } from './job-status.ts';
 import { StatusBadge } from './status-badge.tsx';
 import { useEta } from './use-eta.ts';
 import { useCancelJob, useJob } from './use-job.ts';
@@ -81,16 +81,18 @@ export function JobCard({ id, onDismiss }: { id: string; onDismiss(id: string): 
           </p>
         )}
         <div className="card-actions">
-          {!isTerminalStatus(job.status) && (
+          {isCancellable(job) && (
             <button
               type="button"
               className="button ghost"
               onClick={() => cancel(job.id)}
               disabled={cancelling}
+              title="Free: the job has not been sent to Pixazo yet"
             >
               Cancel
             </button>
           )}
+          {isSentToPixazo(job) && <SentNote />}
           {isRetryable(job.status) && (
             <button type="button" className="button" onClick={retry} disabled={submitting}>
               Retry
@@ -113,6 +115,16 @@ export function JobCard({ id, onDismiss }: { id: string; onDismiss(id: string): 
         </div>
       </div>
     </li>
+  );
+}
+
+/** In place of Cancel once the job is at Pixazo. */
+export function SentNote() {
+  return (
+    <span className="sent-note" title={SENT_HINT}>
+      {SENT_NOTE}
+      <span className="visually-hidden">. {SENT_HINT}</span>
+    </span>
   );
 }
 
