@@ -182,7 +182,8 @@ export function GenerateForm() {
       </label>
 
       <div className="submit-bar">
-        <p className="cost" aria-live="polite">
+        {/* Not a live region: the one announcer speaks, and the cost is the button's description. */}
+        <p className="cost" id={fieldId('cost')}>
           <span className="cost-amount">{formatUsd(form.cost)}</span>
           <span className="muted">
             {' '}
@@ -208,6 +209,7 @@ export function GenerateForm() {
           className="button primary wide"
           disabled={form.submitting}
           aria-keyshortcuts={isApple() ? 'Meta+Enter' : 'Control+Enter'}
+          aria-describedby={fieldId('cost')}
         >
           {form.submitting ? 'Submitting…' : 'Generate'}
           <span className="kbd" aria-hidden="true">

@@ -9,6 +9,7 @@ import { useAnnounce } from '../../ui/announcer.tsx';
 import { ChoiceGroup } from '../../ui/choice-group.tsx';
 import { between, formatDateTime, formatDuration, formatUsd } from '../../ui/format.ts';
 import { enumLabel, formatLabel, modelLabel, shortPrompt, sizeLabel } from '../../ui/labels.ts';
+import { downloadName } from '../gallery/download-name.ts';
 import { useDraft } from '../generate/draft.tsx';
 import { JobProgress, SentNote } from '../jobs/job-card.tsx';
 import { isCancellable, isSentToPixazo } from '../jobs/job-status.ts';
@@ -86,7 +87,11 @@ function JobDetail({ job, onClose }: { job: Job; onClose(): void }) {
                   alt={`Result ${index + 1} of ${job.images.length}: ${shortPrompt(job.prompt)}`}
                 />
               </a>
-              <a className="button small" href={image.url} download>
+              <a
+                className="button small"
+                href={image.url}
+                download={downloadName(job, index, image)}
+              >
                 Download {formatLabel(image.contentType.replace('image/', '').toUpperCase())} ·{' '}
                 {image.width}×{image.height}
               </a>
