@@ -18,6 +18,10 @@ afterEach(() => {
 
 HTMLDialogElement.prototype.showModal = function showModal() {
   this.setAttribute('open', '');
+  // As browsers do (the dialog focusing steps): the first focusable element inside gets the focus.
+  this.querySelector<HTMLElement>(
+    'button:not(:disabled), [href], input, select, textarea',
+  )?.focus();
 };
 HTMLDialogElement.prototype.close = function close() {
   this.removeAttribute('open');

@@ -4,6 +4,8 @@ import { useEffect, useId, useRef } from 'react';
 import type { Job, JobStatus, Model } from '../../graphql/operations.ts';
 import { formatUsd, formatWhen } from '../../ui/format.ts';
 import { enumLabel, modelLabel, sizeLabel } from '../../ui/labels.ts';
+import { GalleryGrid } from '../gallery/gallery-grid.tsx';
+import { HistoryViewToggle, useHistoryView } from '../gallery/history-view.tsx';
 import { useModels } from '../generate/use-models.ts';
 import { StatusBadge } from '../jobs/status-badge.tsx';
 import { useJobRoute } from './job-route.tsx';
@@ -16,12 +18,14 @@ const PREFETCH_ROWS = 10;
 export function HistoryPanel() {
   const history = useHistory();
   const { models } = useModels();
+  const { view, setView } = useHistoryView();
   const id = useId();
 
   return (
     <section className="panel history" aria-labelledby="history-heading">
       <div className="panel-head">
         <h2 id="history-heading">History</h2>
+        <HistoryViewToggle view={view} onChange={setView} />
       </div>
       {/* biome-ignore lint/a11y/useSemanticElements: <search> is a landmark only in browsers from late 2023 on; a search-role form is one everywhere. */}
       <form role="search" className="history-filters" onSubmit={(event) => event.preventDefault()}>
@@ -94,6 +98,13 @@ export function HistoryPanel() {
             </>
           )}
         </div>
+      ) : view === 'grid' ? (
+        <GalleryGrid
+          jobs={history.jobs}
+          hasMore={history.hasMore}
+          loading={history.loading}
+          onLoadMore={history.loadMore}
+        />
       ) : (
         <HistoryList
           jobs={history.jobs}
