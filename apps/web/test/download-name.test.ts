@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  downloadHref,
   downloadName,
   MAX_SLUG_LENGTH,
   promptSlug,
@@ -28,5 +29,13 @@ describe('download names', () => {
     expect(slug.startsWith('a-lighthouse-on-a-basalt-cliff')).toBe(true);
     expect(slug.endsWith('-')).toBe(false);
     expect(promptSlug('x'.repeat(200))).toHaveLength(MAX_SLUG_LENGTH);
+  });
+});
+
+describe('download links', () => {
+  it("point at the page's own origin, where the download attribute is honoured", () => {
+    expect(downloadHref('http://10.0.0.5:4000/images/job_1/a.png')).toBe('/images/job_1/a.png');
+    expect(downloadHref('/images/job_1/a.png')).toBe('/images/job_1/a.png');
+    expect(downloadHref('https://cdn.example/x.png')).toBe('https://cdn.example/x.png');
   });
 });

@@ -6,7 +6,7 @@
 import { type CSSProperties, useMemo } from 'react';
 import { shortPrompt } from '../../ui/labels.ts';
 import { Modal } from '../../ui/modal.tsx';
-import { downloadName } from './download-name.ts';
+import { downloadHref, downloadName } from './download-name.ts';
 import type { GalleryItem } from './gallery-items.ts';
 import { ImageSettings, SETTINGS } from './image-settings.tsx';
 import { useImageActions } from './use-image-actions.ts';
@@ -72,7 +72,7 @@ function CompareBody({
             <div className="detail-actions">
               <a
                 className="button small"
-                href={image.url}
+                href={downloadHref(image.url)}
                 download={downloadName(job, index, image)}
               >
                 Download

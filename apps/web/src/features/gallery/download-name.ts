@@ -28,6 +28,17 @@ export function promptSlug(prompt: string, maxLength = MAX_SLUG_LENGTH): string 
   return (boundary > 0 ? cut.slice(0, boundary) : cut.slice(0, maxLength)).replace(/-+$/, '');
 }
 
+/**
+ * The image's address on this page's own origin. The gateway writes absolute URLs with its own
+ * address (PUBLIC_URL, or where it listens), which differs from the page's behind a proxy or on
+ * the dev server, and browsers ignore `download` across origins; the dashboard is served by the
+ * gateway (or the dev server proxies `/images`), so the path alone reaches the same file.
+ */
+export function downloadHref(url: string): string {
+  const parsed = new URL(url, window.location.href);
+  return parsed.pathname.startsWith('/images/') ? `${parsed.pathname}${parsed.search}` : url;
+}
+
 export function downloadName(
   job: Pick<Job, 'id' | 'prompt'>,
   index: number,

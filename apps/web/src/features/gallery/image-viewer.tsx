@@ -7,7 +7,7 @@ import { type KeyboardEvent, useState } from 'react';
 import { shortPrompt } from '../../ui/labels.ts';
 import { Modal } from '../../ui/modal.tsx';
 import { useJobRoute } from '../history/job-route.tsx';
-import { downloadName } from './download-name.ts';
+import { downloadHref, downloadName } from './download-name.ts';
 import type { GalleryItem } from './gallery-items.ts';
 import { ImageSettings } from './image-settings.tsx';
 import { useImageActions } from './use-image-actions.ts';
@@ -126,7 +126,11 @@ function ViewerBody({
       </div>
       <p className="detail-prompt">{job.prompt}</p>
       <div className="detail-actions">
-        <a className="button primary" href={image.url} download={downloadName(job, index, image)}>
+        <a
+          className="button primary"
+          href={downloadHref(image.url)}
+          download={downloadName(job, index, image)}
+        >
           Download
         </a>
         <button type="button" className="button" onClick={() => void copyPrompt(job)}>

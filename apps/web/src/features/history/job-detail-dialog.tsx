@@ -9,7 +9,7 @@ import { useAnnounce } from '../../ui/announcer.tsx';
 import { ChoiceGroup } from '../../ui/choice-group.tsx';
 import { between, formatDateTime, formatDuration, formatUsd } from '../../ui/format.ts';
 import { enumLabel, formatLabel, modelLabel, shortPrompt, sizeLabel } from '../../ui/labels.ts';
-import { downloadName } from '../gallery/download-name.ts';
+import { downloadHref, downloadName } from '../gallery/download-name.ts';
 import { useDraft } from '../generate/draft.tsx';
 import { JobProgress, SentNote } from '../jobs/job-card.tsx';
 import { isCancellable, isSentToPixazo } from '../jobs/job-status.ts';
@@ -89,7 +89,7 @@ function JobDetail({ job, onClose }: { job: Job; onClose(): void }) {
               </a>
               <a
                 className="button small"
-                href={image.url}
+                href={downloadHref(image.url)}
                 download={downloadName(job, index, image)}
               >
                 Download {formatLabel(image.contentType.replace('image/', '').toUpperCase())} ·{' '}
