@@ -65,3 +65,18 @@ describe('cancel, honestly', () => {
     expect(card('a race').queryByText(/Number 1/)).toBeNull();
   });
 });
+
+describe("a job's detail", () => {
+  it('offers Cancel job while queued in the gateway, and says it is paid once sent', async () => {
+    const gateway = createFakeGateway();
+    const job = gateway.addJob({ prompt: 'in detail', queuePosition: 1 });
+    window.history.replaceState(null, '', `/?job=${job.id}`);
+    renderSignedIn({ gateway });
+    const detail = within(await screen.findByRole('dialog', { name: 'Job details' }));
+    expect(await detail.findByRole('button', { name: 'Cancel job' })).toBeTruthy();
+
+    gateway.updateJob(job.id, { queuePosition: null, requestId: 'req_2' });
+    expect(await detail.findByText('Already sent — paid')).toBeTruthy();
+    expect(detail.queryByRole('button', { name: 'Cancel job' })).toBeNull();
+  });
+});
