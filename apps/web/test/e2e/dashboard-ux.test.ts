@@ -108,6 +108,24 @@ describe('dashboard flows of an image tool', () => {
     await expect.poll(() => page.title()).toBe('zimage');
   });
 
+  it("retries a failed job in the failed card's place", async () => {
+    const key = await stack.createKey('retry');
+    const page = await openDashboard(key);
+    const prompt = '[sim:fail] A robot painting itself';
+    const card = await submit(page, prompt);
+    await waitForStatus(card, 'Failed');
+    const failedId = await jobIdOf(card);
+
+    await card.getByRole('button', { name: 'Retry' }).click();
+    await expect.poll(() => jobIdOf(liveCard(page, prompt))).not.toBe(failedId);
+    expect(await liveCard(page, prompt).count()).toBe(1);
+    // The new card has the focus the Retry button had.
+    expect(await page.evaluate(() => document.activeElement?.id.replace(/^job-card-/, ''))).toBe(
+      await jobIdOf(liveCard(page, prompt)),
+    );
+    await waitForStatus(liveCard(page, prompt), 'Failed');
+  });
+
   it('keeps the draft across a reload, and brings the last prompt back with ArrowUp', async () => {
     const key = await stack.createKey('draft');
     const page = await openDashboard(key);
