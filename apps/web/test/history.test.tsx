@@ -1,6 +1,6 @@
 import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { JobEvents } from '../src/dashboard.tsx';
 import { HistoryPanel } from '../src/features/history/history-panel.tsx';
 import { PAGE_SIZE } from '../src/features/history/use-history.ts';
@@ -18,6 +18,18 @@ const rows = () =>
   within(screen.getByRole('list', { name: 'Jobs, newest first' }))
     .getAllByRole('button')
     .map((row) => row.textContent ?? '');
+
+/** The page scrolls the history (jsdom does no layout: the scroll position is set by hand). */
+function scrollPageTo(y: number) {
+  act(() => {
+    window.scrollY = y;
+    fireEvent.scroll(window);
+  });
+}
+
+afterEach(() => {
+  window.scrollY = 0;
+});
 
 describe('history', () => {
   it('has a clear empty state', async () => {
@@ -96,14 +108,11 @@ describe('history', () => {
     // Only the rows in view (and a few around them) are rendered.
     expect(rows().length).toBeLessThan(PAGE_SIZE);
 
-    const viewport = document.querySelector('.history-scroll') as HTMLElement;
-    viewport.scrollTop = 68 * PAGE_SIZE;
-    fireEvent.scroll(viewport);
+    scrollPageTo(68 * PAGE_SIZE);
 
     await waitFor(() => expect(gateway.operationsNamed('Jobs')).toHaveLength(2));
     expect(gateway.operationsNamed('Jobs')[1]?.variables.after).toBeTruthy();
-    viewport.scrollTop = 68 * (PAGE_SIZE + 15);
-    fireEvent.scroll(viewport);
+    scrollPageTo(68 * (PAGE_SIZE + 15));
     expect(await screen.findByText('job number 0')).toBeTruthy();
   });
 
@@ -114,11 +123,7 @@ describe('history', () => {
     );
     const view = renderSignedIn({ gateway, ui: history });
     await screen.findByText(`job number ${PAGE_SIZE + 14}`);
-    const viewport = document.querySelector('.history-scroll') as HTMLElement;
-    const scrollTo = (row: number) => {
-      viewport.scrollTop = 68 * row;
-      fireEvent.scroll(viewport);
-    };
+    const scrollTo = (row: number) => scrollPageTo(68 * row);
     scrollTo(PAGE_SIZE + 15);
     expect(await screen.findByText('job number 0')).toBeTruthy();
     expect(gateway.operationsNamed('Jobs')).toHaveLength(2);
@@ -139,7 +144,7 @@ describe('history', () => {
     expect(refetched.map((operation) => operation.variables.after ?? null).sort()).toEqual(
       [null, gateway.operationsNamed('Jobs')[1]?.variables.after].sort(),
     );
-    expect(viewport.scrollTop).toBe(68 * (PAGE_SIZE + 15));
+    expect(window.scrollY).toBe(68 * (PAGE_SIZE + 15));
     expect(row('job number 0').closest('[aria-setsize]')?.getAttribute('aria-setsize')).toBe(
       String(PAGE_SIZE + 15),
     );

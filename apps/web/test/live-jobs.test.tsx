@@ -66,7 +66,9 @@ describe('live jobs', () => {
     expect(image.getAttribute('src')).toBe(`/images/${job.id}/0.png`);
     expect(card('a lighthouse').getByText(/Done in 6.2 s/)).toBeTruthy();
     await waitFor(() =>
-      expect(announcements()).toContain('“a lighthouse at dawn” is done: 1 image.'),
+      expect(announcements()).toContain(
+        '“a lighthouse at dawn” is done: 1 image, in its card under Live and in History; Details has the downloads.',
+      ),
     );
   });
 
@@ -122,7 +124,7 @@ describe('live jobs', () => {
     expect(await card('now running').findByText(/About \d\.\d–[56]\.\d s left/)).toBeTruthy();
   });
 
-  it('shows a failure with its message, and retries it as a new job', async () => {
+  it('shows a failure with its message, and retries it as a new job that takes its card', async () => {
     const gateway = createFakeGateway();
     const job = gateway.addJob({
       prompt: 'will fail',
@@ -145,7 +147,15 @@ describe('live jobs', () => {
       numInferenceSteps: 40,
       guidanceScale: job.guidanceScale,
     });
-    await waitFor(() => expect(liveList().getAllByRole('listitem')).toHaveLength(2));
+    // The new job's card replaces the failed one, and has the focus the Retry button had.
+    await waitFor(() =>
+      expect(liveList().getAllByRole('listitem')[0]?.textContent).not.toContain('content policy'),
+    );
+    const cards = liveList().getAllByRole('listitem');
+    expect(cards).toHaveLength(1);
+    expect(cards[0]?.textContent).toContain('will fail');
+    expect(cards[0]?.textContent).toContain("Number 1 in the gateway's queue");
+    expect(document.activeElement).toBe(cards[0]);
   });
 
   it('cancels a job', async () => {

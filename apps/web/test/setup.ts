@@ -1,6 +1,7 @@
 /**
- * What jsdom lacks for these components: the modal <dialog> API, scrolling, and layout (the
- * virtualized history reads its viewport height). Tests render into a fresh document state each time.
+ * What jsdom lacks for these components: the modal <dialog> API and scrolling (the virtualized
+ * history reads the window's size, jsdom's 1024×768). Tests render into a fresh document state
+ * each time.
  */
 import { cleanup, configure } from '@testing-library/react';
 import { afterEach } from 'vitest';
@@ -18,6 +19,10 @@ afterEach(() => {
 
 HTMLDialogElement.prototype.showModal = function showModal() {
   this.setAttribute('open', '');
+  // As browsers do (the dialog focusing steps): the first focusable element inside gets the focus.
+  this.querySelector<HTMLElement>(
+    'button:not(:disabled), [href], input, select, textarea',
+  )?.focus();
 };
 HTMLDialogElement.prototype.close = function close() {
   this.removeAttribute('open');
@@ -25,11 +30,3 @@ HTMLDialogElement.prototype.close = function close() {
 };
 
 Element.prototype.scrollIntoView = function scrollIntoView() {};
-
-/** The history viewport is 600 px high; everything else has no size, as in plain jsdom. */
-Object.defineProperty(HTMLElement.prototype, 'clientHeight', {
-  configurable: true,
-  get(this: HTMLElement) {
-    return this.classList.contains('history-scroll') ? 600 : 0;
-  },
-});

@@ -18,6 +18,7 @@ import {
 import { dashboardCache } from './cache.ts';
 import { type ConnectionStatus, createConnectionStatus } from './connection.ts';
 import { errorCode } from './errors.ts';
+import { newestJobsExchange } from './newest-jobs.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -99,7 +100,14 @@ export function createDashboardClient(options: {
     // JSON POSTs pass the gateway's CSRF prevention; GETs would need an extra header.
     preferGetMethod: false,
     ...(options.fetchOptions ? { fetchOptions: options.fetchOptions } : {}),
-    exchanges: [trackActiveQueries, signOutOnRejectedKey, dashboardCache(), ...options.transport],
+    exchanges: [
+      trackActiveQueries,
+      signOutOnRejectedKey,
+      dashboardCache(),
+      // Below the cache: what it writes is never older than what it holds.
+      newestJobsExchange(),
+      ...options.transport,
+    ],
   });
 
   return {

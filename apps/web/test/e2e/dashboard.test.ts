@@ -174,7 +174,7 @@ describe('dashboard against the real gateway', () => {
     await waitForStatus(card, 'Completed');
     const spoken = await announcements(page);
     expect(spoken).toContain('is processing.');
-    expect(spoken).toContain('is done: 1 image.');
+    expect(spoken).toContain('is done: 1 image, in its card under Live and in History');
     await page
       .getByRole('list', { name: 'Jobs, newest first' })
       .getByRole('button', { name: /A lighthouse on a basalt cliff/ })

@@ -68,6 +68,7 @@ export function createFakeGateway() {
   const listeners = new Set<Listener>();
   const operations: RecordedOperation[] = [];
   const failures = new Map<string, GraphQLError>();
+  const holds = new Map<string, Promise<void>>();
   const usage: Usage = {
     spentTodayUsd: 0,
     dailyBudgetUsd: 5,
@@ -237,7 +238,13 @@ export function createFakeGateway() {
                 sink.next(result as never);
               }
             } else {
-              sink.next((await execute({ schema, document, rootValue, variableValues })) as never);
+              const result = await execute({ schema, document, rootValue, variableValues });
+              const hold = holds.get(request.operationName ?? '');
+              if (hold) {
+                holds.delete(request.operationName ?? '');
+                await hold;
+              }
+              sink.next(result as never);
             }
             if (!closed) sink.complete();
           })();
@@ -282,6 +289,15 @@ export function createFakeGateway() {
       extensions: Record<string, unknown> = {},
     ) {
       failures.set(name, new GraphQLError(message, { extensions: { ...extensions, code } }));
+    },
+    /**
+     * The next operation of this name is executed at once (its events are sent) but its answer
+     * is held until the returned function is called: an answer overtaken by later events.
+     */
+    holdNextAnswer(name: string): () => void {
+      let release = () => {};
+      holds.set(name, new Promise<void>((resolve) => (release = resolve)));
+      return () => release();
     },
     /** A completed job's fields, with its images. */
     completed(job: Job, runMs = 4000): Partial<Job> {

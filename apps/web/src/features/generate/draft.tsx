@@ -1,6 +1,7 @@
 /**
  * The generate form's values live above the form, so that "use these settings" in a job's
- * detail (or a card) can fill it from anywhere on the page.
+ * detail (or a card) can fill it from anywhere on the page. They are kept in localStorage as
+ * they change, so the draft survives a reload.
  */
 import {
   createContext,
@@ -8,11 +9,13 @@ import {
   type RefObject,
   useCallback,
   useContext,
+  useEffect,
   useMemo,
   useRef,
   useState,
 } from 'react';
 import type { Job } from '../../graphql/operations.ts';
+import { readDraft, writeDraft } from './form-storage.ts';
 import { type GenerateValues, valuesFromJob } from './form-values.ts';
 
 interface Draft {
@@ -27,7 +30,8 @@ interface Draft {
 const DraftContext = createContext<Draft | null>(null);
 
 export function DraftProvider({ children }: { children: ReactNode }) {
-  const [values, setValues] = useState<GenerateValues | null>(null);
+  const [values, setValues] = useState<GenerateValues | null>(() => readDraft() ?? null);
+  useEffect(() => writeDraft(values), [values]);
   const promptRef = useRef<HTMLTextAreaElement>(null);
   const reuseSettings = useCallback((job: Job) => {
     setValues(valuesFromJob(job));

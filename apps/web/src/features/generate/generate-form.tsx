@@ -4,6 +4,7 @@ import { formatUsd } from '../../ui/format.ts';
 import { enumLabel, formatLabel } from '../../ui/labels.ts';
 import { RangeField } from '../../ui/range-field.tsx';
 import { guidanceRange, imageCounts, promptLength } from './form-values.ts';
+import { Presets } from './presets.tsx';
 import { SizePicker } from './size-picker.tsx';
 import { useGenerateForm } from './use-generate-form.ts';
 
@@ -77,6 +78,7 @@ export function GenerateForm() {
           value={values.prompt}
           placeholder="A lighthouse on a basalt cliff at dawn, soft fog, 35 mm photo"
           onChange={(event) => setField('prompt', event.target.value)}
+          onKeyDown={form.recallPrompt}
           onBlur={() => leaveField('prompt')}
           aria-invalid={promptError ? true : undefined}
           aria-describedby={
@@ -91,6 +93,9 @@ export function GenerateForm() {
         >
           {promptChars} / {model.maxPromptLength}
           <span className="visually-hidden"> characters</span>
+          {form.hasRecentPrompts && (
+            <span className="recall-hint"> · ↑ in an empty prompt recalls recent ones</span>
+          )}
         </p>
         {promptError && (
           <p id={fieldId('prompt-error')} className="field-error">
@@ -181,8 +186,11 @@ export function GenerateForm() {
         </span>
       </label>
 
+      <Presets values={values} onApply={form.setValues} />
+
       <div className="submit-bar">
-        <p className="cost" aria-live="polite">
+        {/* Not a live region: the one announcer speaks, and the cost is the button's description. */}
+        <p className="cost" id={fieldId('cost')}>
           <span className="cost-amount">{formatUsd(form.cost)}</span>
           <span className="muted">
             {' '}
@@ -208,6 +216,7 @@ export function GenerateForm() {
           className="button primary wide"
           disabled={form.submitting}
           aria-keyshortcuts={isApple() ? 'Meta+Enter' : 'Control+Enter'}
+          aria-describedby={fieldId('cost')}
         >
           {form.submitting ? 'Submitting…' : 'Generate'}
           <span className="kbd" aria-hidden="true">

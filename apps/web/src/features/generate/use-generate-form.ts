@@ -3,7 +3,7 @@
  * limits, validation shown once a field was left or a submit attempted, the cost against
  * today's budget, and submission with the gateway's errors put next to the field they name.
  */
-import { useState } from 'react';
+import { type KeyboardEvent, useState } from 'react';
 import { describeError, errorCode, errorField } from '../../graphql/errors.ts';
 import type { ModelInfo } from '../../graphql/operations.ts';
 import { budgetLeft, useViewer } from '../usage/use-usage.ts';
@@ -18,6 +18,7 @@ import {
   validate,
   withModel,
 } from './form-values.ts';
+import { useRecentPrompts } from './recent-prompts.ts';
 import { useModels } from './use-models.ts';
 import { useSubmitJob } from './use-submit-job.ts';
 
@@ -45,6 +46,7 @@ export function useGenerateForm() {
   const [left, setLeft] = useState<ReadonlySet<FieldName>>(new Set());
   const [serverErrors, setServerErrors] = useState<FieldErrors>({});
   const [submitError, setSubmitError] = useState<string | null>(null);
+  const recentPrompts = useRecentPrompts();
 
   const selected = draft.values?.model ?? choices?.defaults.model;
   const model: ModelInfo | undefined =
@@ -91,6 +93,7 @@ export function useGenerateForm() {
     setServerErrors({});
     const outcome = await submitJob(toInput(values, model));
     if ('job' in outcome) {
+      recentPrompts.remember(values.prompt);
       setAttempted(false);
       setLeft(new Set());
       return { ok: true };
@@ -121,6 +124,12 @@ export function useGenerateForm() {
     submitError,
     promptRef: draft.promptRef,
     setField,
+    /** Replaces every value, e.g. with a preset's settings (the prompt is kept). */
+    setValues: draft.setValues,
+    /** Recent prompts on ArrowUp/ArrowDown in the prompt field. */
+    recallPrompt: (event: KeyboardEvent<HTMLTextAreaElement>) =>
+      recentPrompts.onKeyDown(event, values.prompt, (prompt) => setField('prompt', prompt)),
+    hasRecentPrompts: recentPrompts.recent.length > 0,
     selectModel,
     leaveField,
     submit,

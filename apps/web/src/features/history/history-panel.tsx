@@ -1,9 +1,11 @@
-import { useVirtualizer } from '@tanstack/react-virtual';
+import { useWindowVirtualizer } from '@tanstack/react-virtual';
 import { JOB_STATUSES } from '@zimage/contract';
-import { useEffect, useId, useRef } from 'react';
+import { type RefObject, useEffect, useId, useLayoutEffect, useRef, useState } from 'react';
 import type { Job, JobStatus, Model } from '../../graphql/operations.ts';
 import { formatUsd, formatWhen } from '../../ui/format.ts';
 import { enumLabel, modelLabel, sizeLabel } from '../../ui/labels.ts';
+import { GalleryGrid } from '../gallery/gallery-grid.tsx';
+import { HistoryViewToggle, useHistoryView } from '../gallery/history-view.tsx';
 import { useModels } from '../generate/use-models.ts';
 import { imagesExpired } from '../jobs/expired-images.tsx';
 import { StatusBadge } from '../jobs/status-badge.tsx';
@@ -17,12 +19,14 @@ const PREFETCH_ROWS = 10;
 export function HistoryPanel() {
   const history = useHistory();
   const { models } = useModels();
+  const { view, setView } = useHistoryView();
   const id = useId();
 
   return (
     <section className="panel history" aria-labelledby="history-heading">
       <div className="panel-head">
         <h2 id="history-heading">History</h2>
+        <HistoryViewToggle view={view} onChange={setView} />
       </div>
       {/* biome-ignore lint/a11y/useSemanticElements: <search> is a landmark only in browsers from late 2023 on; a search-role form is one everywhere. */}
       <form role="search" className="history-filters" onSubmit={(event) => event.preventDefault()}>
@@ -95,6 +99,13 @@ export function HistoryPanel() {
             </>
           )}
         </div>
+      ) : view === 'grid' ? (
+        <GalleryGrid
+          jobs={history.jobs}
+          hasMore={history.hasMore}
+          loading={history.loading}
+          onLoadMore={history.loadMore}
+        />
       ) : (
         <HistoryList
           jobs={history.jobs}
@@ -109,7 +120,9 @@ export function HistoryPanel() {
 
 /**
  * Only the rows in view (and a few around) are in the DOM, so a history of thousands scrolls
- * like one of ten. Coming near the end asks for the next page.
+ * like one of ten. The page itself scrolls (no scroll box inside it, which phones handle
+ * badly); the list's distance from the top of the page is measured again whenever the page
+ * changes size (cards appearing above it). Coming near the end asks for the next page.
  */
 export function HistoryList({
   jobs,
@@ -122,13 +135,14 @@ export function HistoryList({
   loading: boolean;
   onNearEnd(): void;
 }) {
-  const scrollRef = useRef<HTMLDivElement>(null);
+  const listRef = useRef<HTMLOListElement>(null);
+  const scrollMargin = useOffsetInPage(listRef);
   const rowCount = jobs.length + (hasMore ? 1 : 0);
-  const virtualizer = useVirtualizer({
+  const virtualizer = useWindowVirtualizer({
     count: rowCount,
-    getScrollElement: () => scrollRef.current,
     estimateSize: () => ROW_HEIGHT,
     overscan: 8,
+    scrollMargin,
   });
   const rows = virtualizer.getVirtualItems();
   const lastIndex = rows.at(-1)?.index ?? -1;
@@ -138,8 +152,9 @@ export function HistoryList({
   }, [hasMore, lastIndex, jobs.length, onNearEnd]);
 
   return (
-    <div ref={scrollRef} className="history-scroll" aria-busy={loading}>
+    <div className="history-scroll" aria-busy={loading}>
       <ol
+        ref={listRef}
         className="history-list"
         aria-label="Jobs, newest first"
         style={{ height: virtualizer.getTotalSize() }}
@@ -150,7 +165,7 @@ export function HistoryList({
             <li
               key={job?.id ?? 'more'}
               className="history-row"
-              style={{ transform: `translateY(${row.start}px)`, height: row.size }}
+              style={{ transform: `translateY(${row.start - scrollMargin}px)`, height: row.size }}
               aria-setsize={hasMore ? -1 : jobs.length}
               aria-posinset={row.index + 1}
             >
@@ -161,6 +176,22 @@ export function HistoryList({
       </ol>
     </div>
   );
+}
+
+/** The element's distance from the top of the page, kept current as the page changes size. */
+function useOffsetInPage(ref: RefObject<HTMLElement | null>): number {
+  const [offset, setOffset] = useState(0);
+  useLayoutEffect(() => {
+    const element = ref.current;
+    if (!element) return;
+    const measure = () => setOffset(element.getBoundingClientRect().top + window.scrollY);
+    measure();
+    if (typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(measure);
+    observer.observe(document.body);
+    return () => observer.disconnect();
+  }, [ref]);
+  return offset;
 }
 
 function HistoryRow({ job }: { job: Job }) {

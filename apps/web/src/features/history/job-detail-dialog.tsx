@@ -3,16 +3,17 @@
  * settings", and snippets to make it again elsewhere. Loaded on demand (its own chunk), and a
  * native modal <dialog>, which brings focus trapping, Escape and the backdrop for free.
  */
-import { isTerminalStatus } from '@zimage/contract';
 import { type MouseEvent, type ReactNode, useEffect, useRef, useState } from 'react';
 import type { Job } from '../../graphql/operations.ts';
 import { useAnnounce } from '../../ui/announcer.tsx';
 import { ChoiceGroup } from '../../ui/choice-group.tsx';
 import { between, formatDateTime, formatDuration, formatUsd } from '../../ui/format.ts';
 import { enumLabel, formatLabel, modelLabel, shortPrompt, sizeLabel } from '../../ui/labels.ts';
+import { downloadHref, downloadName } from '../gallery/download-name.ts';
 import { useDraft } from '../generate/draft.tsx';
 import { ExpiredImages, imagesExpired } from '../jobs/expired-images.tsx';
-import { JobProgress } from '../jobs/job-card.tsx';
+import { JobProgress, SentNote } from '../jobs/job-card.tsx';
+import { isCancellable, isSentToPixazo } from '../jobs/job-status.ts';
 import { StatusBadge } from '../jobs/status-badge.tsx';
 import { useCancelJob, useJob } from '../jobs/use-job.ts';
 import { SNIPPET_KINDS, SNIPPET_LABELS, type SnippetKind, snippetFor } from './snippets.ts';
@@ -89,7 +90,11 @@ function JobDetail({ job, onClose }: { job: Job; onClose(): void }) {
                   alt={`Result ${index + 1} of ${job.images.length}: ${shortPrompt(job.prompt)}`}
                 />
               </a>
-              <a className="button small" href={image.url} download>
+              <a
+                className="button small"
+                href={downloadHref(image.url)}
+                download={downloadName(job, index, image)}
+              >
                 Download {formatLabel(image.contentType.replace('image/', '').toUpperCase())} ·{' '}
                 {image.width}×{image.height}
               </a>
@@ -111,7 +116,7 @@ function JobDetail({ job, onClose }: { job: Job; onClose(): void }) {
         >
           Use these settings
         </button>
-        {!isTerminalStatus(job.status) && (
+        {isCancellable(job) && (
           <button
             type="button"
             className="button"
@@ -121,6 +126,7 @@ function JobDetail({ job, onClose }: { job: Job; onClose(): void }) {
             Cancel job
           </button>
         )}
+        {isSentToPixazo(job) && <SentNote />}
       </div>
       {cancelError && (
         <p className="form-error" role="alert">

@@ -10,11 +10,15 @@ import { useSubmitJob } from '../generate/use-submit-job.ts';
 import { useJobRoute } from '../history/job-route.tsx';
 import { describeEta, expectedProgress } from './eta.ts';
 import { ExpiredImages, imagesExpired } from './expired-images.tsx';
-import { isRetryable } from './job-status.ts';
+import { notifyJobEnded } from './job-end-notifications.tsx';
+import { isCancellable, isRetryable, isSentToPixazo, SENT_HINT, SENT_NOTE } from './job-status.ts';
 import { StatusBadge } from './status-badge.tsx';
 import { useEta } from './use-eta.ts';
 import { useCancelJob, useJob } from './use-job.ts';
 import { useNow } from './use-now.ts';
+
+/** The element id of a job's card, which takes the focus after its neighbour goes. */
+export const cardId = (jobId: string) => `job-card-${jobId}`;
 
 function statusSentence(job: Job): string {
   const what = `“${shortPrompt(job.prompt)}”`;
@@ -23,8 +27,10 @@ function statusSentence(job: Job): string {
       return `${what} is queued.`;
     case 'PROCESSING':
       return `${what} is processing.`;
-    case 'COMPLETED':
-      return `${what} is done: ${job.images.length} ${job.images.length === 1 ? 'image' : 'images'}.`;
+    case 'COMPLETED': {
+      const count = `${job.images.length} ${job.images.length === 1 ? 'image' : 'images'}`;
+      return `${what} is done: ${count}, in its card under Live and in History; Details has the downloads.`;
+    }
     case 'FAILED':
     case 'ERROR':
       return `${what} failed: ${job.error ?? 'no reason given'}.`;
@@ -33,18 +39,34 @@ function statusSentence(job: Job): string {
   }
 }
 
-/** Speaks a job's status changes (not its first appearance). */
+/**
+ * Speaks a job's status changes (not its first appearance), and notifies of its end when the
+ * user asked for that.
+ */
 function useAnnounceStatus(job: Job | null) {
   const announce = useAnnounce();
   const previous = useRef(job?.status);
   useEffect(() => {
     if (!job) return;
-    if (previous.current && previous.current !== job.status) announce(statusSentence(job));
+    if (previous.current && previous.current !== job.status) {
+      const sentence = statusSentence(job);
+      announce(sentence);
+      if (isTerminalStatus(job.status)) notifyJobEnded(job.id, sentence);
+    }
     previous.current = job.status;
   }, [job, announce]);
 }
 
-export function JobCard({ id, onDismiss }: { id: string; onDismiss(id: string): void }) {
+export function JobCard({
+  id,
+  onDismiss,
+  onReplace,
+}: {
+  id: string;
+  onDismiss(id: string): void;
+  /** A retry submitted `job` in place of this one. */
+  onReplace(id: string, job: Job): void;
+}) {
   const { job } = useJob(id);
   const { openJob } = useJobRoute();
   const { cancel, cancelling, cancelError } = useCancelJob();
@@ -52,18 +74,25 @@ export function JobCard({ id, onDismiss }: { id: string; onDismiss(id: string): 
   const [retryError, setRetryError] = useState<string | null>(null);
   useAnnounceStatus(job);
 
-  if (!job) return <li className="job-card loading" aria-busy="true" />;
+  if (!job)
+    return <li id={cardId(id)} tabIndex={-1} className="job-card loading" aria-busy="true" />;
 
   const retry = async () => {
     setRetryError(null);
     const outcome = await submit(inputFromJob(job));
     if ('error' in outcome) setRetryError(describeError(outcome.error));
+    else onReplace(job.id, outcome.job);
   };
   const headingId = `job-${job.id}-prompt`;
   const actionError = cancelError ?? retryError;
 
   return (
-    <li className={`job-card status-${job.status.toLowerCase()}`} aria-labelledby={headingId}>
+    <li
+      id={cardId(job.id)}
+      tabIndex={-1}
+      className={`job-card status-${job.status.toLowerCase()}`}
+      aria-labelledby={headingId}
+    >
       <JobMedia job={job} onOpen={() => openJob(job.id)} />
       <div className="job-card-body">
         <div className="job-card-head">
@@ -82,16 +111,18 @@ export function JobCard({ id, onDismiss }: { id: string; onDismiss(id: string): 
           </p>
         )}
         <div className="card-actions">
-          {!isTerminalStatus(job.status) && (
+          {isCancellable(job) && (
             <button
               type="button"
               className="button ghost"
               onClick={() => cancel(job.id)}
               disabled={cancelling}
+              title="Free: the job has not been sent to Pixazo yet"
             >
               Cancel
             </button>
           )}
+          {isSentToPixazo(job) && <SentNote />}
           {isRetryable(job.status) && (
             <button type="button" className="button" onClick={retry} disabled={submitting}>
               Retry
@@ -114,6 +145,16 @@ export function JobCard({ id, onDismiss }: { id: string; onDismiss(id: string): 
         </div>
       </div>
     </li>
+  );
+}
+
+/** In place of Cancel once the job is at Pixazo. */
+export function SentNote() {
+  return (
+    <span className="sent-note" title={SENT_HINT}>
+      {SENT_NOTE}
+      <span className="visually-hidden">. {SENT_HINT}</span>
+    </span>
   );
 }
 

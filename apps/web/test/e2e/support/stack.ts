@@ -35,8 +35,13 @@ export interface Stack {
 /**
  * `timeScale` stretches the simulator's job durations: at 0.5 a Turbo job of 8 steps takes about
  * 1.4 s and one of 50 steps about 6.6 s, long enough to reload or cut the link in its middle.
+ * `pixazoMaxConcurrency` (the gateway's default unless given) set to 1 keeps a second job in the
+ * gateway's own queue while the first runs.
  */
-export async function startStack(timeScale = 0.5): Promise<Stack> {
+export async function startStack(
+  timeScale = 0.5,
+  options: { pixazoMaxConcurrency?: number } = {},
+): Promise<Stack> {
   await access(resolve(DIST_DIR, 'index.html')).catch(() => {
     throw new Error(`${DIST_DIR} is missing: run pnpm --filter @zimage/web build first`);
   });
@@ -44,6 +49,7 @@ export async function startStack(timeScale = 0.5): Promise<Stack> {
   const gateway = await startGateway({
     pixazo: { baseUrl: sim.url, apiKey: SIM_KEY },
     dashboardDir: DIST_DIR,
+    ...options,
     logger: createLogger({ level: 'silent' }),
     engine: {
       pollSchedule: { firstDelayMs: 50, factor: 1.5, minIntervalMs: 50, maxIntervalMs: 200 },
