@@ -154,10 +154,11 @@ function microUsdOf(field: string, value: number): number {
 
 /**
  * The patch an ApiKeyLimitsInput asks for: the fields present in it (GraphQL leaves absent
- * ones out of the object, and gives null for an explicit null), in micro-USD.
+ * ones out of the object, and gives null for an explicit null), in micro-USD. Errors name the
+ * field as `limits.<field>`, whichever argument holds it.
  */
-function limitsPatchOf(input: LimitsInput, prefix: string): LimitsPatch {
-  const field = (name: keyof FlatLimits) => `${prefix}.${inputName(name)}`;
+function limitsPatchOf(input: LimitsInput): LimitsPatch {
+  const field = (name: keyof FlatLimits) => `limits.${inputName(name)}`;
   const patch: LimitsPatch = {};
   for (const name of FLAT_LIMIT_NAMES) {
     const key = inputName(name) as keyof LimitsInput;
@@ -232,7 +233,7 @@ builder.mutationField('createApiKey', (t) =>
     args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
     resolve: (_root, { input }, context) => {
       const principal = requireScope(context, 'admin');
-      const patch = input.limits ? limitsPatchOf(input.limits, 'input.limits') : {};
+      const patch = input.limits ? limitsPatchOf(input.limits) : {};
       return createApiKey(
         context.store,
         {
@@ -258,7 +259,7 @@ builder.mutationField('updateApiKeyLimits', (t) =>
     resolve: async (_root, args, context) => {
       const principal = requireScope(context, 'admin');
       const id = String(args.id);
-      const patch = limitsPatchOf(args.limits, 'limits');
+      const patch = limitsPatchOf(args.limits);
       const key = await updateKeyLimits(context.store, id, patch, apiActor(principal.key));
       if (key === null) throw noSuchKey(id);
       return key;
