@@ -9,7 +9,7 @@ import {
   type AdmissionRequest,
   admissionScopes,
   decideAdmission,
-  type Usage,
+  type ScopeUsage,
 } from '../src/domain/admission.ts';
 import type { JobRecord } from '../src/domain/job.ts';
 import type { KeyLimits } from '../src/domain/principal.ts';
@@ -20,8 +20,8 @@ const limits = (overrides: Partial<KeyLimits>): KeyLimits => ({ ...NO_LIMITS, ..
 const usage = (
   spentMicroUsd: number,
   jobsInFlight: number,
-  spentThisMonthMicroUsd = spentMicroUsd,
-): Usage => ({ spentMicroUsd, spentThisMonthMicroUsd, jobsInFlight });
+  spentThisMonthMicroUsd: number | null = spentMicroUsd,
+): ScopeUsage => ({ spentMicroUsd, spentThisMonthMicroUsd, jobsInFlight });
 const IDLE = usage(0, 0);
 
 /** A job of $0.008 for the end user alice, admitted with these limits. */
@@ -164,6 +164,41 @@ describe('decideAdmission', () => {
     expect(
       decideAdmission(given, facts({ usage: { key: usage(0, 3), endUser: usage(0, 1) } })),
     ).toEqual({ kind: 'too_many_jobs', scope: 'endUser', inFlight: 1, max: 1 });
+  });
+
+  it("weighs the key's month, which only the key has, and the models it may use first", () => {
+    const monthly = request(
+      limits({ dailyBudgetMicroUsd: 100_000, monthlyBudgetMicroUsd: 50_000 }),
+    );
+    expect(monthly.job.costMicroUsd).toBe(8000);
+    expect(decideAdmission(monthly, facts({ usage: { key: usage(0, 0, 42_000) } })).kind).toBe(
+      'created',
+    );
+    expect(decideAdmission(monthly, facts({ usage: { key: usage(0, 0, 42_001) } }))).toEqual({
+      kind: 'budget_exceeded',
+      scope: 'key',
+      period: 'month',
+      spentMicroUsd: 42_001,
+      budgetMicroUsd: 50_000,
+    });
+    expect(admissionScopes(monthly).map((s) => s.monthlyBudgetMicroUsd)).toEqual([50_000]);
+
+    const turboForbidden = request(limits({ allowedModels: ['base'], monthlyBudgetMicroUsd: 0 }));
+    expect(decideAdmission(turboForbidden, facts({ usage: { key: usage(0, 0, 0) } }))).toEqual({
+      kind: 'model_not_allowed',
+      allowedModels: ['base'],
+    });
+  });
+
+  it("needs the month's spending only where a monthly budget applies", () => {
+    const daily = request(limits({ dailyBudgetMicroUsd: 8000 }));
+    expect(decideAdmission(daily, facts({ usage: { key: usage(0, 0, null) } })).kind).toBe(
+      'created',
+    );
+    const monthly = request(limits({ monthlyBudgetMicroUsd: 8000 }));
+    expect(() => decideAdmission(monthly, facts({ usage: { key: usage(0, 0, null) } }))).toThrow(
+      /month/,
+    );
   });
 
   it('refuses to decide without the usage of a scope it weighs', () => {

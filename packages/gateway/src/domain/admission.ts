@@ -23,6 +23,14 @@ export interface Usage {
   jobsInFlight: number;
 }
 
+/**
+ * The usage admission reads of a scope: the month's spending only when a monthly budget applies
+ * (null otherwise), since summing a month costs more than a day on a busy key.
+ */
+export type ScopeUsage = Omit<Usage, 'spentThisMonthMicroUsd'> & {
+  spentThisMonthMicroUsd: number | null;
+};
+
 export interface AdmissionRequest {
   job: JobRecord;
   /** UTC day of the job ("YYYY-MM-DD"): the daily budget's period, and its month the monthly's. */
@@ -142,7 +150,7 @@ export interface AdmissionFacts {
    */
   existing: JobRecord | null;
   /** The usage on the request's day of every scope `admissionScopes` named. */
-  usage: Partial<Record<LimitScope, Usage>>;
+  usage: Partial<Record<LimitScope, ScopeUsage>>;
 }
 
 /**
@@ -165,12 +173,15 @@ export function decideAdmission(request: AdmissionRequest, facts: AdmissionFacts
     return { scope, limits, monthlyBudgetMicroUsd, usage };
   });
   for (const { scope, limits, monthlyBudgetMicroUsd, usage } of scopes) {
-    const budgets: [BudgetPeriod, number | null, number][] = [
+    const budgets: [BudgetPeriod, number | null, number | null][] = [
       ['day', limits.dailyBudgetMicroUsd, usage.spentMicroUsd],
       ['month', monthlyBudgetMicroUsd, usage.spentThisMonthMicroUsd],
     ];
     for (const [period, budget, spent] of budgets) {
-      if (budget !== null && spent + job.costMicroUsd > budget) {
+      if (budget === null) continue;
+      if (spent === null)
+        throw new Error(`decideAdmission: no ${period}'s spending read for ${scope}`);
+      if (spent + job.costMicroUsd > budget) {
         return {
           kind: 'budget_exceeded',
           scope,

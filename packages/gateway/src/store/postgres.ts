@@ -27,6 +27,7 @@ import {
   decideAdmission,
   monthStart,
   type Owner,
+  type ScopeUsage,
   type Usage,
 } from '../domain/admission.ts';
 import type { AuditDraft, AuditRecord } from '../domain/audit.ts';
@@ -564,9 +565,9 @@ class PostgresStore implements Store {
 
   async usage(owner: Owner, day: string): Promise<Usage> {
     const statement = new Statement();
-    statement.text = `SELECT ${usageColumns(statement, owner, day, 'usage')}`;
+    statement.text = `SELECT ${usageColumns(statement, owner, day, 'usage', true)}`;
     const [row] = await this.#rows(this.#pool, statement.text, statement.values);
-    return readUsage(row, 'usage');
+    return { ...readUsage(row, 'usage'), spentThisMonthMicroUsd: row?.usage_month as number };
   }
 
   async keySpending(keyIds: readonly string[], day: string): Promise<Map<string, KeySpending>> {
@@ -785,7 +786,9 @@ class PostgresStore implements Store {
   #factsQuery({ job, day }: AdmissionRequest, scopes: AdmissionScope[]): QueryConfig | null {
     if (scopes.length === 0 && job.idempotencyKey === null) return null;
     const statement = new Statement();
-    const columns = scopes.map(({ scope, owner }) => usageColumns(statement, owner, day, scope));
+    const columns = scopes.map(({ scope, owner, monthlyBudgetMicroUsd }) =>
+      usageColumns(statement, owner, day, scope, monthlyBudgetMicroUsd !== null),
+    );
     if (job.idempotencyKey === null) {
       statement.text = `SELECT ${columns.join(', ')}`;
     } else {
@@ -832,19 +835,27 @@ class PostgresStore implements Store {
 }
 
 /**
- * Three columns, `<alias>_spent`, `<alias>_month` and `<alias>_in_flight`: the usage of `owner`
- * on `day` and in its month up to it (the whole key when it has no end user).
+ * Columns `<alias>_spent`, `<alias>_in_flight` and, with `month`, `<alias>_month`: the usage
+ * of `owner` on `day` (and in its month up to it), the whole key when it has no end user.
  */
-function usageColumns(statement: Statement, owner: Owner, day: string, alias: string): string {
+function usageColumns(
+  statement: Statement,
+  owner: Owner,
+  day: string,
+  alias: string,
+  month: boolean,
+): string {
   const keyId = statement.param(owner.keyId);
   const endUser =
     owner.endUserId === null ? '' : ` AND end_user_id = ${statement.param(owner.endUserId)}`;
   const dayParam = statement.param(day);
-  return `(SELECT coalesce(sum(micro_usd), 0)::bigint FROM usage_ledger
-      WHERE key_id = ${keyId}${endUser} AND day = ${dayParam}) AS "${alias}_spent",
-    (SELECT coalesce(sum(micro_usd), 0)::bigint FROM usage_ledger
+  const monthColumn = month
+    ? `(SELECT coalesce(sum(micro_usd), 0)::bigint FROM usage_ledger
       WHERE key_id = ${keyId}${endUser} AND day >= ${statement.param(monthStart(day))}
-        AND day <= ${dayParam}) AS "${alias}_month",
+        AND day <= ${dayParam}) AS "${alias}_month",`
+    : '';
+  return `(SELECT coalesce(sum(micro_usd), 0)::bigint FROM usage_ledger
+      WHERE key_id = ${keyId}${endUser} AND day = ${dayParam}) AS "${alias}_spent", ${monthColumn}
     (SELECT count(*) FROM jobs
       WHERE owner_key_id = ${keyId}${endUser} AND ${IN_FLIGHT_SQL}) AS "${alias}_in_flight"`;
 }
@@ -858,10 +869,10 @@ function readFacts(row: QueryResultRow | undefined, scopes: AdmissionScope[]): A
   return { existing, usage };
 }
 
-function readUsage(row: QueryResultRow | undefined, alias: string): Usage {
+function readUsage(row: QueryResultRow | undefined, alias: string): ScopeUsage {
   return {
     spentMicroUsd: row?.[`${alias}_spent`] as number,
-    spentThisMonthMicroUsd: row?.[`${alias}_month`] as number,
+    spentThisMonthMicroUsd: (row?.[`${alias}_month`] as number | undefined) ?? null,
     jobsInFlight: row?.[`${alias}_in_flight`] as number,
   };
 }

@@ -196,16 +196,14 @@ class SqliteStore implements Store {
                  WHEN 'submitting' THEN :submittingStaleAfterMs ELSE :staleAfterMs END)
            RETURNING *`,
       ),
-      // The day's and the month's spending up to that day, in one pass over the key's index.
+      // Spending from :since to :day (the day alone, or its month up to it).
       keySpent: prepare(
-        `SELECT coalesce(sum(CASE WHEN day = :day THEN micro_usd END), 0) AS today,
-             coalesce(sum(micro_usd), 0) AS month FROM usage_ledger
-           WHERE key_id = :owner AND day >= :monthStart AND day <= :day`,
+        `SELECT coalesce(sum(micro_usd), 0) AS total FROM usage_ledger
+           WHERE key_id = :owner AND day >= :since AND day <= :day`,
       ),
       endUserSpent: prepare(
-        `SELECT coalesce(sum(CASE WHEN day = :day THEN micro_usd END), 0) AS today,
-             coalesce(sum(micro_usd), 0) AS month FROM usage_ledger
-           WHERE key_id = :owner AND end_user_id = :endUser AND day >= :monthStart AND day <= :day`,
+        `SELECT coalesce(sum(micro_usd), 0) AS total FROM usage_ledger
+           WHERE key_id = :owner AND end_user_id = :endUser AND day >= :since AND day <= :day`,
       ),
       keyInFlight: prepare(
         `SELECT count(*) AS total FROM jobs WHERE owner_key_id = :owner AND ${IN_FLIGHT_SQL}`,
@@ -277,8 +275,13 @@ class SqliteStore implements Store {
               job.idempotencyKey,
             );
       const usage: AdmissionFacts['usage'] = {};
-      for (const { scope, owner } of admissionScopes(request)) {
-        usage[scope] = this.#usage(owner, day);
+      for (const { scope, owner, monthlyBudgetMicroUsd } of admissionScopes(request)) {
+        usage[scope] = {
+          spentMicroUsd: this.#spent(owner, day, day),
+          spentThisMonthMicroUsd:
+            monthlyBudgetMicroUsd === null ? null : this.#spent(owner, monthStart(day), day),
+          jobsInFlight: this.#inFlight(owner),
+        };
       }
       const decision = decideAdmission(request, { existing, usage });
       if (decision.kind !== 'created') return decision;
@@ -442,14 +445,22 @@ class SqliteStore implements Store {
   }
 
   async usage(owner: Owner, day: string): Promise<Usage> {
-    return this.#usage(owner, day);
+    return {
+      spentMicroUsd: this.#spent(owner, day, day),
+      spentThisMonthMicroUsd: this.#spent(owner, monthStart(day), day),
+      jobsInFlight: this.#inFlight(owner),
+    };
   }
 
   async keySpending(keyIds: readonly string[], day: string): Promise<Map<string, KeySpending>> {
     return new Map(
       keyIds.map((keyId) => {
-        const spent = this.#spent({ keyId, endUserId: null }, day);
-        return [keyId, { todayMicroUsd: spent.today, thisMonthMicroUsd: spent.month }];
+        const owner = { keyId, endUserId: null };
+        const todayMicroUsd = this.#spent(owner, day, day);
+        return [
+          keyId,
+          { todayMicroUsd, thisMonthMicroUsd: this.#spent(owner, monthStart(day), day) },
+        ];
       }),
     );
   }
@@ -594,22 +605,14 @@ class SqliteStore implements Store {
     return row ? records.toJob(row) : null;
   }
 
-  #usage(owner: Owner, day: string): Usage {
-    const spent = this.#spent(owner, day);
-    return {
-      spentMicroUsd: spent.today,
-      spentThisMonthMicroUsd: spent.month,
-      jobsInFlight: this.#inFlight(owner),
-    };
-  }
-
-  #spent(owner: Owner, day: string): { today: number; month: number } {
-    const period = { owner: owner.keyId, day, monthStart: monthStart(day) };
+  /** What `owner` spent from `since` to `day`, both included. */
+  #spent(owner: Owner, since: string, day: string): number {
+    const period = { owner: owner.keyId, since, day };
     const row =
       owner.endUserId === null
         ? this.#sql.keySpent.get(period)
         : this.#sql.endUserSpent.get({ ...period, endUser: owner.endUserId });
-    return row as { today: number; month: number };
+    return (row as { total: number }).total;
   }
 
   #inFlight(owner: Owner): number {
