@@ -6,10 +6,10 @@
 import { randomBytes } from 'node:crypto';
 
 /**
- * Jobs, API keys, gateway instances (one per engine run; see job-engine.ts) and outbound
- * webhook messages (the Standard Webhooks `msg_` id).
+ * Jobs, API keys, gateway instances (one per engine run; see job-engine.ts), audit entries and
+ * outbound webhook messages (the Standard Webhooks `msg_` id).
  */
-export type IdKind = 'job' | 'key' | 'inst' | 'msg';
+export type IdKind = 'job' | 'key' | 'inst' | 'audit' | 'msg';
 
 /** 12-bit counter in the `rand_a` field (RFC 9562 §6.2 method 1) for ids within one millisecond. */
 const SEQUENCE_MAX = 0xfff;

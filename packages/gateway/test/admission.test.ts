@@ -9,22 +9,23 @@ import {
   type AdmissionRequest,
   admissionScopes,
   decideAdmission,
-  type Usage,
+  type ScopeUsage,
 } from '../src/domain/admission.ts';
 import type { JobRecord } from '../src/domain/job.ts';
-import type { Limits } from '../src/domain/principal.ts';
+import type { KeyLimits } from '../src/domain/principal.ts';
 import { DAY, newJob } from './fixtures/records.ts';
 
 const KEY = { id: 'key_1' };
-const limits = (overrides: Partial<Limits>): Limits => ({ ...NO_LIMITS, ...overrides });
-const usage = (spentMicroUsd: number, jobsInFlight: number): Usage => ({
-  spentMicroUsd,
-  jobsInFlight,
-});
+const limits = (overrides: Partial<KeyLimits>): KeyLimits => ({ ...NO_LIMITS, ...overrides });
+const usage = (
+  spentMicroUsd: number,
+  jobsInFlight: number,
+  spentThisMonthMicroUsd: number | null = spentMicroUsd,
+): ScopeUsage => ({ spentMicroUsd, spentThisMonthMicroUsd, jobsInFlight });
 const IDLE = usage(0, 0);
 
 /** A job of $0.008 for the end user alice, admitted with these limits. */
-function request(keyLimits: Limits, endUserLimits: Limits | null = null): AdmissionRequest {
+function request(keyLimits: KeyLimits, endUserLimits: KeyLimits | null = null): AdmissionRequest {
   return { job: newJob(KEY, { endUserId: 'alice' }), day: DAY, keyLimits, endUserLimits };
 }
 
@@ -39,8 +40,18 @@ describe('admissionScopes', () => {
     const keyLimits = limits({ maxConcurrentJobs: 5 });
     const endUserLimits = limits({ dailyBudgetMicroUsd: 100 });
     expect(admissionScopes(request(keyLimits, endUserLimits))).toEqual([
-      { scope: 'key', owner: { keyId: 'key_1', endUserId: null }, limits: keyLimits },
-      { scope: 'endUser', owner: { keyId: 'key_1', endUserId: 'alice' }, limits: endUserLimits },
+      {
+        scope: 'key',
+        owner: { keyId: 'key_1', endUserId: null },
+        limits: keyLimits,
+        monthlyBudgetMicroUsd: null,
+      },
+      {
+        scope: 'endUser',
+        owner: { keyId: 'key_1', endUserId: 'alice' },
+        limits: endUserLimits,
+        monthlyBudgetMicroUsd: null,
+      },
     ]);
   });
 
@@ -109,6 +120,7 @@ describe('decideAdmission', () => {
     expect(decideAdmission(given, facts({ usage: { key: usage(8001, 0) } }))).toEqual({
       kind: 'budget_exceeded',
       scope: 'key',
+      period: 'day',
       spentMicroUsd: 8001,
       budgetMicroUsd: 16_000,
     });
@@ -152,6 +164,41 @@ describe('decideAdmission', () => {
     expect(
       decideAdmission(given, facts({ usage: { key: usage(0, 3), endUser: usage(0, 1) } })),
     ).toEqual({ kind: 'too_many_jobs', scope: 'endUser', inFlight: 1, max: 1 });
+  });
+
+  it("weighs the key's month, which only the key has, and the models it may use first", () => {
+    const monthly = request(
+      limits({ dailyBudgetMicroUsd: 100_000, monthlyBudgetMicroUsd: 50_000 }),
+    );
+    expect(monthly.job.costMicroUsd).toBe(8000);
+    expect(decideAdmission(monthly, facts({ usage: { key: usage(0, 0, 42_000) } })).kind).toBe(
+      'created',
+    );
+    expect(decideAdmission(monthly, facts({ usage: { key: usage(0, 0, 42_001) } }))).toEqual({
+      kind: 'budget_exceeded',
+      scope: 'key',
+      period: 'month',
+      spentMicroUsd: 42_001,
+      budgetMicroUsd: 50_000,
+    });
+    expect(admissionScopes(monthly).map((s) => s.monthlyBudgetMicroUsd)).toEqual([50_000]);
+
+    const turboForbidden = request(limits({ allowedModels: ['base'], monthlyBudgetMicroUsd: 0 }));
+    expect(decideAdmission(turboForbidden, facts({ usage: { key: usage(0, 0, 0) } }))).toEqual({
+      kind: 'model_not_allowed',
+      allowedModels: ['base'],
+    });
+  });
+
+  it("needs the month's spending only where a monthly budget applies", () => {
+    const daily = request(limits({ dailyBudgetMicroUsd: 8000 }));
+    expect(decideAdmission(daily, facts({ usage: { key: usage(0, 0, null) } })).kind).toBe(
+      'created',
+    );
+    const monthly = request(limits({ monthlyBudgetMicroUsd: 8000 }));
+    expect(() => decideAdmission(monthly, facts({ usage: { key: usage(0, 0, null) } }))).toThrow(
+      /month/,
+    );
   });
 
   it('refuses to decide without the usage of a scope it weighs', () => {

@@ -6,18 +6,41 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NO_LIMITS } from '../src/auth/api-keys.ts';
 import type { AdmissionResult } from '../src/domain/admission.ts';
+import type { AuditAction, AuditRecord } from '../src/domain/audit.ts';
 import type { JobRecord } from '../src/domain/job.ts';
-import type { ApiKeyRecord, Limits } from '../src/domain/principal.ts';
+import type { ApiKeyRecord, KeyLimits, Limits } from '../src/domain/principal.ts';
 import type { WebhookDelivery } from '../src/domain/webhook.ts';
+import { newId } from '../src/ids.ts';
 import {
   MAX_JOBS_PAGE_SIZE,
   type Store,
   type StoreOptions,
+  type UsageGroup,
   type WebhookClaim,
 } from '../src/store/store.ts';
 import { DAY, newJob, newKey, storedKey } from './fixtures/records.ts';
 
-const limits = (overrides: Partial<Limits>): Limits => ({ ...NO_LIMITS, ...overrides });
+/** An audit entry by the keys CLI about `apiKeyId`. */
+const auditOf = (
+  action: AuditAction,
+  apiKeyId: string,
+  details: Record<string, unknown> = {},
+): AuditRecord => ({
+  id: newId('audit'),
+  at: new Date('2025-06-01T12:00:00.000Z'),
+  action,
+  actor: { keyId: null, label: 'keys CLI (test@host)' },
+  apiKeyId,
+  details,
+});
+
+const limits = (overrides: Partial<KeyLimits>): KeyLimits => ({ ...NO_LIMITS, ...overrides });
+const userLimits = (overrides: Partial<Limits>): Limits => ({
+  dailyBudgetMicroUsd: null,
+  maxConcurrentJobs: null,
+  requestsPerMinute: null,
+  ...overrides,
+});
 
 /** Several stores on one new, empty database. */
 export interface StoreConnections {
@@ -543,6 +566,7 @@ export function describeStoreSuite(name: string, adapter: StoreAdapter): void {
         expect(again).toEqual({ kind: 'existing', job: first });
         expect(await store.usage({ keyId: key.id, endUserId: null }, DAY)).toEqual({
           spentMicroUsd: 8000,
+          spentThisMonthMicroUsd: 8000,
           jobsInFlight: 1,
         });
       });
@@ -555,6 +579,7 @@ export function describeStoreSuite(name: string, adapter: StoreAdapter): void {
         expect(other).toEqual({ kind: 'idempotency_conflict', job: first });
         expect(await store.usage({ keyId: key.id, endUserId: null }, DAY)).toEqual({
           spentMicroUsd: 8000,
+          spentThisMonthMicroUsd: 8000,
           jobsInFlight: 1,
         });
       });
@@ -620,6 +645,7 @@ export function describeStoreSuite(name: string, adapter: StoreAdapter): void {
         expect(await admit(key, newJob(key, { costMicroUsd: 1 }))).toEqual({
           kind: 'budget_exceeded',
           scope: 'key',
+          period: 'day',
           spentMicroUsd: 20_000,
           budgetMicroUsd: 20_000,
         });
@@ -641,7 +667,7 @@ export function describeStoreSuite(name: string, adapter: StoreAdapter): void {
         const key = await storedKey(store, {
           scopes: ['generate', 'act-as'],
           limits: limits({ dailyBudgetMicroUsd: 24_000 }),
-          endUserLimits: limits({ dailyBudgetMicroUsd: 16_000 }),
+          endUserLimits: userLimits({ dailyBudgetMicroUsd: 16_000 }),
         });
         const asAlice = { endUserId: 'alice' };
         await admitted(key, newJob(key, asAlice));
@@ -650,6 +676,7 @@ export function describeStoreSuite(name: string, adapter: StoreAdapter): void {
         expect(await admit(key, newJob(key, { ...asAlice, costMicroUsd: 1 }))).toEqual({
           kind: 'budget_exceeded',
           scope: 'endUser',
+          period: 'day',
           spentMicroUsd: 16_000,
           budgetMicroUsd: 16_000,
         });
@@ -657,15 +684,18 @@ export function describeStoreSuite(name: string, adapter: StoreAdapter): void {
         expect(await admit(key, newJob(key, { endUserId: 'carol' }))).toEqual({
           kind: 'budget_exceeded',
           scope: 'key',
+          period: 'day',
           spentMicroUsd: 24_000,
           budgetMicroUsd: 24_000,
         });
         expect(await store.usage({ keyId: key.id, endUserId: 'alice' }, DAY)).toEqual({
           spentMicroUsd: 16_000,
+          spentThisMonthMicroUsd: 16_000,
           jobsInFlight: 2,
         });
         expect(await store.usage({ keyId: key.id, endUserId: null }, DAY)).toEqual({
           spentMicroUsd: 24_000,
+          spentThisMonthMicroUsd: 24_000,
           jobsInFlight: 3,
         });
       });
@@ -684,7 +714,7 @@ export function describeStoreSuite(name: string, adapter: StoreAdapter): void {
         const key = await storedKey(store, {
           scopes: ['generate', 'act-as'],
           limits: limits({ dailyBudgetMicroUsd: 8000 }),
-          endUserLimits: limits({ dailyBudgetMicroUsd: 8000 }),
+          endUserLimits: userLimits({ dailyBudgetMicroUsd: 8000 }),
         });
         const job = await admitted(key, newJob(key, { endUserId: 'alice' }));
         expect((await admit(key, newJob(key, { endUserId: 'alice' }))).kind).toBe(
@@ -695,6 +725,7 @@ export function describeStoreSuite(name: string, adapter: StoreAdapter): void {
         await store.updateJob(job.id, 1, { status: 'ERROR', costMicroUsd: 0 });
         expect(await store.usage({ keyId: key.id, endUserId: 'alice' }, DAY)).toEqual({
           spentMicroUsd: 0,
+          spentThisMonthMicroUsd: 0,
           jobsInFlight: 0,
         });
         expect((await admit(key, newJob(key, { endUserId: 'alice' }))).kind).toBe('created');
@@ -714,6 +745,78 @@ export function describeStoreSuite(name: string, adapter: StoreAdapter): void {
         expect((await store.usage(owner, DAY)).spentMicroUsd).toBe(10_000);
         await store.updateJob(job.id, 3, { status: 'COMPLETED' });
         expect((await store.usage(owner, DAY)).spentMicroUsd).toBe(10_000);
+      });
+    });
+
+    describe('monthly budgets and allowed models', () => {
+      /** A job of `key` created at noon UTC on `day`. */
+      const jobOn = (key: ApiKeyRecord, day: string) =>
+        newJob(key, { createdAt: new Date(`${day}T12:00:00.000Z`) });
+
+      it('counts every day of the UTC calendar month, and starts each month afresh', async () => {
+        const key = await storedKey(store, { limits: limits({ monthlyBudgetMicroUsd: 20_000 }) });
+        // The last day of the month before does not count.
+        expect((await admit(key, jobOn(key, '2025-05-31'), '2025-05-31')).kind).toBe('created');
+        expect((await admit(key, jobOn(key, DAY), DAY)).kind).toBe('created');
+        expect((await admit(key, jobOn(key, '2025-06-15'), '2025-06-15')).kind).toBe('created');
+
+        expect(await admit(key, jobOn(key, '2025-06-30'), '2025-06-30')).toEqual({
+          kind: 'budget_exceeded',
+          scope: 'key',
+          period: 'month',
+          spentMicroUsd: 16_000,
+          budgetMicroUsd: 20_000,
+        });
+        expect(await store.usage({ keyId: key.id, endUserId: null }, '2025-06-30')).toEqual({
+          spentMicroUsd: 0,
+          spentThisMonthMicroUsd: 16_000,
+          jobsInFlight: 3,
+        });
+        expect((await admit(key, jobOn(key, '2025-07-01'), '2025-07-01')).kind).toBe('created');
+      });
+
+      it('gives a refund back to the month that paid', async () => {
+        const key = await storedKey(store, { limits: limits({ monthlyBudgetMicroUsd: 8000 }) });
+        const paid = await admitted(key, jobOn(key, DAY));
+        expect((await admit(key, jobOn(key, '2025-06-02'), '2025-06-02')).kind).toBe(
+          'budget_exceeded',
+        );
+        await store.updateJob(paid.id, 1, { status: 'ERROR', costMicroUsd: 0 });
+        expect((await admit(key, jobOn(key, '2025-06-02'), '2025-06-02')).kind).toBe('created');
+      });
+
+      it("weighs the day's budget before the month's", async () => {
+        const key = await storedKey(store, {
+          limits: limits({ dailyBudgetMicroUsd: 8000, monthlyBudgetMicroUsd: 8000 }),
+        });
+        await admitted(key, newJob(key));
+        expect(await admit(key, newJob(key))).toMatchObject({
+          kind: 'budget_exceeded',
+          period: 'day',
+        });
+      });
+
+      it('refuses a model the key may not use, storing and charging nothing', async () => {
+        const key = await storedKey(store, { limits: limits({ allowedModels: ['base'] }) });
+        const turbo = newJob(key, { model: 'turbo' });
+        expect(await admit(key, turbo)).toEqual({
+          kind: 'model_not_allowed',
+          allowedModels: ['base'],
+        });
+        expect(await store.getJob(turbo.id)).toBeNull();
+        expect((await store.usage({ keyId: key.id, endUserId: null }, DAY)).spentMicroUsd).toBe(0);
+        expect((await admit(key, newJob(key, { model: 'base', costMicroUsd: 10_000 }))).kind).toBe(
+          'created',
+        );
+      });
+
+      it('stores both new limits, and a key without them', async () => {
+        const key = await storedKey(store, {
+          limits: limits({ monthlyBudgetMicroUsd: 123_456_789, allowedModels: ['turbo', 'base'] }),
+        });
+        expect(await store.getApiKey(key.id)).toEqual(key);
+        const plain = await storedKey(store);
+        expect((await store.getApiKey(plain.id))?.limits).toEqual(NO_LIMITS);
       });
     });
 
@@ -737,7 +840,7 @@ export function describeStoreSuite(name: string, adapter: StoreAdapter): void {
       it('caps the jobs in flight of each end user', async () => {
         const key = await storedKey(store, {
           scopes: ['generate', 'act-as'],
-          endUserLimits: limits({ maxConcurrentJobs: 1 }),
+          endUserLimits: userLimits({ maxConcurrentJobs: 1 }),
         });
         await admitted(key, newJob(key, { endUserId: 'alice' }));
         expect(await admit(key, newJob(key, { endUserId: 'alice' }))).toEqual({
@@ -771,12 +874,12 @@ export function describeStoreSuite(name: string, adapter: StoreAdapter): void {
       });
 
       /** Sends every admission at once, spread over the connections, and waits for all. */
-      const admitAtOnce = (key: ApiKeyRecord, jobs: JobRecord[]) =>
+      const admitAtOnce = (key: ApiKeyRecord, jobs: JobRecord[], day = DAY) =>
         Promise.all(
           jobs.map((job, i) =>
             (db.stores[i % db.stores.length] as Store).admitJob({
               job,
-              day: DAY,
+              day,
               keyLimits: key.limits,
               endUserLimits: job.endUserId === null ? null : key.endUserLimits,
             }),
@@ -788,7 +891,7 @@ export function describeStoreSuite(name: string, adapter: StoreAdapter): void {
         const key = await storedKey(first, {
           scopes: ['generate', 'act-as'],
           limits: limits({ maxConcurrentJobs: 5 }),
-          endUserLimits: limits({ dailyBudgetMicroUsd: 24_000 }),
+          endUserLimits: userLimits({ dailyBudgetMicroUsd: 24_000 }),
         });
         const results = await admitAtOnce(
           key,
@@ -803,6 +906,62 @@ export function describeStoreSuite(name: string, adapter: StoreAdapter): void {
         expect(perUser('alice')).toBeLessThanOrEqual(3);
         expect(perUser('bob')).toBeLessThanOrEqual(3);
         expect((await first.usage({ keyId: key.id, endUserId: null }, DAY)).jobsInFlight).toBe(5);
+      });
+
+      it('holds the monthly budget, counting the earlier days of the month', async () => {
+        const [first] = db.stores as [Store];
+        const key = await storedKey(first, { limits: limits({ monthlyBudgetMicroUsd: 7 * 8000 }) });
+        // Two jobs earlier in the month, on one connection; then 12 at once on another day.
+        for (let i = 0; i < 2; i++) {
+          const job = newJob(key);
+          const earlier = await first.admitJob({
+            job,
+            day: DAY,
+            keyLimits: key.limits,
+            endUserLimits: null,
+          });
+          expect(earlier.kind).toBe('created');
+        }
+        const later = '2025-06-20';
+        const results = await admitAtOnce(
+          key,
+          Array.from({ length: 12 }, () =>
+            newJob(key, { createdAt: new Date(`${later}T09:00:00.000Z`) }),
+          ),
+          later,
+        );
+        const kinds = results.map((r) => r.kind);
+        expect(kinds.filter((k) => k === 'created')).toHaveLength(5);
+        expect(results.filter((r) => r.kind !== 'created')).toEqual(
+          Array(7).fill({
+            kind: 'budget_exceeded',
+            scope: 'key',
+            period: 'month',
+            spentMicroUsd: 7 * 8000,
+            budgetMicroUsd: 7 * 8000,
+          }),
+        );
+        expect(await first.usage({ keyId: key.id, endUserId: null }, later)).toMatchObject({
+          spentMicroUsd: 5 * 8000,
+          spentThisMonthMicroUsd: 7 * 8000,
+        });
+      });
+
+      it('holds the monthly budget of a key whose end users are admitted at once', async () => {
+        const [first] = db.stores as [Store];
+        const key = await storedKey(first, {
+          scopes: ['generate', 'act-as'],
+          limits: limits({ monthlyBudgetMicroUsd: 4 * 8000 }),
+          endUserLimits: userLimits({ maxConcurrentJobs: 10 }),
+        });
+        const results = await admitAtOnce(
+          key,
+          Array.from({ length: 16 }, (_, i) => newJob(key, { endUserId: `user-${i % 4}` })),
+        );
+        expect(results.filter((r) => r.kind === 'created')).toHaveLength(4);
+        expect(
+          (await first.usage({ keyId: key.id, endUserId: null }, DAY)).spentThisMonthMicroUsd,
+        ).toBe(4 * 8000);
       });
 
       it('creates one job for one idempotency key', async () => {
@@ -940,6 +1099,168 @@ export function describeStoreSuite(name: string, adapter: StoreAdapter): void {
       });
     });
 
+    describe('operators: keys, spending, usage reports, the audit log', () => {
+      it('pages keys newest first, the revoked ones only when asked', async () => {
+        const keys: ApiKeyRecord[] = [];
+        for (let i = 0; i < 4; i++) keys.push(await storedKey(store, { name: `k${i}` }));
+        await store.revokeApiKey(keys[2]?.id as string);
+        const ids = (page: { keys: ApiKeyRecord[] }) => page.keys.map((k) => k.id);
+
+        const first = await store.listApiKeyPage({ first: 3, includeRevoked: true });
+        expect(ids(first)).toEqual([keys[3]?.id, keys[2]?.id, keys[1]?.id]);
+        expect(first.hasNextPage).toBe(true);
+        const rest = await store.listApiKeyPage({
+          first: 3,
+          after: keys[1]?.id,
+          includeRevoked: true,
+        });
+        expect(rest).toEqual({ keys: [keys[0]], hasNextPage: false });
+        const live = await store.listApiKeyPage({ first: 10, includeRevoked: false });
+        expect(ids(live)).toEqual([keys[3]?.id, keys[1]?.id, keys[0]?.id]);
+        expect(await store.getApiKeys([keys[0]?.id as string, 'key_missing'])).toEqual([keys[0]]);
+      });
+
+      it('applies a limits patch and logs what changed, in one step', async () => {
+        const key = await storedKey(store, {
+          limits: limits({ dailyBudgetMicroUsd: 1_000_000, allowedModels: ['turbo'] }),
+          endUserLimits: userLimits({ requestsPerMinute: 5 }),
+        });
+        const audit = auditOf('update_api_key_limits', key.id);
+        const { details: _, ...draft } = audit;
+        const updated = await store.updateApiKeyLimits(
+          key.id,
+          { dailyBudgetMicroUsd: null, monthlyBudgetMicroUsd: 9, endUserMaxConcurrentJobs: 2 },
+          draft,
+        );
+        const expected = {
+          ...key,
+          limits: { ...key.limits, dailyBudgetMicroUsd: null, monthlyBudgetMicroUsd: 9 },
+          endUserLimits: { ...key.endUserLimits, maxConcurrentJobs: 2 },
+        };
+        expect(updated).toEqual(expected);
+        expect(await store.getApiKey(key.id)).toEqual(expected);
+        expect((await store.listAuditLog(10)).entries).toEqual([
+          {
+            ...audit,
+            details: {
+              dailyBudgetMicroUsd: { from: 1_000_000, to: null },
+              monthlyBudgetMicroUsd: { from: null, to: 9 },
+              endUserMaxConcurrentJobs: { from: null, to: 2 },
+            },
+          },
+        ]);
+
+        const missing = auditOf('update_api_key_limits', 'key_missing');
+        expect(
+          await store.updateApiKeyLimits('key_missing', { requestsPerMinute: 1 }, missing),
+        ).toBeNull();
+        expect((await store.listAuditLog(10)).entries).toHaveLength(1);
+      });
+
+      it('logs a creation with its key, and a revocation only when it happens', async () => {
+        const key = newKey();
+        const created = auditOf('create_api_key', key.id, { name: key.name });
+        await store.createApiKey(key, created);
+        const revoked = auditOf('revoke_api_key', key.id);
+        expect(await store.revokeApiKey(key.id, revoked)).toBe(true);
+        expect(await store.revokeApiKey(key.id, auditOf('revoke_api_key', key.id))).toBe(false);
+
+        const first = await store.listAuditLog(1);
+        expect(first).toEqual({ entries: [revoked], hasNextPage: true });
+        expect(await store.listAuditLog(10, revoked.id)).toEqual({
+          entries: [created],
+          hasNextPage: false,
+        });
+        // A key whose audit entry cannot be written is not created either.
+        const orphan = newKey();
+        await expect(store.createApiKey(orphan, created)).rejects.toThrow();
+        expect(await store.getApiKey(orphan.id)).toBeNull();
+      });
+
+      it("sums each key's spending today and this month, refunds included", async () => {
+        const key = await storedKey(store);
+        const other = await storedKey(store);
+        await admit(key, newJob(key), '2025-06-01');
+        const refunded = await admitted(key, newJob(key, { costMicroUsd: 5000 }));
+        await store.updateJob(refunded.id, 1, { status: 'ERROR', costMicroUsd: 0 });
+        await admit(key, newJob(key), '2025-06-03');
+        await admit(key, newJob(key), '2025-05-31');
+        const spending = await store.keySpending([key.id, other.id], '2025-06-03');
+        expect(Object.fromEntries(spending)).toEqual({
+          [key.id]: { todayMicroUsd: 8000, thisMonthMicroUsd: 16_000 },
+          [other.id]: { todayMicroUsd: 0, thisMonthMicroUsd: 0 },
+        });
+      });
+
+      it('reports the charged jobs by group, exactly, a full refund counting for nothing', async () => {
+        const key = await storedKey(store, { scopes: ['generate', 'act-as'] });
+        const other = await storedKey(store);
+        const on = (owner: ApiKeyRecord, job: JobRecord, day: string) =>
+          store.admitJob({ job, day, keyLimits: owner.limits, endUserLimits: null });
+        await on(key, newJob(key), '2025-06-01');
+        await on(
+          key,
+          newJob(key, { endUserId: 'alice', model: 'base', numImages: 3, costMicroUsd: 30_000 }),
+          '2025-06-01',
+        );
+        await on(
+          key,
+          newJob(key, { endUserId: 'alice', numImages: 2, costMicroUsd: 16_000 }),
+          '2025-06-02',
+        );
+        const partly = newJob(key, { endUserId: 'alice', numImages: 2, costMicroUsd: 16_000 });
+        await on(key, partly, '2025-06-02');
+        await store.updateJob(partly.id, 1, { costMicroUsd: 8000 });
+        const refunded = newJob(key, { endUserId: 'bob' });
+        await on(key, refunded, '2025-06-02');
+        await store.updateJob(refunded.id, 1, { status: 'ERROR', costMicroUsd: 0 });
+        await on(other, newJob(other), '2025-06-02');
+        await on(other, newJob(other), '2025-06-04');
+
+        const report = (from: string, to: string, groupBy: UsageGroup[]) =>
+          store.usageReport({ from, to, groupBy, maxRows: 100 });
+        const none = { day: null, model: null, keyId: null, endUserId: null };
+        expect(await report('2025-06-01', '2025-06-03', [])).toEqual([
+          { ...none, jobs: 5, images: 9, microUsd: 70_000 },
+        ]);
+        expect(await report('2025-06-01', '2025-06-02', ['day'])).toEqual([
+          { ...none, day: '2025-06-01', jobs: 2, images: 4, microUsd: 38_000 },
+          { ...none, day: '2025-06-02', jobs: 3, images: 5, microUsd: 32_000 },
+        ]);
+        expect(await report('2025-06-01', '2025-06-30', ['apiKey', 'model'])).toEqual(
+          [
+            { ...none, keyId: key.id, model: 'base', jobs: 1, images: 3, microUsd: 30_000 },
+            { ...none, keyId: key.id, model: 'turbo', jobs: 3, images: 5, microUsd: 32_000 },
+            { ...none, keyId: other.id, model: 'turbo', jobs: 2, images: 2, microUsd: 16_000 },
+          ].sort((a, b) => (a.keyId < b.keyId ? -1 : a.keyId > b.keyId ? 1 : 0)),
+        );
+        expect(await report('2025-06-02', '2025-06-02', ['endUser', 'apiKey'])).toEqual([
+          { ...none, endUserId: 'alice', keyId: key.id, jobs: 2, images: 4, microUsd: 24_000 },
+          { ...none, keyId: other.id, jobs: 1, images: 1, microUsd: 8000 },
+        ]);
+        expect(await report('2025-07-01', '2025-07-31', ['day'])).toEqual([]);
+        // One row past maxRows tells the caller there are more.
+        expect(
+          await store.usageReport({
+            from: '2025-06-01',
+            to: '2025-06-30',
+            groupBy: ['day'],
+            maxRows: 1,
+          }),
+        ).toHaveLength(2);
+      });
+
+      it('records the last use of a key at most once per throttle period', async () => {
+        const key = await storedKey(store);
+        const at = (seconds: number) => new Date(Date.UTC(2025, 5, 1, 12, 0, seconds));
+        await store.recordApiKeyUse(key.id, at(0), 60_000);
+        await store.recordApiKeyUse(key.id, at(59), 60_000);
+        expect((await store.getApiKey(key.id))?.lastUsedAt).toEqual(at(0));
+        await store.recordApiKeyUse(key.id, at(60), 60_000);
+        expect((await store.getApiKey(key.id))?.lastUsedAt).toEqual(at(60));
+      });
+    });
+
     describe('API keys', () => {
       it('creates, finds, lists and revokes keys', async () => {
         const limited = limits({ dailyBudgetMicroUsd: 5_000_000, requestsPerMinute: 60 });
@@ -947,7 +1268,7 @@ export function describeStoreSuite(name: string, adapter: StoreAdapter): void {
           name: 'discord bot',
           scopes: ['generate', 'read', 'act-as'],
           limits: limited,
-          endUserLimits: limits({ dailyBudgetMicroUsd: 0, maxConcurrentJobs: 2 }),
+          endUserLimits: userLimits({ dailyBudgetMicroUsd: 0, maxConcurrentJobs: 2 }),
         });
         const admin = await storedKey(store, { name: 'admin', scopes: ['admin'] });
 

@@ -25,10 +25,14 @@ import {
   type AdmissionScope,
   admissionScopes,
   decideAdmission,
+  monthStart,
   type Owner,
+  type ScopeUsage,
   type Usage,
 } from '../domain/admission.ts';
+import type { AuditDraft, AuditRecord } from '../domain/audit.ts';
 import type { JobRecord } from '../domain/job.ts';
+import { flatLimits, type LimitsPatch, limitsChange, patchedLimits } from '../domain/key-limits.ts';
 import type { ApiKeyRecord } from '../domain/principal.ts';
 import type { UpstreamCondition } from '../domain/upstream.ts';
 import type { WebhookAttempt, WebhookDelivery } from '../domain/webhook.ts';
@@ -37,8 +41,11 @@ import { assertKnownSchemaVersion } from './migrations/migration.ts';
 import { POSTGRES_MIGRATIONS } from './migrations/postgres.ts';
 import {
   API_KEY_COLUMNS,
+  API_KEY_LIMIT_COLUMNS,
   type ApiKeyRow,
   AT_PIXAZO_SQL,
+  AUDIT_COLUMNS,
+  type AuditRow,
   foldCase,
   IMAGES_KEPT_SQL,
   IN_FLIGHT_SQL,
@@ -50,6 +57,8 @@ import {
   sqlRecords,
   UPSTREAM_SQL,
   type UpstreamRow,
+  type UsageReportSqlRow,
+  usageReportSql,
   WEBHOOK_DELIVERY_COLUMNS,
   WEBHOOK_SQL,
   type WebhookAttemptRow,
@@ -57,14 +66,21 @@ import {
 } from './sql.ts';
 import {
   type Adoption,
+  type ApiKeyPage,
+  type AuditPage,
   type DispatchClaim,
   type JobFilter,
   type JobPage,
   type JobPatch,
+  type KeySpending,
+  MAX_ADMIN_PAGE_SIZE,
   MAX_JOBS_PAGE_SIZE,
+  pageSize,
   type Store,
   type StoreOptions,
   type UpstreamRecord,
+  type UsageQuery,
+  type UsageReportRow,
   type WebhookAttemptResult,
   type WebhookClaim,
 } from './store.ts';
@@ -108,26 +124,26 @@ type PgJobRow = JobRow<Date, boolean, unknown[]>;
 type PgApiKeyRow = ApiKeyRow<Date, unknown[]>;
 
 /** Times are timestamptz (Date both ways), booleans boolean, lists jsonb (written as JSON). */
-const records = sqlRecords<Date, boolean, unknown[], unknown>({
-  readTime: (date) => date,
-  writeTime: (date) => date,
-  readFlag: (flag) => flag,
-  writeFlag: (value) => value,
-  readList: (list) => list,
-  writeList: (list) => JSON.stringify(list),
-});
+const pgCodec = {
+  readTime: (date: Date) => date,
+  writeTime: (date: Date) => date,
+  readFlag: (flag: boolean) => flag,
+  writeFlag: (value: boolean) => value,
+  readList: (list: unknown[]) => list,
+  writeList: (list: readonly unknown[]) => JSON.stringify(list),
+  readJson: (value: unknown) => value,
+  writeJson: (value: unknown) => JSON.stringify(value),
+};
+const records = sqlRecords<Date, boolean, unknown[], unknown>(pgCodec);
 
 /**
  * An outbox job snapshot is its row as jsonb (to_jsonb), where times are ISO text: read with
  * the same mapping, times parsed.
  */
 const snapshotRecords = sqlRecords<string, boolean, unknown[], unknown>({
+  ...pgCodec,
   readTime: (text) => new Date(text),
   writeTime: (date) => date.toISOString(),
-  readFlag: (flag) => flag,
-  writeFlag: (value) => value,
-  readList: (list) => list,
-  writeList: (list) => JSON.stringify(list),
 });
 const readJobSnapshot = (snapshot: unknown): JobRecord =>
   snapshotRecords.toJob(snapshot as JobRow<string, boolean, unknown[]>);
@@ -280,6 +296,11 @@ const placeholders = (count: number): string =>
 const INSERT_KEY = `INSERT INTO api_keys (${API_KEY_COLUMNS.join(', ')})
   VALUES (${placeholders(API_KEY_COLUMNS.length)})`;
 const INSERT_KEY_IF_ABSENT = `${INSERT_KEY} ON CONFLICT (secret_hash) DO NOTHING RETURNING id`;
+const INSERT_AUDIT = `INSERT INTO audit_log (${AUDIT_COLUMNS.join(', ')})
+  VALUES (${placeholders(AUDIT_COLUMNS.length)})`;
+const UPDATE_KEY_LIMITS = `UPDATE api_keys
+  SET ${API_KEY_LIMIT_COLUMNS.map((column, i) => `${column} = $${i + 2}`).join(', ')}
+  WHERE id = $1`;
 
 /**
  * The columns a statement returns are named, never `*`: a prepared statement whose result
@@ -289,6 +310,7 @@ const columnsOf = (columns: readonly string[], table?: string): string =>
   columns.map((column) => (table === undefined ? column : `${table}.${column}`)).join(', ');
 const JOB_SELECT = columnsOf(JOB_COLUMNS);
 const API_KEY_SELECT = columnsOf(API_KEY_COLUMNS);
+const AUDIT_SELECT = columnsOf(AUDIT_COLUMNS);
 
 /** The job of `owner` with the idempotency key in `$3`, matched as the unique index does. */
 const JOB_BY_IDEMPOTENCY_KEY = `
@@ -497,7 +519,7 @@ class PostgresStore implements Store {
     );
     narrow(where);
 
-    const limit = Math.max(0, Math.min(Math.floor(first), MAX_JOBS_PAGE_SIZE));
+    const limit = pageSize(first, MAX_JOBS_PAGE_SIZE);
     const whereSql = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
     statement.text = `SELECT ${JOB_SELECT} FROM jobs ${whereSql} ORDER BY ${order} LIMIT ${statement.param(limit + 1)}`;
     const rows = await this.#rows<PgJobRow>(this.#pool, statement.text, statement.values);
@@ -681,17 +703,49 @@ class PostgresStore implements Store {
 
   async usage(owner: Owner, day: string): Promise<Usage> {
     const statement = new Statement();
-    statement.text = `SELECT ${usageColumns(statement, owner, day, 'usage')}`;
+    statement.text = `SELECT ${usageColumns(statement, owner, day, 'usage', true)}`;
     const [row] = await this.#rows(this.#pool, statement.text, statement.values);
-    return readUsage(row, 'usage');
+    return { ...readUsage(row, 'usage'), spentThisMonthMicroUsd: row?.usage_month as number };
   }
 
-  async createApiKey(key: ApiKeyRecord): Promise<void> {
-    const params = records.apiKeyParams(key);
-    await this.#rows(
+  async keySpending(keyIds: readonly string[], day: string): Promise<Map<string, KeySpending>> {
+    const rows = await this.#rows<{ key_id: string; today: number; month: number }>(
       this.#pool,
+      `SELECT key_id, coalesce(sum(micro_usd) FILTER (WHERE day = $2), 0)::bigint AS today,
+         coalesce(sum(micro_usd), 0)::bigint AS month
+       FROM usage_ledger WHERE key_id = ANY($1) AND day >= $3 AND day <= $2 GROUP BY key_id`,
+      [[...keyIds], day, monthStart(day)],
+    );
+    const spending = new Map<string, KeySpending>(
+      keyIds.map((id) => [id, { todayMicroUsd: 0, thisMonthMicroUsd: 0 }]),
+    );
+    for (const row of rows) {
+      spending.set(row.key_id, { todayMicroUsd: row.today, thisMonthMicroUsd: row.month });
+    }
+    return spending;
+  }
+
+  async usageReport(query: UsageQuery): Promise<UsageReportRow[]> {
+    const rows = await this.#rows<UsageReportSqlRow>(
+      this.#pool,
+      usageReportSql(query.groupBy, (column) => `${column}::text`),
+      [query.from, query.to, query.maxRows + 1],
+    );
+    return rows.map(records.toUsageRow);
+  }
+
+  async createApiKey(key: ApiKeyRecord, audit?: AuditRecord): Promise<void> {
+    const params = records.apiKeyParams(key);
+    const insert = this.#query(
       INSERT_KEY,
       API_KEY_COLUMNS.map((column) => params[column]),
+    );
+    if (audit === undefined) {
+      await this.#pool.query(insert);
+      return;
+    }
+    await inTransaction(this.#pool, (client) =>
+      send(client, [insert, this.#query(INSERT_AUDIT, records.auditParams(audit))]),
     );
   }
 
@@ -736,13 +790,87 @@ class PostgresStore implements Store {
     return rows.map(records.toApiKey);
   }
 
-  async revokeApiKey(id: string): Promise<boolean> {
-    const revoked = await this.#rows(
+  async getApiKeys(ids: readonly string[]): Promise<ApiKeyRecord[]> {
+    const rows = await this.#rows<PgApiKeyRow>(
       this.#pool,
-      'UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING id',
-      [this.#now(), id],
+      `SELECT ${API_KEY_SELECT} FROM api_keys WHERE id = ANY($1)`,
+      [[...ids]],
     );
-    return revoked.length > 0;
+    return rows.map(records.toApiKey);
+  }
+
+  async listApiKeyPage(options: {
+    first: number;
+    after?: string | undefined;
+    includeRevoked: boolean;
+  }): Promise<ApiKeyPage> {
+    const limit = pageSize(options.first, MAX_ADMIN_PAGE_SIZE);
+    const rows = await this.#rows<PgApiKeyRow>(
+      this.#pool,
+      `SELECT ${API_KEY_SELECT} FROM api_keys
+       WHERE ($1::text IS NULL OR id < $1) AND ($2 OR revoked_at IS NULL)
+       ORDER BY id DESC LIMIT $3`,
+      [options.after ?? null, options.includeRevoked, limit + 1],
+    );
+    return { keys: rows.slice(0, limit).map(records.toApiKey), hasNextPage: rows.length > limit };
+  }
+
+  async updateApiKeyLimits(
+    id: string,
+    patch: LimitsPatch,
+    audit: AuditDraft,
+  ): Promise<ApiKeyRecord | null> {
+    return inTransaction(this.#pool, async (client) => {
+      // The row lock orders this change with admissions (which lock the key row too) and with
+      // another limits change, so no patch is computed from limits another one replaced.
+      const [row] = await this.#rows<PgApiKeyRow>(
+        client,
+        `SELECT ${API_KEY_SELECT} FROM api_keys WHERE id = $1 FOR UPDATE`,
+        [id],
+      );
+      if (row === undefined) return null;
+      const before = records.toApiKey(row);
+      const after = { ...before, ...patchedLimits(before, patch) };
+      const details = limitsChange(flatLimits(before), flatLimits(after));
+      await send(client, [
+        this.#query(UPDATE_KEY_LIMITS, [id, ...records.apiKeyLimitParams(after)]),
+        this.#query(INSERT_AUDIT, records.auditParams({ ...audit, details })),
+      ]);
+      return after;
+    });
+  }
+
+  async revokeApiKey(id: string, audit?: AuditRecord): Promise<boolean> {
+    const revoke =
+      'UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING id';
+    if (audit === undefined) {
+      return (await this.#rows(this.#pool, revoke, [this.#now(), id])).length > 0;
+    }
+    return inTransaction(this.#pool, async (client) => {
+      const revoked = (await this.#rows(client, revoke, [this.#now(), id])).length > 0;
+      if (revoked) await client.query(this.#query(INSERT_AUDIT, records.auditParams(audit)));
+      return revoked;
+    });
+  }
+
+  async recordApiKeyUse(id: string, at: Date, throttleMs: number): Promise<void> {
+    await this.#rows(
+      this.#pool,
+      `UPDATE api_keys SET last_used_at = $2 WHERE id = $1
+       AND (last_used_at IS NULL OR last_used_at <= $2::timestamptz - make_interval(secs => $3::float8 / 1000))`,
+      [id, at, throttleMs],
+    );
+  }
+
+  async listAuditLog(first: number, after?: string): Promise<AuditPage> {
+    const limit = pageSize(first, MAX_ADMIN_PAGE_SIZE);
+    const rows = await this.#rows<AuditRow<Date, unknown[]>>(
+      this.#pool,
+      `SELECT ${AUDIT_SELECT} FROM audit_log WHERE ($1::text IS NULL OR id < $1)
+       ORDER BY id DESC LIMIT $2`,
+      [after ?? null, limit + 1],
+    );
+    return { entries: rows.slice(0, limit).map(records.toAudit), hasNextPage: rows.length > limit };
   }
 
   async ping(): Promise<boolean> {
@@ -793,20 +921,40 @@ class PostgresStore implements Store {
    * The admission in one statement: it reads what `decideAdmission` needs (the usage of each
    * scope, the job of a repeated idempotency key) and, in the same snapshot, inserts the job
    * and its charge only where the policy admits it: no earlier job with the key, and within
-   * every limit (`spent + cost <= budget`, `in flight < max`, as decideAdmission has them).
+   * every limit (`spent + cost <= budget` for the day and the month, `in flight < max`, as
+   * decideAdmission has them), and never for a model the key may not use.
    * It returns the facts and `admitted` (1 or 0), so a refusal is explained from the very
    * numbers it was decided on. One round trip instead of reading, deciding, then writing.
    */
-  #admissionQuery({ job, day }: AdmissionRequest, scopes: AdmissionScope[]): QueryConfig {
+  #admissionQuery(
+    { job, day, keyLimits: { allowedModels } }: AdmissionRequest,
+    scopes: AdmissionScope[],
+  ): QueryConfig {
     const statement = new Statement();
     const params = records.jobParams(job);
     const values = JOB_COLUMNS.map((column) => statement.param(params[column]));
-    const facts = scopes.map(({ scope, owner }) => usageColumns(statement, owner, day, scope));
+    const facts = scopes.map(({ scope, owner, monthlyBudgetMicroUsd }) =>
+      usageColumns(statement, owner, day, scope, monthlyBudgetMicroUsd !== null),
+    );
     const admissible: string[] = [];
-    for (const { scope, limits } of scopes) {
+    // A model the key may not use is never inserted; decideAdmission says why (or answers a
+    // repeated idempotency key with its job, which comes first).
+    if (allowedModels !== null && !allowedModels.includes(job.model)) admissible.push('false');
+    for (const { scope, limits, monthlyBudgetMicroUsd } of scopes) {
+      // Sent only where a budget reads it: a parameter no expression uses has no type.
+      let costParam: string | undefined;
+      const cost = () => {
+        costParam ??= statement.param(job.costMicroUsd);
+        return costParam;
+      };
       if (limits.dailyBudgetMicroUsd !== null) {
         admissible.push(
-          `facts."${scope}_spent" + ${statement.param(job.costMicroUsd)} <= ${statement.param(limits.dailyBudgetMicroUsd)}`,
+          `facts."${scope}_spent" + ${cost()} <= ${statement.param(limits.dailyBudgetMicroUsd)}`,
+        );
+      }
+      if (monthlyBudgetMicroUsd !== null) {
+        admissible.push(
+          `facts."${scope}_month" + ${cost()} <= ${statement.param(monthlyBudgetMicroUsd)}`,
         );
       }
       if (limits.maxConcurrentJobs !== null) {
@@ -882,15 +1030,27 @@ class PostgresStore implements Store {
 }
 
 /**
- * Two columns, `<alias>_spent` and `<alias>_in_flight`: the usage of `owner` on `day` (the
- * whole key when it has no end user).
+ * Columns `<alias>_spent`, `<alias>_in_flight` and, with `month`, `<alias>_month`: the usage
+ * of `owner` on `day` (and in its month up to it), the whole key when it has no end user.
  */
-function usageColumns(statement: Statement, owner: Owner, day: string, alias: string): string {
+function usageColumns(
+  statement: Statement,
+  owner: Owner,
+  day: string,
+  alias: string,
+  month: boolean,
+): string {
   const keyId = statement.param(owner.keyId);
   const endUser =
     owner.endUserId === null ? '' : ` AND end_user_id = ${statement.param(owner.endUserId)}`;
+  const dayParam = statement.param(day);
+  const monthColumn = month
+    ? `(SELECT coalesce(sum(micro_usd), 0)::bigint FROM usage_ledger
+      WHERE key_id = ${keyId}${endUser} AND day >= ${statement.param(monthStart(day))}
+        AND day <= ${dayParam}) AS "${alias}_month",`
+    : '';
   return `(SELECT coalesce(sum(micro_usd), 0)::bigint FROM usage_ledger
-      WHERE key_id = ${keyId}${endUser} AND day = ${statement.param(day)}) AS "${alias}_spent",
+      WHERE key_id = ${keyId}${endUser} AND day = ${dayParam}) AS "${alias}_spent", ${monthColumn}
     (SELECT count(*) FROM jobs
       WHERE owner_key_id = ${keyId}${endUser} AND ${IN_FLIGHT_SQL}) AS "${alias}_in_flight"`;
 }
@@ -904,9 +1064,10 @@ function readFacts(row: QueryResultRow | undefined, scopes: AdmissionScope[]): A
   return { existing, usage };
 }
 
-function readUsage(row: QueryResultRow | undefined, alias: string): Usage {
+function readUsage(row: QueryResultRow | undefined, alias: string): ScopeUsage {
   return {
     spentMicroUsd: row?.[`${alias}_spent`] as number,
+    spentThisMonthMicroUsd: (row?.[`${alias}_month`] as number | undefined) ?? null,
     jobsInFlight: row?.[`${alias}_in_flight`] as number,
   };
 }

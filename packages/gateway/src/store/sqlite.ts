@@ -13,10 +13,13 @@ import {
   type AdmissionResult,
   admissionScopes,
   decideAdmission,
+  monthStart,
   type Owner,
   type Usage,
 } from '../domain/admission.ts';
+import type { AuditDraft, AuditRecord } from '../domain/audit.ts';
 import type { JobRecord } from '../domain/job.ts';
+import { flatLimits, type LimitsPatch, limitsChange, patchedLimits } from '../domain/key-limits.ts';
 import type { ApiKeyRecord } from '../domain/principal.ts';
 import type { UpstreamCondition } from '../domain/upstream.ts';
 import { type WebhookAttempt, type WebhookDelivery, wantsWebhook } from '../domain/webhook.ts';
@@ -25,8 +28,11 @@ import { assertKnownSchemaVersion } from './migrations/migration.ts';
 import { SQLITE_MIGRATIONS } from './migrations/sqlite.ts';
 import {
   API_KEY_COLUMNS,
+  API_KEY_LIMIT_COLUMNS,
   type ApiKeyRow,
   AT_PIXAZO_SQL,
+  AUDIT_COLUMNS,
+  type AuditRow,
   foldCase,
   IMAGES_KEPT_SQL,
   IN_FLIGHT_SQL,
@@ -38,6 +44,8 @@ import {
   sqlRecords,
   UPSTREAM_SQL,
   type UpstreamRow,
+  type UsageReportSqlRow,
+  usageReportSql,
   WEBHOOK_DELIVERY_COLUMNS,
   WEBHOOK_SQL,
   type WebhookAttemptRow,
@@ -45,14 +53,21 @@ import {
 } from './sql.ts';
 import {
   type Adoption,
+  type ApiKeyPage,
+  type AuditPage,
   type DispatchClaim,
   type JobFilter,
   type JobPage,
   type JobPatch,
+  type KeySpending,
+  MAX_ADMIN_PAGE_SIZE,
   MAX_JOBS_PAGE_SIZE,
+  pageSize,
   type Store,
   type StoreOptions,
   type UpstreamRecord,
+  type UsageQuery,
+  type UsageReportRow,
   type WebhookAttemptResult,
   type WebhookClaim,
 } from './store.ts';
@@ -131,6 +146,8 @@ const records = sqlRecords<number, number, string, SQLInputValue>({
   writeFlag: (value) => (value ? 1 : 0),
   readList: (text) => JSON.parse(text) as unknown[],
   writeList: (list) => JSON.stringify(list),
+  readJson: (text) => JSON.parse(text) as unknown,
+  writeJson: (value) => JSON.stringify(value),
 });
 
 /** `$n` is PostgreSQL's numbered parameter; SQLite's is `?n`. */
@@ -208,13 +225,14 @@ class SqliteStore implements Store {
                  WHEN 'submitting' THEN :submittingStaleAfterMs ELSE :staleAfterMs END)
            RETURNING *`,
       ),
+      // Spending from :since to :day (the day alone, or its month up to it).
       keySpent: prepare(
         `SELECT coalesce(sum(micro_usd), 0) AS total FROM usage_ledger
-           WHERE key_id = :owner AND day = :day`,
+           WHERE key_id = :owner AND day >= :since AND day <= :day`,
       ),
       endUserSpent: prepare(
         `SELECT coalesce(sum(micro_usd), 0) AS total FROM usage_ledger
-           WHERE key_id = :owner AND end_user_id = :endUser AND day = :day`,
+           WHERE key_id = :owner AND end_user_id = :endUser AND day >= :since AND day <= :day`,
       ),
       keyInFlight: prepare(
         `SELECT count(*) AS total FROM jobs WHERE owner_key_id = :owner AND ${IN_FLIGHT_SQL}`,
@@ -243,6 +261,25 @@ class SqliteStore implements Store {
            ON CONFLICT (secret_hash) DO NOTHING`,
       ),
       keyById: prepare('SELECT * FROM api_keys WHERE id = ?'),
+      keyPage: prepare(
+        `SELECT * FROM api_keys WHERE (:after IS NULL OR id < :after)
+           AND (:includeRevoked = 1 OR revoked_at IS NULL) ORDER BY id DESC LIMIT :limit`,
+      ),
+      updateKeyLimits: prepare(
+        `UPDATE api_keys SET ${API_KEY_LIMIT_COLUMNS.map((c, i) => `${c} = ?${i + 2}`).join(', ')}
+           WHERE id = ?1`,
+      ),
+      recordKeyUse: prepare(
+        `UPDATE api_keys SET last_used_at = :at
+           WHERE id = :id AND (last_used_at IS NULL OR last_used_at <= :at - :throttleMs)`,
+      ),
+      insertAudit: prepare(
+        `INSERT INTO audit_log (${AUDIT_COLUMNS.join(', ')})
+           VALUES (${AUDIT_COLUMNS.map((_, i) => `?${i + 1}`).join(', ')})`,
+      ),
+      auditPage: prepare(
+        'SELECT * FROM audit_log WHERE (:after IS NULL OR id < :after) ORDER BY id DESC LIMIT :limit',
+      ),
       keyBySecretHash: prepare('SELECT * FROM api_keys WHERE secret_hash = ?'),
       allKeys: prepare('SELECT * FROM api_keys ORDER BY id'),
       revokeKey: prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
@@ -283,8 +320,13 @@ class SqliteStore implements Store {
               job.idempotencyKey,
             );
       const usage: AdmissionFacts['usage'] = {};
-      for (const { scope, owner } of admissionScopes(request)) {
-        usage[scope] = this.#usage(owner, day);
+      for (const { scope, owner, monthlyBudgetMicroUsd } of admissionScopes(request)) {
+        usage[scope] = {
+          spentMicroUsd: this.#spent(owner, day, day),
+          spentThisMonthMicroUsd:
+            monthlyBudgetMicroUsd === null ? null : this.#spent(owner, monthStart(day), day),
+          jobsInFlight: this.#inFlight(owner),
+        };
       }
       const decision = decideAdmission(request, { existing, usage });
       if (decision.kind !== 'created') return decision;
@@ -392,7 +434,7 @@ class SqliteStore implements Store {
     });
     narrow(where);
 
-    const limit = Math.max(0, Math.min(Math.floor(first), MAX_JOBS_PAGE_SIZE));
+    const limit = pageSize(first, MAX_JOBS_PAGE_SIZE);
     params.limit = limit + 1;
     const whereSql = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
     const rows = this.#statement(
@@ -450,7 +492,30 @@ class SqliteStore implements Store {
   }
 
   async usage(owner: Owner, day: string): Promise<Usage> {
-    return this.#usage(owner, day);
+    return {
+      spentMicroUsd: this.#spent(owner, day, day),
+      spentThisMonthMicroUsd: this.#spent(owner, monthStart(day), day),
+      jobsInFlight: this.#inFlight(owner),
+    };
+  }
+
+  async keySpending(keyIds: readonly string[], day: string): Promise<Map<string, KeySpending>> {
+    return new Map(
+      keyIds.map((keyId) => {
+        const owner = { keyId, endUserId: null };
+        const todayMicroUsd = this.#spent(owner, day, day);
+        return [
+          keyId,
+          { todayMicroUsd, thisMonthMicroUsd: this.#spent(owner, monthStart(day), day) },
+        ];
+      }),
+    );
+  }
+
+  async usageReport(query: UsageQuery): Promise<UsageReportRow[]> {
+    const sql = sqliteParams(usageReportSql(query.groupBy, (column) => column));
+    const rows = this.#statement(sql).all(query.from, query.to, query.maxRows + 1);
+    return (rows as unknown as UsageReportSqlRow[]).map(records.toUsageRow);
   }
 
   async readUpstream(): Promise<UpstreamRecord | null> {
@@ -552,8 +617,11 @@ class SqliteStore implements Store {
     return row?.webhook_secret ?? null;
   }
 
-  async createApiKey(key: ApiKeyRecord): Promise<void> {
-    this.#sql.insertKey.run(records.apiKeyParams(key));
+  async createApiKey(key: ApiKeyRecord, audit?: AuditRecord): Promise<void> {
+    inTransaction(this.#db, () => {
+      this.#sql.insertKey.run(records.apiKeyParams(key));
+      if (audit !== undefined) this.#sql.insertAudit.run(...records.auditParams(audit));
+    });
   }
 
   async createApiKeyIfAbsent(key: ApiKeyRecord): Promise<{ created: boolean; key: ApiKeyRecord }> {
@@ -577,8 +645,63 @@ class SqliteStore implements Store {
     return (this.#sql.allKeys.all() as unknown as SqliteApiKeyRow[]).map(records.toApiKey);
   }
 
-  async revokeApiKey(id: string): Promise<boolean> {
-    return this.#sql.revokeKey.run(this.#now(), id).changes > 0;
+  async getApiKeys(ids: readonly string[]): Promise<ApiKeyRecord[]> {
+    return ids.flatMap((id) => {
+      const row = this.#sql.keyById.get(id) as SqliteApiKeyRow | undefined;
+      return row ? [records.toApiKey(row)] : [];
+    });
+  }
+
+  async listApiKeyPage(options: {
+    first: number;
+    after?: string | undefined;
+    includeRevoked: boolean;
+  }): Promise<ApiKeyPage> {
+    const limit = pageSize(options.first, MAX_ADMIN_PAGE_SIZE);
+    const rows = this.#sql.keyPage.all({
+      after: options.after ?? null,
+      includeRevoked: options.includeRevoked ? 1 : 0,
+      limit: limit + 1,
+    }) as unknown as SqliteApiKeyRow[];
+    return { keys: rows.slice(0, limit).map(records.toApiKey), hasNextPage: rows.length > limit };
+  }
+
+  async updateApiKeyLimits(
+    id: string,
+    patch: LimitsPatch,
+    audit: AuditDraft,
+  ): Promise<ApiKeyRecord | null> {
+    return inTransaction(this.#db, () => {
+      const row = this.#sql.keyById.get(id) as SqliteApiKeyRow | undefined;
+      if (row === undefined) return null;
+      const before = records.toApiKey(row);
+      const after = { ...before, ...patchedLimits(before, patch) };
+      this.#sql.updateKeyLimits.run(id, ...records.apiKeyLimitParams(after));
+      const details = limitsChange(flatLimits(before), flatLimits(after));
+      this.#sql.insertAudit.run(...records.auditParams({ ...audit, details }));
+      return after;
+    });
+  }
+
+  async revokeApiKey(id: string, audit?: AuditRecord): Promise<boolean> {
+    return inTransaction(this.#db, () => {
+      const revoked = this.#sql.revokeKey.run(this.#now(), id).changes > 0;
+      if (revoked && audit !== undefined) this.#sql.insertAudit.run(...records.auditParams(audit));
+      return revoked;
+    });
+  }
+
+  async recordApiKeyUse(id: string, at: Date, throttleMs: number): Promise<void> {
+    this.#sql.recordKeyUse.run({ id, at: at.getTime(), throttleMs });
+  }
+
+  async listAuditLog(first: number, after?: string): Promise<AuditPage> {
+    const limit = pageSize(first, MAX_ADMIN_PAGE_SIZE);
+    const rows = this.#sql.auditPage.all({
+      after: after ?? null,
+      limit: limit + 1,
+    }) as unknown as AuditRow<number, string>[];
+    return { entries: rows.slice(0, limit).map(records.toAudit), hasNextPage: rows.length > limit };
   }
 
   async ping(): Promise<boolean> {
@@ -621,15 +744,13 @@ class SqliteStore implements Store {
     return row ? records.toJob(row) : null;
   }
 
-  #usage(owner: Owner, day: string): Usage {
-    return { spentMicroUsd: this.#spent(owner, day), jobsInFlight: this.#inFlight(owner) };
-  }
-
-  #spent(owner: Owner, day: string): number {
+  /** What `owner` spent from `since` to `day`, both included. */
+  #spent(owner: Owner, since: string, day: string): number {
+    const period = { owner: owner.keyId, since, day };
     const row =
       owner.endUserId === null
-        ? this.#sql.keySpent.get({ owner: owner.keyId, day })
-        : this.#sql.endUserSpent.get({ owner: owner.keyId, endUser: owner.endUserId, day });
+        ? this.#sql.keySpent.get(period)
+        : this.#sql.endUserSpent.get({ ...period, endUser: owner.endUserId });
     return (row as { total: number }).total;
   }
 
