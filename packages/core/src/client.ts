@@ -100,6 +100,8 @@ export interface SubmitOptions {
   /** Sent as X-Webhook-URL: Pixazo POSTs the status body there when the job ends. */
   webhookUrl?: string | undefined;
   signal?: AbortSignal | undefined;
+  /** Each POST attempt's timeout; default the client's requestTimeoutMs. */
+  timeoutMs?: number | undefined;
 }
 
 /** An accepted generate request. */
@@ -277,6 +279,10 @@ export class PixazoClient {
       options.webhookUrl === undefined
         ? undefined
         : checkHttpUrl('webhookUrl', options.webhookUrl).href;
+    const http = {
+      ...this.#http,
+      timeoutMs: positive('timeoutMs', options.timeoutMs, this.#http.timeoutMs),
+    };
     throwIfAborted(options.signal);
     const url = `${this.baseUrl}${this.#modelPaths[params.model]}`;
     const request = {
@@ -294,16 +300,16 @@ export class PixazoClient {
       async () => {
         let answer: Awaited<ReturnType<typeof exchange>>;
         try {
-          answer = await exchange(this.#http, request);
+          answer = await exchange(http, request);
         } catch (error) {
           if (isSafeToResend(error)) throw error;
           throw this.#uncertain(error);
         }
-        if (answer.status === 429) throw errorFromAnswer(answer, this.#http);
+        if (answer.status === 429) throw errorFromAnswer(answer, http);
         if (answer.status >= 500) {
-          throw this.#uncertain(errorFromAnswer(answer, this.#http, requestIdOf(answer.body)));
+          throw this.#uncertain(errorFromAnswer(answer, http, requestIdOf(answer.body)));
         }
-        if (answer.status < 200 || answer.status >= 300) throw errorFromAnswer(answer, this.#http);
+        if (answer.status < 200 || answer.status >= 300) throw errorFromAnswer(answer, http);
         try {
           return parseSubmitBody(answer.body);
         } catch (error) {

@@ -241,6 +241,20 @@ describe('submit', () => {
     expect(server.requests).toHaveLength(1);
   });
 
+  it("a submit's own timeoutMs wins over the client's requestTimeoutMs", async () => {
+    const server = await serve(() => {
+      // Never answers.
+    });
+    // The client's own timeout (10 min) would outlast the test: only the call's can end it.
+    const client = clientFor(server, { requestTimeoutMs: 600_000 });
+    const error = await failure(client.submit(input, { timeoutMs: 1000 }));
+    expect(error).toBeInstanceOf(SubmissionUncertainError);
+    expect(error.cause).toBeInstanceOf(TimeoutError);
+    expect((error.cause as Error).message).toContain('within 1000 ms');
+    await server.arrived(1);
+    expect(server.requests).toHaveLength(1);
+  });
+
   it('keeps a request id a 5xx body happened to carry', async () => {
     const server = await serve((_req, res) =>
       sendJson(res, 504, { request_id: TURBO_ID, message: 'upstream timeout' }),

@@ -5,7 +5,7 @@
  * as `FOO=` in an env file or compose file usually means "not set".
  */
 import { resolve } from 'node:path';
-import { PROMPT_MAX_LENGTH } from '@zimage/core';
+import { DEFAULT_REQUEST_TIMEOUT_MS, PROMPT_MAX_LENGTH } from '@zimage/core';
 import { EnvError, parseSimKeys, parseSimTimeScale } from '@zimage/pixazo-sim/env';
 import { z } from 'zod';
 import type { UpstreamCondition } from './domain/upstream.ts';
@@ -61,6 +61,11 @@ export interface Config extends StoreConfig {
   redisUrl: string | null;
   /** Prefix of every Redis key and channel, so deployments (and test runs) can share a Redis. */
   redisKeyPrefix: string;
+  /**
+   * Instances on one store: how often each heartbeats, how long a silent one counts as alive,
+   * and each generate POST's timeout (a dead instance's mid-POST job is ended only after it).
+   */
+  instances: { heartbeatMs: number; ttlMs: number; submitTimeoutMs: number };
 }
 
 export class ConfigError extends Error {
@@ -197,6 +202,12 @@ const VARIABLES = {
     schema: z.string().regex(/^\S{1,64}$/, { error: 'must be 1 to 64 characters without spaces' }),
     fallback: DEFAULT_REDIS_KEY_PREFIX,
   },
+  INSTANCE_HEARTBEAT_SECONDS: { schema: integer(1, 3600), fallback: '5' },
+  INSTANCE_TTL_SECONDS: { schema: integer(2, 86400), fallback: '30' },
+  PIXAZO_SUBMIT_TIMEOUT_SECONDS: {
+    schema: integer(1, 600),
+    fallback: String(DEFAULT_REQUEST_TIMEOUT_MS / 1000),
+  },
 } satisfies Record<
   string,
   { schema: z.ZodType<unknown, string>; fallback: string | null; secret?: boolean }
@@ -249,6 +260,24 @@ export function loadConfig(env: Env = process.env): Config {
     maxSubscriptionsPerSocket: read(env, 'MAX_SUBSCRIPTIONS_PER_SOCKET'),
     upstreamCooldownMs: loadUpstreamCooldowns(env),
     ...loadRedis(env, store),
+    instances: loadInstances(env),
+  };
+}
+
+/** A TTL under two heartbeats would take a live instance for dead after one late beat. */
+function loadInstances(env: Env): Config['instances'] {
+  const heartbeat = read(env, 'INSTANCE_HEARTBEAT_SECONDS');
+  const ttl = read(env, 'INSTANCE_TTL_SECONDS');
+  if (ttl < 2 * heartbeat) {
+    throw new ConfigError(
+      'INSTANCE_TTL_SECONDS',
+      `INSTANCE_TTL_SECONDS must be at least twice INSTANCE_HEARTBEAT_SECONDS (got ${ttl} and ${heartbeat})`,
+    );
+  }
+  return {
+    heartbeatMs: heartbeat * 1000,
+    ttlMs: ttl * 1000,
+    submitTimeoutMs: read(env, 'PIXAZO_SUBMIT_TIMEOUT_SECONDS') * 1000,
   };
 }
 

@@ -61,7 +61,10 @@ try {
     maxSubscriptionsPerSocket: config.maxSubscriptionsPerSocket,
     maxPromptLength: config.maxPromptLength,
     pixazoMaxConcurrency: config.pixazoMaxConcurrency,
-    engine: { upstreamHealth: { cooldownMs: config.upstreamCooldownMs } },
+    engine: {
+      instances: config.instances,
+      upstreamHealth: { cooldownMs: config.upstreamCooldownMs },
+    },
     logger,
   });
 } catch (error) {

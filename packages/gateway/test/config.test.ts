@@ -37,6 +37,7 @@ describe('loadConfig', () => {
       databaseUrl: null,
       redisUrl: null,
       redisKeyPrefix: 'zimage:',
+      instances: { heartbeatMs: 5000, ttlMs: 30_000, submitTimeoutMs: 30_000 },
     });
   });
 
@@ -61,6 +62,9 @@ describe('loadConfig', () => {
       DATABASE_URL: 'postgresql://zimage:pw@db.internal:5432/zimage?sslmode=require',
       REDIS_URL: 'rediss://:pw@redis.internal:6380/2',
       REDIS_KEY_PREFIX: 'staging:zimage:',
+      INSTANCE_HEARTBEAT_SECONDS: '2',
+      INSTANCE_TTL_SECONDS: '10',
+      PIXAZO_SUBMIT_TIMEOUT_SECONDS: '45',
     });
     expect(config).toEqual({
       port: 0,
@@ -79,6 +83,7 @@ describe('loadConfig', () => {
       databaseUrl: 'postgresql://zimage:pw@db.internal:5432/zimage?sslmode=require',
       redisUrl: 'rediss://:pw@redis.internal:6380/2',
       redisKeyPrefix: 'staging:zimage:',
+      instances: { heartbeatMs: 2000, ttlMs: 10_000, submitTimeoutMs: 45_000 },
     });
   });
 
@@ -184,6 +189,21 @@ describe('loadConfig', () => {
       'my prefix',
       'REDIS_KEY_PREFIX must be 1 to 64 characters without spaces (got "my prefix")',
     ],
+    [
+      'INSTANCE_HEARTBEAT_SECONDS',
+      '0',
+      'INSTANCE_HEARTBEAT_SECONDS must be an integer from 1 to 3600 (got "0")',
+    ],
+    [
+      'INSTANCE_TTL_SECONDS',
+      '1',
+      'INSTANCE_TTL_SECONDS must be an integer from 2 to 86400 (got "1")',
+    ],
+    [
+      'PIXAZO_SUBMIT_TIMEOUT_SECONDS',
+      '0.5',
+      'PIXAZO_SUBMIT_TIMEOUT_SECONDS must be an integer from 1 to 600 (got "0.5")',
+    ],
   ])('rejects %s=%j in one line', (variable, value, message) => {
     const error = configError({ [variable]: value });
     expect(error.variable).toBe(variable);
@@ -269,6 +289,17 @@ describe('scale-out settings', () => {
     expect(error.message).toBe(
       `${start}: set both to run several instances, or neither for one process on SQLite`,
     );
+  });
+
+  it('refuses an instance TTL under two heartbeats, which would adopt live instances', () => {
+    const error = configError({ INSTANCE_HEARTBEAT_SECONDS: '10', INSTANCE_TTL_SECONDS: '15' });
+    expect(error.variable).toBe('INSTANCE_TTL_SECONDS');
+    expect(error.message).toBe(
+      'INSTANCE_TTL_SECONDS must be at least twice INSTANCE_HEARTBEAT_SECONDS (got 15 and 10)',
+    );
+    expect(
+      loadConfig({ INSTANCE_HEARTBEAT_SECONDS: '1', INSTANCE_TTL_SECONDS: '2' }).instances,
+    ).toMatchObject({ heartbeatMs: 1000, ttlMs: 2000 });
   });
 });
 

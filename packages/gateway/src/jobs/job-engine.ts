@@ -66,7 +66,7 @@ export interface JobEngineOptions {
    * Heartbeats: every `heartbeatMs` (default 5 s) this instance says it lives and adopts the
    * jobs of instances silent for `ttlMs` (default 30 s). A 'submitting' job is adopted only
    * once its instance has also been silent longer than a POST can take (`submitTimeoutMs`,
-   * default core's request timeout).
+   * each generate POST's timeout; default core's request timeout).
    */
   instances?:
     | {
@@ -224,6 +224,7 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
     now,
     publicUrl,
     health,
+    timeoutMs: submitTimeoutMs,
   });
 
   const submitAndTrack = async (claimed: JobRecord) => {

@@ -110,6 +110,8 @@ export interface SubmitterDeps {
   health: Pick<UpstreamHealth, 'submissionAccepted' | 'conditionMet'>;
   /** Set: Pixazo calls back at `${publicUrl}/webhooks/pixazo/<jobId>/<token>`. */
   publicUrl: string | undefined;
+  /** Each generate POST's timeout (adoption of a 'submitting' job waits it out). */
+  timeoutMs: number;
 }
 
 export interface Submitter {
@@ -166,6 +168,7 @@ export function createSubmitter(deps: SubmitterDeps): Submitter {
           {
             webhookUrl:
               token === null ? undefined : webhookUrl(deps.publicUrl as string, jobId, token),
+            timeoutMs: deps.timeoutMs,
           },
         );
         requestId = submission.requestId;
