@@ -19,6 +19,7 @@ import { createMemoryRateLimiter, type RateLimiter } from './limits/rate-limiter
 import { createRedisRateLimiter } from './limits/redis-rate-limiter.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { type DispatchNudges, openDispatchNudges } from './pubsub/dispatch-nudges.ts';
 import { createMemoryPubSub } from './pubsub/memory.ts';
 import type { PubSub } from './pubsub/pubsub.ts';
 import { createRedisPubSub } from './pubsub/redis.ts';
@@ -99,7 +100,7 @@ export interface RunningGateway {
   readonly pubsub: PubSub;
   /**
    * With redisUrl: this instance's named channels between instances (one subscriber
-   * connection), for words such as dispatch nudges beside the job events; null without Redis.
+   * connection), carrying the job events and the dispatch nudges; null without Redis.
    */
   readonly redisChannels: RedisChannels | null;
   /** Graceful: stop accepting, let submits in flight finish, close sockets (1001), close the store. */
@@ -175,6 +176,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     fetch: metrics.countPixazoCalls(),
     logger: logger.child({ component: 'pixazo' }),
   });
+  /** With Redis: the other instances claim at once what this one made dispatchable. */
+  let nudges: DispatchNudges | null = null;
   const engine = createJobEngine({
     store,
     pubsub,
@@ -182,6 +185,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     images,
     metrics,
     logger: logger.child({ component: 'jobs' }),
+    onDispatchable: () => nudges?.send(),
     options: {
       maxConcurrency: options.pixazoMaxConcurrency ?? DEFAULTS.pixazoMaxConcurrency,
       maxPromptLength: options.maxPromptLength ?? DEFAULTS.maxPromptLength,
@@ -208,6 +212,14 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     keyCache: options.keyCache,
   });
 
+  if (redis) {
+    nudges = await openDispatchNudges({
+      channels: redis.channels,
+      instanceId: engine.instanceId,
+      onNudge: () => engine.nudge(),
+      logger: logger.child({ component: 'dispatch' }),
+    });
+  }
   await engine.start();
   const url = await server.listen(options.port ?? DEFAULTS.port, options.host ?? DEFAULTS.host);
 
@@ -215,6 +227,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const close = async () => {
     server.stopAccepting();
     await engine.stop();
+    nudges?.close();
     await server.close();
     await pubsub.close();
     if (redis) {

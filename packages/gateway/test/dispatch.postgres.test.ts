@@ -111,8 +111,8 @@ async function instance(
       maxPromptLength: 2000,
       pollSchedule: TEST_POLL_SCHEDULE,
       dispatchIntervalMs: 50,
-      // Far above a busy machine's pauses: no live instance is taken for dead.
-      instances: { heartbeatMs: 50, ttlMs: 5000, submitTimeoutMs: 100 },
+      // Far above a busy machine's pauses: no live instance is taken for dead, no POST times out.
+      instances: { heartbeatMs: 50, ttlMs: 5000, submitTimeoutMs: 10_000 },
       ...options,
     },
   });
@@ -276,8 +276,11 @@ function silentMidPost(send: (real: Pixazo, ...args: Parameters<Pixazo['submit']
   };
 }
 
-/** An adopter that takes an instance silent for 300 ms (and its POSTs 100 ms more) for dead. */
-const QUICK_ADOPTER = { instances: { heartbeatMs: 50, ttlMs: 300, submitTimeoutMs: 100 } };
+/**
+ * An adopter that takes an instance silent for 300 ms (and its POSTs 2 s more: its own POSTs'
+ * timeout, which a busy machine must not reach) for dead.
+ */
+const QUICK_ADOPTER = { instances: { heartbeatMs: 50, ttlMs: 300, submitTimeoutMs: 2000 } };
 
 it('ends ERROR, charge kept and never re-sent, the job of an instance that went silent mid-POST', async () => {
   const hung = silentMidPost(() => {});

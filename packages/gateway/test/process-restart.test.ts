@@ -6,34 +6,22 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import {
-  gatewayStarted,
-  type RunningProcess,
-  SIM_MAIN,
-  startProcess,
-  stopProcess,
-} from './helpers/processes.ts';
+import { followJob, graphqlAt, isTerminalJob } from './helpers/gateway-client.ts';
+import { gatewayStarted, startProcess, stopProcess } from './helpers/processes.ts';
+import { type SimProcess, startSimProcess } from './helpers/sim-process.ts';
 
 const ADMIN_KEY = 'zk_process-restart-test-admin-key-0001';
 let dataDir: string;
-let sim: RunningProcess;
-let simUrl: string;
+let sim: SimProcess;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'zimage-restart-'));
   // Time scale 1: a Turbo job takes ~3 s at Pixazo, long enough to kill the gateway meanwhile.
-  sim = startProcess(SIM_MAIN, {
-    PIXAZO_SIM_PORT: '0',
-    PIXAZO_SIM_KEYS: 'restart-key=5',
-    PIXAZO_SIM_TIME_SCALE: '1',
-  });
-  simUrl = await sim.printed(/listening on (http:\/\/\S+)/);
+  sim = await startSimProcess('restart-key=5');
 });
 afterAll(async () => {
-  await stopProcess(sim.child);
+  await stopProcess(sim.run.child);
   await rm(dataDir, { recursive: true, force: true });
 });
 
@@ -42,66 +30,34 @@ function startGatewayProcess() {
     PORT: '0',
     DATA_DIR: dataDir,
     PIXAZO_API_KEY: 'restart-key',
-    PIXAZO_BASE_URL: simUrl,
+    PIXAZO_BASE_URL: sim.url,
     ADMIN_API_KEY: ADMIN_KEY,
   });
 }
 
-async function graphql(url: string, query: string, variables: Record<string, unknown> = {}) {
-  const response = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as { data: Record<string, Record<string, unknown>> };
-  return body.data;
-}
-
-const JOB_UPDATED =
-  'subscription ($id: ID!) { jobUpdated(id: $id) { status requestId images { url width height } } }';
-
-/** Follows the job's updates (its state at once, then each change) until `done` holds. */
-async function waitForJob(
-  url: string,
-  id: string,
-  done: (job: Record<string, unknown>) => boolean,
-): Promise<Record<string, unknown>> {
-  const client = createClient({
-    url: `${url.replace(/^http/, 'ws')}/graphql`,
-    webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${ADMIN_KEY}` },
-    retryAttempts: 0,
-  });
-  try {
-    const updates = client.iterate<{ jobUpdated: Record<string, unknown> }>({
-      query: JOB_UPDATED,
-      variables: { id },
-    });
-    for await (const { data, errors } of updates) {
-      if (errors) throw new Error(`jobUpdated failed: ${JSON.stringify(errors)}`);
-      if (data && done(data.jobUpdated)) return data.jobUpdated;
-    }
-    throw new Error(`job ${id} ended its updates without getting there`);
-  } finally {
-    await client.dispose();
-  }
-}
+const FIELDS = 'status requestId images { url width height }';
 
 async function pixazoPosts(): Promise<number> {
-  const response = await fetch(`${simUrl}/_sim/requests?route=submit`);
-  return ((await response.json()) as { count: number }).count;
+  return (await sim.get<{ count: number }>('requests?route=submit')).count;
 }
 
 it('finishes a job after the gateway process is killed while Pixazo runs it', async () => {
   const first = startGatewayProcess();
   const firstUrl = await gatewayStarted(first);
-  const { generateImage } = await graphql(
+  const { generateImage } = await graphqlAt(
     firstUrl,
+    ADMIN_KEY,
     'mutation ($input: GenerateImageInput!) { generateImage(input: $input) { id } }',
     { input: { prompt: 'a lighthouse that survives a crash', imageSize: 'LANDSCAPE_4_3' } },
   );
   const id = generateImage?.id as string;
-  const submitted = await waitForJob(firstUrl, id, (job) => job.requestId !== null);
+  const submitted = await followJob(
+    firstUrl,
+    ADMIN_KEY,
+    id,
+    FIELDS,
+    (job) => job.requestId !== null,
+  ).done;
   expect(submitted.status).not.toBe('COMPLETED');
 
   expect(await stopProcess(first.child, 'SIGKILL')).toBeNull();
@@ -109,11 +65,7 @@ it('finishes a job after the gateway process is killed while Pixazo runs it', as
   const second = startGatewayProcess();
   try {
     const secondUrl = await gatewayStarted(second);
-    const job = await waitForJob(
-      secondUrl,
-      id,
-      (j) => j.status !== 'QUEUED' && j.status !== 'PROCESSING',
-    );
+    const job = await followJob(secondUrl, ADMIN_KEY, id, FIELDS, isTerminalJob).done;
     expect(job).toMatchObject({ status: 'COMPLETED', requestId: submitted.requestId });
     const [image] = job.images as { url: string; width: number; height: number }[];
     expect(image).toMatchObject({ width: 1024, height: 768 });

@@ -4,9 +4,6 @@
  * PUBLIC_URL is C's (through a gate the test can hold), so Pixazo's callbacks all land on C,
  * and a job cannot end before the test releases the gate. All three share one image directory,
  * as a deployment shares a volume. B reaches Redis through a TCP proxy the test cuts.
- *
- * Until dispatch claims jobs in the store, every instance dispatches its own queue and resumes
- * every unfinished job at start: each job here is submitted on one instance, and none restarts.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -65,9 +62,7 @@ beforeAll(async () => {
       publicUrl: gate.url,
       // Safety-net polls only after a minute: within these tests, C's callbacks end the jobs.
       engine: { safetyNet: { firstDelayMs: 60_000, intervalMs: 60_000 } },
-      // Until dispatch claims jobs in the store, the submitting instance holds a job's slot
-      // in its own queue until its safety-net poll sees the end that C's callback recorded:
-      // room enough that no job here waits on another's slot.
+      // Jobs held at the gate keep their places: room enough that none waits for one here.
       pixazoMaxConcurrency: 100,
     });
   a = await instance(TEST_REDIS_URL);

@@ -8,10 +8,9 @@ import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Client } from 'pg';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { POSTGRES_MIGRATIONS } from '../src/store/migrations/postgres.ts';
-import { usePostgresDatabase } from './helpers/postgres.ts';
+import { queryDatabase, usePostgresDatabase } from './helpers/postgres.ts';
 import {
   gatewayStarted,
   type RunningProcess,
@@ -43,15 +42,7 @@ afterAll(async () => {
   await redis.quit();
 });
 
-async function query<T>(sql: string): Promise<T[]> {
-  const client = new Client({ connectionString: database.url });
-  await client.connect();
-  try {
-    return (await client.query(sql)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
+const query = <T>(sql: string) => queryDatabase<T>(database.url, sql);
 
 const readiness = async (url: string) => (await fetch(`${url}/readyz`)).status;
 

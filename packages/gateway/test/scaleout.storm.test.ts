@@ -24,21 +24,21 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PIXEL_SIZES } from '@zimage/core';
 import { type FaultsUpdate, type JobSummary, seededRandom } from '@zimage/pixazo-sim';
-import { Client } from 'pg';
 import sharp from 'sharp';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { createApiKey } from '../src/auth/api-keys.ts';
 import type { Redis } from '../src/redis.ts';
 import { openStore } from '../src/store/open-store.ts';
-import { usePostgresDatabase } from './helpers/postgres.ts';
+import { graphqlAt } from './helpers/gateway-client.ts';
+import { queryDatabase, usePostgresDatabase } from './helpers/postgres.ts';
 import {
   gatewayStarted,
   type RunningProcess,
-  SIM_WITH_OPTIONS,
   startProcess,
   stopProcess,
 } from './helpers/processes.ts';
 import { connectTestRedis, deleteKeys, TEST_REDIS_URL, testKeyPrefix } from './helpers/redis.ts';
+import { type SimProcess, startSimProcessWithOptions } from './helpers/sim-process.ts';
 import { startTcpProxy, type TcpProxy, throughProxy } from './helpers/tcp-proxy.ts';
 
 const SEED = Number(process.env.STORM_SEED ?? randomInt(2 ** 31));
@@ -125,8 +125,7 @@ const JOBS: PlannedJob[] = Array.from({ length: JOB_COUNT }, (_, index) => {
 const database = usePostgresDatabase();
 const keyPrefix = testKeyPrefix();
 let dataDir: string;
-let sim: RunningProcess;
-let simUrl: string;
+let sim: SimProcess;
 let balancer: TcpProxy;
 let redis: Redis;
 let events: Redis;
@@ -158,7 +157,7 @@ async function startInstance(instance: Instance): Promise<void> {
     REDIS_KEY_PREFIX: keyPrefix,
     ADMIN_API_KEY,
     PIXAZO_API_KEY: PIXAZO_KEY,
-    PIXAZO_BASE_URL: simUrl,
+    PIXAZO_BASE_URL: sim.url,
     PIXAZO_MAX_CONCURRENCY: '12',
     // A killed instance's jobs are adopted within seconds; its mid-POST ones 2 s later.
     INSTANCE_HEARTBEAT_SECONDS: '1',
@@ -218,9 +217,9 @@ async function createKeys(): Promise<void> {
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'zimage-storm-'));
   redis = await connectTestRedis();
-  sim = startProcess(SIM_WITH_OPTIONS, {
-    PIXAZO_SIM_OPTIONS: JSON.stringify({
-      port: 0,
+  // Meanwhile the keys are made (the first store open migrates the database).
+  [sim] = await Promise.all([
+    startSimProcessWithOptions({
       seed: SEED,
       timeScale: 0.2,
       keys: { [PIXAZO_KEY]: 100 },
@@ -230,9 +229,8 @@ beforeAll(async () => {
       webhookLogSize: 50_000,
       faults: SIM_FAULTS,
     }),
-  });
-  // Meanwhile the keys are made (the first store open migrates the database).
-  [simUrl] = await Promise.all([sim.printed(/listening on (http:\/\/\S+)/), createKeys()]);
+    createKeys(),
+  ]);
 
   // Callbacks go to a random live instance, whichever it is at that moment.
   balancer = await startTcpProxy(() => {
@@ -253,7 +251,7 @@ afterAll(async () => {
     instances.map((i) => (i.run ? stopProcess(i.run.child, 'SIGKILL') : undefined)),
   );
   await restartsDone();
-  if (sim) await stopProcess(sim.child);
+  if (sim) await stopProcess(sim.run.child);
   await balancer?.close();
   events?.disconnect();
   if (redis) {
@@ -331,18 +329,7 @@ function deferred() {
   return { promise, resolve };
 }
 
-async function query<T>(sql: string): Promise<T[]> {
-  const client = new Client({ connectionString: database.url });
-  await client.connect();
-  try {
-    return (await client.query(sql)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
-
-const simJson = async <T>(pathAndQuery: string): Promise<T> =>
-  (await (await fetch(`${simUrl}/_sim/${pathAndQuery}`)).json()) as T;
+const query = <T>(sql: string) => queryDatabase<T>(database.url, sql);
 
 const CLIENTS = 4;
 /** Resolved when every job has ended (or the test failed): the chaos stops. */
@@ -462,10 +449,10 @@ it('keeps every promise through a seeded fault storm with instances killed', asy
     FROM jobs j`);
   const statuses: Record<string, number> = {};
   for (const row of rows) statuses[row.status] = (statuses[row.status] ?? 0) + 1;
-  const posts = await simJson<{ requests: { status: number | null; dropped: boolean }[] }>(
+  const posts = await sim.get<{ requests: { status: number | null; dropped: boolean }[] }>(
     'requests?method=POST&route=submit',
   );
-  const { count: callbacks } = await simJson<{ count: number }>('webhooks');
+  const { count: callbacks } = await sim.get<{ count: number }>('webhooks');
   const slowest = await query<{ seconds: number; status: string; error: string | null }>(`
     SELECT round(extract(epoch FROM completed_at - created_at)) AS seconds, status, error
     FROM jobs ORDER BY completed_at - created_at DESC LIMIT 5`);
@@ -488,8 +475,8 @@ it('keeps every promise through a seeded fault storm with instances killed', asy
   // share one. And the POSTs not refused with 429 (core re-sends only those) are no more than
   // the jobs claimed for sending: that counts the POSTs that made no Pixazo job too (cut short
   // by a kill, or dropped after a 429), which carry no prompt to tell them apart.
-  const { jobs: simJobs } = await simJson<{ jobs: JobSummary[] }>('jobs');
-  const { count: logged } = await simJson<{ count: number }>('requests');
+  const { jobs: simJobs } = await sim.get<{ jobs: JobSummary[] }>('jobs');
+  const { count: logged } = await sim.get<{ count: number }>('requests');
   expect(logged).toBeLessThan(50_000); // the log kept every request
   const claimed = rows.filter((r) => r.submission !== 'pending').length;
   expect(posts.requests.filter((r) => r.status !== 429).length).toBeLessThanOrEqual(claimed);
@@ -545,20 +532,16 @@ it('keeps every promise through a seeded fault storm with instances killed', asy
     completed.map(async (row, i) => {
       const up = live(); // what the chaos restarted last may still be starting
       const instance = up[i % up.length] as Instance;
-      const response = await fetch(`${instance.url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_API_KEY}` },
-        body: JSON.stringify({
-          query: 'query ($id: ID!) { job(id: $id) { images { url width height } } }',
-          variables: { id: row.id },
-        }),
-      });
-      const { data } = (await response.json()) as {
-        data: { job: { images: { url: string; width: number; height: number }[] } };
-      };
-      expect(data.job.images).toHaveLength(row.num_images);
+      const data = await graphqlAt(
+        instance.url as string,
+        ADMIN_API_KEY,
+        'query ($id: ID!) { job(id: $id) { images { url width height } } }',
+        { id: row.id },
+      );
+      const { images } = data.job as { images: { url: string }[] };
+      expect(images).toHaveLength(row.num_images);
       const size = PIXEL_SIZES[row.image_size as keyof typeof PIXEL_SIZES];
-      for (const image of data.job.images) {
+      for (const image of images) {
         const served = await fetch(image.url);
         expect(served.status).toBe(200);
         const metadata = await sharp(Buffer.from(await served.arrayBuffer())).metadata();

@@ -30,7 +30,7 @@ export interface JobEngine {
   cancel(principal: Principal, jobId: string): Promise<JobRecord>;
   /** 1-based position in the gateway's own queue (across every instance) while pending. */
   queuePosition(jobId: string): Promise<number | null>;
-  /** Another instance admitted a job or ended one: claim what the cap now allows. */
+  /** Another instance made work dispatchable it will not claim: claim what the cap allows. */
   nudge(): void;
   /** This engine run's id in the store's instances table (job ownership, heartbeats). */
   readonly instanceId: string;

@@ -10,7 +10,8 @@
  * - the queue is the store's pending jobs, oldest first; dispatch claims them
  *   (Store.claimPendingJobs: atomically under the global cap, marked 'submitting' and owned
  *   by this instance), then POSTs. It claims when this instance admits a job or a job ends
- *   here, when `nudge()` says another instance did, and every `dispatchIntervalMs` anyway;
+ *   here (a stopping instance asks the others instead: `onDispatchable`), when `nudge()` says
+ *   another instance did, and every `dispatchIntervalMs` anyway;
  * - each instance heartbeats; the unfinished jobs of an instance that stopped, or whose
  *   heartbeat went stale, are adopted (one winner) by a live one, which tracks them (a
  *   'submitting' one ends ERROR, charge kept and never re-sent, unless its callback may still
@@ -111,8 +112,11 @@ export interface JobEngineDeps {
   now?: (() => Date) | undefined;
   newJobId?: (() => string) | undefined;
   /**
-   * Called when this instance made work dispatchable (admitted a job, or a job ended here), so
-   * that other instances can be nudged (their `nudge()`); they also look every second anyway.
+   * Called when this instance made work dispatchable (admitted a job, or freed a place under
+   * the cap) but will not claim it itself, as it is stopping: other instances should be nudged
+   * (their `nudge()`); they also look every `dispatchIntervalMs` anyway. While it runs, its own
+   * claim takes all the room there is, so nudging the others would only cost each of them a
+   * claim under the one dispatch lock.
    */
   onDispatchable?: (() => void) | undefined;
 }
@@ -182,8 +186,7 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
     onTerminal(job) {
       tracker.untrack(job.id);
       if (job.submission === 'pending') runInBackground(publishPositions());
-      else dispatch();
-      deps.onDispatchable?.();
+      else dispatchHere();
     },
   });
 
@@ -297,6 +300,15 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
   // A cooldown ended, a probe came back without a verdict, or Pixazo recovered.
   health.onReady(dispatch);
 
+  /**
+   * After news of this instance's own (a job admitted, a place freed). Its claim takes all the
+   * room there is, so the others are told only when it will not claim: it is stopping.
+   */
+  const dispatchHere = () => {
+    if (started && !stopping.signal.aborted) dispatch();
+    else deps.onDispatchable?.();
+  };
+
   /** Takes over the jobs of stopped or silent instances (`staleAfterMs` 0: every other). */
   const adoptOrphans = async (staleAfterMs: number) => {
     const adopted = await store.adoptJobs({
@@ -391,8 +403,7 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
           deps.metrics?.jobEnteredStatus('QUEUED');
           // Published before dispatch may claim it, so its QUEUED event comes first.
           await writer.publish(admission.job);
-          dispatch();
-          deps.onDispatchable?.();
+          dispatchHere();
           logger.info({ jobId: job.id, model: job.model, keyId: job.ownerKeyId }, 'job queued');
           return admission.job;
         default:

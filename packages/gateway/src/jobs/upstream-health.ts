@@ -218,6 +218,17 @@ export function createUpstreamHealth(deps: UpstreamHealthDeps): UpstreamHealth {
 
   const cooling = () => current !== null && now() < current.until;
 
+  /** Another instance's probe is out (or was just taken): said once per probe. */
+  const probingElsewhere = (elsewhere: boolean) => {
+    if (elsewhere && !probeElsewhere) {
+      logger.debug(
+        { condition: current?.condition },
+        'another instance is probing pixazo; this one sends nothing until it is answered',
+      );
+    }
+    probeElsewhere = elsewhere;
+  };
+
   const recovered = () => {
     if (current === null) return;
     changes++;
@@ -310,7 +321,10 @@ export function createUpstreamHealth(deps: UpstreamHealthDeps): UpstreamHealth {
       if (current === null || cooling() || probe !== null || probeElsewhere) return false;
       if (shared === undefined) return true;
       try {
-        return await shared.store.takeUpstreamProbe(shared.instanceId, new Date(now()));
+        const taken = await shared.store.takeUpstreamProbe(shared.instanceId, new Date(now()));
+        // Refused: another instance holds it (the next sync reads whose it is).
+        if (!taken) probingElsewhere(true);
+        return taken;
       } catch (error) {
         logger.warn({ err: error }, 'taking the upstream probe failed');
         return false;
@@ -337,7 +351,7 @@ export function createUpstreamHealth(deps: UpstreamHealthDeps): UpstreamHealth {
         since: row.since.getTime(),
         until: row.until.getTime(),
       };
-      probeElsewhere = row.probeBy !== null && row.probeBy !== shared.instanceId;
+      probingElsewhere(row.probeBy !== null && row.probeBy !== shared.instanceId);
       watchCooldown();
     },
 

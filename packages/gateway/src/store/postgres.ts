@@ -177,13 +177,33 @@ async function migrate(pool: Pool, now: () => Date): Promise<void> {
   });
 }
 
-async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+/**
+ * A connection checked out of the pool, which listens for the 'error' of idle connections
+ * only: one that breaks between two queries of a transaction (the server or the network went)
+ * would emit an 'error' no one hears, ending the process. Its next query fails anyway, and the
+ * rollback destroys it.
+ */
+const ignoreBrokenConnection = () => {};
+
+async function checkOut(pool: Pool): Promise<PoolClient> {
   const client = await pool.connect();
+  client.on('error', ignoreBrokenConnection);
+  return client;
+}
+
+/** Back to the pool; with `broken`, destroyed instead. */
+function giveBack(client: PoolClient, broken?: Error): void {
+  client.off('error', ignoreBrokenConnection);
+  client.release(broken);
+}
+
+async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await checkOut(pool);
   try {
     await client.query('BEGIN');
     const result = await work(client);
     await client.query('COMMIT');
-    client.release();
+    giveBack(client);
     return result;
   } catch (error) {
     await rollBack(client);
@@ -198,7 +218,7 @@ async function rollBack(client: PoolClient): Promise<void> {
     () => undefined,
     (rollbackError: Error) => rollbackError,
   );
-  client.release(broken);
+  giveBack(client, broken);
 }
 
 /**
@@ -311,7 +331,7 @@ class PostgresStore implements Store {
       this.#now(),
     ]);
 
-    const client = await this.#pool.connect();
+    const client = await checkOut(this.#pool);
     let decided: { decision: AdmissionResult; facts: AdmissionFacts; inserted: boolean };
     try {
       // First flight: BEGIN, the locks, the reads. The server runs them in order, and each
@@ -328,7 +348,7 @@ class PostgresStore implements Store {
         const [inserted] = await send(client, [insert, { text: 'COMMIT' }]);
         decided = { decision, facts: known, inserted: (inserted?.rowCount ?? 0) > 0 };
       }
-      client.release();
+      giveBack(client);
     } catch (error) {
       await rollBack(client);
       throw error;

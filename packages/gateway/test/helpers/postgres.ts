@@ -74,3 +74,18 @@ export function usePostgresDatabase(): TestDatabase {
     },
   };
 }
+
+/** One query on its own connection (tests reading what the gateways stored). */
+export async function queryDatabase<T>(
+  url: string,
+  sql: string,
+  values: unknown[] = [],
+): Promise<T[]> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(sql, values)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}

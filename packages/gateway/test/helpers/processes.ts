@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 
 export const GATEWAY_DIR = fileURLToPath(new URL('../..', import.meta.url));
 export const SIM_MAIN = fileURLToPath(new URL('../../../pixazo-sim/src/main.ts', import.meta.url));
-/** The simulator started with PIXAZO_SIM_OPTIONS (JSON PixazoSimOptions): see sim-process.ts. */
-export const SIM_WITH_OPTIONS = fileURLToPath(new URL('./sim-process.ts', import.meta.url));
+/** The simulator started with PIXAZO_SIM_OPTIONS (JSON PixazoSimOptions): sim-with-options.ts. */
+export const SIM_WITH_OPTIONS = fileURLToPath(new URL('./sim-with-options.ts', import.meta.url));
 
 export interface RunningProcess {
   child: ChildProcess;
