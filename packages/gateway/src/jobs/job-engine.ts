@@ -47,11 +47,7 @@ import type { ImageStore } from './image-store.ts';
 import { canAccessJob } from './job-access.ts';
 import { createJobTracker, type TrackingOptions } from './job-tracker.ts';
 import { createJobWriter } from './job-writer.ts';
-import {
-  createSubmitter,
-  failSubmission,
-  STOPPED_WHILE_SUBMITTING,
-} from './submitter.ts';
+import { createSubmitter, failSubmission, STOPPED_WHILE_SUBMITTING } from './submitter.ts';
 import { createUpstreamHealth, type UpstreamHealthOptions } from './upstream-health.ts';
 import { webhookTokenMatches } from './webhook-token.ts';
 
