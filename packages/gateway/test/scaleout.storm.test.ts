@@ -89,7 +89,6 @@ const FORMATS = ['PNG', 'JPEG', 'WEBP'] as const;
 interface PlannedJob {
   index: number;
   principal: (typeof PRINCIPALS)[number];
-  endUserId: string | null;
   input: {
     prompt: string;
     imageSize: (typeof IMAGE_SIZES)[number];
@@ -108,7 +107,6 @@ const JOBS: PlannedJob[] = Array.from({ length: JOB_COUNT }, (_, index) => {
   return {
     index,
     principal,
-    endUserId,
     input: {
       prompt: `storm ${SEED} job ${index}`,
       imageSize: pick(plan, IMAGE_SIZES),
@@ -134,13 +132,12 @@ const keyIds = new Map<string, string>();
 
 /** One gateway slot: its process when up, and its URL once it said it listens. */
 interface Instance {
-  slot: number;
+  /** PUBLIC_URL is the balancer's: Pixazo calls back (else the instance polls). */
   webhooks: boolean;
   run: RunningProcess | null;
   url: string | null;
 }
 const instances: Instance[] = [0, 1, 2].map((slot) => ({
-  slot,
   webhooks: slot < 2,
   run: null,
   url: null,
