@@ -13,6 +13,10 @@
  * jobs' costs, keeps every budget, and never refunds what Pixazo billed; every COMPLETED job's
  * images are served by a live instance and decode at the requested size.
  *
+ * A kill between a webhook-mode job's claim and its POST's arrival leaves that job waiting out
+ * its deadline (about 70 s here) for a callback that cannot come, then ERROR with its charge,
+ * never re-sent: by design, and the reason an unlucky run takes that much longer.
+ *
  * Every choice (the jobs, who sends them, where they go, when and whom to kill, the
  * simulator's fault draws) comes from one seed, printed at the start; STORM_SEED=<n> replays
  * those choices (the processes' timing still varies).
