@@ -69,3 +69,22 @@ it('ends a job caught mid-POST by a restart as ERROR, never re-sent, still charg
   });
   expect(h.sim.countRequests({ route: 'submit' })).toBe(0);
 });
+
+it('keeps the charge of a job a polling run was POSTing when the restart has PUBLIC_URL', async () => {
+  const principal = await h.principal();
+  const before = h.engine(); // polling: its POSTs carry no callback URL, so no token is stored
+  const queued = await before.generate(principal, turbo);
+  await before.stop();
+  // A crash during that POST: Pixazo may have taken (and billed) it, and no callback will come.
+  await h.store.updateJob(queued.id, queued.version, { submission: 'submitting' });
+
+  const after = h.engine({ publicUrl: 'http://gateway.test' });
+  await after.start();
+  const job = await h.store.getJob(queued.id);
+  expect(job).toMatchObject({
+    status: 'ERROR',
+    error: STOPPED_WHILE_SUBMITTING,
+    costMicroUsd: 8000,
+  });
+  expect(h.sim.countRequests({ route: 'submit' })).toBe(0);
+});

@@ -13,6 +13,8 @@ export type {
 } from './faults.ts';
 export { keyFingerprint } from './ids.ts';
 export type { JobStatus, JobSummary, StatusBody } from './jobs.ts';
+export type { Random } from './random.ts';
+export { seededRandom } from './random.ts';
 export type { RateLimit } from './rate-limit.ts';
 export type { RequestFilter, RequestLogEntry, RouteKind } from './request-log.ts';
 export type { PixazoSim, PixazoSimOptions } from './sim.ts';

@@ -14,8 +14,9 @@
  *   another instance did, and every `dispatchIntervalMs` anyway;
  * - each instance heartbeats; the unfinished jobs of an instance that stopped, or whose
  *   heartbeat went stale, are adopted (one winner) by a live one, which tracks them (a
- *   'submitting' one ends ERROR in polling mode, never re-sent). A start adopts at once what a
- *   stopped or (single-process store) earlier run left.
+ *   'submitting' one ends ERROR, charge kept and never re-sent, unless its callback may still
+ *   reveal it). A start adopts at once what a stopped or (single-process store) earlier run
+ *   left.
  *
  * While Pixazo is known to refuse work (upstream-health.ts: wallet empty, key rejected,
  * unreachable; shared through the store by every instance), generate refuses new jobs before
@@ -50,12 +51,7 @@ import {
 import { canAccessJob } from './job-access.ts';
 import { createJobTracker, type TrackingOptions } from './job-tracker.ts';
 import { createJobWriter } from './job-writer.ts';
-import {
-  createSubmitter,
-  failSubmission,
-  STOPPED_BEFORE_SUBMITTING,
-  STOPPED_WHILE_SUBMITTING,
-} from './submitter.ts';
+import { createSubmitter, failSubmission, STOPPED_WHILE_SUBMITTING } from './submitter.ts';
 import { createUpstreamHealth, type UpstreamHealthOptions } from './upstream-health.ts';
 import { webhookTokenMatches } from './webhook-token.ts';
 
@@ -327,18 +323,14 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
     });
     for (const job of adopted) {
       if (job.submission === 'submitting' && !(publicUrl && job.webhookTokenHash)) {
-        // Polling: nothing can reveal whether Pixazo took it. Webhook mode without a token:
-        // its POST never left (the token is stored first), so it costs nothing.
-        const sent = publicUrl === undefined;
-        logger.warn({ jobId: job.id, sent }, 'job was being submitted when its instance stopped');
+        // No callback can reveal whether Pixazo took it: this instance has no PUBLIC_URL, or
+        // no token says its POST carried a callback URL. A missing token does not prove the
+        // POST never left: an instance without PUBLIC_URL sends none (instances may differ,
+        // and PUBLIC_URL may change across a restart). So the charge stays.
+        logger.warn({ jobId: job.id }, 'job was being submitted when its instance stopped');
         await writer.change(
           job.id,
-          failSubmission(
-            sent
-              ? { message: STOPPED_WHILE_SUBMITTING, refund: false }
-              : { message: STOPPED_BEFORE_SUBMITTING, refund: true },
-            now(),
-          ),
+          failSubmission({ message: STOPPED_WHILE_SUBMITTING, refund: false }, now()),
           job,
         );
       } else {

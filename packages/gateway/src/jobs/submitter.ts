@@ -38,11 +38,6 @@ export const STOPPED_WHILE_SUBMITTING =
   'The gateway instance submitting this job to Pixazo stopped during the submission; it was ' +
   'not re-sent to avoid paying twice (Pixazo may or may not have accepted it)';
 
-/** A webhook-mode job whose instance stopped before its token, hence its POST, was written. */
-export const STOPPED_BEFORE_SUBMITTING =
-  'The gateway instance that took this job stopped before sending it to Pixazo; it was not ' +
-  'sent, and costs nothing';
-
 export interface SubmissionFailure {
   message: string;
   /** True when Pixazo provably did not accept the job, so it costs nothing. */

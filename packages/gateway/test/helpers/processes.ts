@@ -4,10 +4,14 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const GATEWAY_DIR = fileURLToPath(new URL('../..', import.meta.url));
 export const SIM_MAIN = fileURLToPath(new URL('../../../pixazo-sim/src/main.ts', import.meta.url));
+/** The simulator started with PIXAZO_SIM_OPTIONS (JSON PixazoSimOptions): sim-with-options.ts. */
+export const SIM_WITH_OPTIONS = fileURLToPath(new URL('./sim-with-options.ts', import.meta.url));
 
 export interface RunningProcess {
   child: ChildProcess;
@@ -17,11 +21,22 @@ export interface RunningProcess {
   printed(pattern: RegExp): Promise<string>;
 }
 
+/**
+ * Node's compile cache, shared by every process a test starts: a start of the gateway then
+ * costs about a quarter less CPU (measured here), which matters for tests that restart it often.
+ */
+const COMPILE_CACHE = join(tmpdir(), 'zimage-test-node-compile-cache');
+
 /** Runs a TypeScript entry point with this Node (24) and only the given environment. */
 export function startProcess(script: string, env: Record<string, string>): RunningProcess {
   const child = spawn(process.execPath, [script], {
     cwd: GATEWAY_DIR,
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      LOG_LEVEL: 'silent',
+      NODE_COMPILE_CACHE: COMPILE_CACHE,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -2,7 +2,8 @@
  * The Pixazo simulator in a process of its own (as Pixazo runs apart from the gateways), driven
  * through its `/_sim/` control routes: the request log, its jobs, faults and balances.
  */
-import { type RunningProcess, SIM_MAIN, startProcess } from './processes.ts';
+import type { PixazoSimOptions } from '@zimage/pixazo-sim';
+import { type RunningProcess, SIM_MAIN, SIM_WITH_OPTIONS, startProcess } from './processes.ts';
 
 export interface SimProcess {
   readonly run: RunningProcess;
@@ -15,12 +16,24 @@ export interface SimProcess {
 }
 
 /** A simulator accepting `keys` (`key=balanceUsd,…`), at real durations (time scale 1). */
-export async function startSimProcess(keys: string): Promise<SimProcess> {
-  const run = startProcess(SIM_MAIN, {
-    PIXAZO_SIM_PORT: '0',
-    PIXAZO_SIM_KEYS: keys,
-    PIXAZO_SIM_TIME_SCALE: '1',
-  });
+export function startSimProcess(keys: string): Promise<SimProcess> {
+  return controlled(
+    startProcess(SIM_MAIN, {
+      PIXAZO_SIM_PORT: '0',
+      PIXAZO_SIM_KEYS: keys,
+      PIXAZO_SIM_TIME_SCALE: '1',
+    }),
+  );
+}
+
+/** A simulator with library options (a seed, faults, …) no `pnpm sim` variable sets. */
+export function startSimProcessWithOptions(options: PixazoSimOptions): Promise<SimProcess> {
+  return controlled(
+    startProcess(SIM_WITH_OPTIONS, { PIXAZO_SIM_OPTIONS: JSON.stringify({ port: 0, ...options }) }),
+  );
+}
+
+async function controlled(run: RunningProcess): Promise<SimProcess> {
   const url = await run.printed(/listening on (http:\/\/\S+)/);
   return {
     run,

@@ -1,7 +1,8 @@
 /**
  * A TCP proxy in front of a server (Redis, PostgreSQL) that a test can cut and restore, to drop a client's
  * connection without touching the server: `cut()` destroys every proxied connection and turns
- * new ones away until `restore()`.
+ * new ones away until `restore()`. Given a function instead of one server, it is a load
+ * balancer: each new connection goes where the function says at that moment.
  */
 import { connect, createServer, type Socket } from 'node:net';
 
@@ -20,14 +21,24 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
+export interface TcpTarget {
+  host: string;
+  port: number;
+}
+
+/** `target`, or a function naming each new connection's server (undefined: turned away). */
+export async function startTcpProxy(
+  target: TcpTarget | (() => TcpTarget | undefined),
+): Promise<TcpProxy> {
+  const pick = typeof target === 'function' ? target : () => target;
   const pairs = new Set<[Socket, Socket]>();
   /** Connections taken while hanging, held open without an answer until close(). */
   const held = new Set<Socket>();
   let cut = false;
   let hanging = false;
   const server = createServer((client) => {
-    if (cut) {
+    const chosen = cut ? undefined : pick();
+    if (chosen === undefined) {
       client.destroy();
       return;
     }
@@ -36,7 +47,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       client.on('error', () => {}).on('close', () => held.delete(client));
       return;
     }
-    const upstream = connect(target.port, target.host);
+    const upstream = connect(chosen.port, chosen.host);
     const pair: [Socket, Socket] = [client, upstream];
     pairs.add(pair);
     const drop = () => {
