@@ -7,32 +7,24 @@
  * adopt A's jobs once its heartbeat is stale, end the mid-POST one ERROR with its charge (never
  * re-sent) once the POST's timeout has surely passed, finish the others and dispatch the queue.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { isTerminalStatus, type JobStatus } from '@zimage/contract';
-import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { STOPPED_WHILE_SUBMITTING } from '../src/jobs/submitter.ts';
 import { followJob, graphqlAt, isTerminalJob } from './helpers/gateway-client.ts';
-import { queryDatabase, usePostgresDatabase } from './helpers/postgres.ts';
-import {
-  gatewayStarted,
-  type RunningProcess,
-  startProcess,
-  stopProcess,
-} from './helpers/processes.ts';
-import { connectTestRedis, deleteKeys, TEST_REDIS_URL, testKeyPrefix } from './helpers/redis.ts';
-import {
-  type SimJob,
-  type SimProcess,
-  type SimRequest,
-  startSimProcess,
-} from './helpers/sim-process.ts';
+import { queryDatabase } from './helpers/postgres.ts';
+import { useProcessCluster } from './helpers/process-cluster.ts';
+import { gatewayStarted, stopProcess } from './helpers/processes.ts';
+import { type SimJob, type SimRequest, startSimProcess } from './helpers/sim-process.ts';
 
-const database = usePostgresDatabase();
-const keyPrefix = testKeyPrefix();
 const ADMIN_KEY = 'zk_admin-secret-of-the-kill-test-0001';
 const SIM_KEY = 'kill-key';
+const cluster = useProcessCluster({
+  name: 'scaleout-kill',
+  adminApiKey: ADMIN_KEY,
+  pixazoKey: SIM_KEY,
+  startSim: () => startSimProcess(`${SIM_KEY}=5`),
+});
+const { database } = cluster;
 /**
  * Each generate POST's timeout: A's held POST must still be in flight when A is killed, after
  * B and C have started on a busy machine. The survivors wait it out (after the TTL) before
@@ -40,44 +32,14 @@ const SIM_KEY = 'kill-key';
  */
 const SUBMIT_TIMEOUT_SECONDS = 15;
 
-let dataDir: string;
-let sim: SimProcess;
-const processes: RunningProcess[] = [];
-
-beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(tmpdir(), 'zimage-scaleout-kill-'));
-  sim = await startSimProcess(`${SIM_KEY}=5`);
-  processes.push(sim.run);
-});
-
-afterAll(async () => {
-  await Promise.all(processes.map((run) => stopProcess(run.child)));
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  const redis = await connectTestRedis();
-  await deleteKeys(redis, keyPrefix);
-  await redis.quit();
-});
-
-function startGatewayProcess(): RunningProcess {
-  const run = startProcess('src/main.ts', {
-    PORT: '0',
-    HOST: '127.0.0.1',
-    DATA_DIR: dataDir,
-    DATABASE_URL: database.url,
-    REDIS_URL: TEST_REDIS_URL,
-    REDIS_KEY_PREFIX: keyPrefix,
-    PIXAZO_API_KEY: SIM_KEY,
-    PIXAZO_BASE_URL: sim.url,
-    ADMIN_API_KEY: ADMIN_KEY,
+const startGatewayProcess = () =>
+  cluster.startGateway({
     PIXAZO_MAX_CONCURRENCY: '4',
     INSTANCE_HEARTBEAT_SECONDS: '1',
     // Four missed beats: a busy machine's pauses do not make a live instance dead.
     INSTANCE_TTL_SECONDS: '4',
     PIXAZO_SUBMIT_TIMEOUT_SECONDS: String(SUBMIT_TIMEOUT_SECONDS),
   });
-  processes.push(run);
-  return run;
-}
 
 const query = <T>(sql: string) => queryDatabase<T>(database.url, sql);
 
@@ -100,7 +62,7 @@ it('finishes every job of a SIGKILLed instance on the survivors, one POST each a
   expect(aInstance).toBeDefined();
 
   // The first POST is answered after two minutes: long after A has died.
-  await sim.put('faults', { slow: { next: 1, delayMs: 120_000 } });
+  await cluster.sim.put('faults', { slow: { next: 1, delayMs: 120_000 } });
   // Turbo at 40 steps runs ~11 s at Pixazo, so A's are still running when it dies; the two
   // that wait in the queue run ~2 s once the survivors send them.
   const prompts = [
@@ -120,7 +82,9 @@ it('finishes every job of a SIGKILLed instance on the survivors, one POST each a
   // A has sent four POSTs (its cap) and one of them is held unanswered.
   await vi.waitFor(
     async () => {
-      const { requests } = await sim.get<{ requests: SimRequest[] }>('requests?route=submit');
+      const { requests } = await cluster.sim.get<{ requests: SimRequest[] }>(
+        'requests?route=submit',
+      );
       expect(requests.map((r) => r.status ?? 'held').sort()).toEqual([202, 202, 202, 'held']);
     },
     { timeout: 20_000 },
@@ -173,9 +137,9 @@ it('finishes every job of a SIGKILLed instance on the survivors, one POST each a
   for (const job of after) expect(survivors).toContain(job.owner_instance);
 
   // One POST per job, the held one included (Pixazo took it; the gateway never learnt its id).
-  const { requests } = await sim.get<{ requests: SimRequest[] }>('requests?route=submit');
+  const { requests } = await cluster.sim.get<{ requests: SimRequest[] }>('requests?route=submit');
   expect(requests).toHaveLength(6);
-  const { jobs } = await sim.get<{ jobs: SimJob[] }>('jobs');
+  const { jobs } = await cluster.sim.get<{ jobs: SimJob[] }>('jobs');
   expect(jobs.map((job) => job.request.prompt).sort()).toEqual(prompts.map((p) => p.prompt).sort());
 
   // Every charge kept, the held job's too: the ledger is the jobs' costs.

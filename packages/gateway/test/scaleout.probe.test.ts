@@ -6,60 +6,23 @@
  * out, so a second probe would have been sent by then; once Pixazo accepts the probe, the
  * queue drains, one POST per job.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { followJob, graphqlAt, isTerminalJob } from './helpers/gateway-client.ts';
-import { usePostgresDatabase } from './helpers/postgres.ts';
-import {
-  gatewayStarted,
-  type RunningProcess,
-  startProcess,
-  stopProcess,
-} from './helpers/processes.ts';
-import { connectTestRedis, deleteKeys, TEST_REDIS_URL, testKeyPrefix } from './helpers/redis.ts';
-import {
-  type SimJob,
-  type SimProcess,
-  type SimRequest,
-  startSimProcess,
-} from './helpers/sim-process.ts';
+import { useProcessCluster } from './helpers/process-cluster.ts';
+import { gatewayStarted } from './helpers/processes.ts';
+import { type SimJob, type SimRequest, startSimProcess } from './helpers/sim-process.ts';
 
-const database = usePostgresDatabase();
-const keyPrefix = testKeyPrefix();
 const ADMIN_KEY = 'zk_admin-secret-of-the-probe-test-0001';
 const SIM_KEY = 'probe-key';
-
-let dataDir: string;
-let sim: SimProcess;
-const processes: RunningProcess[] = [];
-
-beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(tmpdir(), 'zimage-scaleout-probe-'));
-  sim = await startSimProcess(`${SIM_KEY}=5`);
-  processes.push(sim.run);
+const cluster = useProcessCluster({
+  name: 'scaleout-probe',
+  adminApiKey: ADMIN_KEY,
+  pixazoKey: SIM_KEY,
+  startSim: () => startSimProcess(`${SIM_KEY}=5`),
 });
 
-afterAll(async () => {
-  await Promise.all(processes.map((run) => stopProcess(run.child)));
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  const redis = await connectTestRedis();
-  await deleteKeys(redis, keyPrefix);
-  await redis.quit();
-});
-
-function startGatewayProcess(): RunningProcess {
-  const run = startProcess('src/main.ts', {
-    PORT: '0',
-    HOST: '127.0.0.1',
-    DATA_DIR: dataDir,
-    DATABASE_URL: database.url,
-    REDIS_URL: TEST_REDIS_URL,
-    REDIS_KEY_PREFIX: keyPrefix,
-    PIXAZO_API_KEY: SIM_KEY,
-    PIXAZO_BASE_URL: sim.url,
-    ADMIN_API_KEY: ADMIN_KEY,
+const startGatewayProcess = () =>
+  cluster.startGateway({
     // One job at Pixazo at a time: the others wait in the queue when the 402 comes.
     PIXAZO_MAX_CONCURRENCY: '1',
     // Room for the test to refill the wallet and hold the probe before it goes.
@@ -67,9 +30,6 @@ function startGatewayProcess(): RunningProcess {
     // The probe's lines: who probes (info), who sees another instance probing (debug).
     LOG_LEVEL: 'debug',
   });
-  processes.push(run);
-  return run;
-}
 
 const PROBING = /"msg":"(probing pixazo with a pending job)"/;
 const PROBE_ELSEWHERE = /"msg":"(another instance is probing pixazo)[^"]*"/;
@@ -111,7 +71,7 @@ it('sends one probe in total across three instances after a 402, then drains the
   await Promise.all(followed.map((f) => f.live));
 
   // The wallet is empty when the place frees up: the next job's POST meets a 402.
-  await sim.put('balance', { balance_usd: 0 }, SIM_KEY);
+  await cluster.sim.put('balance', { balance_usd: 0 }, SIM_KEY);
   await graphqlAt(aUrl, ADMIN_KEY, 'mutation ($id: ID!) { cancelJob(id: $id) { id } }', {
     id: holder,
   });
@@ -119,8 +79,8 @@ it('sends one probe in total across three instances after a 402, then drains the
   expect(await refused?.done).toMatchObject({ status: 'ERROR', costUsd: 0 });
 
   // Within the cooldown: the wallet is refilled and the next POST (the probe) is held.
-  await sim.put('balance', { balance_usd: 5 }, SIM_KEY);
-  await sim.put('faults', { slow: { next: 1, delayMs: 10_000 } });
+  await cluster.sim.put('balance', { balance_usd: 5 }, SIM_KEY);
+  await cluster.sim.put('faults', { slow: { next: 1, delayMs: 10_000 } });
   const probing = new Map(runs.map((run) => [run, run.printed(PROBING).then(() => run)]));
   // The others never print it: their wait ends (rejected) when they exit.
   for (const wait of probing.values()) wait.catch(() => {});
@@ -135,7 +95,7 @@ it('sends one probe in total across three instances after a 402, then drains the
   // Both others know the probe is out, and none sent one of its own: the holder's POST, the
   // refused one and the held probe (logged before its POST leaves, so it may still arrive).
   const submits = async () =>
-    (await sim.get<{ requests: SimRequest[] }>('requests?route=submit')).requests.map(
+    (await cluster.sim.get<{ requests: SimRequest[] }>('requests?route=submit')).requests.map(
       (r) => r.status ?? 'held',
     );
   await vi.waitFor(async () => expect((await submits()).length).toBeGreaterThanOrEqual(3), {
@@ -150,7 +110,7 @@ it('sends one probe in total across three instances after a 402, then drains the
     'COMPLETED',
     'COMPLETED',
   ]);
-  const { jobs } = await sim.get<{ jobs: SimJob[] }>('jobs');
+  const { jobs } = await cluster.sim.get<{ jobs: SimJob[] }>('jobs');
   expect(jobs.map((job) => job.request.prompt).sort()).toEqual([
     'holds the place',
     'queued 1',
@@ -158,5 +118,7 @@ it('sends one probe in total across three instances after a 402, then drains the
     'queued 3',
     'queued 4',
   ]);
-  expect(await sim.get<{ count: number }>('requests?route=submit')).toMatchObject({ count: 6 });
+  expect(await cluster.sim.get<{ count: number }>('requests?route=submit')).toMatchObject({
+    count: 6,
+  });
 }, 120_000);
