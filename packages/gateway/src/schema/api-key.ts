@@ -24,7 +24,7 @@ import { builder, type GatewayContext } from './builder.ts';
 import { Job } from './job.ts';
 import { ModelEnum } from './model.ts';
 import { NodeInterface } from './node.ts';
-import { PageInfo, pageInfoOf } from './page-info.ts';
+import { idConnection } from './page-info.ts';
 
 /** Budgets above this are typing mistakes (and stay far inside exact doubles in micro-USD). */
 const MAX_BUDGET_USD = 1_000_000_000;
@@ -110,28 +110,7 @@ builder.objectField(Job, 'apiKey', (t) =>
   }),
 );
 
-const ApiKeyEdge = builder.objectRef<ApiKeyRecord>('ApiKeyEdge').implement({
-  fields: (t) => ({
-    cursor: t.string({ resolve: (key) => key.id }),
-    node: t.field({ type: ApiKey, resolve: (key) => key }),
-  }),
-});
-
-interface ApiKeyPageShape {
-  keys: ApiKeyRecord[];
-  hasNextPage: boolean;
-  after: string | undefined;
-}
-
-const ApiKeyConnection = builder.objectRef<ApiKeyPageShape>('ApiKeyConnection').implement({
-  fields: (t) => ({
-    edges: t.field({ type: [ApiKeyEdge], resolve: (page) => page.keys }),
-    pageInfo: t.field({
-      type: PageInfo,
-      resolve: (page) => pageInfoOf(page.keys, page.hasNextPage, page.after),
-    }),
-  }),
-});
+const ApiKeyConnection = idConnection('ApiKey', ApiKey);
 
 const ApiKeyLimitsInput = builder.inputType('ApiKeyLimitsInput', {
   description: 'Null clears a limit; an absent field keeps it.',
@@ -218,7 +197,7 @@ builder.queryField('apiKeys', (t) =>
         after,
         includeRevoked: args.includeRevoked ?? false,
       });
-      return { ...page, after };
+      return { nodes: page.keys, hasNextPage: page.hasNextPage, after };
     },
   }),
 );

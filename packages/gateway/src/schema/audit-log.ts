@@ -9,7 +9,7 @@ import { MAX_ADMIN_PAGE_SIZE } from '../store/store.ts';
 import { requireScope } from './access.ts';
 import { ApiKey, apiKeyById } from './api-key.ts';
 import { builder } from './builder.ts';
-import { PageInfo, pageInfoOf } from './page-info.ts';
+import { idConnection } from './page-info.ts';
 
 const DEFAULT_PAGE_SIZE = 20;
 /** Cursors are entry ids (`audit_` and 32 hex digits), which sort by creation. */
@@ -57,28 +57,7 @@ const AuditEntry = builder.objectRef<AuditRecord>('AuditEntry').implement({
   }),
 });
 
-const AuditEntryEdge = builder.objectRef<AuditRecord>('AuditEntryEdge').implement({
-  fields: (t) => ({
-    cursor: t.string({ resolve: (entry) => entry.id }),
-    node: t.field({ type: AuditEntry, resolve: (entry) => entry }),
-  }),
-});
-
-interface AuditPageShape {
-  entries: AuditRecord[];
-  hasNextPage: boolean;
-  after: string | undefined;
-}
-
-const AuditEntryConnection = builder.objectRef<AuditPageShape>('AuditEntryConnection').implement({
-  fields: (t) => ({
-    edges: t.field({ type: [AuditEntryEdge], resolve: (page) => page.entries }),
-    pageInfo: t.field({
-      type: PageInfo,
-      resolve: (page) => pageInfoOf(page.entries, page.hasNextPage, page.after),
-    }),
-  }),
-});
+const AuditEntryConnection = idConnection('AuditEntry', AuditEntry);
 
 builder.queryField('auditLog', (t) =>
   t.field({
@@ -102,7 +81,7 @@ builder.queryField('auditLog', (t) =>
         throw badUserInput('after', 'after must be a cursor from an earlier page');
       }
       const page = await context.store.listAuditLog(first, after);
-      return { ...page, after };
+      return { nodes: page.entries, hasNextPage: page.hasNextPage, after };
     },
   }),
 );

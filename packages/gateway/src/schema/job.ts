@@ -24,7 +24,7 @@ import {
 import { builder } from './builder.ts';
 import { AccelerationEnum, ImageSizeEnum, ModelEnum, OutputFormatEnum } from './model.ts';
 import { NodeInterface } from './node.ts';
-import { PageInfo, pageInfoOf } from './page-info.ts';
+import { idConnection } from './page-info.ts';
 
 const STATUS_DESCRIPTIONS: Partial<Record<JobStatus, string>> = {
   QUEUED: 'Accepted by the gateway; waiting for a submission slot or for Pixazo to start it.',
@@ -121,28 +121,7 @@ export const Job = builder.objectRef<JobRecord>('Job').implement({
   }),
 });
 
-interface JobPageShape {
-  jobs: JobRecord[];
-  hasNextPage: boolean;
-  after: string | undefined;
-}
-
-const JobEdge = builder.objectRef<JobRecord>('JobEdge').implement({
-  fields: (t) => ({
-    cursor: t.string({ resolve: (job) => job.id }),
-    node: t.field({ type: Job, resolve: (job) => job }),
-  }),
-});
-
-const JobConnection = builder.objectRef<JobPageShape>('JobConnection').implement({
-  fields: (t) => ({
-    edges: t.field({ type: [JobEdge], resolve: (page) => page.jobs }),
-    pageInfo: t.field({
-      type: PageInfo,
-      resolve: (page) => pageInfoOf(page.jobs, page.hasNextPage, page.after),
-    }),
-  }),
-});
+const JobConnection = idConnection('Job', Job);
 
 const DEFAULT_PAGE_SIZE = 20;
 const MAX_SEARCH_LENGTH = 200;
@@ -195,7 +174,7 @@ builder.queryField('jobs', (t) =>
         search,
       };
       const page = await context.store.listJobs(filter, first, after);
-      return { ...page, after };
+      return { nodes: page.jobs, hasNextPage: page.hasNextPage, after };
     },
   }),
 );
