@@ -239,6 +239,30 @@ export function describeStoreSuite(name: string, adapter: StoreAdapter): void {
         ).rejects.toThrow(/pending again/);
       });
 
+      it('lets a cancel decided on the pending job lose to a claim, whichever comes first', async () => {
+        const key = await storedKey(store);
+        const cancel = { status: 'CANCELLED', costMicroUsd: 0 } as const;
+        const late = await admitted(key, newJob(key));
+        await claim('inst_a', 1);
+        // The cancel was decided on version 1 (pending); the claim made it 2 (submitting).
+        expect(await store.updateJob(late.id, late.version, cancel)).toBeNull();
+        expect(await store.getJob(late.id)).toMatchObject({ submission: 'submitting' });
+
+        const raced = await admitted(key, newJob(key));
+        const [claimed, cancelled] = await Promise.all([
+          claim('inst_b', 2),
+          store.updateJob(raced.id, raced.version, cancel),
+        ]);
+        const stored = (await store.getJob(raced.id)) as JobRecord;
+        // Exactly one of them won, and the job is as the winner left it.
+        expect(ids(claimed).includes(raced.id)).toBe(cancelled === null);
+        expect(stored).toMatchObject(
+          cancelled === null
+            ? { status: 'QUEUED', submission: 'submitting', costMicroUsd: raced.costMicroUsd }
+            : { status: 'CANCELLED', submission: 'pending', costMicroUsd: 0 },
+        );
+      });
+
       it('gives queue positions and lists the queue oldest first', async () => {
         const key = await storedKey(store);
         const jobs = [];

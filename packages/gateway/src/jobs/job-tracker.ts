@@ -257,7 +257,7 @@ export function createJobTracker(deps: JobTrackerDeps): JobTracker {
 
   /** Resolves with the job once a callback revealed its request id; null once it ended. */
   async function awaitCallback(given: JobRecord, signal: AbortSignal): Promise<JobRecord | null> {
-    // Read again: it may have been cancelled while its POST was failing.
+    // Read again: it may have ended otherwise while its POST was failing.
     const job = await store.getJob(given.id);
     if (job === null || isTerminal(job.status)) return null;
     if (job.requestId !== null) return job;
