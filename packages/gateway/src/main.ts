@@ -61,7 +61,11 @@ try {
     maxSubscriptionsPerSocket: config.maxSubscriptionsPerSocket,
     maxPromptLength: config.maxPromptLength,
     pixazoMaxConcurrency: config.pixazoMaxConcurrency,
-    engine: { upstreamHealth: { cooldownMs: config.upstreamCooldownMs } },
+    engine: {
+      upstreamHealth: { cooldownMs: config.upstreamCooldownMs },
+      // The simulator runs its jobs this much faster; the polls follow its pace.
+      durationScale: config.pixazo.mode === 'embedded' ? config.pixazo.simTimeScale : 1,
+    },
     webhooks: config.webhooks,
     imageStore: config.imageStore,
     imageRetention:

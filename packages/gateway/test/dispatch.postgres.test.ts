@@ -425,6 +425,7 @@ it.each(sharedImagePlaces)(
         options: {
           mode: 'webhook',
           pollSchedule: { ...DEFAULT_POLL_SCHEDULE, ...TEST_POLL_SCHEDULE },
+          durationScale: 1,
           safetyNet: { intervalMs: 1000 },
           deadline: { factor: 10, marginMs: 1000 },
           vanishedAfter404s: 3,

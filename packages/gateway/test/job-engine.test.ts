@@ -248,6 +248,32 @@ describe('job engine: how jobs end', () => {
   });
 });
 
+describe('job engine: polling cadence', () => {
+  it('reads a typical job at most three times, at its expected end on Pixazo’s pace', async () => {
+    const principal = await h.principal();
+    // The default schedule, on the simulator's pace (timeScale 0.01), floors lowered to match.
+    const engine = h.engine({
+      pollSchedule: { minIntervalMs: 1, maxIntervalMs: 1000 },
+      durationScale: 0.01,
+    });
+    await engine.start();
+    const jobs = await Promise.all(
+      [turbo, { ...turbo, numImages: 2 }, { ...turbo, model: 'base' } as const].map((input) =>
+        engine.generate(principal, input),
+      ),
+    );
+    for (const job of jobs) expect((await waitForJob(h, job.id)).status).toBe('COMPLETED');
+    // Pixazo ends a job within ±10% of its expectation, counted from acceptance; the tracker's
+    // reads start after the POST's answer, at 0.9, 1 and 1.15 of it: the third sees it done.
+    for (const job of jobs) {
+      const requestId = (await h.store.getJob(job.id))?.requestId as string;
+      const reads = h.sim.requests({ route: 'status' }).filter((r) => r.path.endsWith(requestId));
+      expect(reads.length).toBeGreaterThan(0);
+      expect(reads.length).toBeLessThanOrEqual(3);
+    }
+  });
+});
+
 describe('job engine: cancelJob', () => {
   it('cancels a job still in the gateway queue at no cost, and never sends it', async () => {
     const principal = await h.principal();

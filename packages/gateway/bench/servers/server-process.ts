@@ -37,6 +37,8 @@ export interface GatewayParams {
   /** PUBLIC_URL = the gateway's own address, so Pixazo calls back. */
   webhooks?: boolean | undefined;
   pollSchedule?: Partial<PollSchedule> | undefined;
+  /** The simulator's time scale, which the tracker's expected durations follow. */
+  durationScale?: number | undefined;
   safetyNet?: { firstDelayMs?: number; intervalMs?: number } | undefined;
   maxConcurrency?: number | undefined;
 }
@@ -141,6 +143,7 @@ serve(
         pixazoMaxConcurrency: params.maxConcurrency ?? 1000,
         engine: {
           ...(params.pollSchedule ? { pollSchedule: params.pollSchedule } : {}),
+          ...(params.durationScale ? { durationScale: params.durationScale } : {}),
           ...(params.safetyNet ? { safetyNet: params.safetyNet } : {}),
         },
       });

@@ -84,9 +84,11 @@ export interface JobEngineOptions {
   maxPromptLength: number;
   /**
    * Status reads in polling mode, and in webhook mode until Pixazo says PROCESSING; default
-   * core's (first read near the expected duration, 8 s cap).
+   * core's (reads at 0.9, 1 and 1.15 of the expected duration, then backing off to 8 s).
    */
   pollSchedule?: Partial<PollSchedule> | undefined;
+  /** Pixazo's pace against the model table (TrackingOptions.durationScale); default 1. */
+  durationScale?: number | undefined;
   /** Webhook mode's safety-net polls; default first at 2× the expected duration, then every 45 s. */
   safetyNet?: Partial<TrackingOptions['safetyNet']> | undefined;
   /** Give up on a job factor × expected duration + margin after submission; default 10×, 60 s. */
@@ -216,6 +218,7 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
     options: {
       mode: publicUrl === undefined ? 'polling' : 'webhook',
       pollSchedule: { ...DEFAULT_POLL_SCHEDULE, ...options.pollSchedule },
+      durationScale: options.durationScale ?? 1,
       safetyNet: {
         firstDelayMs: options.safetyNet?.firstDelayMs,
         intervalMs: options.safetyNet?.intervalMs ?? DEFAULTS.safetyNetIntervalMs,
