@@ -44,7 +44,7 @@ const EXPECTED_MS = expectedDurationMs(TURBO, {
 });
 
 /** core's default schedule with its floor and cap scaled (its marks follow the expected duration). */
-function pollSchedule(scale: number): PollSchedule {
+export function pollSchedule(scale: number): PollSchedule {
   return {
     ...DEFAULT_POLL_SCHEDULE,
     minIntervalMs: DEFAULT_POLL_SCHEDULE.minIntervalMs * scale,
@@ -59,7 +59,7 @@ function pollSchedule(scale: number): PollSchedule {
 const WEBHOOK_MAX_GETS_PER_JOB = 3;
 
 /** The gateway's default webhook safety net (first at 2× expected, then every 45 s), scaled. */
-function safetyNet(scale: number) {
+export function safetyNet(scale: number) {
   return { firstDelayMs: 2 * EXPECTED_MS * scale, intervalMs: 45_000 * scale };
 }
 
@@ -89,7 +89,7 @@ function split(total: number, parts: number): number[] {
   );
 }
 
-async function countCalls(sim: ChildHandle, requestIds: string[]) {
+export async function countCalls(sim: ChildHandle, requestIds: string[]) {
   const entries = await sim.call<LogEntry[]>('simRequests', {});
   return {
     posts: entries.filter((e) => e.route === 'submit').length,

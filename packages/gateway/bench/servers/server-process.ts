@@ -293,6 +293,14 @@ serve(
       }));
     },
 
+    /** When the simulator's job ended (its status body's `completed_at`), in epoch ms. */
+    simCompletedAt({ requestId }: { requestId: string }): number {
+      if (!sim) throw new Error('no simulator');
+      const job = sim.job(requestId);
+      if (!job) throw new Error(`no simulator job ${requestId}`);
+      return Date.parse(job.ends_at);
+    },
+
     clearSimRequests() {
       if (!sim) throw new Error('no simulator');
       sim.clearRequests();
