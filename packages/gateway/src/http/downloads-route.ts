@@ -63,6 +63,8 @@ function refuse(res: ServerResponse, error: GatewayError) {
   sendJson(res, status ?? 400, { error: { message: error.message, ...error.extensions } });
 }
 
+const needsRead = () => new GatewayError('FORBIDDEN', 'Downloads need the read scope');
+
 const invalid = (field: string, message: string) =>
   new GatewayError('BAD_USER_INPUT', message, { field });
 
@@ -134,9 +136,7 @@ export function createDownloadsRoute(deps: DownloadsRouteDeps) {
   async function create(req: IncomingMessage, res: ServerResponse) {
     const principal = await authenticate(store, req.headers.authorization, deps.keyCache);
     if (principal === null) throw new GatewayError('UNAUTHENTICATED', 'An API key is required');
-    if (!hasScope(principal.key, 'read')) {
-      throw new GatewayError('FORBIDDEN', 'Downloads need the read scope');
-    }
+    if (!hasScope(principal.key, 'read')) throw needsRead();
     const spec = specOf(principal, await readBody(req));
     const { token, expiresAt } = tokens.issue(spec, now());
     const origin = deps.publicUrl() ?? '';
@@ -152,6 +152,7 @@ export function createDownloadsRoute(deps: DownloadsRouteDeps) {
     if (key === null || key.revokedAt !== null) {
       throw new GatewayError('UNAUTHENTICATED', 'The API key of this link was revoked');
     }
+    if (!hasScope(key, 'read')) throw needsRead();
     const principal: Principal = { key, endUserId: spec.endUserId };
     if (spec.jobId !== undefined) {
       const job = await store.getJob(spec.jobId);
