@@ -918,6 +918,23 @@ export function describeStoreSuite(name: string, adapter: StoreAdapter): void {
         expect(await search('éclair AU CAFÉ')).toEqual([accented]);
         expect(await search('nothing like it')).toEqual([]);
       });
+
+      it('finds every word of a search, in any order and case, inside longer words too', async () => {
+        const key = await storedKey(store);
+        const prompt = async (text: string) =>
+          (await admitted(key, newJob(key, { prompt: text }))).id;
+        const fox = await prompt('a red fox in fresh snow');
+        const foxes = await prompt('Two FOXES by the river');
+        await prompt('a red panda in the snow');
+        const search = async (text: string) =>
+          (await store.listJobs({ ownerKeyId: key.id, search: text }, 50)).jobs.map((j) => j.id);
+        expect(await search('fox snow')).toEqual([fox]);
+        expect(await search('SNOW  Fox')).toEqual([fox]);
+        expect(await search('fox')).toEqual([foxes, fox]);
+        expect(await search('fox in')).toEqual([fox]);
+        expect(await search('red "fox"')).toEqual([]);
+        expect(await search('fox panda')).toEqual([]);
+      });
     });
 
     describe('changes since a time', () => {

@@ -39,7 +39,6 @@ import {
   API_KEY_COLUMNS,
   type ApiKeyRow,
   AT_PIXAZO_SQL,
-  foldCase,
   IMAGES_KEPT_SQL,
   IN_FLIGHT_SQL,
   JOB_COLUMNS,
@@ -47,6 +46,7 @@ import {
   oldestDeliveryFirst,
   PENDING_SQL,
   RETENTION_SQL,
+  searchWords,
   sqlRecords,
   UPSTREAM_SQL,
   type UpstreamRow,
@@ -490,11 +490,11 @@ class PostgresStore implements Store {
     where([filter.endUserId], (p) => `end_user_id = ${p}`);
     where([filter.status], (p) => `status = ${p}`);
     where([filter.model], (p) => `model = ${p}`);
-    // A plain substring test: nothing in the search text is a wildcard.
-    where(
-      [filter.search === undefined ? undefined : foldCase(filter.search)],
-      (p) => `strpos(prompt_folded, ${p}) > 0`,
-    );
+    // Every word, by the pg_trgm index; nothing in a word is a wildcard (escaped).
+    for (const word of searchWords(filter.search ?? '')) {
+      const pattern = `%${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      where([pattern], (p) => `prompt_folded LIKE ${p}`);
+    }
     narrow(where);
 
     const limit = Math.max(0, Math.min(Math.floor(first), MAX_JOBS_PAGE_SIZE));

@@ -35,7 +35,9 @@ import {
   oldestDeliveryFirst,
   PENDING_SQL,
   RETENTION_SQL,
+  searchWords,
   sqlRecords,
+  TRIGRAM_LENGTH,
   UPSTREAM_SQL,
   type UpstreamRow,
   WEBHOOK_DELIVERY_COLUMNS,
@@ -387,9 +389,18 @@ class SqliteStore implements Store {
     where('end_user_id = :endUser', { endUser: filter.endUserId });
     where('status = :status', { status: filter.status });
     where('model = :model', { model: filter.model });
-    where("prompt_folded LIKE :pattern ESCAPE '\\'", {
-      pattern: filter.search === undefined ? undefined : containsPattern(filter.search),
-    });
+    for (const [i, word] of searchWords(filter.search ?? '').entries()) {
+      if ([...word].length >= TRIGRAM_LENGTH) {
+        where(
+          `rowid IN (SELECT rowid FROM jobs_prompt_fts WHERE jobs_prompt_fts MATCH :word${i})`,
+          {
+            [`word${i}`]: `"${word.replaceAll('"', '""')}"`,
+          },
+        );
+      } else {
+        where(`prompt_folded LIKE :word${i} ESCAPE '\\'`, { [`word${i}`]: containsPattern(word) });
+      }
+    }
     narrow(where);
 
     const limit = Math.max(0, Math.min(Math.floor(first), MAX_JOBS_PAGE_SIZE));
