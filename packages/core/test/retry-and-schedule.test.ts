@@ -53,9 +53,11 @@ describe('sleep', () => {
 });
 
 describe('pollDelayMs', () => {
-  it('starts at the expected duration and backs off ×1.5 to the 8 s cap', () => {
-    const delays = [0, 1, 2, 3, 4].map((n) => pollDelayMs(n, 2800));
-    expect(delays).toEqual([2800, 4200, 6300, 8000, 8000]);
+  it('reads near the expected end, then backs off ×1.5 from a quarter of it to the 8 s cap', () => {
+    const delays = [0, 1, 2, 3, 4, 5].map((n) => pollDelayMs(n, 20_000));
+    expect(delays).toEqual([8000, 2000, 3000, 5000, 7500, 8000]);
+    // Turbo (2.8 s): the gaps near the end are floored at the 1 s minimum.
+    expect([0, 1, 2, 3].map((n) => pollDelayMs(n, 2800))).toEqual([2520, 1000, 1000, 1000]);
   });
 
   it('caps the first poll for long jobs and floors it for tiny ones', () => {
@@ -64,8 +66,16 @@ describe('pollDelayMs', () => {
   });
 
   it('honours an explicit schedule', () => {
-    const schedule = { firstDelayMs: 20, factor: 2, minIntervalMs: 5, maxIntervalMs: 50 };
+    const schedule = {
+      firstDelayMs: 20,
+      nearEnd: [],
+      factor: 2,
+      minIntervalMs: 5,
+      maxIntervalMs: 50,
+    };
     expect([0, 1, 2, 3].map((n) => pollDelayMs(n, 99_999, schedule))).toEqual([20, 40, 50, 50]);
+    const marks = { ...DEFAULT_POLL_SCHEDULE, nearEnd: [0.5, 1], minIntervalMs: 1 };
+    expect([0, 1, 2].map((n) => pollDelayMs(n, 4000, marks))).toEqual([2000, 2000, 1000]);
   });
 });
 

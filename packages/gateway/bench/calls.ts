@@ -5,11 +5,11 @@
  * itself with core's PixazoClient on the same schedule.
  */
 import {
+  DEFAULT_POLL_SCHEDULE,
   expectedDurationMs,
   MODELS,
   PixazoClient,
   type PollSchedule,
-  validateGenerateInput,
 } from '@zimage/core';
 import type { WatchResult } from './clients/ws-client-process.ts';
 import { JOB_UPDATED } from './fanout.ts';
@@ -43,13 +43,12 @@ const EXPECTED_MS = expectedDurationMs(TURBO, {
   acceleration: TURBO.defaultAcceleration,
 });
 
-/** core's default schedule (first poll at the expected duration, 1–8 s apart), scaled. */
+/** core's default schedule with its floor and cap scaled (its marks follow the expected duration). */
 export function pollSchedule(scale: number): PollSchedule {
   return {
-    firstDelayMs: EXPECTED_MS * scale,
-    factor: 1.5,
-    minIntervalMs: 1_000 * scale,
-    maxIntervalMs: 8_000 * scale,
+    ...DEFAULT_POLL_SCHEDULE,
+    minIntervalMs: DEFAULT_POLL_SCHEDULE.minIntervalMs * scale,
+    maxIntervalMs: DEFAULT_POLL_SCHEDULE.maxIntervalMs * scale,
   };
 }
 
@@ -60,7 +59,7 @@ export function pollSchedule(scale: number): PollSchedule {
 const WEBHOOK_MAX_GETS_PER_JOB = 3;
 
 /** The gateway's default webhook safety net (first at 2× expected, then every 45 s), scaled. */
-function safetyNet(scale: number) {
+export function safetyNet(scale: number) {
   return { firstDelayMs: 2 * EXPECTED_MS * scale, intervalMs: 45_000 * scale };
 }
 
@@ -83,7 +82,7 @@ interface LogEntry {
   method: string;
 }
 
-async function countCalls(sim: ChildHandle, requestIds: string[]) {
+export async function countCalls(sim: ChildHandle, requestIds: string[]) {
   const entries = await sim.call<LogEntry[]>('simRequests', {});
   return {
     posts: entries.filter((e) => e.route === 'submit').length,
@@ -123,6 +122,7 @@ async function throughGateway(
       pixazoUrl: simServer.url,
       webhooks: mode === 'webhooks',
       pollSchedule: pollSchedule(scale),
+      durationScale: scale,
       safetyNet: safetyNet(scale),
     });
     const total = options.jobs * watchers;
@@ -208,7 +208,6 @@ async function direct(watchers: number, options: CallsOptions): Promise<Measured
       pollSchedule: pollSchedule(scale),
     });
     const input = { model: 'turbo', prompt: PROMPT, imageSize: 'square_1_1' } as const;
-    const params = validateGenerateInput(input);
     const submissions = await Promise.all(
       Array.from({ length: options.jobs }, () => pixazo.submit(input)),
     );
@@ -216,7 +215,10 @@ async function direct(watchers: number, options: CallsOptions): Promise<Measured
       submissions.flatMap((submission) =>
         Array.from({ length: watchers }, () =>
           pixazo
-            .waitForCompletion(submission.requestId, { params, timeoutMs: 60_000 })
+            .waitForCompletion(submission.requestId, {
+              expectedDurationMs: EXPECTED_MS * scale,
+              timeoutMs: 60_000,
+            })
             .then(() => true),
         ),
       ),
@@ -313,7 +315,7 @@ export async function runCalls(options: CallsOptions): Promise<{
       tables: [table],
       notes: [
         `Targets: exactly one POST per job; status GETs per job independent of the number of watchers (PASS when the mean with more watchers is within 0.5 of the mean with ${fewest}); with webhooks, at most ${WEBHOOK_MAX_GETS_PER_JOB} status GETs per job on average.`,
-        "Polling: status GETs follow core's schedule (first at the expected duration, then ×1.5, 1–8 s apart; here scaled to the simulator's time), so a job needs one or two. Webhooks: Pixazo calls back only on the terminal state, so the gateway reads the status on the same schedule while the job is QUEUED, to show PROCESSING, and stops once Pixazo says PROCESSING (or done); it confirms the callback with one GET (callbacks are not signed), and its safety-net poll (2× the expected duration) does not fire for a job that ends on time.",
+        "Polling: status GETs follow core's schedule (at 0.9, 1 and 1.15 of the expected duration, then backing off ×1.5, 1–8 s apart; here scaled to the simulator's time), so a job needs one to three. Webhooks: Pixazo calls back only on the terminal state, so the gateway reads the status on the same schedule while the job is QUEUED, to show PROCESSING, and stops once Pixazo says PROCESSING (or done); it confirms the callback with one GET (callbacks are not signed), and its safety-net poll (2× the expected duration) does not fire for a job that ends on time.",
       ],
       method: [
         `Per row, a fresh simulator (its own process, same seed, so the same job durations; time scale ${options.timeScale ?? DEFAULT_TIME_SCALE}, no rate limit) and a fresh gateway (its own process; polling: PUBLIC_URL unset; webhooks: PUBLIC_URL = the gateway's own address) with its poll schedule and safety net scaled by the same factor. The watchers (graphql-ws, one WebSocket each, in client processes) connect first; then ${options.jobs} jobs are submitted with \`generateImage\` at once and every watcher subscribes to \`jobUpdated\` of its job and waits for it to complete. "Live" watchers received a state before the terminal one.`,

@@ -12,17 +12,18 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runCalls } from './calls.ts';
+import { runDelivery } from './delivery.ts';
 import { runFanout } from './fanout.ts';
 import { type BenchReport, renderReport, saveReport } from './lib/report.ts';
 import { runScaleout } from './scaleout.ts';
 import { runSubmit } from './submit.ts';
 
 const PROFILE_DIR = fileURLToPath(new URL('profiles/', import.meta.url));
-const BENCHMARKS = ['fanout', 'submit', 'calls', 'scaleout'] as const;
+const BENCHMARKS = ['fanout', 'submit', 'calls', 'scaleout', 'delivery'] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
 
 const USAGE = `usage: pnpm bench [-- options]
-  --only <list>          fanout,submit,calls,scaleout (default: all)
+  --only <list>          fanout,submit,calls,scaleout,delivery (default: all)
   --sizes <list>         fan-out subscriber counts (default 1000,5000,10000)
   --servers <list>       fan-out servers (default floor,baseline,gateway)
   --clients <n>          fan-out client processes (default 4)
@@ -32,6 +33,7 @@ const USAGE = `usage: pnpm bench [-- options]
   --jobs <n>             calls and scale-out: jobs per configuration (default 10)
   --subscribers <n>      scale-out: subscribers spread over the instances (default 3000)
   --watchers <list>      calls benchmark: watchers per job (default 1,100)
+  --deliveries <n>       delivery benchmark: Turbo jobs per mode (default 40)
   --cpu-prof             profile the servers (fan-out rounds, gateway submits) into packages/gateway/bench/profiles/
   --no-save              print only; write nothing under bench/results/
   --help`;
@@ -67,6 +69,7 @@ async function main(): Promise<number> {
       jobs: { type: 'string', default: '10' },
       watchers: { type: 'string', default: '1,100' },
       subscribers: { type: 'string', default: '3000' },
+      deliveries: { type: 'string', default: '40' },
       'cpu-prof': { type: 'boolean', default: false },
       'no-save': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -122,6 +125,9 @@ async function main(): Promise<number> {
         jobs: jobs as number,
         log,
       }));
+    } else if (name === 'delivery') {
+      const [deliveries] = integers(values.deliveries, '--deliveries');
+      ({ report } = await runDelivery({ jobs: deliveries as number, log }));
     } else {
       ({ report } = await runCalls({
         jobs: jobs as number,

@@ -23,3 +23,10 @@ export const rateLimited = (retryAfterSeconds: number, message = 'Too many reque
   new GatewayError('RATE_LIMITED', `${message}; retry in ${retryAfterSeconds} s`, {
     retryAfterSeconds,
   });
+
+/** cancelJob on a job already sent to Pixazo, which has no cancel: it is paid, so it finishes. */
+export const alreadySent = (jobId: string) =>
+  badUserInput(
+    'id',
+    `Job ${jobId} was already sent to Pixazo, which has no cancel: it is paid, so it will finish and its images will be kept. Only a job still waiting in the gateway's queue (queuePosition set) can be cancelled, for free.`,
+  );

@@ -223,10 +223,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     allowPrivateAddresses: false,
     ...options.webhooks,
   };
-  const webhookSecrets = createWebhookSecrets(
-    store,
-    await loadSealingKey(options.webhooks?.secretsKey ?? null, dataDir),
-  );
+  const sealingKey = await loadSealingKey(options.webhooks?.secretsKey ?? null, dataDir);
+  const webhookSecrets = createWebhookSecrets(store, sealingKey);
   // Created once the server knows its public origin (image URLs in the payloads).
   let webhooks: ReturnType<typeof createWebhookWorker> | null = null;
   const pixazo = new PixazoClient({
@@ -262,6 +260,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     pubsub,
     images,
     webhookSecrets,
+    sealingKey,
     rateLimiter: options.rateLimiter ?? redis?.rateLimiter ?? createMemoryRateLimiter(),
     redisChannels: redis?.channels ?? null,
     metrics,

@@ -64,6 +64,8 @@ try {
     engine: {
       instances: config.instances,
       upstreamHealth: { cooldownMs: config.upstreamCooldownMs },
+      // The simulator runs its jobs this much faster; the polls follow its pace.
+      durationScale: config.pixazo.mode === 'embedded' ? config.pixazo.simTimeScale : 1,
     },
     webhooks: config.webhooks,
     imageStore: config.imageStore,

@@ -13,6 +13,8 @@ import { createSseStreams } from './graphql/sse-streams.ts';
 import { attachGraphqlWs } from './graphql/ws-server.ts';
 import { createGatewayYoga, type GatewayYoga, GRAPHQL_PATH } from './graphql/yoga.ts';
 import { createDashboardRoute } from './http/dashboard-route.ts';
+import { createDownloadTokens } from './http/download-token.ts';
+import { createDownloadsRoute, DOWNLOADS_PATH } from './http/downloads-route.ts';
 import { createGraphiqlRoute } from './http/graphiql-route.ts';
 import { createReadyz, healthz } from './http/health-routes.ts';
 import { createImagesRoute, IMAGES_PREFIX } from './http/images-route.ts';
@@ -43,6 +45,8 @@ export interface GatewayServerDeps {
   pubsub: PubSub;
   images: ImageStore;
   webhookSecrets: WebhookSecrets;
+  /** The sealing key (WEBHOOK_SECRETS_KEY or DATA_DIR's key file): signs download links too. */
+  sealingKey: Uint8Array;
   rateLimiter: RateLimiter;
   /** With Redis: its connections must answer for /readyz to say ready. */
   redisChannels?: Pick<RedisChannels, 'ping'> | null | undefined;
@@ -107,6 +111,14 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
   });
   const images = createImagesRoute({ images: deps.images, store: deps.store, logger: deps.logger });
   const webhook = createWebhookRoute(deps);
+  const downloads = createDownloadsRoute({
+    store,
+    images: deps.images,
+    tokens: createDownloadTokens(deps.sealingKey),
+    keyCache,
+    logger,
+    publicUrl: () => publicUrl,
+  });
   const readyz = createReadyz({
     store,
     redis: deps.redisChannels ?? null,
@@ -130,6 +142,9 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
     if (graphiql?.ownsPath(pathname)) return graphiql.asset(req, res, pathname);
     if (pathname.startsWith(IMAGES_PREFIX)) return images(req, res, pathname);
     if (pathname.startsWith(WEBHOOK_PREFIX)) return webhook(req, res, pathname);
+    if (pathname === DOWNLOADS_PATH || pathname.startsWith(`${DOWNLOADS_PATH}/`)) {
+      return downloads(req, res, pathname);
+    }
     if (pathname === '/healthz') return healthz(req, res);
     if (pathname === '/readyz') return readyz(req, res);
     if (pathname === '/metrics') return metricsRoute(req, res);

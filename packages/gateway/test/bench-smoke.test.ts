@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runCalls } from '../bench/calls.ts';
+import { runDelivery } from '../bench/delivery.ts';
 import { runFanout } from '../bench/fanout.ts';
 import { renderReport } from '../bench/lib/report.ts';
 import { runScaleout } from '../bench/scaleout.ts';
@@ -79,4 +80,17 @@ describe('pnpm bench harness, tiny sizes', () => {
     }
     expect(renderReport(report, '')).toContain('3 instances');
   }, 300_000);
+
+  it("delivery: the lag from Pixazo's end to the subscriber, polling and webhooks", async () => {
+    const { runs, report } = await runDelivery({ jobs: 2, timeScale: 0.05 });
+    expect(runs.map((run) => run.mode)).toEqual(['polling', 'webhooks']);
+    for (const run of runs) {
+      expect(run.completed).toBe(2);
+      expect(run.lagsMs).toHaveLength(2);
+      // Received after Pixazo ended the job (one clock: the machine's).
+      for (const lag of run.lagsMs) expect(lag).toBeGreaterThan(0);
+      expect(run.getsPerJob.every((gets) => gets > 0)).toBe(true);
+    }
+    expect(renderReport(report, '')).toContain('Delivery lag');
+  }, 180_000);
 });

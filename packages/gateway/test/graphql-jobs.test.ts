@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { CSRF_HEADER } from '../src/graphql/yoga.ts';
 import { modelsAnswer } from '../src/models-answer.ts';
+import { waitForJob } from './helpers/engine-harness.ts';
 import {
   collect,
   type GatewayHarness,
@@ -368,22 +369,24 @@ describe('mutations', () => {
     expect(usage.body.data?.viewer).toEqual({ usage: { spentTodayUsd: 0.008 } });
   });
 
-  it('cancels a queued job of the caller', async () => {
-    const slow = await h.createKey();
+  it('refuses to cancel a job already sent to Pixazo, naming the field; it completes', async () => {
+    const owner = await h.createKey();
     const job = await generate(
-      {
-        prompt: 'to cancel',
-        imageSize: 'SQUARE_1_1',
-        model: 'Z_IMAGE_BASE',
-        numInferenceSteps: 100,
-      },
-      slow.secret,
+      { prompt: 'sent already', imageSize: 'SQUARE_1_1', model: 'Z_IMAGE_TURBO' },
+      owner.secret,
     );
+    const { gateway } = h;
+    await waitForJob(gateway, job.id as string, (stored) => stored.submission !== 'pending');
     const { body } = await h.graphql(`mutation ($id: ID!) { cancelJob(id: $id) { id status } }`, {
-      key: slow.secret,
+      key: owner.secret,
       variables: { id: job.id },
     });
-    expect(body.data?.cancelJob).toEqual({ id: job.id, status: 'CANCELLED' });
+    expect(body.data).toBeNull();
+    expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'id' });
+    expect(body.errors?.[0]?.message).toMatch(/already sent to Pixazo/);
+    const done = await h.waitForTerminal(owner.secret, job.id as string);
+    expect(done).toMatchObject({ status: 'COMPLETED', costUsd: 0.008 });
+    expect(done.images).toHaveLength(1);
   });
 
   it('shows changes of the caller’s jobs on myJobs, and not those of others', async () => {

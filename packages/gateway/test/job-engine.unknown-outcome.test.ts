@@ -10,7 +10,6 @@ import type { AddressInfo } from 'node:net';
 import { PixazoClient, type PixazoClientOptions } from '@zimage/core';
 import type { FaultsUpdate } from '@zimage/pixazo-sim';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
-import type { JobRecord } from '../src/domain/job.ts';
 import { silentLogger } from '../src/domain/logger.ts';
 import { createWebhookRoute } from '../src/http/webhook-route.ts';
 import type { JobEngine } from '../src/jobs/engine.ts';
@@ -213,18 +212,19 @@ it('trusts no callback whose confirmed request is of another model', async () =>
   });
 });
 
-it('cancelling a job waiting for its callback keeps the charge; the callback changes nothing', async () => {
+it('refuses to cancel a job waiting for its callback; the callback completes it with its images', async () => {
   const { job: queued, send } = await leftSubmitting();
   await startEngine();
-  const cancelled = await engine.cancel(await h.principal({ scopes: ['admin'] }), queued.id);
-  expect(cancelled).toMatchObject({ status: 'CANCELLED', costMicroUsd: BASE_COST });
+  const refused = await engine.cancel(await h.principal({ scopes: ['admin'] }), queued.id).then(
+    () => null,
+    (error: unknown) => error,
+  );
+  expect(refused).toMatchObject({ code: 'BAD_USER_INPUT', extensions: { field: 'id' } });
 
-  await send();
-  await vi.waitFor(async () => expect(await webhookAnswers(200)).toBe(1), { timeout: 15_000 });
-  const after = (await h.store.getJob(queued.id)) as JobRecord;
-  expect(after).toMatchObject({ status: 'CANCELLED', costMicroUsd: BASE_COST, images: [] });
-  // Acknowledged without even a confirming status read.
-  expect(h.sim.countRequests({ route: 'status' })).toBe(0);
+  const requestId = await send();
+  const job = await waitForJob(h, queued.id);
+  expect(job).toMatchObject({ status: 'COMPLETED', requestId, costMicroUsd: BASE_COST });
+  expect(job.images).toHaveLength(1);
 });
 
 it('in polling mode, a job caught mid-POST by a restart still ends ERROR at once', async () => {

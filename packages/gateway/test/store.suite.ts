@@ -262,6 +262,30 @@ export function describeStoreSuite(name: string, adapter: StoreAdapter): void {
         ).rejects.toThrow(/pending again/);
       });
 
+      it('lets a cancel decided on the pending job lose to a claim, whichever comes first', async () => {
+        const key = await storedKey(store);
+        const cancel = { status: 'CANCELLED', costMicroUsd: 0 } as const;
+        const late = await admitted(key, newJob(key));
+        await claim('inst_a', 1);
+        // The cancel was decided on version 1 (pending); the claim made it 2 (submitting).
+        expect(await store.updateJob(late.id, late.version, cancel)).toBeNull();
+        expect(await store.getJob(late.id)).toMatchObject({ submission: 'submitting' });
+
+        const raced = await admitted(key, newJob(key));
+        const [claimed, cancelled] = await Promise.all([
+          claim('inst_b', 2),
+          store.updateJob(raced.id, raced.version, cancel),
+        ]);
+        const stored = (await store.getJob(raced.id)) as JobRecord;
+        // Exactly one of them won, and the job is as the winner left it.
+        expect(ids(claimed).includes(raced.id)).toBe(cancelled === null);
+        expect(stored).toMatchObject(
+          cancelled === null
+            ? { status: 'QUEUED', submission: 'submitting', costMicroUsd: raced.costMicroUsd }
+            : { status: 'CANCELLED', submission: 'pending', costMicroUsd: 0 },
+        );
+      });
+
       it('gives queue positions and lists the queue oldest first', async () => {
         const key = await storedKey(store);
         const jobs = [];
@@ -1052,6 +1076,23 @@ export function describeStoreSuite(name: string, adapter: StoreAdapter): void {
         expect(await search('\\path')).toEqual([backslash]);
         expect(await search('éclair AU CAFÉ')).toEqual([accented]);
         expect(await search('nothing like it')).toEqual([]);
+      });
+
+      it('finds every word of a search, in any order and case, inside longer words too', async () => {
+        const key = await storedKey(store);
+        const prompt = async (text: string) =>
+          (await admitted(key, newJob(key, { prompt: text }))).id;
+        const fox = await prompt('a red fox in fresh snow');
+        const foxes = await prompt('Two FOXES by the river');
+        await prompt('a red panda in the snow');
+        const search = async (text: string) =>
+          (await store.listJobs({ ownerKeyId: key.id, search: text }, 50)).jobs.map((j) => j.id);
+        expect(await search('fox snow')).toEqual([fox]);
+        expect(await search('SNOW  Fox')).toEqual([fox]);
+        expect(await search('fox')).toEqual([foxes, fox]);
+        expect(await search('fox in')).toEqual([fox]);
+        expect(await search('red "fox"')).toEqual([]);
+        expect(await search('fox panda')).toEqual([]);
       });
     });
 

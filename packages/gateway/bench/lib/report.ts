@@ -20,7 +20,7 @@ export interface Table {
 }
 
 export interface BenchReport {
-  /** File name part: fanout, submit, calls, scaleout. */
+  /** File name part: fanout, submit, calls, scaleout, delivery. */
   benchmark: string;
   title: string;
   /** How it was measured, one paragraph per entry. */
@@ -90,7 +90,7 @@ export async function saveReport(rendered: string, benchmark: string): Promise<s
     const match = /^\d{4}-\d{2}-\d{2}-([a-z]+)\.md$/.exec(name);
     if (match) newest.set(match[1] as string, name);
   }
-  const order = ['fanout', 'submit', 'calls', 'scaleout'];
+  const order = ['fanout', 'submit', 'calls', 'scaleout', 'delivery'];
   const names = [...newest.entries()]
     .sort(([a], [b]) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99))
     .map(([, name]) => name);

@@ -39,6 +39,8 @@ export interface GatewayParams {
   /** PUBLIC_URL = the gateway's own address, so Pixazo calls back. */
   webhooks?: boolean | undefined;
   pollSchedule?: Partial<PollSchedule> | undefined;
+  /** The simulator's time scale, which the tracker's expected durations follow. */
+  durationScale?: number | undefined;
   safetyNet?: { firstDelayMs?: number; intervalMs?: number } | undefined;
   maxConcurrency?: number | undefined;
   /** DATABASE_URL: the PostgreSQL store; unset, SQLite in dataDir. */
@@ -164,6 +166,7 @@ serve(
         pixazoMaxConcurrency: params.maxConcurrency ?? 1000,
         engine: {
           ...(params.pollSchedule ? { pollSchedule: params.pollSchedule } : {}),
+          ...(params.durationScale ? { durationScale: params.durationScale } : {}),
           ...(params.safetyNet ? { safetyNet: params.safetyNet } : {}),
         },
       });
@@ -337,6 +340,14 @@ serve(
         status,
         at,
       }));
+    },
+
+    /** When the simulator's job ended (its status body's `completed_at`), in epoch ms. */
+    simCompletedAt({ requestId }: { requestId: string }): number {
+      if (!sim) throw new Error('no simulator');
+      const job = sim.job(requestId);
+      if (!job) throw new Error(`no simulator job ${requestId}`);
+      return Date.parse(job.ends_at);
     },
 
     clearSimRequests() {

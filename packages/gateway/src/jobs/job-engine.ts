@@ -35,7 +35,7 @@ import { type RepeatedRequest, repeatedRequest } from '../domain/admission.ts';
 import { isTerminal, type JobRecord } from '../domain/job.ts';
 import { type Logger, silentLogger } from '../domain/logger.ts';
 import type { Principal } from '../domain/principal.ts';
-import { GatewayError } from '../errors.ts';
+import { alreadySent, GatewayError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { ImageStore } from '../images/image-store.ts';
 import { admissionError, utcDay } from '../limits/budget.ts';
@@ -81,9 +81,11 @@ export interface JobEngineOptions {
   maxPromptLength: number;
   /**
    * Status reads in polling mode, and in webhook mode until Pixazo says PROCESSING; default
-   * core's (first read near the expected duration, 8 s cap).
+   * core's (reads at 0.9, 1 and 1.15 of the expected duration, then backing off to 8 s).
    */
   pollSchedule?: Partial<PollSchedule> | undefined;
+  /** Pixazo's pace against the model table (TrackingOptions.durationScale); default 1. */
+  durationScale?: number | undefined;
   /** Webhook mode's safety-net polls; default first at 2× the expected duration, then every 45 s. */
   safetyNet?: Partial<TrackingOptions['safetyNet']> | undefined;
   /** Give up on a job factor × expected duration + margin after submission; default 10×, 60 s. */
@@ -215,6 +217,7 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
     options: {
       mode: publicUrl === undefined ? 'polling' : 'webhook',
       pollSchedule: { ...DEFAULT_POLL_SCHEDULE, ...options.pollSchedule },
+      durationScale: options.durationScale ?? 1,
       safetyNet: {
         firstDelayMs: options.safetyNet?.firstDelayMs,
         intervalMs: options.safetyNet?.intervalMs ?? DEFAULTS.safetyNetIntervalMs,
@@ -429,17 +432,21 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
         throw new GatewayError('NOT_FOUND', `No job ${jobId}`);
       }
       if (isTerminal(job.status)) return job;
+      // Decided by a compare-and-set on the version: a claim that sends the job to Pixazo
+      // bumps it, so a cancel seen against the pending job can never land after the claim.
       const cancelled = await writer.change(
         jobId,
-        (current) => {
-          if (isTerminal(current.status)) return null;
-          // Before submission nothing was sent, so nothing is owed; after it Pixazo bills anyway.
-          const free = current.submission === 'pending';
-          return { status: 'CANCELLED', completedAt: now(), ...(free ? { costMicroUsd: 0 } : {}) };
-        },
+        (current) =>
+          current.status === 'QUEUED' && current.submission === 'pending'
+            ? { status: 'CANCELLED', completedAt: now(), costMicroUsd: 0 }
+            : null,
         job,
       );
-      return cancelled ?? (await store.getJob(jobId)) ?? job;
+      if (cancelled !== null) return cancelled;
+      const current = (await store.getJob(jobId)) ?? job;
+      if (isTerminal(current.status)) return current;
+      // Pixazo has no cancel: the job is paid, so it is left to finish and keep its images.
+      throw alreadySent(jobId);
     },
 
     maxPromptLength: options.maxPromptLength,

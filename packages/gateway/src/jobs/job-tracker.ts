@@ -47,6 +47,11 @@ export interface TrackingOptions {
    */
   mode: 'polling' | 'webhook';
   pollSchedule: PollSchedule;
+  /**
+   * Pixazo's pace against the model table's expected durations, which time the polls: 1 for
+   * Pixazo, the embedded simulator's PIXAZO_SIM_TIME_SCALE when it plays Pixazo.
+   */
+  durationScale: number;
   safetyNet: {
     /** First safety-net poll, after tracking began; default twice the expected duration. */
     firstDelayMs?: number | undefined;
@@ -257,7 +262,7 @@ export function createJobTracker(deps: JobTrackerDeps): JobTracker {
 
   /** Resolves with the job once a callback revealed its request id; null once it ended. */
   async function awaitCallback(given: JobRecord, signal: AbortSignal): Promise<JobRecord | null> {
-    // Read again: it may have been cancelled while its POST was failing.
+    // Read again: it may have ended otherwise while its POST was failing.
     const job = await store.getJob(given.id);
     if (job === null || isTerminal(job.status)) return null;
     if (job.requestId !== null) return job;
@@ -291,7 +296,7 @@ export function createJobTracker(deps: JobTrackerDeps): JobTracker {
     const job = given.requestId === null ? await awaitCallback(given, signal) : given;
     if (job === null) return;
     const requestId = job.requestId as string;
-    const expectedMs = expectedDurationMs(MODELS[job.model], job);
+    const expectedMs = options.durationScale * expectedDurationMs(MODELS[job.model], job);
     const deadlineMs = deadlineMsOf(job);
     const deadlineAt = (job.startedAt ?? now()).getTime() + deadlineMs;
     const delayBeforePoll = pollTimer(expectedMs);

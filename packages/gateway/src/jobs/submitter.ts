@@ -137,7 +137,7 @@ export function createSubmitter(deps: SubmitterDeps): Submitter {
               claimed,
             );
       if (taken === null) {
-        // Cancelled between its claim and its POST: nothing was sent, so nothing is owed.
+        // Ended between its claim and its POST (an admin, or a cancel by an older gateway): nothing was sent, so nothing is owed.
         await writer.change(jobId, (job) =>
           job.status === 'CANCELLED' && job.requestId === null && job.costMicroUsd > 0
             ? { costMicroUsd: 0 }
@@ -178,7 +178,7 @@ export function createSubmitter(deps: SubmitterDeps): Submitter {
       }
       await health.submissionAccepted(jobId);
 
-      // Recorded even when the job was cancelled during the POST: Pixazo runs it anyway, and
+      // Recorded even when the job ended otherwise during the POST: Pixazo runs it anyway, and
       // its request id is what anyone checking the bill will look for.
       const submitted = await writer.change(jobId, (job) =>
         job.submission === 'submitting'

@@ -31,7 +31,7 @@ const STATUS_DESCRIPTIONS: Partial<Record<JobStatus, string>> = {
   FAILED: 'Pixazo reported FAILED (check error).',
   ERROR: 'Pixazo or the gateway hit a system error; Pixazo does not charge for these.',
   CANCELLED:
-    'Cancelled by its owner. Before submission to Pixazo this costs nothing; after it, only tracking stops.',
+    "Cancelled by its owner while it waited in the gateway's queue, before submission to Pixazo; it cost nothing.",
 };
 
 export const JobStatusEnum = builder.enumType('JobStatus', {
@@ -244,7 +244,7 @@ builder.mutationField('cancelJob', (t) =>
   t.field({
     type: Job,
     description:
-      'Cancels a job of the caller. Before submission to Pixazo this costs nothing; after it, only tracking stops.',
+      "Cancels a job of the caller that still waits in the gateway's queue (QUEUED with a queuePosition), for free; an ended job is returned as it is. Pixazo has no cancel, so a job already sent to it is paid and is not cancelled: the answer is a BAD_USER_INPUT error on `id`, and the job goes on to its end, its images kept. Decided atomically against the job's stored state, so a job sent meanwhile is never cancelled.",
     args: {
       id: t.arg.id({ required: true }),
       endUserId: t.arg.string({ description: ACT_FOR_END_USER }),

@@ -54,6 +54,7 @@ import {
   oldestDeliveryFirst,
   PENDING_SQL,
   RETENTION_SQL,
+  searchWords,
   sqlRecords,
   UPSTREAM_SQL,
   type UpstreamRow,
@@ -512,11 +513,11 @@ class PostgresStore implements Store {
     where([filter.endUserId], (p) => `end_user_id = ${p}`);
     where([filter.status], (p) => `status = ${p}`);
     where([filter.model], (p) => `model = ${p}`);
-    // A plain substring test: nothing in the search text is a wildcard.
-    where(
-      [filter.search === undefined ? undefined : foldCase(filter.search)],
-      (p) => `strpos(prompt_folded, ${p}) > 0`,
-    );
+    // Every word, by the pg_trgm index; nothing in a word is a wildcard (escaped).
+    for (const word of searchWords(filter.search ?? '')) {
+      const pattern = `%${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      where([pattern], (p) => `prompt_folded LIKE ${p}`);
+    }
     narrow(where);
 
     const limit = pageSize(first, MAX_JOBS_PAGE_SIZE);

@@ -159,6 +159,18 @@ export const AT_PIXAZO_SQL = `${IN_FLIGHT_SQL} AND submission IN ('submitting', 
  */
 export const foldCase = (text: string): string => text.toLowerCase();
 
+/**
+ * A prompt search as words, folded: a job matches when its prompt holds every word, in any
+ * order (`fox snow` finds "a red fox in fresh snow"). Each word is looked up in a trigram
+ * index (SQLite FTS5's trigram tokenizer, PostgreSQL's pg_trgm), so a word is also found
+ * inside a longer one, as the search always did.
+ */
+export const searchWords = (search: string): string[] =>
+  [...new Set(foldCase(search).split(/\s+/).filter(Boolean))].slice(0, 16);
+
+/** Words shorter than a trigram have no trigram to look up; they are matched by a scan. */
+export const TRIGRAM_LENGTH = 3;
+
 export const JOB_COLUMNS = [
   'id',
   'owner_key_id',

@@ -41,7 +41,9 @@ import {
   oldestDeliveryFirst,
   PENDING_SQL,
   RETENTION_SQL,
+  searchWords,
   sqlRecords,
+  TRIGRAM_LENGTH,
   UPSTREAM_SQL,
   type UpstreamRow,
   type UsageReportSqlRow,
@@ -429,9 +431,18 @@ class SqliteStore implements Store {
     where('end_user_id = :endUser', { endUser: filter.endUserId });
     where('status = :status', { status: filter.status });
     where('model = :model', { model: filter.model });
-    where("prompt_folded LIKE :pattern ESCAPE '\\'", {
-      pattern: filter.search === undefined ? undefined : containsPattern(filter.search),
-    });
+    for (const [i, word] of searchWords(filter.search ?? '').entries()) {
+      if ([...word].length >= TRIGRAM_LENGTH) {
+        where(
+          `rowid IN (SELECT rowid FROM jobs_prompt_fts WHERE jobs_prompt_fts MATCH :word${i})`,
+          {
+            [`word${i}`]: `"${word.replaceAll('"', '""')}"`,
+          },
+        );
+      } else {
+        where(`prompt_folded LIKE :word${i} ESCAPE '\\'`, { [`word${i}`]: containsPattern(word) });
+      }
+    }
     narrow(where);
 
     const limit = pageSize(first, MAX_JOBS_PAGE_SIZE);

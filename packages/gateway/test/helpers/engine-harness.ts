@@ -50,7 +50,7 @@ export interface Harness {
   /** Builds (does not start) an engine over the shared store; stopped by `close()`. */
   engine(
     options?: Partial<JobEngineOptions>,
-    deps?: Partial<Pick<JobEngineDeps, 'pixazo' | 'metrics'>>,
+    deps?: Partial<Pick<JobEngineDeps, 'pixazo' | 'metrics' | 'store'>>,
   ): JobEngine;
   principal(options?: {
     scopes?: Scope[];

@@ -222,4 +222,14 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX usage_by_day ON usage_ledger (day);
     `,
   },
+  {
+    name: 'prompt search index',
+    sql: `
+      -- Words of a prompt search, found by trigram (any order; inside longer words too).
+      -- pg_trgm is a trusted extension: a role with CREATE on the database may install it.
+      -- It lives in public, once per database, whichever schema the gateway uses.
+      CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;
+      CREATE INDEX jobs_prompt_trgm ON jobs USING gin (prompt_folded public.gin_trgm_ops);
+    `,
+  },
 ];

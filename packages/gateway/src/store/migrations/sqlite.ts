@@ -213,4 +213,26 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX usage_by_day ON usage_ledger (day);
     `,
   },
+  {
+    name: 'prompt search index',
+    sql: `
+      -- Words of a prompt search, found by trigram (any order; inside longer words too).
+      CREATE VIRTUAL TABLE jobs_prompt_fts USING fts5(
+        prompt_folded, content = 'jobs', content_rowid = 'rowid', tokenize = 'trigram'
+      );
+      INSERT INTO jobs_prompt_fts (jobs_prompt_fts) VALUES ('rebuild');
+      CREATE TRIGGER jobs_prompt_fts_insert AFTER INSERT ON jobs BEGIN
+        INSERT INTO jobs_prompt_fts (rowid, prompt_folded) VALUES (new.rowid, new.prompt_folded);
+      END;
+      CREATE TRIGGER jobs_prompt_fts_delete AFTER DELETE ON jobs BEGIN
+        INSERT INTO jobs_prompt_fts (jobs_prompt_fts, rowid, prompt_folded)
+          VALUES ('delete', old.rowid, old.prompt_folded);
+      END;
+      CREATE TRIGGER jobs_prompt_fts_update AFTER UPDATE OF prompt_folded ON jobs BEGIN
+        INSERT INTO jobs_prompt_fts (jobs_prompt_fts, rowid, prompt_folded)
+          VALUES ('delete', old.rowid, old.prompt_folded);
+        INSERT INTO jobs_prompt_fts (rowid, prompt_folded) VALUES (new.rowid, new.prompt_folded);
+      END;
+    `,
+  },
 ];
