@@ -102,6 +102,7 @@ export function createFakeGateway() {
       error: null,
       costUsd: model.priceUsdPerImage * numImages,
       requestId: null,
+      endUserId: null,
       expectedDurationMs: DEFAULT_DURATION_MS[model.id] ?? 0,
       createdAt,
       updatedAt: createdAt,

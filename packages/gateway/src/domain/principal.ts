@@ -1,7 +1,8 @@
 /** Who is calling: an API key, and the end user it acts for when it has the act-as scope. */
 
-export const SCOPES = ['generate', 'read', 'admin', 'act-as'] as const;
-export type Scope = (typeof SCOPES)[number];
+import type { Scope } from '@zimage/contract';
+
+export { SCOPES, type Scope } from '@zimage/contract';
 
 export interface Limits {
   /** null: no limit. */
