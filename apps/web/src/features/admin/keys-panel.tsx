@@ -56,7 +56,7 @@ export function KeysPanel() {
       {keys.length === 0 ? (
         <p className="muted">{initialLoading ? 'Loading keys…' : 'No keys yet.'}</p>
       ) : (
-        <ScrollRegion labelledBy="keys-heading">
+        <ScrollRegion label="Table of API keys, newest first">
           <table className="data-table keys-table" aria-busy={loading}>
             <thead>
               <tr>

@@ -214,7 +214,7 @@ function TopTable({
 }) {
   const id = useId();
   return (
-    <section aria-labelledby={id} className="top-table">
+    <div className="top-table">
       <h3 id={id}>{title}</h3>
       {spenders.length === 0 ? (
         <p className="muted">No spend in these 30 days.</p>
@@ -262,6 +262,6 @@ function TopTable({
           </table>
         </ScrollRegion>
       )}
-    </section>
+    </div>
   );
 }
