@@ -12,7 +12,7 @@ function gatewayWithUsage() {
   const bot = gateway.admin.addApiKey({ name: 'Discord bot', scopes: ['generate', 'act-as'] });
   const sam = gateway.admin.addApiKey({ name: 'Sam' });
   const days = lastDays(new Date());
-  const [today, yesterday, longAgo] = [days.at(-1), days.at(-2), days[0]] as string[];
+  const [longAgo = '', yesterday = '', today = ''] = [days[0], days.at(-2), days.at(-1)];
   gateway.admin.usage.push(
     {
       day: today,
