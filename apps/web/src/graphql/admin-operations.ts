@@ -33,8 +33,8 @@ export type ApiKeyLimits = ApiKey['limits'];
 
 export const ApiKeysQuery = graphql(
   `
-  query ApiKeys($first: Int!, $after: String) {
-    apiKeys(first: $first, after: $after, includeRevoked: true) {
+  query ApiKeys($first: Int!) {
+    apiKeys(first: $first, includeRevoked: true) {
       edges {
         node {
           ...ApiKeyFields
@@ -42,7 +42,6 @@ export const ApiKeysQuery = graphql(
       }
       pageInfo {
         hasNextPage
-        endCursor
       }
     }
   }

@@ -153,7 +153,6 @@ export const dashboardCache = () =>
     resolvers: {
       Query: {
         jobs: relayPagination(),
-        apiKeys: relayPagination(),
         // A job already in the cache (from a list or an event) opens without a request.
         job: (_parent, args) => ({ __typename: 'Job', id: args.id as string }),
       },
