@@ -5,8 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 
-/** Jobs, API keys, and gateway instances (one per engine run; see job-engine.ts). */
-export type IdKind = 'job' | 'key' | 'inst';
+/** Jobs, API keys, gateway instances (one per engine run; see job-engine.ts), audit entries. */
+export type IdKind = 'job' | 'key' | 'inst' | 'audit';
 
 /** 12-bit counter in the `rand_a` field (RFC 9562 §6.2 method 1) for ids within one millisecond. */
 const SEQUENCE_MAX = 0xfff;

@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { KeyCache } from './auth/authenticate.ts';
+import { LastUseRecorder } from './auth/last-use.ts';
 import { startRevocationSweep } from './auth/revocation-sweep.ts';
 import type { Logger } from './domain/logger.ts';
 import { createSseStreams } from './graphql/sse-streams.ts';
@@ -98,6 +99,7 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
   const yoga = createGatewayYoga({
     ...deps,
     keyCache,
+    lastUse: new LastUseRecorder(store, logger),
     sseStreams,
     publicBaseUrl: () => publicUrl,
   });

@@ -12,19 +12,20 @@ import {
   type Usage,
 } from '../src/domain/admission.ts';
 import type { JobRecord } from '../src/domain/job.ts';
-import type { Limits } from '../src/domain/principal.ts';
+import type { KeyLimits } from '../src/domain/principal.ts';
 import { DAY, newJob } from './fixtures/records.ts';
 
 const KEY = { id: 'key_1' };
-const limits = (overrides: Partial<Limits>): Limits => ({ ...NO_LIMITS, ...overrides });
-const usage = (spentMicroUsd: number, jobsInFlight: number): Usage => ({
-  spentMicroUsd,
-  jobsInFlight,
-});
+const limits = (overrides: Partial<KeyLimits>): KeyLimits => ({ ...NO_LIMITS, ...overrides });
+const usage = (
+  spentMicroUsd: number,
+  jobsInFlight: number,
+  spentThisMonthMicroUsd = spentMicroUsd,
+): Usage => ({ spentMicroUsd, spentThisMonthMicroUsd, jobsInFlight });
 const IDLE = usage(0, 0);
 
 /** A job of $0.008 for the end user alice, admitted with these limits. */
-function request(keyLimits: Limits, endUserLimits: Limits | null = null): AdmissionRequest {
+function request(keyLimits: KeyLimits, endUserLimits: KeyLimits | null = null): AdmissionRequest {
   return { job: newJob(KEY, { endUserId: 'alice' }), day: DAY, keyLimits, endUserLimits };
 }
 
@@ -39,8 +40,18 @@ describe('admissionScopes', () => {
     const keyLimits = limits({ maxConcurrentJobs: 5 });
     const endUserLimits = limits({ dailyBudgetMicroUsd: 100 });
     expect(admissionScopes(request(keyLimits, endUserLimits))).toEqual([
-      { scope: 'key', owner: { keyId: 'key_1', endUserId: null }, limits: keyLimits },
-      { scope: 'endUser', owner: { keyId: 'key_1', endUserId: 'alice' }, limits: endUserLimits },
+      {
+        scope: 'key',
+        owner: { keyId: 'key_1', endUserId: null },
+        limits: keyLimits,
+        monthlyBudgetMicroUsd: null,
+      },
+      {
+        scope: 'endUser',
+        owner: { keyId: 'key_1', endUserId: 'alice' },
+        limits: endUserLimits,
+        monthlyBudgetMicroUsd: null,
+      },
     ]);
   });
 
@@ -109,6 +120,7 @@ describe('decideAdmission', () => {
     expect(decideAdmission(given, facts({ usage: { key: usage(8001, 0) } }))).toEqual({
       kind: 'budget_exceeded',
       scope: 'key',
+      period: 'day',
       spentMicroUsd: 8001,
       budgetMicroUsd: 16_000,
     });

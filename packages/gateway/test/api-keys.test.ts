@@ -44,8 +44,13 @@ describe('createApiKey', () => {
       secretHash: hashSecret(secret),
       prefix: secret.slice(0, 7),
       scopes: ['generate', 'act-as'],
-      limits,
-      endUserLimits: NO_LIMITS,
+      limits: { ...NO_LIMITS, ...limits },
+      endUserLimits: {
+        dailyBudgetMicroUsd: null,
+        maxConcurrentJobs: null,
+        requestsPerMinute: null,
+      },
+      lastUsedAt: null,
       revokedAt: null,
     });
     expect(record.id).toMatch(/^key_[0-9a-f]{32}$/);

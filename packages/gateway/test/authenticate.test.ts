@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createApiKey } from '../src/auth/api-keys.ts';
+import { createApiKey, NO_LIMITS } from '../src/auth/api-keys.ts';
 import { actAs, authenticate, KeyCache } from '../src/auth/authenticate.ts';
 import type { Principal } from '../src/domain/principal.ts';
 import { GatewayError } from '../src/errors.ts';
@@ -88,13 +88,10 @@ describe('actAs', () => {
       secretHash: 'h',
       prefix: 'zk_abcd',
       scopes,
-      limits: { dailyBudgetMicroUsd: null, maxConcurrentJobs: null, requestsPerMinute: null },
-      endUserLimits: {
-        dailyBudgetMicroUsd: null,
-        maxConcurrentJobs: null,
-        requestsPerMinute: null,
-      },
+      limits: NO_LIMITS,
+      endUserLimits: NO_LIMITS,
       createdAt: new Date(0),
+      lastUsedAt: null,
       revokedAt: null,
     },
     endUserId: null,

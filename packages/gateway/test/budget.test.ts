@@ -25,7 +25,13 @@ describe('formatUsd', () => {
 describe('admissionError', () => {
   it('explains a refused budget in USD', () => {
     const error = admissionError(
-      { kind: 'budget_exceeded', scope: 'endUser', spentMicroUsd: 16_000, budgetMicroUsd: 20_000 },
+      {
+        kind: 'budget_exceeded',
+        scope: 'endUser',
+        period: 'day',
+        spentMicroUsd: 16_000,
+        budgetMicroUsd: 20_000,
+      },
       8000,
     );
     expect(error.code).toBe('BUDGET_EXCEEDED');

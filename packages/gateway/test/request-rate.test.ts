@@ -19,6 +19,7 @@ const principal = (
     limits: { ...NO_LIMITS, requestsPerMinute: keyRpm },
     endUserLimits: { ...NO_LIMITS, requestsPerMinute: endUserRpm },
     createdAt: new Date(0),
+    lastUsedAt: null,
     revokedAt: null,
   },
   endUserId,

@@ -1,33 +1,70 @@
 /**
  * The printed schema is committed (schema.graphql) and must match the code, and the schema must
- * keep every name and type of the public contract (shared/contracts/gateway.graphql) that
- * third-party clients are written against.
+ * keep every name and type of the public contract (shared/contracts/gateway.graphql, extended
+ * by operators.graphql) that third-party clients are written against.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CriticalityLevel, diff } from '@graphql-inspector/core';
 import {
-  buildSchema,
+  buildASTSchema,
+  type DefinitionNode,
   type GraphQLField,
   type GraphQLInputField,
   isEnumType,
   isInputObjectType,
   isInterfaceType,
   isObjectType,
+  Kind,
+  parse,
 } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { printedSchema, schema } from '../src/schema/schema.ts';
 
 const committedPath = fileURLToPath(new URL('../schema.graphql', import.meta.url));
-const contractPath = fileURLToPath(
-  new URL('../../../../shared/contracts/gateway.graphql', import.meta.url),
+/** The contract's files, read in this order (operators.graphql extends gateway.graphql). */
+const contractPaths = ['gateway.graphql', 'operators.graphql'].map((name) =>
+  fileURLToPath(new URL(`../../../../shared/contracts/${name}`, import.meta.url)),
 );
 
+/**
+ * Parts of operators.graphql that come with their own issues (outbound webhooks, image
+ * retention), left out of the check until they are built: `Type.field`, or a whole `Type`.
+ * Whoever builds one removes its lines here.
+ */
+const NOT_YET_BUILT = new Set([
+  'Job.imagesExpiredAt',
+  'Job.webhookDeliveries',
+  'GenerateImageInput.webhookUrl',
+  'GenerateImageInput.webhookEvents',
+  'WebhookDelivery',
+  'Query.webhookSigningSecret',
+  'Mutation.rotateWebhookSigningSecret',
+]);
+
+/** The definition without the fields NOT_YET_BUILT names; null when nothing of it is left. */
+function withoutUnbuilt(definition: DefinitionNode): DefinitionNode | null {
+  if (!('name' in definition) || definition.name === undefined) return definition;
+  const type = definition.name.value;
+  if (NOT_YET_BUILT.has(type)) return null;
+  if (!('fields' in definition) || definition.fields === undefined) return definition;
+  const fields = definition.fields.filter(
+    (field: { name: { value: string } }) => !NOT_YET_BUILT.has(`${type}.${field.name.value}`),
+  );
+  if (fields.length === 0 && definition.kind.endsWith('Extension')) return null;
+  return { ...definition, fields } as DefinitionNode;
+}
+
 function loadContract() {
-  if (!existsSync(contractPath)) {
-    throw new Error(`The public contract is missing at ${contractPath}`);
-  }
-  return buildSchema(readFileSync(contractPath, 'utf8'));
+  const texts = contractPaths.map((path) => {
+    if (!existsSync(path)) throw new Error(`The public contract is missing at ${path}`);
+    return readFileSync(path, 'utf8');
+  });
+  const document = parse(texts.join('\n'));
+  const definitions = document.definitions
+    .map(withoutUnbuilt)
+    .filter((definition) => definition !== null);
+  return buildASTSchema({ kind: Kind.DOCUMENT, definitions });
 }
 
 describe('schema', () => {

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ensureAdminKey, hashSecret, NO_LIMITS } from '../src/auth/api-keys.ts';
 import type { AdmissionResult } from '../src/domain/admission.ts';
 import type { JobRecord } from '../src/domain/job.ts';
-import type { ApiKeyRecord, Limits } from '../src/domain/principal.ts';
+import type { ApiKeyRecord, KeyLimits, Limits } from '../src/domain/principal.ts';
 import { POSTGRES_MIGRATIONS } from '../src/store/migrations/postgres.ts';
 import { openPostgresStore } from '../src/store/postgres.ts';
 import type { Store } from '../src/store/store.ts';
@@ -13,7 +13,13 @@ import { usePostgresDatabase } from './helpers/postgres.ts';
 import { describeStoreSuite } from './store.suite.ts';
 
 const database = usePostgresDatabase();
-const limits = (overrides: Partial<Limits>): Limits => ({ ...NO_LIMITS, ...overrides });
+const limits = (overrides: Partial<KeyLimits>): KeyLimits => ({ ...NO_LIMITS, ...overrides });
+const userLimits = (overrides: Partial<Limits>): Limits => ({
+  dailyBudgetMicroUsd: null,
+  maxConcurrentJobs: null,
+  requestsPerMinute: null,
+  ...overrides,
+});
 
 describeStoreSuite('PostgreSQL', {
   open: async (options) => openPostgresStore(await database.freshSchema(), options),
@@ -118,6 +124,7 @@ describe('PostgreSQL, several stores on one database', () => {
       expect(kinds(await admitTogether(key, () => newJob(key)))).toEqual(fiveOf12);
       expect(await (store as Store).usage({ keyId: key.id, endUserId: null }, DAY)).toEqual({
         spentMicroUsd: 40_000,
+        spentThisMonthMicroUsd: 40_000,
         jobsInFlight: 5,
       });
     });
@@ -134,7 +141,7 @@ describe('PostgreSQL, several stores on one database', () => {
       const [store] = await openStores(1);
       const key = await storedKey(store as Store, {
         scopes: ['generate', 'act-as'],
-        endUserLimits: limits({ dailyBudgetMicroUsd: 5 * 8000 }),
+        endUserLimits: userLimits({ dailyBudgetMicroUsd: 5 * 8000 }),
       });
       // Alice's 12 take turns on her own lock; Bob's 6 are not held back by hers.
       const results = await admitTogether(key, (i) =>
@@ -158,6 +165,7 @@ describe('PostgreSQL, several stores on one database', () => {
         expect(new Set(results.map((r) => (r as { job: JobRecord }).job.id)).size).toBe(1);
         expect(await (store as Store).usage({ keyId: key.id, endUserId: null }, DAY)).toEqual({
           spentMicroUsd: 8000,
+          spentThisMonthMicroUsd: 8000,
           jobsInFlight: 1,
         });
       }

@@ -7,11 +7,17 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NO_LIMITS } from '../src/auth/api-keys.ts';
 import type { AdmissionResult } from '../src/domain/admission.ts';
 import type { JobRecord } from '../src/domain/job.ts';
-import type { ApiKeyRecord, Limits } from '../src/domain/principal.ts';
+import type { ApiKeyRecord, KeyLimits, Limits } from '../src/domain/principal.ts';
 import { MAX_JOBS_PAGE_SIZE, type Store, type StoreOptions } from '../src/store/store.ts';
 import { DAY, newJob, newKey, storedKey } from './fixtures/records.ts';
 
-const limits = (overrides: Partial<Limits>): Limits => ({ ...NO_LIMITS, ...overrides });
+const limits = (overrides: Partial<KeyLimits>): KeyLimits => ({ ...NO_LIMITS, ...overrides });
+const userLimits = (overrides: Partial<Limits>): Limits => ({
+  dailyBudgetMicroUsd: null,
+  maxConcurrentJobs: null,
+  requestsPerMinute: null,
+  ...overrides,
+});
 
 /** Several stores on one new, empty database. */
 export interface StoreConnections {
@@ -340,6 +346,7 @@ export function describeStoreSuite(name: string, adapter: StoreAdapter): void {
         expect(again).toEqual({ kind: 'existing', job: first });
         expect(await store.usage({ keyId: key.id, endUserId: null }, DAY)).toEqual({
           spentMicroUsd: 8000,
+          spentThisMonthMicroUsd: 8000,
           jobsInFlight: 1,
         });
       });
@@ -352,6 +359,7 @@ export function describeStoreSuite(name: string, adapter: StoreAdapter): void {
         expect(other).toEqual({ kind: 'idempotency_conflict', job: first });
         expect(await store.usage({ keyId: key.id, endUserId: null }, DAY)).toEqual({
           spentMicroUsd: 8000,
+          spentThisMonthMicroUsd: 8000,
           jobsInFlight: 1,
         });
       });
@@ -417,6 +425,7 @@ export function describeStoreSuite(name: string, adapter: StoreAdapter): void {
         expect(await admit(key, newJob(key, { costMicroUsd: 1 }))).toEqual({
           kind: 'budget_exceeded',
           scope: 'key',
+          period: 'day',
           spentMicroUsd: 20_000,
           budgetMicroUsd: 20_000,
         });
@@ -438,7 +447,7 @@ export function describeStoreSuite(name: string, adapter: StoreAdapter): void {
         const key = await storedKey(store, {
           scopes: ['generate', 'act-as'],
           limits: limits({ dailyBudgetMicroUsd: 24_000 }),
-          endUserLimits: limits({ dailyBudgetMicroUsd: 16_000 }),
+          endUserLimits: userLimits({ dailyBudgetMicroUsd: 16_000 }),
         });
         const asAlice = { endUserId: 'alice' };
         await admitted(key, newJob(key, asAlice));
@@ -447,6 +456,7 @@ export function describeStoreSuite(name: string, adapter: StoreAdapter): void {
         expect(await admit(key, newJob(key, { ...asAlice, costMicroUsd: 1 }))).toEqual({
           kind: 'budget_exceeded',
           scope: 'endUser',
+          period: 'day',
           spentMicroUsd: 16_000,
           budgetMicroUsd: 16_000,
         });
@@ -454,15 +464,18 @@ export function describeStoreSuite(name: string, adapter: StoreAdapter): void {
         expect(await admit(key, newJob(key, { endUserId: 'carol' }))).toEqual({
           kind: 'budget_exceeded',
           scope: 'key',
+          period: 'day',
           spentMicroUsd: 24_000,
           budgetMicroUsd: 24_000,
         });
         expect(await store.usage({ keyId: key.id, endUserId: 'alice' }, DAY)).toEqual({
           spentMicroUsd: 16_000,
+          spentThisMonthMicroUsd: 16_000,
           jobsInFlight: 2,
         });
         expect(await store.usage({ keyId: key.id, endUserId: null }, DAY)).toEqual({
           spentMicroUsd: 24_000,
+          spentThisMonthMicroUsd: 24_000,
           jobsInFlight: 3,
         });
       });
@@ -481,7 +494,7 @@ export function describeStoreSuite(name: string, adapter: StoreAdapter): void {
         const key = await storedKey(store, {
           scopes: ['generate', 'act-as'],
           limits: limits({ dailyBudgetMicroUsd: 8000 }),
-          endUserLimits: limits({ dailyBudgetMicroUsd: 8000 }),
+          endUserLimits: userLimits({ dailyBudgetMicroUsd: 8000 }),
         });
         const job = await admitted(key, newJob(key, { endUserId: 'alice' }));
         expect((await admit(key, newJob(key, { endUserId: 'alice' }))).kind).toBe(
@@ -492,6 +505,7 @@ export function describeStoreSuite(name: string, adapter: StoreAdapter): void {
         await store.updateJob(job.id, 1, { status: 'ERROR', costMicroUsd: 0 });
         expect(await store.usage({ keyId: key.id, endUserId: 'alice' }, DAY)).toEqual({
           spentMicroUsd: 0,
+          spentThisMonthMicroUsd: 0,
           jobsInFlight: 0,
         });
         expect((await admit(key, newJob(key, { endUserId: 'alice' }))).kind).toBe('created');
@@ -534,7 +548,7 @@ export function describeStoreSuite(name: string, adapter: StoreAdapter): void {
       it('caps the jobs in flight of each end user', async () => {
         const key = await storedKey(store, {
           scopes: ['generate', 'act-as'],
-          endUserLimits: limits({ maxConcurrentJobs: 1 }),
+          endUserLimits: userLimits({ maxConcurrentJobs: 1 }),
         });
         await admitted(key, newJob(key, { endUserId: 'alice' }));
         expect(await admit(key, newJob(key, { endUserId: 'alice' }))).toEqual({
@@ -585,7 +599,7 @@ export function describeStoreSuite(name: string, adapter: StoreAdapter): void {
         const key = await storedKey(first, {
           scopes: ['generate', 'act-as'],
           limits: limits({ maxConcurrentJobs: 5 }),
-          endUserLimits: limits({ dailyBudgetMicroUsd: 24_000 }),
+          endUserLimits: userLimits({ dailyBudgetMicroUsd: 24_000 }),
         });
         const results = await admitAtOnce(
           key,
@@ -744,7 +758,7 @@ export function describeStoreSuite(name: string, adapter: StoreAdapter): void {
           name: 'discord bot',
           scopes: ['generate', 'read', 'act-as'],
           limits: limited,
-          endUserLimits: limits({ dailyBudgetMicroUsd: 0, maxConcurrentJobs: 2 }),
+          endUserLimits: userLimits({ dailyBudgetMicroUsd: 0, maxConcurrentJobs: 2 }),
         });
         const admin = await storedKey(store, { name: 'admin', scopes: ['admin'] });
 

@@ -3,7 +3,16 @@
  * key's hash is stored; its secret is shown once, when the key is created.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { type ApiKeyRecord, type Limits, SCOPES, type Scope } from '../domain/principal.ts';
+import { MODEL_KEYS } from '@zimage/core';
+import type { AuditActor } from '../domain/audit.ts';
+import { type FlatLimits, flatLimits, type LimitsPatch } from '../domain/key-limits.ts';
+import {
+  type ApiKeyRecord,
+  type KeyLimits,
+  type Limits,
+  SCOPES,
+  type Scope,
+} from '../domain/principal.ts';
 import { badUserInput } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { Store } from '../store/store.ts';
@@ -13,10 +22,13 @@ const SECRET_MARKER = 'zk_';
 const PREFIX_LENGTH = SECRET_MARKER.length + 4;
 const NAME_MAX_LENGTH = 100;
 
-export const NO_LIMITS: Limits = Object.freeze({
+/** No limit at all; a key's (KeyLimits) and, being a superset, an end user's (Limits) too. */
+export const NO_LIMITS: KeyLimits = Object.freeze({
   dailyBudgetMicroUsd: null,
+  monthlyBudgetMicroUsd: null,
   maxConcurrentJobs: null,
   requestsPerMinute: null,
+  allowedModels: null,
 });
 
 /** A new secret: `zk_` and 32 random bytes in base64url (256 bits). */
@@ -37,8 +49,9 @@ export function hashSecret(secret: string): string {
 export interface NewApiKey {
   name: string;
   scopes: readonly Scope[];
-  limits?: Limits | undefined;
-  endUserLimits?: Limits | undefined;
+  /** Unset fields: no limit. */
+  limits?: Partial<KeyLimits> | undefined;
+  endUserLimits?: Partial<Limits> | undefined;
 }
 
 export interface CreatedApiKey {
@@ -47,11 +60,30 @@ export interface CreatedApiKey {
   secret: string;
 }
 
-/** Creates a key with a new secret. Throws BAD_USER_INPUT (naming the field) for bad input. */
-export async function createApiKey(store: Store, input: NewApiKey): Promise<CreatedApiKey> {
+/**
+ * Creates a key with a new secret; with an `actor`, its creation goes to the audit log in the
+ * same transaction. Throws BAD_USER_INPUT (naming the field) for bad input.
+ */
+export async function createApiKey(
+  store: Store,
+  input: NewApiKey,
+  actor?: AuditActor,
+): Promise<CreatedApiKey> {
   const secret = generateApiKey();
   const record = keyRecord(input, secret);
-  await store.createApiKey(record);
+  await store.createApiKey(
+    record,
+    actor === undefined
+      ? undefined
+      : {
+          id: newId('audit'),
+          at: record.createdAt,
+          action: 'create_api_key',
+          actor,
+          apiKeyId: record.id,
+          details: { name: record.name, scopes: record.scopes, limits: flatLimits(record) },
+        },
+  );
   return { record, secret };
 }
 
@@ -68,38 +100,103 @@ function keyRecord(input: NewApiKey, secret: string): ApiKeyRecord {
       `Scopes must be one or more of ${SCOPES.join(', ')}${unknown === undefined ? '' : ` (got "${unknown}")`}`,
     );
   }
-  const limits = checkLimits('limits', input.limits ?? NO_LIMITS);
-  const endUserLimits = checkLimits('endUserLimits', input.endUserLimits ?? NO_LIMITS);
+  const limits: KeyLimits = { ...NO_LIMITS, ...input.limits };
+  const endUserLimits: Limits = {
+    dailyBudgetMicroUsd: input.endUserLimits?.dailyBudgetMicroUsd ?? null,
+    maxConcurrentJobs: input.endUserLimits?.maxConcurrentJobs ?? null,
+    requestsPerMinute: input.endUserLimits?.requestsPerMinute ?? null,
+  };
+  checkLimits('limits', limits);
+  checkLimits('endUserLimits', endUserLimits);
   return {
     id: newId('key'),
     name,
     secretHash: hashSecret(secret),
     prefix: secret.slice(0, PREFIX_LENGTH),
     scopes: [...new Set(input.scopes)],
-    limits,
+    limits: {
+      ...limits,
+      allowedModels: limits.allowedModels === null ? null : [...new Set(limits.allowedModels)],
+    },
     endUserLimits,
     createdAt: new Date(),
+    lastUsedAt: null,
     revokedAt: null,
   };
 }
 
-/** A budget may be 0 (nothing may be spent); a cap of 0 jobs or requests would be a revoked key. */
-function checkLimits(field: string, limits: Limits): Limits {
-  const rules: [keyof Limits, number][] = [
-    ['dailyBudgetMicroUsd', 0],
-    ['maxConcurrentJobs', 1],
-    ['requestsPerMinute', 1],
-  ];
-  for (const [name, min] of rules) {
-    const value = limits[name];
-    if (value !== null && !(Number.isSafeInteger(value) && value >= min)) {
-      throw badUserInput(
-        `${field}.${name}`,
-        `${name} must be an integer ≥ ${min} or null (no limit)`,
-      );
-    }
+/**
+ * The least each limit may be: a budget may be 0 (nothing may be spent); a cap of 0 jobs or
+ * requests would be a revoked key.
+ */
+const LIMIT_MINIMUMS: Record<Exclude<keyof KeyLimits, 'allowedModels'>, number> = {
+  dailyBudgetMicroUsd: 0,
+  monthlyBudgetMicroUsd: 0,
+  maxConcurrentJobs: 1,
+  requestsPerMinute: 1,
+};
+
+/** Which rule each flat limit follows. */
+const FLAT_RULES: Record<
+  Exclude<keyof FlatLimits, 'allowedModels'>,
+  keyof typeof LIMIT_MINIMUMS
+> = {
+  dailyBudgetMicroUsd: 'dailyBudgetMicroUsd',
+  monthlyBudgetMicroUsd: 'monthlyBudgetMicroUsd',
+  maxConcurrentJobs: 'maxConcurrentJobs',
+  requestsPerMinute: 'requestsPerMinute',
+  endUserDailyBudgetMicroUsd: 'dailyBudgetMicroUsd',
+  endUserMaxConcurrentJobs: 'maxConcurrentJobs',
+  endUserRequestsPerMinute: 'requestsPerMinute',
+};
+
+function checkLimit(field: string, rule: keyof typeof LIMIT_MINIMUMS, value: number | null): void {
+  const min = LIMIT_MINIMUMS[rule];
+  if (value !== null && !(Number.isSafeInteger(value) && value >= min)) {
+    throw badUserInput(field, `${field} must be an integer ≥ ${min} or null (no limit)`);
   }
-  return { ...limits };
+}
+
+/** null is every model; a list must name at least one model, each once. */
+function checkAllowedModels(field: string, models: KeyLimits['allowedModels']): void {
+  if (models === null) return;
+  if (models.length === 0 || models.some((model) => !MODEL_KEYS.includes(model))) {
+    throw badUserInput(
+      field,
+      `${field} must list one or more of ${MODEL_KEYS.join(', ')}, or be null for every model`,
+    );
+  }
+}
+
+function checkLimits(field: string, limits: Partial<KeyLimits>): void {
+  for (const rule of Object.keys(LIMIT_MINIMUMS) as (keyof typeof LIMIT_MINIMUMS)[]) {
+    checkLimit(`${field}.${rule}`, rule, limits[rule] ?? null);
+  }
+  checkAllowedModels(`${field}.allowedModels`, limits.allowedModels ?? null);
+}
+
+/**
+ * Throws BAD_USER_INPUT for a bad value in `patch`, naming the field as `fieldName` spells it
+ * (the caller's names: GraphQL input fields, CLI flags). Returns the patch with its model list
+ * deduplicated.
+ */
+export function checkLimitsPatch(
+  patch: LimitsPatch,
+  fieldName: (name: keyof FlatLimits) => string,
+): LimitsPatch {
+  for (const [name, rule] of Object.entries(FLAT_RULES) as [
+    keyof typeof FLAT_RULES,
+    keyof typeof LIMIT_MINIMUMS,
+  ][]) {
+    const value = patch[name];
+    if (value !== undefined) checkLimit(fieldName(name), rule, value);
+  }
+  if (patch.allowedModels === undefined) return patch;
+  checkAllowedModels(fieldName('allowedModels'), patch.allowedModels);
+  return {
+    ...patch,
+    allowedModels: patch.allowedModels === null ? null : [...new Set(patch.allowedModels)],
+  };
 }
 
 export interface AdminKeyOutcome {

@@ -8,6 +8,7 @@ import { type ApiKeyRecord, hasScope, type Principal } from '../domain/principal
 import { badUserInput, GatewayError } from '../errors.ts';
 import type { Store } from '../store/store.ts';
 import { hashSecret } from './api-keys.ts';
+import type { LastUseRecorder } from './last-use.ts';
 
 export interface KeyCacheOptions {
   /** How long a looked-up key is trusted; also the longest a revoked key keeps working. */
@@ -68,6 +69,7 @@ export async function authenticate(
   store: Store,
   authorization: string | undefined,
   cache?: KeyCache,
+  lastUse?: LastUseRecorder,
 ): Promise<Principal | null> {
   const header = authorization?.trim() ?? '';
   if (header === '') return null;
@@ -86,6 +88,7 @@ export async function authenticate(
   }
   if (key === null) throw new GatewayError('UNAUTHENTICATED', 'Unknown API key');
   if (key.revokedAt !== null) throw new GatewayError('UNAUTHENTICATED', 'This API key was revoked');
+  lastUse?.used(key.id);
   return { key, endUserId: null };
 }
 

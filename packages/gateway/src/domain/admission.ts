@@ -4,9 +4,9 @@
  * `decideAdmission`, and inserts the job only when told `created`, so every store applies the
  * same rules in the same order and only the reading and writing are its own.
  */
-import type { GenerateParams } from '@zimage/core';
+import type { GenerateParams, ModelKey } from '@zimage/core';
 import type { JobRecord } from './job.ts';
-import type { Limits } from './principal.ts';
+import type { KeyLimits, Limits } from './principal.ts';
 
 export interface Owner {
   keyId: string;
@@ -17,20 +17,28 @@ export interface Owner {
 export interface Usage {
   /** Sum of today's charges (UTC day), in micro-USD; refunds (ERROR, free cancels) included. */
   spentMicroUsd: number;
+  /** The same from the first day of the day's UTC calendar month up to that day. */
+  spentThisMonthMicroUsd: number;
   /** Jobs not yet in a terminal state. */
   jobsInFlight: number;
 }
 
 export interface AdmissionRequest {
   job: JobRecord;
-  /** UTC day of the job ("YYYY-MM-DD"), the budget period. */
+  /** UTC day of the job ("YYYY-MM-DD"): the daily budget's period, and its month the monthly's. */
   day: string;
-  keyLimits: Limits;
+  keyLimits: KeyLimits;
   /** Limits for the job's end user; null when the job has none. */
   endUserLimits: Limits | null;
 }
 
 export type LimitScope = 'key' | 'endUser';
+
+/** What a budget counts: the job's UTC day, or its UTC calendar month. */
+export type BudgetPeriod = 'day' | 'month';
+
+/** The first day ("YYYY-MM-01") of the UTC calendar month of `day` ("YYYY-MM-DD"). */
+export const monthStart = (day: string): string => `${day.slice(0, 7)}-01`;
 
 export type AdmissionResult =
   | { kind: 'created'; job: JobRecord }
@@ -38,7 +46,16 @@ export type AdmissionResult =
   | { kind: 'existing'; job: JobRecord }
   /** Same owner, end user and idempotency key as an earlier job (`job`), other parameters: refused. */
   | { kind: 'idempotency_conflict'; job: JobRecord }
-  | { kind: 'budget_exceeded'; scope: LimitScope; spentMicroUsd: number; budgetMicroUsd: number }
+  /** The key may not use the job's model (allowedModels): nothing read, nothing charged. */
+  | { kind: 'model_not_allowed'; allowedModels: readonly ModelKey[] }
+  | {
+      kind: 'budget_exceeded';
+      scope: LimitScope;
+      period: BudgetPeriod;
+      /** Spent in `period` before this job. */
+      spentMicroUsd: number;
+      budgetMicroUsd: number;
+    }
   | { kind: 'too_many_jobs'; scope: LimitScope; inFlight: number; max: number };
 
 /** What a request with an earlier request's idempotency key gets. */
@@ -79,6 +96,8 @@ export interface AdmissionScope {
   /** Whose usage counts against `limits`. */
   owner: Owner;
   limits: Limits;
+  /** Only a key as a whole has a monthly budget; null for an end user or no limit. */
+  monthlyBudgetMicroUsd: number | null;
 }
 
 /**
@@ -92,17 +111,26 @@ export function admissionScopes({
   endUserLimits,
 }: AdmissionRequest): AdmissionScope[] {
   const scopes: AdmissionScope[] = [
-    { scope: 'key', limits: keyLimits, owner: { keyId: job.ownerKeyId, endUserId: null } },
+    {
+      scope: 'key',
+      limits: keyLimits,
+      owner: { keyId: job.ownerKeyId, endUserId: null },
+      monthlyBudgetMicroUsd: keyLimits.monthlyBudgetMicroUsd,
+    },
   ];
   if (endUserLimits !== null && job.endUserId !== null) {
     scopes.push({
       scope: 'endUser',
       limits: endUserLimits,
       owner: { keyId: job.ownerKeyId, endUserId: job.endUserId },
+      monthlyBudgetMicroUsd: null,
     });
   }
   return scopes.filter(
-    ({ limits }) => limits.dailyBudgetMicroUsd !== null || limits.maxConcurrentJobs !== null,
+    ({ limits, monthlyBudgetMicroUsd }) =>
+      limits.dailyBudgetMicroUsd !== null ||
+      monthlyBudgetMicroUsd !== null ||
+      limits.maxConcurrentJobs !== null,
   );
 }
 
@@ -119,27 +147,38 @@ export interface AdmissionFacts {
 
 /**
  * A repeated idempotency key is answered before any limit is looked at: the earlier job, or a
- * conflict when the parameters differ (`repeatedRequest`). Then budgets
- * before concurrency: a spent budget stays spent today, a full slot frees soon, so the budget is
- * the more useful answer when both apply. Within each, the key before its end user.
+ * conflict when the parameters differ (`repeatedRequest`). Then the key's allowed models, then
+ * budgets before concurrency: a spent budget stays spent today, a full slot frees soon, so the
+ * budget is the more useful answer when both apply. Within each, the key before its end user,
+ * and a day's budget before the month's.
  */
 export function decideAdmission(request: AdmissionRequest, facts: AdmissionFacts): AdmissionResult {
   if (facts.existing !== null) return repeatedRequest(facts.existing, request.job);
   const { job } = request;
-  const scopes = admissionScopes(request).map(({ scope, limits }) => {
+  const { allowedModels } = request.keyLimits;
+  if (allowedModels !== null && !allowedModels.includes(job.model)) {
+    return { kind: 'model_not_allowed', allowedModels };
+  }
+  const scopes = admissionScopes(request).map(({ scope, limits, monthlyBudgetMicroUsd }) => {
     const usage = facts.usage[scope];
     if (usage === undefined) throw new Error(`decideAdmission: no usage read for scope ${scope}`);
-    return { scope, limits, usage };
+    return { scope, limits, monthlyBudgetMicroUsd, usage };
   });
-  for (const { scope, limits, usage } of scopes) {
-    const budget = limits.dailyBudgetMicroUsd;
-    if (budget !== null && usage.spentMicroUsd + job.costMicroUsd > budget) {
-      return {
-        kind: 'budget_exceeded',
-        scope,
-        spentMicroUsd: usage.spentMicroUsd,
-        budgetMicroUsd: budget,
-      };
+  for (const { scope, limits, monthlyBudgetMicroUsd, usage } of scopes) {
+    const budgets: [BudgetPeriod, number | null, number][] = [
+      ['day', limits.dailyBudgetMicroUsd, usage.spentMicroUsd],
+      ['month', monthlyBudgetMicroUsd, usage.spentThisMonthMicroUsd],
+    ];
+    for (const [period, budget, spent] of budgets) {
+      if (budget !== null && spent + job.costMicroUsd > budget) {
+        return {
+          kind: 'budget_exceeded',
+          scope,
+          period,
+          spentMicroUsd: spent,
+          budgetMicroUsd: budget,
+        };
+      }
     }
   }
   for (const { scope, limits, usage } of scopes) {

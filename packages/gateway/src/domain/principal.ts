@@ -1,6 +1,7 @@
 /** Who is calling: an API key, and the end user it acts for when it has the act-as scope. */
 
 import type { Scope } from '@zimage/contract';
+import type { ModelKey } from '@zimage/core';
 
 export { SCOPES, type Scope } from '@zimage/contract';
 
@@ -9,6 +10,14 @@ export interface Limits {
   dailyBudgetMicroUsd: number | null;
   maxConcurrentJobs: number | null;
   requestsPerMinute: number | null;
+}
+
+/** The limits of a key as a whole: those of an end user, and two that only a key has. */
+export interface KeyLimits extends Limits {
+  /** Spending per UTC calendar month; null: no limit. */
+  monthlyBudgetMicroUsd: number | null;
+  /** The models the key may use; null: every model. */
+  allowedModels: ModelKey[] | null;
 }
 
 export interface ApiKeyRecord {
@@ -21,10 +30,12 @@ export interface ApiKeyRecord {
   prefix: string;
   scopes: Scope[];
   /** Limits of the key as a whole. */
-  limits: Limits;
+  limits: KeyLimits;
   /** Limits applied to each end user the key acts for (act-as keys). */
   endUserLimits: Limits;
   createdAt: Date;
+  /** Recorded at most about once a minute (auth/last-use.ts), so up to a minute behind. */
+  lastUsedAt: Date | null;
   revokedAt: Date | null;
 }
 

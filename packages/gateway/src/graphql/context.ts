@@ -3,6 +3,7 @@
  * or graphql-ws's connection_init payload).
  */
 import { authenticate, type KeyCache } from '../auth/authenticate.ts';
+import type { LastUseRecorder } from '../auth/last-use.ts';
 import type { JobEngine } from '../jobs/engine.ts';
 import type { PubSub } from '../pubsub/pubsub.ts';
 import type { GatewayContext } from '../schema/builder.ts';
@@ -13,6 +14,7 @@ export interface ContextDeps {
   engine: JobEngine;
   pubsub: PubSub;
   keyCache: KeyCache;
+  lastUse: LastUseRecorder;
   /**
    * What image URLs start with: PUBLIC_URL, else the address the server listens on. Never a
    * request's Host header, which any client can forge.
@@ -26,7 +28,7 @@ export async function createContext(
   authorization: string | undefined,
 ): Promise<GatewayContext> {
   return {
-    principal: await authenticate(deps.store, authorization, deps.keyCache),
+    principal: await authenticate(deps.store, authorization, deps.keyCache, deps.lastUse),
     store: deps.store,
     engine: deps.engine,
     pubsub: deps.pubsub,

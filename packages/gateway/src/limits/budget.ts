@@ -6,6 +6,7 @@
  */
 import { microUsdToUsd } from '@zimage/core';
 import type { AdmissionResult, LimitScope } from '../domain/admission.ts';
+import { modelEnumName } from '../domain/models.ts';
 import { formatUsd } from '../domain/money.ts';
 import { GatewayError } from '../errors.ts';
 
@@ -18,7 +19,7 @@ export const TOO_MANY_JOBS_RETRY_AFTER_SECONDS = 5;
 
 export type AdmissionRefusal = Extract<
   AdmissionResult,
-  { kind: 'budget_exceeded' } | { kind: 'too_many_jobs' }
+  { kind: 'model_not_allowed' } | { kind: 'budget_exceeded' } | { kind: 'too_many_jobs' }
 >;
 
 /** The budget period of a job: its creation day in UTC, as 'YYYY-MM-DD'. */
@@ -28,22 +29,47 @@ export function utcDay(date: Date): string {
 
 const whose = (scope: LimitScope) => (scope === 'key' ? 'this API key' : 'this end user');
 
+/** The budget periods as errors say them; the extension names are Usage's fields. */
+const PERIODS = {
+  day: {
+    budget: 'Daily',
+    spent: 'today (UTC)',
+    spentField: 'spentTodayUsd',
+    budgetField: 'dailyBudgetUsd',
+  },
+  month: {
+    budget: 'Monthly',
+    spent: 'this month (UTC)',
+    spentField: 'spentThisMonthUsd',
+    budgetField: 'monthlyBudgetUsd',
+  },
+} as const;
+
 /**
- * BUDGET_EXCEEDED when the job would take the day's spending past the budget (it is refused
- * whole, never partly run); RATE_LIMITED with a retry hint when every job slot is taken,
- * because waiting is all it takes.
+ * FORBIDDEN (field `model`) for a model the key may not use; BUDGET_EXCEEDED when the job would
+ * take the day's or the month's spending past its budget (it is refused whole, never partly
+ * run); RATE_LIMITED with a retry hint when every job slot is taken, because waiting is all it
+ * takes.
  */
 export function admissionError(refusal: AdmissionRefusal, jobCostMicroUsd: number): GatewayError {
+  if (refusal.kind === 'model_not_allowed') {
+    return new GatewayError(
+      'FORBIDDEN',
+      `This API key may not use this model; it may use ${refusal.allowedModels.map(modelEnumName).join(', ')}`,
+      { field: 'model' },
+    );
+  }
   if (refusal.kind === 'budget_exceeded') {
-    const { scope, spentMicroUsd, budgetMicroUsd } = refusal;
+    const { scope, period, spentMicroUsd, budgetMicroUsd } = refusal;
+    const words = PERIODS[period];
     return new GatewayError(
       'BUDGET_EXCEEDED',
-      `Daily budget of ${whose(scope)} exceeded: spent ${formatUsd(spentMicroUsd)} of ` +
-        `${formatUsd(budgetMicroUsd)} today (UTC), and this job costs ${formatUsd(jobCostMicroUsd)}`,
+      `${words.budget} budget of ${whose(scope)} exceeded: spent ${formatUsd(spentMicroUsd)} of ` +
+        `${formatUsd(budgetMicroUsd)} ${words.spent}, and this job costs ${formatUsd(jobCostMicroUsd)}`,
       {
         scope,
-        spentTodayUsd: microUsdToUsd(spentMicroUsd),
-        dailyBudgetUsd: microUsdToUsd(budgetMicroUsd),
+        [words.spentField]: microUsdToUsd(spentMicroUsd),
+        [words.budgetField]: microUsdToUsd(budgetMicroUsd),
         jobCostUsd: microUsdToUsd(jobCostMicroUsd),
       },
     );

@@ -1,6 +1,7 @@
 /**
  * The Pothos schema builder and the context every resolver gets. Types, queries, mutations and
- * subscriptions live beside each other in one file per domain (node, model, job, viewer);
+ * subscriptions live beside each other in one file per domain (node, model, job, viewer,
+ * api-key, usage-report, audit-log);
  * schema.ts imports them all and builds the schema.
  */
 import SchemaBuilder from '@pothos/core';
@@ -28,7 +29,11 @@ export interface GatewayContext {
 export const builder = new SchemaBuilder<{
   Context: GatewayContext;
   DefaultFieldNullability: false;
-  Scalars: { DateTime: { Input: Date; Output: Date } };
+  Scalars: {
+    DateTime: { Input: Date; Output: Date };
+    /** 'YYYY-MM-DD', a UTC day. */
+    Date: { Input: string; Output: string };
+  };
 }>({ defaultFieldNullability: false });
 
 builder.queryType({});

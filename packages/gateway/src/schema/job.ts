@@ -24,6 +24,7 @@ import {
 import { builder } from './builder.ts';
 import { AccelerationEnum, ImageSizeEnum, ModelEnum, OutputFormatEnum } from './model.ts';
 import { NodeInterface } from './node.ts';
+import { PageInfo, pageInfoOf } from './page-info.ts';
 
 const STATUS_DESCRIPTIONS: Partial<Record<JobStatus, string>> = {
   QUEUED: 'Accepted by the gateway; waiting for a submission slot or for Pixazo to start it.',
@@ -118,17 +119,8 @@ export const Job = builder.objectRef<JobRecord>('Job').implement({
 interface JobPageShape {
   jobs: JobRecord[];
   hasNextPage: boolean;
-  hasPreviousPage: boolean;
+  after: string | undefined;
 }
-
-const PageInfo = builder.objectRef<JobPageShape>('PageInfo').implement({
-  fields: (t) => ({
-    hasNextPage: t.exposeBoolean('hasNextPage'),
-    hasPreviousPage: t.exposeBoolean('hasPreviousPage'),
-    startCursor: t.string({ nullable: true, resolve: (page) => page.jobs[0]?.id ?? null }),
-    endCursor: t.string({ nullable: true, resolve: (page) => page.jobs.at(-1)?.id ?? null }),
-  }),
-});
 
 const JobEdge = builder.objectRef<JobRecord>('JobEdge').implement({
   fields: (t) => ({
@@ -140,7 +132,10 @@ const JobEdge = builder.objectRef<JobRecord>('JobEdge').implement({
 const JobConnection = builder.objectRef<JobPageShape>('JobConnection').implement({
   fields: (t) => ({
     edges: t.field({ type: [JobEdge], resolve: (page) => page.jobs }),
-    pageInfo: t.field({ type: PageInfo, resolve: (page) => page }),
+    pageInfo: t.field({
+      type: PageInfo,
+      resolve: (page) => pageInfoOf(page.jobs, page.hasNextPage, page.after),
+    }),
   }),
 });
 
@@ -195,7 +190,7 @@ builder.queryField('jobs', (t) =>
         search,
       };
       const page = await context.store.listJobs(filter, first, after);
-      return { ...page, hasPreviousPage: after !== undefined };
+      return { ...page, after };
     },
   }),
 );

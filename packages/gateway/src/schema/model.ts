@@ -16,6 +16,7 @@ import {
   type OutputFormat,
   PIXEL_SIZES,
 } from '@zimage/core';
+import { modelEnumName } from '../domain/models.ts';
 import { builder } from './builder.ts';
 
 type EnumValues<T extends string> = Record<string, { value: T; description?: string }>;
@@ -32,10 +33,9 @@ function upperCaseValues<T extends string>(
 
 export const ModelEnum = builder.enumType('Model', {
   description: "Pixazo's Z-Image models.",
-  // `turbo` → `Z_IMAGE_TURBO`: the contract names models after the family.
   values: Object.fromEntries(
     MODEL_LIST.map((spec) => [
-      `Z_IMAGE_${spec.key.toUpperCase()}`,
+      modelEnumName(spec.key),
       { value: spec.key, description: spec.name },
     ]),
   ) as EnumValues<ModelKey>,

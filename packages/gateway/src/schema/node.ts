@@ -1,8 +1,10 @@
 /**
  * The Node interface and `node(id)`: any object with a global id can be refetched by it.
- * Jobs are the only nodes; their ids (`job_…`) are already global.
+ * Jobs and API keys are nodes; their ids (`job_…`, `key_…`) are already global. Keys are
+ * visible to admins only.
  */
 
+import { hasScope } from '../domain/principal.ts';
 import { findVisibleJob, requireScope } from './access.ts';
 import { builder } from './builder.ts';
 
@@ -20,7 +22,11 @@ builder.queryField('node', (t) =>
     resolve: async (_root, args, context) => {
       const principal = requireScope(context, 'read');
       const id = String(args.id);
-      return id.startsWith('job_') ? findVisibleJob(context, principal, id) : null;
+      if (id.startsWith('job_')) return findVisibleJob(context, principal, id);
+      if (id.startsWith('key_') && hasScope(principal.key, 'admin')) {
+        return context.store.getApiKey(id);
+      }
+      return null;
     },
   }),
 );

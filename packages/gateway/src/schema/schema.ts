@@ -4,11 +4,15 @@
  */
 import { lexicographicSortSchema, printSchema } from 'graphql';
 import { builder } from './builder.ts';
+import './date.ts';
 import './date-time.ts';
 import './node.ts';
 import './model.ts';
 import './job.ts';
 import './viewer.ts';
+import './api-key.ts';
+import './usage-report.ts';
+import './audit-log.ts';
 
 export const schema = lexicographicSortSchema(builder.toSchema());
 

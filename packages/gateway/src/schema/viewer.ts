@@ -12,13 +12,15 @@ import { builder } from './builder.ts';
 interface UsageShape {
   /** Per end user when acting for one, else the key's own. */
   limits: Limits;
+  /** The key's own; null for an end user, who has no monthly budget. */
+  monthlyBudgetMicroUsd: number | null;
   /** Read once, whichever of its fields are selected. */
   today: () => Promise<StoredUsage>;
 }
 
 const Usage = builder.objectRef<UsageShape>('Usage').implement({
   description:
-    "Today's usage (UTC day) of the key, or of the end user it acts for, against its limits.",
+    "Today's and this month's usage (UTC) of the key, or of the end user it acts for, against its limits.",
   fields: (t) => ({
     spentTodayUsd: t.float({
       resolve: async (usage) => microUsdToUsd((await usage.today()).spentMicroUsd),
@@ -28,6 +30,16 @@ const Usage = builder.objectRef<UsageShape>('Usage').implement({
       description: 'null: no daily budget.',
       resolve: ({ limits }) =>
         limits.dailyBudgetMicroUsd === null ? null : microUsdToUsd(limits.dailyBudgetMicroUsd),
+    }),
+    monthlyBudgetUsd: t.float({
+      nullable: true,
+      description: 'null: no monthly budget (UTC calendar month).',
+      resolve: ({ monthlyBudgetMicroUsd }) =>
+        monthlyBudgetMicroUsd === null ? null : microUsdToUsd(monthlyBudgetMicroUsd),
+    }),
+    spentThisMonthUsd: t.float({
+      description: 'Spent in this UTC calendar month, today included.',
+      resolve: async (usage) => microUsdToUsd((await usage.today()).spentThisMonthMicroUsd),
     }),
     jobsInFlight: t.int({ resolve: async (usage) => (await usage.today()).jobsInFlight }),
     maxConcurrentJobs: t.int({
@@ -64,6 +76,8 @@ const Viewer = builder.objectRef<Principal>('Viewer').implement({
         const owner = { keyId: principal.key.id, endUserId: principal.endUserId };
         return {
           limits: principal.endUserId === null ? principal.key.limits : principal.key.endUserLimits,
+          monthlyBudgetMicroUsd:
+            principal.endUserId === null ? principal.key.limits.monthlyBudgetMicroUsd : null,
           today: () => {
             today ??= context.store.usage(owner, utcDay(new Date()));
             return today;

@@ -25,18 +25,24 @@ import {
   type AdmissionScope,
   admissionScopes,
   decideAdmission,
+  monthStart,
   type Owner,
   type Usage,
 } from '../domain/admission.ts';
+import type { AuditDraft, AuditRecord } from '../domain/audit.ts';
 import type { JobRecord } from '../domain/job.ts';
+import { flatLimits, type LimitsPatch, limitsChange, patchedLimits } from '../domain/key-limits.ts';
 import type { ApiKeyRecord } from '../domain/principal.ts';
 import type { UpstreamCondition } from '../domain/upstream.ts';
 import { assertKnownSchemaVersion } from './migrations/migration.ts';
 import { POSTGRES_MIGRATIONS } from './migrations/postgres.ts';
 import {
   API_KEY_COLUMNS,
+  API_KEY_LIMIT_COLUMNS,
   type ApiKeyRow,
   AT_PIXAZO_SQL,
+  AUDIT_COLUMNS,
+  type AuditRow,
   foldCase,
   IN_FLIGHT_SQL,
   JOB_COLUMNS,
@@ -45,17 +51,25 @@ import {
   sqlRecords,
   UPSTREAM_SQL,
   type UpstreamRow,
+  type UsageReportSqlRow,
+  usageReportSql,
 } from './sql.ts';
 import {
   type Adoption,
+  type ApiKeyPage,
+  type AuditPage,
   type DispatchClaim,
   type JobFilter,
   type JobPage,
   type JobPatch,
+  type KeySpending,
+  MAX_ADMIN_PAGE_SIZE,
   MAX_JOBS_PAGE_SIZE,
   type Store,
   type StoreOptions,
   type UpstreamRecord,
+  type UsageQuery,
+  type UsageReportRow,
 } from './store.ts';
 
 /**
@@ -104,7 +118,13 @@ const records = sqlRecords<Date, boolean, unknown[], unknown>({
   writeFlag: (value) => value,
   readList: (list) => list,
   writeList: (list) => JSON.stringify(list),
+  readJson: (value) => value,
+  writeJson: (value) => JSON.stringify(value),
 });
+
+/** A page size within 0…max. */
+const pageSize = (first: number, max: number): number =>
+  Math.max(0, Math.min(Math.floor(first), max));
 
 /** A statement's text and its positional values, built together so the numbers match. */
 /** Adds the condition `build` makes of the parameters for `values`, unless one is unset. */
@@ -236,6 +256,11 @@ const INSERT_ADMITTED_JOB = `
 const INSERT_KEY = `INSERT INTO api_keys (${API_KEY_COLUMNS.join(', ')})
   VALUES (${placeholders(API_KEY_COLUMNS.length)})`;
 const INSERT_KEY_IF_ABSENT = `${INSERT_KEY} ON CONFLICT (secret_hash) DO NOTHING RETURNING id`;
+const INSERT_AUDIT = `INSERT INTO audit_log (${AUDIT_COLUMNS.join(', ')})
+  VALUES (${placeholders(AUDIT_COLUMNS.length)})`;
+const UPDATE_KEY_LIMITS = `UPDATE api_keys
+  SET ${API_KEY_LIMIT_COLUMNS.map((column, i) => `${column} = $${i + 2}`).join(', ')}
+  WHERE id = $1`;
 
 /**
  * The columns a statement returns are named, never `*`: a prepared statement whose result
@@ -245,6 +270,7 @@ const columnsOf = (columns: readonly string[], table?: string): string =>
   columns.map((column) => (table === undefined ? column : `${table}.${column}`)).join(', ');
 const JOB_SELECT = columnsOf(JOB_COLUMNS);
 const API_KEY_SELECT = columnsOf(API_KEY_COLUMNS);
+const AUDIT_SELECT = columnsOf(AUDIT_COLUMNS);
 
 /** The job of `owner` with the idempotency key in `$3`, matched as the unique index does. */
 const JOB_BY_IDEMPOTENCY_KEY = `
@@ -546,12 +572,44 @@ class PostgresStore implements Store {
     return readUsage(row, 'usage');
   }
 
-  async createApiKey(key: ApiKeyRecord): Promise<void> {
-    const params = records.apiKeyParams(key);
-    await this.#rows(
+  async keySpending(keyIds: readonly string[], day: string): Promise<Map<string, KeySpending>> {
+    const rows = await this.#rows<{ key_id: string; today: number; month: number }>(
       this.#pool,
+      `SELECT key_id, coalesce(sum(micro_usd) FILTER (WHERE day = $2), 0)::bigint AS today,
+         coalesce(sum(micro_usd), 0)::bigint AS month
+       FROM usage_ledger WHERE key_id = ANY($1) AND day >= $3 AND day <= $2 GROUP BY key_id`,
+      [[...keyIds], day, monthStart(day)],
+    );
+    const spending = new Map<string, KeySpending>(
+      keyIds.map((id) => [id, { todayMicroUsd: 0, thisMonthMicroUsd: 0 }]),
+    );
+    for (const row of rows) {
+      spending.set(row.key_id, { todayMicroUsd: row.today, thisMonthMicroUsd: row.month });
+    }
+    return spending;
+  }
+
+  async usageReport(query: UsageQuery): Promise<UsageReportRow[]> {
+    const rows = await this.#rows<UsageReportSqlRow>(
+      this.#pool,
+      usageReportSql(query.groupBy, (column) => `${column}::text`),
+      [query.from, query.to, query.maxRows + 1],
+    );
+    return rows.map(records.toUsageRow);
+  }
+
+  async createApiKey(key: ApiKeyRecord, audit?: AuditRecord): Promise<void> {
+    const params = records.apiKeyParams(key);
+    const insert = this.#query(
       INSERT_KEY,
       API_KEY_COLUMNS.map((column) => params[column]),
+    );
+    if (audit === undefined) {
+      await this.#pool.query(insert);
+      return;
+    }
+    await inTransaction(this.#pool, (client) =>
+      send(client, [insert, this.#query(INSERT_AUDIT, records.auditParams(audit))]),
     );
   }
 
@@ -596,13 +654,87 @@ class PostgresStore implements Store {
     return rows.map(records.toApiKey);
   }
 
-  async revokeApiKey(id: string): Promise<boolean> {
-    const revoked = await this.#rows(
+  async getApiKeys(ids: readonly string[]): Promise<ApiKeyRecord[]> {
+    const rows = await this.#rows<PgApiKeyRow>(
       this.#pool,
-      'UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING id',
-      [this.#now(), id],
+      `SELECT ${API_KEY_SELECT} FROM api_keys WHERE id = ANY($1)`,
+      [[...ids]],
     );
-    return revoked.length > 0;
+    return rows.map(records.toApiKey);
+  }
+
+  async listApiKeyPage(options: {
+    first: number;
+    after?: string | undefined;
+    includeRevoked: boolean;
+  }): Promise<ApiKeyPage> {
+    const limit = pageSize(options.first, MAX_ADMIN_PAGE_SIZE);
+    const rows = await this.#rows<PgApiKeyRow>(
+      this.#pool,
+      `SELECT ${API_KEY_SELECT} FROM api_keys
+       WHERE ($1::text IS NULL OR id < $1) AND ($2 OR revoked_at IS NULL)
+       ORDER BY id DESC LIMIT $3`,
+      [options.after ?? null, options.includeRevoked, limit + 1],
+    );
+    return { keys: rows.slice(0, limit).map(records.toApiKey), hasNextPage: rows.length > limit };
+  }
+
+  async updateApiKeyLimits(
+    id: string,
+    patch: LimitsPatch,
+    audit: AuditDraft,
+  ): Promise<ApiKeyRecord | null> {
+    return inTransaction(this.#pool, async (client) => {
+      // The row lock orders this change with admissions (which lock the key row too) and with
+      // another limits change, so no patch is computed from limits another one replaced.
+      const [row] = await this.#rows<PgApiKeyRow>(
+        client,
+        `SELECT ${API_KEY_SELECT} FROM api_keys WHERE id = $1 FOR UPDATE`,
+        [id],
+      );
+      if (row === undefined) return null;
+      const before = records.toApiKey(row);
+      const after = { ...before, ...patchedLimits(before, patch) };
+      const details = limitsChange(flatLimits(before), flatLimits(after));
+      await send(client, [
+        this.#query(UPDATE_KEY_LIMITS, [id, ...records.apiKeyLimitParams(after)]),
+        this.#query(INSERT_AUDIT, records.auditParams({ ...audit, details })),
+      ]);
+      return after;
+    });
+  }
+
+  async revokeApiKey(id: string, audit?: AuditRecord): Promise<boolean> {
+    const revoke =
+      'UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING id';
+    if (audit === undefined) {
+      return (await this.#rows(this.#pool, revoke, [this.#now(), id])).length > 0;
+    }
+    return inTransaction(this.#pool, async (client) => {
+      const revoked = (await this.#rows(client, revoke, [this.#now(), id])).length > 0;
+      if (revoked) await client.query(this.#query(INSERT_AUDIT, records.auditParams(audit)));
+      return revoked;
+    });
+  }
+
+  async recordApiKeyUse(id: string, at: Date, throttleMs: number): Promise<void> {
+    await this.#rows(
+      this.#pool,
+      `UPDATE api_keys SET last_used_at = $2 WHERE id = $1
+       AND (last_used_at IS NULL OR last_used_at <= $2::timestamptz - make_interval(secs => $3::float8 / 1000))`,
+      [id, at, throttleMs],
+    );
+  }
+
+  async listAuditLog(first: number, after?: string): Promise<AuditPage> {
+    const limit = pageSize(first, MAX_ADMIN_PAGE_SIZE);
+    const rows = await this.#rows<AuditRow<Date, unknown[]>>(
+      this.#pool,
+      `SELECT ${AUDIT_SELECT} FROM audit_log WHERE ($1::text IS NULL OR id < $1)
+       ORDER BY id DESC LIMIT $2`,
+      [after ?? null, limit + 1],
+    );
+    return { entries: rows.slice(0, limit).map(records.toAudit), hasNextPage: rows.length > limit };
   }
 
   async ping(): Promise<boolean> {
@@ -703,15 +835,19 @@ class PostgresStore implements Store {
 }
 
 /**
- * Two columns, `<alias>_spent` and `<alias>_in_flight`: the usage of `owner` on `day` (the
- * whole key when it has no end user).
+ * Three columns, `<alias>_spent`, `<alias>_month` and `<alias>_in_flight`: the usage of `owner`
+ * on `day` and in its month up to it (the whole key when it has no end user).
  */
 function usageColumns(statement: Statement, owner: Owner, day: string, alias: string): string {
   const keyId = statement.param(owner.keyId);
   const endUser =
     owner.endUserId === null ? '' : ` AND end_user_id = ${statement.param(owner.endUserId)}`;
+  const dayParam = statement.param(day);
   return `(SELECT coalesce(sum(micro_usd), 0)::bigint FROM usage_ledger
-      WHERE key_id = ${keyId}${endUser} AND day = ${statement.param(day)}) AS "${alias}_spent",
+      WHERE key_id = ${keyId}${endUser} AND day = ${dayParam}) AS "${alias}_spent",
+    (SELECT coalesce(sum(micro_usd), 0)::bigint FROM usage_ledger
+      WHERE key_id = ${keyId}${endUser} AND day >= ${statement.param(monthStart(day))}
+        AND day <= ${dayParam}) AS "${alias}_month",
     (SELECT count(*) FROM jobs
       WHERE owner_key_id = ${keyId}${endUser} AND ${IN_FLIGHT_SQL}) AS "${alias}_in_flight"`;
 }
@@ -728,6 +864,7 @@ function readFacts(row: QueryResultRow | undefined, scopes: AdmissionScope[]): A
 function readUsage(row: QueryResultRow | undefined, alias: string): Usage {
   return {
     spentMicroUsd: row?.[`${alias}_spent`] as number,
+    spentThisMonthMicroUsd: row?.[`${alias}_month`] as number,
     jobsInFlight: row?.[`${alias}_in_flight`] as number,
   };
 }

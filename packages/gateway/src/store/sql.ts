@@ -3,6 +3,7 @@
  * driver's codec), the in-flight predicate and prompt folding.
  */
 import type { ModelKey } from '@zimage/core';
+import type { AuditAction, AuditRecord } from '../domain/audit.ts';
 import {
   isTerminal,
   JOB_STATUSES,
@@ -11,9 +12,15 @@ import {
   type StoredImage,
   type SubmissionState,
 } from '../domain/job.ts';
-import type { ApiKeyRecord, Scope } from '../domain/principal.ts';
+import type { ApiKeyRecord, KeyLimits, Scope } from '../domain/principal.ts';
 import type { UpstreamCondition } from '../domain/upstream.ts';
-import type { JobPatch, UpstreamRecord } from './store.ts';
+import {
+  type JobPatch,
+  type UpstreamRecord,
+  USAGE_GROUPS,
+  type UsageGroup,
+  type UsageReportRow,
+} from './store.ts';
 
 /** Matches the jobs not yet in a terminal state. */
 export const IN_FLIGHT_SQL = `status IN (${JOB_STATUSES.filter((s) => !isTerminal(s))
@@ -99,6 +106,9 @@ export interface SqlCodec<Time, Flag, List, Param> {
   writeFlag(value: boolean): Param;
   readList(value: List): unknown[];
   writeList(value: readonly unknown[]): Param;
+  /** JSON objects (audit details) are stored as lists are. */
+  readJson(value: List): unknown;
+  writeJson(value: unknown): Param;
 }
 
 export interface JobRow<Time, Flag, List> {
@@ -141,7 +151,10 @@ export interface ApiKeyRow<Time, List> {
   end_user_daily_budget_micro_usd: number | null;
   end_user_max_concurrent_jobs: number | null;
   end_user_requests_per_minute: number | null;
+  monthly_budget_micro_usd: number | null;
+  allowed_models: List | null;
   created_at: Time;
+  last_used_at: Time | null;
   revoked_at: Time | null;
 }
 
@@ -157,9 +170,105 @@ export const API_KEY_COLUMNS = [
   'end_user_daily_budget_micro_usd',
   'end_user_max_concurrent_jobs',
   'end_user_requests_per_minute',
+  'monthly_budget_micro_usd',
+  'allowed_models',
   'created_at',
+  'last_used_at',
   'revoked_at',
 ] as const;
+
+/** The columns of a key's limits, which a limits change rewrites together. */
+export const API_KEY_LIMIT_COLUMNS = [
+  'daily_budget_micro_usd',
+  'monthly_budget_micro_usd',
+  'max_concurrent_jobs',
+  'requests_per_minute',
+  'end_user_daily_budget_micro_usd',
+  'end_user_max_concurrent_jobs',
+  'end_user_requests_per_minute',
+  'allowed_models',
+] as const satisfies readonly ApiKeyColumn[];
+
+export const AUDIT_COLUMNS = [
+  'id',
+  'at',
+  'action',
+  'actor',
+  'actor_key_id',
+  'api_key_id',
+  'details',
+] as const;
+
+export type AuditColumn = (typeof AUDIT_COLUMNS)[number];
+
+export interface AuditRow<Time, Json> {
+  id: string;
+  at: Time;
+  action: string;
+  actor: string;
+  actor_key_id: string | null;
+  api_key_id: string;
+  details: Json;
+}
+
+/**
+ * The usage report's statement, alike in both dialects (`$1` from, `$2` to, `$3` the row
+ * limit; `dayText` turns the day column into 'YYYY-MM-DD' text). The ledger is summed per job
+ * first, so a job counts once with its refunds netted, then per group.
+ */
+export function usageReportSql(
+  groupBy: readonly UsageGroup[],
+  dayText: (column: string) => string,
+): string {
+  const columns: Record<UsageGroup, string> = {
+    day: dayText('per_job.day'),
+    model: 'jobs.model',
+    apiKey: 'per_job.key_id',
+    endUser: 'per_job.end_user_id',
+  };
+  const aliases: Record<UsageGroup, string> = {
+    day: 'day',
+    model: 'model',
+    apiKey: 'key_id',
+    endUser: 'end_user_id',
+  };
+  const grouped = USAGE_GROUPS.filter((group) => groupBy.includes(group));
+  const select = USAGE_GROUPS.map(
+    (group) => `${grouped.includes(group) ? columns[group] : 'NULL'} AS ${aliases[group]}`,
+  );
+  const groupSql =
+    grouped.length === 0 ? '' : `GROUP BY ${grouped.map((g) => columns[g]).join(', ')}`;
+  // NULLS LAST in both: the key's own jobs after its end users'.
+  const orderSql =
+    grouped.length === 0
+      ? ''
+      : `ORDER BY ${grouped.map((g) => `${columns[g]} NULLS LAST`).join(', ')}`;
+  return `
+    WITH per_job AS (
+      SELECT job_id, key_id, end_user_id, day, sum(micro_usd) AS micro_usd FROM usage_ledger
+      WHERE day >= $1 AND day <= $2
+      GROUP BY job_id, key_id, end_user_id, day
+    )
+    SELECT ${select.join(', ')},
+      CAST(sum(CASE WHEN per_job.micro_usd > 0 THEN 1 ELSE 0 END) AS BIGINT) AS jobs,
+      CAST(sum(CASE WHEN per_job.micro_usd > 0 THEN jobs.num_images ELSE 0 END) AS BIGINT) AS images,
+      CAST(sum(per_job.micro_usd) AS BIGINT) AS micro_usd
+    FROM per_job JOIN jobs ON jobs.id = per_job.job_id
+    ${groupSql}
+    HAVING sum(CASE WHEN per_job.micro_usd > 0 THEN 1 ELSE 0 END) > 0
+    ${orderSql}
+    LIMIT $3`;
+}
+
+export interface UsageReportSqlRow {
+  day: string | null;
+  model: string | null;
+  key_id: string | null;
+  end_user_id: string | null;
+  jobs: number;
+  images: number;
+  micro_usd: number;
+}
 
 export type ApiKeyColumn = (typeof API_KEY_COLUMNS)[number];
 
@@ -281,8 +390,13 @@ export function sqlRecords<Time, Flag, List, Param>(codec: SqlCodec<Time, Flag, 
         scopes: codec.readList(row.scopes) as Scope[],
         limits: {
           dailyBudgetMicroUsd: row.daily_budget_micro_usd,
+          monthlyBudgetMicroUsd: row.monthly_budget_micro_usd,
           maxConcurrentJobs: row.max_concurrent_jobs,
           requestsPerMinute: row.requests_per_minute,
+          allowedModels:
+            row.allowed_models === null
+              ? null
+              : (codec.readList(row.allowed_models) as KeyLimits['allowedModels']),
         },
         endUserLimits: {
           dailyBudgetMicroUsd: row.end_user_daily_budget_micro_usd,
@@ -290,7 +404,62 @@ export function sqlRecords<Time, Flag, List, Param>(codec: SqlCodec<Time, Flag, 
           requestsPerMinute: row.end_user_requests_per_minute,
         },
         createdAt: codec.readTime(row.created_at),
+        lastUsedAt: readTime(row.last_used_at),
         revokedAt: readTime(row.revoked_at),
+      };
+    },
+
+    /** The values of API_KEY_LIMIT_COLUMNS for `key`, in that order. */
+    apiKeyLimitParams(key: Pick<ApiKeyRecord, 'limits' | 'endUserLimits'>): Value<Param>[] {
+      const { limits, endUserLimits } = key;
+      const values: Record<(typeof API_KEY_LIMIT_COLUMNS)[number], Value<Param>> = {
+        daily_budget_micro_usd: limits.dailyBudgetMicroUsd,
+        monthly_budget_micro_usd: limits.monthlyBudgetMicroUsd,
+        max_concurrent_jobs: limits.maxConcurrentJobs,
+        requests_per_minute: limits.requestsPerMinute,
+        end_user_daily_budget_micro_usd: endUserLimits.dailyBudgetMicroUsd,
+        end_user_max_concurrent_jobs: endUserLimits.maxConcurrentJobs,
+        end_user_requests_per_minute: endUserLimits.requestsPerMinute,
+        allowed_models:
+          limits.allowedModels === null ? null : codec.writeList(limits.allowedModels),
+      };
+      return API_KEY_LIMIT_COLUMNS.map((column) => values[column]);
+    },
+
+    toAudit(row: AuditRow<Time, List>): AuditRecord {
+      return {
+        id: row.id,
+        at: codec.readTime(row.at),
+        action: row.action as AuditAction,
+        actor: { keyId: row.actor_key_id, label: row.actor },
+        apiKeyId: row.api_key_id,
+        details: codec.readJson(row.details) as Record<string, unknown>,
+      };
+    },
+
+    /** The values of AUDIT_COLUMNS for `entry`, in that order. */
+    auditParams(entry: AuditRecord): Value<Param>[] {
+      const values: Record<AuditColumn, Value<Param>> = {
+        id: entry.id,
+        at: codec.writeTime(entry.at),
+        action: entry.action,
+        actor: entry.actor.label,
+        actor_key_id: entry.actor.keyId,
+        api_key_id: entry.apiKeyId,
+        details: codec.writeJson(entry.details),
+      };
+      return AUDIT_COLUMNS.map((column) => values[column]);
+    },
+
+    toUsageRow(row: UsageReportSqlRow): UsageReportRow {
+      return {
+        day: row.day,
+        model: row.model as ModelKey | null,
+        keyId: row.key_id,
+        endUserId: row.end_user_id,
+        jobs: row.jobs,
+        images: row.images,
+        microUsd: row.micro_usd,
       };
     },
 
@@ -307,7 +476,11 @@ export function sqlRecords<Time, Flag, List, Param>(codec: SqlCodec<Time, Flag, 
         end_user_daily_budget_micro_usd: key.endUserLimits.dailyBudgetMicroUsd,
         end_user_max_concurrent_jobs: key.endUserLimits.maxConcurrentJobs,
         end_user_requests_per_minute: key.endUserLimits.requestsPerMinute,
+        monthly_budget_micro_usd: key.limits.monthlyBudgetMicroUsd,
+        allowed_models:
+          key.limits.allowedModels === null ? null : codec.writeList(key.limits.allowedModels),
         created_at: codec.writeTime(key.createdAt),
+        last_used_at: writeTime(key.lastUsedAt),
         revoked_at: writeTime(key.revokedAt),
       };
     },

@@ -13,18 +13,24 @@ import {
   type AdmissionResult,
   admissionScopes,
   decideAdmission,
+  monthStart,
   type Owner,
   type Usage,
 } from '../domain/admission.ts';
+import type { AuditDraft, AuditRecord } from '../domain/audit.ts';
 import type { JobRecord } from '../domain/job.ts';
+import { flatLimits, type LimitsPatch, limitsChange, patchedLimits } from '../domain/key-limits.ts';
 import type { ApiKeyRecord } from '../domain/principal.ts';
 import type { UpstreamCondition } from '../domain/upstream.ts';
 import { assertKnownSchemaVersion } from './migrations/migration.ts';
 import { SQLITE_MIGRATIONS } from './migrations/sqlite.ts';
 import {
   API_KEY_COLUMNS,
+  API_KEY_LIMIT_COLUMNS,
   type ApiKeyRow,
   AT_PIXAZO_SQL,
+  AUDIT_COLUMNS,
+  type AuditRow,
   foldCase,
   IN_FLIGHT_SQL,
   JOB_COLUMNS,
@@ -33,17 +39,25 @@ import {
   sqlRecords,
   UPSTREAM_SQL,
   type UpstreamRow,
+  type UsageReportSqlRow,
+  usageReportSql,
 } from './sql.ts';
 import {
   type Adoption,
+  type ApiKeyPage,
+  type AuditPage,
   type DispatchClaim,
   type JobFilter,
   type JobPage,
   type JobPatch,
+  type KeySpending,
+  MAX_ADMIN_PAGE_SIZE,
   MAX_JOBS_PAGE_SIZE,
   type Store,
   type StoreOptions,
   type UpstreamRecord,
+  type UsageQuery,
+  type UsageReportRow,
 } from './store.ts';
 
 /** How long a writer waits for another connection's lock before failing with SQLITE_BUSY. */
@@ -120,7 +134,16 @@ const records = sqlRecords<number, number, string, SQLInputValue>({
   writeFlag: (value) => (value ? 1 : 0),
   readList: (text) => JSON.parse(text) as unknown[],
   writeList: (list) => JSON.stringify(list),
+  readJson: (text) => JSON.parse(text) as unknown,
+  writeJson: (value) => JSON.stringify(value),
 });
+
+/** `$n` is PostgreSQL's numbered parameter; SQLite's is `?n`. */
+const sqliteParams = (sql: string): string => sql.replace(/\$(\d+)/g, '?$1');
+
+/** A page size within 0…max. */
+const pageSize = (first: number, max: number): number =>
+  Math.max(0, Math.min(Math.floor(first), max));
 
 /** Adds `condition` with its named `values`, unless one of them is unset. */
 type SqlCondition = (condition: string, values: Record<string, SQLInputValue | undefined>) => void;
@@ -176,13 +199,16 @@ class SqliteStore implements Store {
                  WHEN 'submitting' THEN :submittingStaleAfterMs ELSE :staleAfterMs END)
            RETURNING *`,
       ),
+      // The day's and the month's spending up to that day, in one pass over the key's index.
       keySpent: prepare(
-        `SELECT coalesce(sum(micro_usd), 0) AS total FROM usage_ledger
-           WHERE key_id = :owner AND day = :day`,
+        `SELECT coalesce(sum(CASE WHEN day = :day THEN micro_usd END), 0) AS today,
+             coalesce(sum(micro_usd), 0) AS month FROM usage_ledger
+           WHERE key_id = :owner AND day >= :monthStart AND day <= :day`,
       ),
       endUserSpent: prepare(
-        `SELECT coalesce(sum(micro_usd), 0) AS total FROM usage_ledger
-           WHERE key_id = :owner AND end_user_id = :endUser AND day = :day`,
+        `SELECT coalesce(sum(CASE WHEN day = :day THEN micro_usd END), 0) AS today,
+             coalesce(sum(micro_usd), 0) AS month FROM usage_ledger
+           WHERE key_id = :owner AND end_user_id = :endUser AND day >= :monthStart AND day <= :day`,
       ),
       keyInFlight: prepare(
         `SELECT count(*) AS total FROM jobs WHERE owner_key_id = :owner AND ${IN_FLIGHT_SQL}`,
@@ -211,15 +237,33 @@ class SqliteStore implements Store {
            ON CONFLICT (secret_hash) DO NOTHING`,
       ),
       keyById: prepare('SELECT * FROM api_keys WHERE id = ?'),
+      keyPage: prepare(
+        `SELECT * FROM api_keys WHERE (:after IS NULL OR id < :after)
+           AND (:includeRevoked = 1 OR revoked_at IS NULL) ORDER BY id DESC LIMIT :limit`,
+      ),
+      updateKeyLimits: prepare(
+        `UPDATE api_keys SET ${API_KEY_LIMIT_COLUMNS.map((c, i) => `${c} = ?${i + 2}`).join(', ')}
+           WHERE id = ?1`,
+      ),
+      recordKeyUse: prepare(
+        `UPDATE api_keys SET last_used_at = :at
+           WHERE id = :id AND (last_used_at IS NULL OR last_used_at <= :at - :throttleMs)`,
+      ),
+      insertAudit: prepare(
+        `INSERT INTO audit_log (${AUDIT_COLUMNS.join(', ')})
+           VALUES (${AUDIT_COLUMNS.map((_, i) => `?${i + 1}`).join(', ')})`,
+      ),
+      auditPage: prepare(
+        'SELECT * FROM audit_log WHERE (:after IS NULL OR id < :after) ORDER BY id DESC LIMIT :limit',
+      ),
       keyBySecretHash: prepare('SELECT * FROM api_keys WHERE secret_hash = ?'),
       allKeys: prepare('SELECT * FROM api_keys ORDER BY id'),
       revokeKey: prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
       ping: prepare('SELECT 1 AS ok'),
       ...(Object.fromEntries(
-        // `$n` is PostgreSQL's numbered parameter; SQLite's is `?n`.
         Object.entries(UPSTREAM_SQL).map(([name, sql]) => [
           `upstream_${name}`,
-          prepare(sql.replace(/\$(\d+)/g, '?$1')),
+          prepare(sqliteParams(sql)),
         ]),
       ) as Record<`upstream_${keyof typeof UPSTREAM_SQL}`, StatementSync>),
     };
@@ -404,6 +448,21 @@ class SqliteStore implements Store {
     return this.#usage(owner, day);
   }
 
+  async keySpending(keyIds: readonly string[], day: string): Promise<Map<string, KeySpending>> {
+    return new Map(
+      keyIds.map((keyId) => {
+        const spent = this.#spent({ keyId, endUserId: null }, day);
+        return [keyId, { todayMicroUsd: spent.today, thisMonthMicroUsd: spent.month }];
+      }),
+    );
+  }
+
+  async usageReport(query: UsageQuery): Promise<UsageReportRow[]> {
+    const sql = sqliteParams(usageReportSql(query.groupBy, (column) => column));
+    const rows = this.#statement(sql).all(query.from, query.to, query.maxRows + 1);
+    return (rows as unknown as UsageReportSqlRow[]).map(records.toUsageRow);
+  }
+
   async readUpstream(): Promise<UpstreamRecord | null> {
     const row = this.#sql.upstream_read.get() as UpstreamRow<number> | undefined;
     return row === undefined ? null : records.toUpstream(row);
@@ -425,8 +484,11 @@ class SqliteStore implements Store {
     return this.#sql.upstream_clear.get(instanceId) !== undefined;
   }
 
-  async createApiKey(key: ApiKeyRecord): Promise<void> {
-    this.#sql.insertKey.run(records.apiKeyParams(key));
+  async createApiKey(key: ApiKeyRecord, audit?: AuditRecord): Promise<void> {
+    inTransaction(this.#db, () => {
+      this.#sql.insertKey.run(records.apiKeyParams(key));
+      if (audit !== undefined) this.#sql.insertAudit.run(...records.auditParams(audit));
+    });
   }
 
   async createApiKeyIfAbsent(key: ApiKeyRecord): Promise<{ created: boolean; key: ApiKeyRecord }> {
@@ -450,8 +512,63 @@ class SqliteStore implements Store {
     return (this.#sql.allKeys.all() as unknown as SqliteApiKeyRow[]).map(records.toApiKey);
   }
 
-  async revokeApiKey(id: string): Promise<boolean> {
-    return this.#sql.revokeKey.run(this.#now(), id).changes > 0;
+  async getApiKeys(ids: readonly string[]): Promise<ApiKeyRecord[]> {
+    return ids.flatMap((id) => {
+      const row = this.#sql.keyById.get(id) as SqliteApiKeyRow | undefined;
+      return row ? [records.toApiKey(row)] : [];
+    });
+  }
+
+  async listApiKeyPage(options: {
+    first: number;
+    after?: string | undefined;
+    includeRevoked: boolean;
+  }): Promise<ApiKeyPage> {
+    const limit = pageSize(options.first, MAX_ADMIN_PAGE_SIZE);
+    const rows = this.#sql.keyPage.all({
+      after: options.after ?? null,
+      includeRevoked: options.includeRevoked ? 1 : 0,
+      limit: limit + 1,
+    }) as unknown as SqliteApiKeyRow[];
+    return { keys: rows.slice(0, limit).map(records.toApiKey), hasNextPage: rows.length > limit };
+  }
+
+  async updateApiKeyLimits(
+    id: string,
+    patch: LimitsPatch,
+    audit: AuditDraft,
+  ): Promise<ApiKeyRecord | null> {
+    return inTransaction(this.#db, () => {
+      const row = this.#sql.keyById.get(id) as SqliteApiKeyRow | undefined;
+      if (row === undefined) return null;
+      const before = records.toApiKey(row);
+      const after = { ...before, ...patchedLimits(before, patch) };
+      this.#sql.updateKeyLimits.run(id, ...records.apiKeyLimitParams(after));
+      const details = limitsChange(flatLimits(before), flatLimits(after));
+      this.#sql.insertAudit.run(...records.auditParams({ ...audit, details }));
+      return after;
+    });
+  }
+
+  async revokeApiKey(id: string, audit?: AuditRecord): Promise<boolean> {
+    return inTransaction(this.#db, () => {
+      const revoked = this.#sql.revokeKey.run(this.#now(), id).changes > 0;
+      if (revoked && audit !== undefined) this.#sql.insertAudit.run(...records.auditParams(audit));
+      return revoked;
+    });
+  }
+
+  async recordApiKeyUse(id: string, at: Date, throttleMs: number): Promise<void> {
+    this.#sql.recordKeyUse.run({ id, at: at.getTime(), throttleMs });
+  }
+
+  async listAuditLog(first: number, after?: string): Promise<AuditPage> {
+    const limit = pageSize(first, MAX_ADMIN_PAGE_SIZE);
+    const rows = this.#sql.auditPage.all({
+      after: after ?? null,
+      limit: limit + 1,
+    }) as unknown as AuditRow<number, string>[];
+    return { entries: rows.slice(0, limit).map(records.toAudit), hasNextPage: rows.length > limit };
   }
 
   async ping(): Promise<boolean> {
@@ -481,15 +598,21 @@ class SqliteStore implements Store {
   }
 
   #usage(owner: Owner, day: string): Usage {
-    return { spentMicroUsd: this.#spent(owner, day), jobsInFlight: this.#inFlight(owner) };
+    const spent = this.#spent(owner, day);
+    return {
+      spentMicroUsd: spent.today,
+      spentThisMonthMicroUsd: spent.month,
+      jobsInFlight: this.#inFlight(owner),
+    };
   }
 
-  #spent(owner: Owner, day: string): number {
+  #spent(owner: Owner, day: string): { today: number; month: number } {
+    const period = { owner: owner.keyId, day, monthStart: monthStart(day) };
     const row =
       owner.endUserId === null
-        ? this.#sql.keySpent.get({ owner: owner.keyId, day })
-        : this.#sql.endUserSpent.get({ owner: owner.keyId, endUser: owner.endUserId, day });
-    return (row as { total: number }).total;
+        ? this.#sql.keySpent.get(period)
+        : this.#sql.endUserSpent.get({ ...period, endUser: owner.endUserId });
+    return row as { today: number; month: number };
   }
 
   #inFlight(owner: Owner): number {

@@ -7,7 +7,9 @@
 
 import type { ModelKey } from '@zimage/core';
 import type { AdmissionRequest, AdmissionResult, Owner, Usage } from '../domain/admission.ts';
+import type { AuditDraft, AuditRecord } from '../domain/audit.ts';
 import type { JobRecord, JobStatus } from '../domain/job.ts';
+import type { LimitsPatch } from '../domain/key-limits.ts';
 import type { ApiKeyRecord } from '../domain/principal.ts';
 import type { UpstreamCondition } from '../domain/upstream.ts';
 
@@ -76,6 +78,55 @@ export interface UpstreamRecord {
   until: Date;
   /** The instance whose job is the probe, while it is out. */
   probeBy: string | null;
+}
+
+/** Most keys one `listApiKeyPage` call returns, and audit entries one `listAuditLog` call. */
+export const MAX_ADMIN_PAGE_SIZE = 100;
+
+export interface ApiKeyPage {
+  /** Newest first. */
+  keys: ApiKeyRecord[];
+  hasNextPage: boolean;
+}
+
+export interface AuditPage {
+  /** Newest first. */
+  entries: AuditRecord[];
+  hasNextPage: boolean;
+}
+
+/** A key's spending in micro-USD, refunds included. */
+export interface KeySpending {
+  /** On the given UTC day. */
+  todayMicroUsd: number;
+  /** From the first day of that day's UTC month up to it. */
+  thisMonthMicroUsd: number;
+}
+
+/** What a usage report groups charged jobs by. */
+export const USAGE_GROUPS = ['day', 'model', 'apiKey', 'endUser'] as const;
+export type UsageGroup = (typeof USAGE_GROUPS)[number];
+
+export interface UsageQuery {
+  /** First and last UTC day ("YYYY-MM-DD"), both included. */
+  from: string;
+  to: string;
+  groupBy: readonly UsageGroup[];
+  /** Most rows returned; a store returns one more when there are more (the caller refuses). */
+  maxRows: number;
+}
+
+/** One group; the fields not grouped by are null (endUserId is also null for a key's own jobs). */
+export interface UsageReportRow {
+  day: string | null;
+  model: ModelKey | null;
+  keyId: string | null;
+  endUserId: string | null;
+  /** Jobs whose net charge in the period is positive, and their images. */
+  jobs: number;
+  images: number;
+  /** Charges less refunds. */
+  microUsd: number;
 }
 
 /** What every store takes besides where its database is. */
@@ -148,8 +199,17 @@ export interface Store {
    */
   adoptJobs(adoption: Adoption): Promise<JobRecord[]>;
   usage(owner: Owner, day: string): Promise<Usage>;
+  /** The spending of each key in `keyIds` on `day` and in its month (0 when none). */
+  keySpending(keyIds: readonly string[], day: string): Promise<Map<string, KeySpending>>;
+  /**
+   * Charged jobs of the ledger between two days, grouped: each job counts on its creation day,
+   * its refunds included, so sums are exact. Groups with no charged job are left out; rows
+   * sorted by the grouped fields.
+   */
+  usageReport(query: UsageQuery): Promise<UsageReportRow[]>;
 
-  createApiKey(key: ApiKeyRecord): Promise<void>;
+  /** Stores a new key, and `audit` (its creation) in the same transaction. */
+  createApiKey(key: ApiKeyRecord, audit?: AuditRecord): Promise<void>;
   /**
    * Stores `key` unless a key with its secret hash exists, in which case nothing changes; one
    * atomic step, so bootstraps that several instances run at once (ADMIN_API_KEY) all succeed
@@ -158,9 +218,34 @@ export interface Store {
   createApiKeyIfAbsent(key: ApiKeyRecord): Promise<{ created: boolean; key: ApiKeyRecord }>;
   getApiKey(id: string): Promise<ApiKeyRecord | null>;
   getApiKeyBySecretHash(secretHash: string): Promise<ApiKeyRecord | null>;
+  /** Every key, oldest first. */
   listApiKeys(): Promise<ApiKeyRecord[]>;
-  /** Returns false when no such (unrevoked) key exists. */
-  revokeApiKey(id: string): Promise<boolean>;
+  /** These keys (those that exist), in no particular order. */
+  getApiKeys(ids: readonly string[]): Promise<ApiKeyRecord[]>;
+  /** Newest first; `after` is a key id from an earlier page. `first` capped at MAX_ADMIN_PAGE_SIZE. */
+  listApiKeyPage(options: {
+    first: number;
+    after?: string | undefined;
+    includeRevoked: boolean;
+  }): Promise<ApiKeyPage>;
+  /**
+   * Applies `patch` (absent: kept, null: cleared) to the key's limits and writes the audit
+   * entry with what changed, in one transaction; null when no such key exists.
+   */
+  updateApiKeyLimits(
+    id: string,
+    patch: LimitsPatch,
+    audit: AuditDraft,
+  ): Promise<ApiKeyRecord | null>;
+  /**
+   * Returns false when no such (unrevoked) key exists; `audit` is written with the revocation,
+   * only when it happens.
+   */
+  revokeApiKey(id: string, audit?: AuditRecord): Promise<boolean>;
+  /** Sets the key's lastUsedAt to `at` unless it was set less than `throttleMs` before. */
+  recordApiKeyUse(id: string, at: Date, throttleMs: number): Promise<void>;
+  /** Newest first; `after` is an entry id from an earlier page. `first` capped at MAX_ADMIN_PAGE_SIZE. */
+  listAuditLog(first: number, after?: string): Promise<AuditPage>;
 
   /** The upstream condition every instance honours; null while Pixazo is taken to be healthy. */
   readUpstream(): Promise<UpstreamRecord | null>;

@@ -7,8 +7,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PixazoClient } from '@zimage/core';
 import { type PixazoSim, type PixazoSimOptions, startPixazoSim } from '@zimage/pixazo-sim';
+import { NO_LIMITS } from '../../src/auth/api-keys.ts';
 import { isTerminal, type JobRecord } from '../../src/domain/job.ts';
-import type { ApiKeyRecord, Limits, Principal, Scope } from '../../src/domain/principal.ts';
+import type {
+  ApiKeyRecord,
+  KeyLimits,
+  Limits,
+  Principal,
+  Scope,
+} from '../../src/domain/principal.ts';
 import { newId } from '../../src/ids.ts';
 import type { JobEngine } from '../../src/jobs/engine.ts';
 import { createImageStore, type ImageStore } from '../../src/jobs/image-store.ts';
@@ -23,12 +30,6 @@ import { openSqliteStore } from '../../src/store/sqlite.ts';
 import type { Store } from '../../src/store/store.ts';
 
 export const SIM_KEY = 'dev-key';
-
-const NO_LIMITS: Limits = {
-  dailyBudgetMicroUsd: null,
-  maxConcurrentJobs: null,
-  requestsPerMinute: null,
-};
 
 /** Tight enough that a test waits milliseconds, loose enough not to spin. */
 export const TEST_POLL_SCHEDULE = {
@@ -52,7 +53,7 @@ export interface Harness {
   ): JobEngine;
   principal(options?: {
     scopes?: Scope[];
-    limits?: Partial<Limits>;
+    limits?: Partial<KeyLimits>;
     endUserLimits?: Partial<Limits>;
     endUserId?: string;
   }): Promise<Principal>;
@@ -104,8 +105,14 @@ export async function startHarness(simOptions: PixazoSimOptions = {}): Promise<H
         prefix: 'zk_test',
         scopes: options.scopes ?? ['generate', 'read'],
         limits: { ...NO_LIMITS, ...options.limits },
-        endUserLimits: { ...NO_LIMITS, ...options.endUserLimits },
+        endUserLimits: {
+          dailyBudgetMicroUsd: null,
+          maxConcurrentJobs: null,
+          requestsPerMinute: null,
+          ...options.endUserLimits,
+        },
         createdAt: new Date(),
+        lastUsedAt: null,
         revokedAt: null,
       };
       await store.createApiKey(key);

@@ -9,8 +9,8 @@ import { type PixazoSim, type PixazoSimOptions, startPixazoSim } from '@zimage/p
 import type { ExecutionResult } from 'graphql';
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { createApiKey } from '../../src/auth/api-keys.ts';
-import type { ApiKeyRecord, Limits, Scope } from '../../src/domain/principal.ts';
+import { createApiKey, NO_LIMITS } from '../../src/auth/api-keys.ts';
+import type { ApiKeyRecord, KeyLimits, Limits, Scope } from '../../src/domain/principal.ts';
 import { type RunningGateway, type StartGatewayOptions, startGateway } from '../../src/gateway.ts';
 import { createLogger } from '../../src/logger.ts';
 import { waitForJob } from './engine-harness.ts';
@@ -47,7 +47,7 @@ export interface GatewayHarness {
   graphql(query: string, request?: GraphqlRequest): Promise<GraphqlResponse>;
   createKey(options?: {
     scopes?: Scope[];
-    limits?: Partial<Limits>;
+    limits?: Partial<KeyLimits>;
     endUserLimits?: Partial<Limits>;
     name?: string;
   }): Promise<{ secret: string; record: ApiKeyRecord }>;
@@ -59,12 +59,6 @@ export interface GatewayHarness {
   waitForTerminal(key: string, id: string): Promise<Record<string, unknown>>;
   close(): Promise<void>;
 }
-
-const NO_LIMITS: Limits = {
-  dailyBudgetMicroUsd: null,
-  maxConcurrentJobs: null,
-  requestsPerMinute: null,
-};
 
 export const JOB_FIELDS = `
   id status model prompt imageSize numInferenceSteps guidanceScale numImages

@@ -142,4 +142,28 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    name: 'operators: monthly budgets, allowed models, last use, audit log',
+    sql: `
+      ALTER TABLE api_keys ADD COLUMN monthly_budget_micro_usd bigint;
+      -- A list of model keys; NULL: every model.
+      ALTER TABLE api_keys ADD COLUMN allowed_models jsonb;
+      -- Written at most about once a minute per key (auth/last-use.ts).
+      ALTER TABLE api_keys ADD COLUMN last_used_at timestamptz;
+
+      -- Who did what to which key, and when: written with the change, in its transaction.
+      CREATE TABLE audit_log (
+        id text COLLATE "C" PRIMARY KEY,
+        at timestamptz NOT NULL,
+        action text NOT NULL,
+        actor text NOT NULL,
+        actor_key_id text COLLATE "C" REFERENCES api_keys (id),
+        api_key_id text COLLATE "C" NOT NULL REFERENCES api_keys (id),
+        details jsonb NOT NULL
+      );
+
+      -- The usage report reads the ledger by day across every key.
+      CREATE INDEX usage_by_day ON usage_ledger (day);
+    `,
+  },
 ];

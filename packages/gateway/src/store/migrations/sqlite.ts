@@ -133,4 +133,28 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    name: 'operators: monthly budgets, allowed models, last use, audit log',
+    sql: `
+      ALTER TABLE api_keys ADD COLUMN monthly_budget_micro_usd INTEGER;
+      -- A JSON list of model keys; NULL: every model.
+      ALTER TABLE api_keys ADD COLUMN allowed_models TEXT;
+      -- Written at most about once a minute per key (auth/last-use.ts).
+      ALTER TABLE api_keys ADD COLUMN last_used_at INTEGER;
+
+      -- Who did what to which key, and when: written with the change, in its transaction.
+      CREATE TABLE audit_log (
+        id TEXT PRIMARY KEY,
+        at INTEGER NOT NULL,
+        action TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        actor_key_id TEXT REFERENCES api_keys (id),
+        api_key_id TEXT NOT NULL REFERENCES api_keys (id),
+        details TEXT NOT NULL
+      ) STRICT;
+
+      -- The usage report reads the ledger by day across every key.
+      CREATE INDEX usage_by_day ON usage_ledger (day);
+    `,
+  },
 ];
