@@ -116,7 +116,14 @@ describe('admin area', () => {
     await user.click(created.getByRole('button', { name: 'Done' }));
     await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
     expect(document.body.textContent).not.toContain(secret);
-    expect(await screen.findByText("Sam's laptop")).toBeTruthy();
+    expect(await keysTable().findByText("Sam's laptop")).toBeTruthy();
+    // The audit log shows the creation.
+    const audit = within(
+      screen.getByRole('region', { name: 'Table of key changes, newest first' }),
+    );
+    expect((await audit.findByRole('row', { name: /Sam's laptop/ })).textContent).toContain(
+      'Created',
+    );
   });
 
   it('refuses a bad limit before sending, and puts a gateway error under its field', async () => {

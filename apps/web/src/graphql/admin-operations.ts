@@ -33,8 +33,8 @@ export type ApiKeyLimits = ApiKey['limits'];
 
 export const ApiKeysQuery = graphql(
   `
-  query ApiKeys($first: Int!) {
-    apiKeys(first: $first, includeRevoked: true) {
+  query ApiKeys($first: Int!, $after: String) {
+    apiKeys(first: $first, after: $after, includeRevoked: true) {
       edges {
         node {
           ...ApiKeyFields
@@ -42,6 +42,7 @@ export const ApiKeysQuery = graphql(
       }
       pageInfo {
         hasNextPage
+        endCursor
       }
     }
   }
@@ -108,3 +109,31 @@ export const UsageReportQuery = graphql(`
 
 export type UsageRow = ResultOf<typeof UsageReportQuery>['usageReport'][number];
 export type UsageGrouping = VariablesOf<typeof UsageReportQuery>['groupBy'][number];
+
+/** Who created, changed or revoked which key, newest first (beyond the public contract). */
+export const AuditLogQuery = graphql(`
+  query AuditLog($first: Int!, $after: String) {
+    auditLog(first: $first, after: $after) {
+      edges {
+        node {
+          id
+          at
+          action
+          actor
+          apiKey {
+            id
+            name
+            keyPrefix
+          }
+          details
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
+  }
+`);
+
+export type AuditEntry = ResultOf<typeof AuditLogQuery>['auditLog']['edges'][number]['node'];

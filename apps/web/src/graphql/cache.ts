@@ -144,6 +144,8 @@ export const dashboardCache = () =>
       // Holds the secret: embedded in its mutation's result only, never a cache entity.
       CreatedApiKey: () => null,
       UsageRow: () => null,
+      AuditEntryConnection: () => null,
+      AuditEntryEdge: () => null,
       // Keyed by their job so that an update can add an edge to a cached list.
       JobEdge: (edge) => {
         const node = edge.node as { id?: unknown } | null | undefined;
@@ -161,8 +163,14 @@ export const dashboardCache = () =>
       Mutation: {
         generateImage: (result, _args, cache) => jobChanged(cache, result.generateImage as Job),
         cancelJob: (result, _args, cache) => jobChanged(cache, result.cancelJob as Job),
-        // A new key goes first in the list (newest first): the lists are fetched again.
-        createApiKey: (_result, _args, cache) => invalidateField(cache, 'apiKeys'),
+        // A new key goes first in the list (newest first): the lists are fetched again. Every
+        // change to a key is written to the audit log.
+        createApiKey: (_result, _args, cache) => {
+          invalidateField(cache, 'apiKeys');
+          invalidateField(cache, 'auditLog');
+        },
+        updateApiKeyLimits: (_result, _args, cache) => invalidateField(cache, 'auditLog'),
+        revokeApiKey: (_result, _args, cache) => invalidateField(cache, 'auditLog'),
       },
       Subscription: {
         myJobs: (result, _args, cache) => jobChanged(cache, result.myJobs as Job),

@@ -140,6 +140,15 @@ describe('admin area against the real gateway', () => {
       .filter({ hasText: 'The gateway no longer accepts this API key' })
       .waitFor();
     expect(await friend.evaluate(() => localStorage.getItem('zimage.apiKey'))).toBeNull();
+
+    // The audit log has the three changes, newest first, each by the operator's key.
+    const audit = admin.getByRole('region', { name: 'Table of key changes, newest first' });
+    await audit.getByRole('row', { name: /friend.*Revoked/ }).waitFor();
+    const changes = await audit.getByRole('row').filter({ hasText: 'friend' }).allTextContents();
+    expect(changes).toEqual([
+      expect.stringMatching(/Revoked.*operator/),
+      expect.stringMatching(/Created.*Scopes: generate, read.*Daily budget \$1\.00.*operator/),
+    ]);
   });
 
   it('works at phone width in the dark scheme', async () => {

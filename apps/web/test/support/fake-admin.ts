@@ -42,10 +42,29 @@ const FIELD_OF: Record<UsageGrouping, keyof UsageEntry> = {
   END_USER: 'endUserId',
 };
 
+interface AuditRow {
+  id: string;
+  at: string;
+  action: 'CREATE_API_KEY' | 'UPDATE_API_KEY_LIMITS' | 'REVOKE_API_KEY';
+  actor: string;
+  apiKeyId: string;
+  details: string;
+}
+
 export function createFakeAdmin() {
   const keys = new Map<string, ApiKey>();
   const usage: UsageEntry[] = [];
+  const audit: AuditRow[] = [];
   let sequence = 0;
+  const record = (action: AuditRow['action'], apiKeyId: string, details: object) =>
+    audit.unshift({
+      id: `audit_${String(audit.length + 1).padStart(4, '0')}`,
+      at: new Date().toISOString(),
+      action,
+      actor: 'key_admin (Test key)',
+      apiKeyId,
+      details: JSON.stringify(details),
+    });
 
   function addApiKey(fields: Partial<ApiKey> = {}): ApiKey {
     sequence += 1;
@@ -99,18 +118,37 @@ export function createFakeAdmin() {
         scopes: [...input.scopes],
         limits: applyLimits(NO_LIMITS, input.limits ?? {}),
       });
+      record('CREATE_API_KEY', key.id, { name: key.name, scopes: key.scopes });
       return { apiKey: key, secret: `zk_secret_of_${key.id}` };
     },
     updateApiKeyLimits: ({ id, limits }: { id: string; limits: ApiKeyLimitsInput }) => {
       const key = getKey(id);
       const updated = { ...key, limits: applyLimits(key.limits, limits) };
       keys.set(id, updated);
+      record('UPDATE_API_KEY_LIMITS', id, limits);
       return updated;
     },
     revokeApiKey: ({ id }: { id: string }) => {
       const updated = { ...getKey(id), revokedAt: new Date().toISOString() };
       keys.set(id, updated);
+      record('REVOKE_API_KEY', id, {});
       return updated;
+    },
+    auditLog: ({ first, after }: { first?: number | null; after?: string | null }) => {
+      const start = after ? audit.findIndex((entry) => entry.id === after) + 1 : 0;
+      const page = audit.slice(start, start + (first ?? 20));
+      return {
+        edges: page.map((entry) => ({
+          cursor: entry.id,
+          node: { ...entry, apiKey: getKey(entry.apiKeyId), actorApiKey: null },
+        })),
+        pageInfo: {
+          hasNextPage: start + page.length < audit.length,
+          hasPreviousPage: start > 0,
+          startCursor: page[0]?.id ?? null,
+          endCursor: page.at(-1)?.id ?? null,
+        },
+      };
     },
     usageReport: ({
       from,
@@ -151,5 +189,5 @@ export function createFakeAdmin() {
     },
   };
 
-  return { keys, usage, addApiKey, rootValue };
+  return { keys, usage, audit, addApiKey, rootValue };
 }

@@ -1,8 +1,10 @@
 /**
- * The admin area, for admin keys: the API keys and the usage of the last 30 days. It is its
+ * The admin area, for admin keys: the API keys, the usage of the last 30 days and the audit log
+ * of key changes. It is its
  * own lazy chunk (with its stylesheet), so other keys never load it.
  */
 import './admin.css';
+import { AuditLogPanel } from './audit-log-panel.tsx';
 import { KeysPanel } from './keys-panel.tsx';
 import { UsagePanel } from './usage-panel.tsx';
 
@@ -14,6 +16,7 @@ export default function AdminArea() {
       </h1>
       <KeysPanel />
       <UsagePanel />
+      <AuditLogPanel />
     </main>
   );
 }

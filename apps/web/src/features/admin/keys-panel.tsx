@@ -10,6 +10,7 @@ import { useViewer } from '../usage/use-usage.ts';
 import { CreateKeyDialog } from './create-key-dialog.tsx';
 import { EditLimitsDialog } from './edit-limits-dialog.tsx';
 import { summarizeLimits } from './limits-summary.ts';
+import { Pager } from './pager.tsx';
 import { RevokeKeyDialog } from './revoke-key-dialog.tsx';
 import { useApiKeys } from './use-api-keys.ts';
 
@@ -20,7 +21,8 @@ type OpenDialog =
   | null;
 
 export function KeysPanel() {
-  const { keys, hasMore, loadMore, loading, initialLoading, error } = useApiKeys();
+  const { keys, page, hasOlder, hasNewer, showOlder, showNewer, loading, initialLoading, error } =
+    useApiKeys();
   const { viewer } = useViewer();
   const [dialog, setDialog] = useState<OpenDialog>(null);
   const close = () => setDialog(null);
@@ -33,12 +35,7 @@ export function KeysPanel() {
       <div className="panel-head">
         <h2 id="keys-heading">
           API keys
-          {keys.length > 0 && (
-            <span className="count">
-              {keys.length}
-              {hasMore ? '+' : ''}
-            </span>
-          )}
+          {(hasOlder || hasNewer) && <span className="count">page {page}</span>}
         </h2>
         <button
           type="button"
@@ -90,11 +87,13 @@ export function KeysPanel() {
           </table>
         </ScrollRegion>
       )}
-      {hasMore && (
-        <button type="button" className="button small load-more" onClick={loadMore}>
-          {loading ? 'Loading…' : 'Show more keys'}
-        </button>
-      )}
+      <Pager
+        label="API keys"
+        hasNewer={hasNewer}
+        hasOlder={hasOlder}
+        onNewer={showNewer}
+        onOlder={showOlder}
+      />
       {dialog?.kind === 'create' && <CreateKeyDialog onClose={close} />}
       {dialog?.kind === 'edit' && <EditLimitsDialog apiKey={dialog.apiKey} onClose={close} />}
       {dialog?.kind === 'revoke' && (

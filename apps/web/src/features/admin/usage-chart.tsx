@@ -3,17 +3,17 @@
  * library). The picture is one labelled image for screen readers, summarised in its label;
  * the figures themselves are in the table under it.
  */
-import { useId } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import type { Model } from '../../graphql/operations.ts';
 import { formatUsd } from '../../ui/format.ts';
 import { modelLabel } from '../../ui/labels.ts';
 import { usdOfMicro } from '../../ui/money.ts';
 import type { DaySpend } from './usage-report.ts';
 
-const WIDTH = 600;
+/** Until the figure is measured (and in jsdom, which has no layout). */
+const DEFAULT_WIDTH = 600;
 const HEIGHT = 220;
 const PLOT = { left: 64, right: 8, top: 12, bottom: 30 };
-const GRID_LINES = 4;
 
 const dayFormat = new Intl.DateTimeFormat(undefined, {
   month: 'short',
@@ -22,13 +22,36 @@ const dayFormat = new Intl.DateTimeFormat(undefined, {
 });
 export const formatDay = (day: string) => dayFormat.format(new Date(`${day}T00:00:00Z`));
 
-/** A round top for the axis: 1, 2 or 5 times a power of ten, at least the highest day. */
-export function axisMaxMicroUsd(highest: number): number {
-  if (highest <= 0) return 10_000;
+/**
+ * A round top for the axis (1, 2 or 5 times a power of ten, at least the highest day) and the
+ * number of grid steps that keeps each step round too (0.2, 0.5 or 1 of that power).
+ */
+export function axisOf(highest: number): { maxMicroUsd: number; steps: number } {
+  if (highest <= 0) return { maxMicroUsd: 10_000, steps: 5 };
   const power = 10 ** Math.floor(Math.log10(highest));
-  const step = [1, 2, 5, 10].find((factor) => factor * power >= highest) ?? 10;
-  return step * power;
+  const factor = [1, 2, 5, 10].find((candidate) => candidate * power >= highest) ?? 10;
+  return { maxMicroUsd: factor * power, steps: factor === 2 ? 4 : 5 };
 }
+
+/** The element's width in CSS pixels, so the chart draws at its real size (text stays 13 px). */
+function useWidth<T extends Element>() {
+  const ref = useRef<T>(null);
+  const [width, setWidth] = useState(DEFAULT_WIDTH);
+  useEffect(() => {
+    const element = ref.current;
+    if (!element || typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(([entry]) => {
+      const measured = entry?.contentRect.width ?? 0;
+      if (measured > 0) setWidth(Math.round(measured));
+    });
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, []);
+  return [ref, width] as const;
+}
+
+/** Every 7th day, counted back from the last one, carries its date on the axis. */
+const labelled = (index: number, count: number) => (count - 1 - index) % 7 === 0;
 
 export function UsageChart({
   days,
@@ -41,9 +64,10 @@ export function UsageChart({
   label: string;
 }) {
   const id = useId();
+  const [figureRef, width] = useWidth<HTMLElement>();
   const highest = Math.max(0, ...days.map((day) => day.totalMicroUsd));
-  const axisMax = axisMaxMicroUsd(highest);
-  const plotWidth = WIDTH - PLOT.left - PLOT.right;
+  const { maxMicroUsd: axisMax, steps } = axisOf(highest);
+  const plotWidth = width - PLOT.left - PLOT.right;
   const plotHeight = HEIGHT - PLOT.top - PLOT.bottom;
   const slot = plotWidth / Math.max(1, days.length);
   const barWidth = Math.max(2, slot * 0.7);
@@ -55,7 +79,7 @@ export function UsageChart({
     (peak ? `, highest ${formatUsd(usdOfMicro(highest))} on ${formatDay(peak.day)}.` : '.');
 
   return (
-    <figure className="usage-chart" aria-labelledby={`${id}-caption`}>
+    <figure ref={figureRef} className="usage-chart" aria-labelledby={`${id}-caption`}>
       <figcaption id={`${id}-caption`} className="visually-hidden">
         {summary}
       </figcaption>
@@ -67,12 +91,18 @@ export function UsageChart({
           </li>
         ))}
       </ul>
-      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={summary}>
-        {Array.from({ length: GRID_LINES + 1 }, (_, index) => {
-          const micro = (axisMax / GRID_LINES) * index;
+      <svg
+        width={width}
+        height={HEIGHT}
+        viewBox={`0 0 ${width} ${HEIGHT}`}
+        role="img"
+        aria-label={summary}
+      >
+        {Array.from({ length: steps + 1 }, (_, index) => {
+          const micro = (axisMax / steps) * index;
           return (
             <g key={micro} className="chart-grid">
-              <line x1={PLOT.left} x2={WIDTH - PLOT.right} y1={y(micro)} y2={y(micro)} />
+              <line x1={PLOT.left} x2={width - PLOT.right} y1={y(micro)} y2={y(micro)} />
               <text x={PLOT.left - 6} y={y(micro)} dy="0.32em" textAnchor="end">
                 {formatUsd(usdOfMicro(micro))}
               </text>
@@ -110,7 +140,7 @@ export function UsageChart({
                   />
                 );
               })}
-              {(index % 7 === 0 || index === days.length - 1) && (
+              {labelled(index, days.length) && (
                 <text className="chart-day" x={x + barWidth / 2} y={HEIGHT - 8} textAnchor="middle">
                   {formatDay(day.day)}
                 </text>

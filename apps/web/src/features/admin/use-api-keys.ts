@@ -1,9 +1,8 @@
 /**
- * The gateway's API keys, newest first, revoked ones included, and the three admin actions on
- * them. "More" asks for a longer first page rather than the next one: the list is one query,
- * so when a job's charge makes the cache drop the keys' spend, one refetch renews every row.
+ * The gateway's API keys, newest first, revoked ones included, a page at a time, and the three
+ * admin actions on them.
  */
-import { useCallback, useMemo, useState } from 'react';
+import { useMemo } from 'react';
 import { useMutation, useQuery } from 'urql';
 import {
   ApiKeysQuery,
@@ -12,24 +11,28 @@ import {
   UpdateApiKeyLimitsMutation,
 } from '../../graphql/admin-operations.ts';
 import { describeError } from '../../graphql/errors.ts';
+import { useCursorPages } from './use-cursor-pages.ts';
 
 export const KEYS_PAGE_SIZE = 50;
 
 export function useApiKeys() {
-  const [first, setFirst] = useState(KEYS_PAGE_SIZE);
-  const [{ data, fetching, error }] = useQuery({ query: ApiKeysQuery, variables: { first } });
+  const pages = useCursorPages();
+  const [{ data, fetching, error }] = useQuery({
+    query: ApiKeysQuery,
+    variables: { first: KEYS_PAGE_SIZE, after: pages.after },
+  });
   const connection = data?.apiKeys;
   const keys = useMemo(() => connection?.edges.map((edge) => edge.node) ?? [], [connection]);
-  const hasMore = connection?.pageInfo.hasNextPage ?? false;
-
-  const loadMore = useCallback(() => {
-    if (hasMore && !fetching) setFirst((count) => count + KEYS_PAGE_SIZE);
-  }, [hasMore, fetching]);
+  const endCursor = connection?.pageInfo.endCursor ?? null;
+  const hasOlder = (connection?.pageInfo.hasNextPage ?? false) && endCursor !== null;
 
   return {
     keys,
-    hasMore,
-    loadMore,
+    page: pages.page,
+    hasNewer: pages.hasNewer,
+    hasOlder,
+    showNewer: pages.showNewer,
+    showOlder: () => endCursor && !fetching && pages.showOlder(endCursor),
     loading: fetching,
     initialLoading: fetching && !data,
     error: error ? describeError(error) : null,

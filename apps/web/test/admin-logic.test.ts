@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { describeAuditDetails } from '../src/features/admin/audit-details.ts';
 import {
   limitsChanges,
   limitsToCreate,
   limitsToForm,
   parseLimits,
 } from '../src/features/admin/limits-form.ts';
-import { axisMaxMicroUsd } from '../src/features/admin/usage-chart.tsx';
+import { axisOf } from '../src/features/admin/usage-chart.tsx';
 import {
   lastDays,
   rowsOf,
@@ -14,6 +15,7 @@ import {
   usageCsv,
 } from '../src/features/admin/usage-report.ts';
 import type { UsageRow } from '../src/graphql/admin-operations.ts';
+import { formatUsd } from '../src/ui/format.ts';
 import { NO_LIMITS } from './support/fake-admin.ts';
 
 const bot = { id: 'key_1', name: 'bot', keyPrefix: 'zk_1' };
@@ -96,11 +98,13 @@ describe('usage report', () => {
     ]);
   });
 
-  it('rounds the chart axis up to 1, 2 or 5 times a power of ten', () => {
-    expect([axisMaxMicroUsd(0), axisMaxMicroUsd(8_000), axisMaxMicroUsd(16_000)]).toEqual([
-      10_000, 10_000, 20_000,
+  it('rounds the chart axis up to 1, 2 or 5 times a power of ten, in round steps', () => {
+    expect([0, 8_000, 16_000, 4_200_000].map(axisOf)).toEqual([
+      { maxMicroUsd: 10_000, steps: 5 },
+      { maxMicroUsd: 10_000, steps: 5 },
+      { maxMicroUsd: 20_000, steps: 4 },
+      { maxMicroUsd: 5_000_000, steps: 5 },
     ]);
-    expect(axisMaxMicroUsd(4_200_000)).toBe(5_000_000);
   });
 });
 
@@ -139,5 +143,36 @@ describe('limits form', () => {
       monthlyBudgetUsd: 20,
       allowedModels: null,
     });
+  });
+});
+
+describe('audit details', () => {
+  it('tells a creation and a change of limits in words, money from micro-USD', () => {
+    expect(
+      describeAuditDetails({
+        action: 'CREATE_API_KEY',
+        details: JSON.stringify({
+          name: 'bot',
+          scopes: ['generate', 'act-as'],
+          limits: {
+            dailyBudgetMicroUsd: 2_500_000,
+            endUserMaxConcurrentJobs: 1,
+            allowedModels: null,
+          },
+        }),
+      }),
+    ).toEqual([
+      'Scopes: generate, act-as',
+      `Daily budget ${formatUsd(2.5)}; Each end user: jobs at once 1`,
+    ]);
+    expect(
+      describeAuditDetails({
+        action: 'UPDATE_API_KEY_LIMITS',
+        details: JSON.stringify({
+          monthlyBudgetMicroUsd: { from: null, to: 20_000_000 },
+          allowedModels: { from: ['turbo'], to: null },
+        }),
+      }),
+    ).toEqual([`Monthly budget: none → ${formatUsd(20)}`, 'Allowed models: Turbo → every model']);
   });
 });
