@@ -3,7 +3,7 @@
  * library). The picture is one labelled image for screen readers, summarised in its label;
  * the figures themselves are in the table under it.
  */
-import { useEffect, useId, useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { Model } from '../../graphql/operations.ts';
 import { formatUsd } from '../../ui/format.ts';
 import { modelLabel } from '../../ui/labels.ts';
@@ -63,8 +63,7 @@ export function UsageChart({
   /** Whose spend this is, e.g. "the whole gateway". */
   label: string;
 }) {
-  const id = useId();
-  const [figureRef, width] = useWidth<HTMLElement>();
+  const [figureRef, width] = useWidth<HTMLDivElement>();
   const highest = Math.max(0, ...days.map((day) => day.totalMicroUsd));
   const { maxMicroUsd: axisMax, steps } = axisOf(highest);
   const plotWidth = width - PLOT.left - PLOT.right;
@@ -79,10 +78,7 @@ export function UsageChart({
     (peak ? `, highest ${formatUsd(usdOfMicro(highest))} on ${formatDay(peak.day)}.` : '.');
 
   return (
-    <figure ref={figureRef} className="usage-chart" aria-labelledby={`${id}-caption`}>
-      <figcaption id={`${id}-caption`} className="visually-hidden">
-        {summary}
-      </figcaption>
+    <div ref={figureRef} className="usage-chart">
       <ul className="chart-legend" aria-label="Models">
         {models.map((model, index) => (
           <li key={model}>
@@ -149,6 +145,6 @@ export function UsageChart({
           );
         })}
       </svg>
-    </figure>
+    </div>
   );
 }
