@@ -306,6 +306,22 @@ describe('keys', () => {
   });
 });
 
+describe('Job.apiKey', () => {
+  it("names the job's key to an admin, and to nobody else", async () => {
+    const { secret, apiKey } = await createKey({ name: 'maker', scopes: ['generate', 'read'] });
+    const jobId = await generated(secret);
+    const JOB_KEY = 'query ($id: ID!) { job(id: $id) { id apiKey { id name keyPrefix } } }';
+    const asAdmin = await h.graphql(JOB_KEY, { key: h.adminKey, variables: { id: jobId } });
+    expect(dataOf(asAdmin.body, 'job')).toEqual({
+      id: jobId,
+      apiKey: { id: apiKey.id, name: 'maker', keyPrefix: apiKey.keyPrefix },
+    });
+    // Its own maker sees the job, but no key: key records are for admins.
+    const asOwner = await h.graphql(JOB_KEY, { key: secret, variables: { id: jobId } });
+    expect(dataOf(asOwner.body, 'job')).toEqual({ id: jobId, apiKey: null });
+  });
+});
+
 describe('new limits at admission', () => {
   it('refuses a job past the monthly budget before it reaches Pixazo', async () => {
     const { secret } = await createKey({

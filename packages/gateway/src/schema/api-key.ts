@@ -14,13 +14,14 @@ import {
   NO_FLAT_LIMITS,
   splitLimits,
 } from '../domain/key-limits.ts';
-import type { ApiKeyRecord, Scope } from '../domain/principal.ts';
+import { type ApiKeyRecord, hasScope, type Scope } from '../domain/principal.ts';
 import { badUserInput, GatewayError } from '../errors.ts';
 import { utcDay } from '../limits/budget.ts';
 import { type KeySpending, MAX_ADMIN_PAGE_SIZE } from '../store/store.ts';
 import { requireScope } from './access.ts';
 import { batchLoader } from './batch.ts';
 import { builder, type GatewayContext } from './builder.ts';
+import { Job } from './job.ts';
 import { ModelEnum } from './model.ts';
 import { NodeInterface } from './node.ts';
 import { PageInfo, pageInfoOf } from './page-info.ts';
@@ -94,6 +95,20 @@ export function apiKeyById(context: GatewayContext, id: string): Promise<ApiKeyR
     return new Map(keys.map((key) => [key.id, key]));
   })(id);
 }
+
+// The dashboard's history shows an admin whose key made each job (issue 13).
+builder.objectField(Job, 'apiKey', (t) =>
+  t.field({
+    type: ApiKey,
+    nullable: true,
+    description:
+      'Admin: the API key that made the job; null for any other caller. (Beyond the public contract.)',
+    resolve: async (job, _args, context) =>
+      context.principal !== null && hasScope(context.principal.key, 'admin')
+        ? ((await apiKeyById(context, job.ownerKeyId)) ?? null)
+        : null,
+  }),
+);
 
 const ApiKeyEdge = builder.objectRef<ApiKeyRecord>('ApiKeyEdge').implement({
   fields: (t) => ({
