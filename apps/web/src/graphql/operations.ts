@@ -19,6 +19,12 @@ export const JobFields = graphql(`
     costUsd
     requestId
     endUserId
+    # Admins only (null for other keys): whose key made the job.
+    apiKey {
+      id
+      name
+      keyPrefix
+    }
     expectedDurationMs
     createdAt
     updatedAt

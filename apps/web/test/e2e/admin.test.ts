@@ -95,6 +95,18 @@ describe('admin area against the real gateway', () => {
     const cost = (await friend.locator('.history-cost').first().textContent())?.trim() ?? '';
     expect(cost).toMatch(/^\$0\.0\d+$/);
 
+    // The operator's history names the friend's key beside the job.
+    await admin
+      .getByRole('navigation', { name: 'Areas' })
+      .getByRole('link', { name: 'Generate' })
+      .click();
+    await admin
+      .getByRole('list', { name: 'Jobs, newest first' })
+      .getByRole('button', { name: /A kite festival over the dunes.* · friend/ })
+      .waitFor();
+    await admin.goBack();
+    await admin.getByRole('heading', { name: 'Admin', level: 1 }).waitFor();
+
     // Its spend reaches the operator's report (the admin's job events refetch it), the
     // header's gateway-wide figure and the key's row.
     const topKeys = admin.getByRole('region', { name: 'Top keys' });

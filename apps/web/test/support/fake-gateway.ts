@@ -106,6 +106,7 @@ export function createFakeGateway() {
       costUsd: model.priceUsdPerImage * numImages,
       requestId: null,
       endUserId: null,
+      apiKey: null,
       expectedDurationMs: DEFAULT_DURATION_MS[model.id] ?? 0,
       createdAt,
       updatedAt: createdAt,

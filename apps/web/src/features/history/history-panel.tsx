@@ -183,6 +183,7 @@ function HistoryRow({ job }: { job: Job }) {
         <span className="history-meta">
           {modelLabel(job.model)} · {sizeLabel(job.imageSize)} · {job.numImages}× ·{' '}
           {formatWhen(job.createdAt)}
+          {job.apiKey && ` · ${job.apiKey.name}`}
           {job.endUserId && ` · for ${job.endUserId}`}
         </span>
       </span>

@@ -132,6 +132,11 @@ function JobDetail({ job, onClose }: { job: Job; onClose(): void }) {
             <Fact label="Job ID">
               <code>{job.id}</code>
             </Fact>
+            {job.apiKey && (
+              <Fact label="API key">
+                {job.apiKey.name} <code>{job.apiKey.keyPrefix}…</code>
+              </Fact>
+            )}
             {job.endUserId && (
               <Fact label="End user">
                 <code>{job.endUserId}</code>
