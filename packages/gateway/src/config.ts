@@ -229,6 +229,17 @@ export function loadStoreConfig(env: Env = process.env): StoreConfig {
   return { dataDir: read(env, 'DATA_DIR'), databaseUrl: read(env, 'DATABASE_URL') };
 }
 
+/**
+ * The dashboard's URL, for tools (the keys CLI's sign-in links): PUBLIC_URL, else the address
+ * the gateway listens on (HOST, PORT), as the gateway itself prints it.
+ */
+export function loadDashboardUrl(env: Env = process.env): string {
+  const publicUrl = read(env, 'PUBLIC_URL');
+  if (publicUrl !== null) return `${publicUrl}/`;
+  const host = read(env, 'HOST');
+  return `http://${host.includes(':') ? `[${host}]` : host}:${read(env, 'PORT')}/`;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = read(env, 'PORT');
   const host = read(env, 'HOST');

@@ -225,7 +225,7 @@ describe('job engine: how jobs end', () => {
     expect(errored).toMatchObject({ status: 'ERROR', costMicroUsd: 0, images: [] });
     expect(errored.error).toMatch(/^Pixazo: Internal error/);
     const usage = await h.store.usage({ keyId: principal.key.id, endUserId: null }, today());
-    expect(usage).toEqual({ spentMicroUsd: 8000, jobsInFlight: 0 });
+    expect(usage).toEqual({ spentMicroUsd: 8000, spentThisMonthMicroUsd: 8000, jobsInFlight: 0 });
   });
 
   it('ends ERROR at no cost when Pixazo refuses the POST for want of balance', async () => {

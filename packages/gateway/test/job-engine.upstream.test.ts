@@ -79,6 +79,7 @@ it('refuses new jobs with INSUFFICIENT_BALANCE after a 402, sending nothing, unt
     await h.store.usage({ keyId: principal.key.id, endUserId: null }, utcDay(first.createdAt)),
   ).toEqual({
     spentMicroUsd: 8000,
+    spentThisMonthMicroUsd: 8000,
     jobsInFlight: 0,
   });
   // A repeat of an earlier request still gets its job; the key reused for another one does not.

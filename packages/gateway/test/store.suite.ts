@@ -528,6 +528,78 @@ export function describeStoreSuite(name: string, adapter: StoreAdapter): void {
       });
     });
 
+    describe('monthly budgets and allowed models', () => {
+      /** A job of `key` created at noon UTC on `day`. */
+      const jobOn = (key: ApiKeyRecord, day: string) =>
+        newJob(key, { createdAt: new Date(`${day}T12:00:00.000Z`) });
+
+      it('counts every day of the UTC calendar month, and starts each month afresh', async () => {
+        const key = await storedKey(store, { limits: limits({ monthlyBudgetMicroUsd: 20_000 }) });
+        // The last day of the month before does not count.
+        expect((await admit(key, jobOn(key, '2025-05-31'), '2025-05-31')).kind).toBe('created');
+        expect((await admit(key, jobOn(key, DAY), DAY)).kind).toBe('created');
+        expect((await admit(key, jobOn(key, '2025-06-15'), '2025-06-15')).kind).toBe('created');
+
+        expect(await admit(key, jobOn(key, '2025-06-30'), '2025-06-30')).toEqual({
+          kind: 'budget_exceeded',
+          scope: 'key',
+          period: 'month',
+          spentMicroUsd: 16_000,
+          budgetMicroUsd: 20_000,
+        });
+        expect(await store.usage({ keyId: key.id, endUserId: null }, '2025-06-30')).toEqual({
+          spentMicroUsd: 0,
+          spentThisMonthMicroUsd: 16_000,
+          jobsInFlight: 3,
+        });
+        expect((await admit(key, jobOn(key, '2025-07-01'), '2025-07-01')).kind).toBe('created');
+      });
+
+      it('gives a refund back to the month that paid', async () => {
+        const key = await storedKey(store, { limits: limits({ monthlyBudgetMicroUsd: 8000 }) });
+        const paid = await admitted(key, jobOn(key, DAY));
+        expect((await admit(key, jobOn(key, '2025-06-02'), '2025-06-02')).kind).toBe(
+          'budget_exceeded',
+        );
+        await store.updateJob(paid.id, 1, { status: 'ERROR', costMicroUsd: 0 });
+        expect((await admit(key, jobOn(key, '2025-06-02'), '2025-06-02')).kind).toBe('created');
+      });
+
+      it("weighs the day's budget before the month's", async () => {
+        const key = await storedKey(store, {
+          limits: limits({ dailyBudgetMicroUsd: 8000, monthlyBudgetMicroUsd: 8000 }),
+        });
+        await admitted(key, newJob(key));
+        expect(await admit(key, newJob(key))).toMatchObject({
+          kind: 'budget_exceeded',
+          period: 'day',
+        });
+      });
+
+      it('refuses a model the key may not use, storing and charging nothing', async () => {
+        const key = await storedKey(store, { limits: limits({ allowedModels: ['base'] }) });
+        const turbo = newJob(key, { model: 'turbo' });
+        expect(await admit(key, turbo)).toEqual({
+          kind: 'model_not_allowed',
+          allowedModels: ['base'],
+        });
+        expect(await store.getJob(turbo.id)).toBeNull();
+        expect((await store.usage({ keyId: key.id, endUserId: null }, DAY)).spentMicroUsd).toBe(0);
+        expect((await admit(key, newJob(key, { model: 'base', costMicroUsd: 10_000 }))).kind).toBe(
+          'created',
+        );
+      });
+
+      it('stores both new limits, and a key without them', async () => {
+        const key = await storedKey(store, {
+          limits: limits({ monthlyBudgetMicroUsd: 123_456_789, allowedModels: ['turbo', 'base'] }),
+        });
+        expect(await store.getApiKey(key.id)).toEqual(key);
+        const plain = await storedKey(store);
+        expect((await store.getApiKey(plain.id))?.limits).toEqual(NO_LIMITS);
+      });
+    });
+
     describe('concurrency limits', () => {
       it('caps the jobs in flight of a key, and frees a slot when one ends', async () => {
         const key = await storedKey(store, { limits: limits({ maxConcurrentJobs: 2 }) });
@@ -582,12 +654,12 @@ export function describeStoreSuite(name: string, adapter: StoreAdapter): void {
       });
 
       /** Sends every admission at once, spread over the connections, and waits for all. */
-      const admitAtOnce = (key: ApiKeyRecord, jobs: JobRecord[]) =>
+      const admitAtOnce = (key: ApiKeyRecord, jobs: JobRecord[], day = DAY) =>
         Promise.all(
           jobs.map((job, i) =>
             (db.stores[i % db.stores.length] as Store).admitJob({
               job,
-              day: DAY,
+              day,
               keyLimits: key.limits,
               endUserLimits: job.endUserId === null ? null : key.endUserLimits,
             }),
@@ -614,6 +686,62 @@ export function describeStoreSuite(name: string, adapter: StoreAdapter): void {
         expect(perUser('alice')).toBeLessThanOrEqual(3);
         expect(perUser('bob')).toBeLessThanOrEqual(3);
         expect((await first.usage({ keyId: key.id, endUserId: null }, DAY)).jobsInFlight).toBe(5);
+      });
+
+      it('holds the monthly budget, counting the earlier days of the month', async () => {
+        const [first] = db.stores as [Store];
+        const key = await storedKey(first, { limits: limits({ monthlyBudgetMicroUsd: 7 * 8000 }) });
+        // Two jobs earlier in the month, on one connection; then 12 at once on another day.
+        for (let i = 0; i < 2; i++) {
+          const job = newJob(key);
+          const earlier = await first.admitJob({
+            job,
+            day: DAY,
+            keyLimits: key.limits,
+            endUserLimits: null,
+          });
+          expect(earlier.kind).toBe('created');
+        }
+        const later = '2025-06-20';
+        const results = await admitAtOnce(
+          key,
+          Array.from({ length: 12 }, () =>
+            newJob(key, { createdAt: new Date(`${later}T09:00:00.000Z`) }),
+          ),
+          later,
+        );
+        const kinds = results.map((r) => r.kind);
+        expect(kinds.filter((k) => k === 'created')).toHaveLength(5);
+        expect(results.filter((r) => r.kind !== 'created')).toEqual(
+          Array(7).fill({
+            kind: 'budget_exceeded',
+            scope: 'key',
+            period: 'month',
+            spentMicroUsd: 7 * 8000,
+            budgetMicroUsd: 7 * 8000,
+          }),
+        );
+        expect(await first.usage({ keyId: key.id, endUserId: null }, later)).toMatchObject({
+          spentMicroUsd: 5 * 8000,
+          spentThisMonthMicroUsd: 7 * 8000,
+        });
+      });
+
+      it('holds the monthly budget of a key whose end users are admitted at once', async () => {
+        const [first] = db.stores as [Store];
+        const key = await storedKey(first, {
+          scopes: ['generate', 'act-as'],
+          limits: limits({ monthlyBudgetMicroUsd: 4 * 8000 }),
+          endUserLimits: userLimits({ maxConcurrentJobs: 10 }),
+        });
+        const results = await admitAtOnce(
+          key,
+          Array.from({ length: 16 }, (_, i) => newJob(key, { endUserId: `user-${i % 4}` })),
+        );
+        expect(results.filter((r) => r.kind === 'created')).toHaveLength(4);
+        expect(
+          (await first.usage({ keyId: key.id, endUserId: null }, DAY)).spentThisMonthMicroUsd,
+        ).toBe(4 * 8000);
       });
 
       it('creates one job for one idempotency key', async () => {

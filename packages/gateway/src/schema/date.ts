@@ -1,15 +1,7 @@
 /** Date: a calendar day in UTC, 'YYYY-MM-DD' (the usage report's periods). */
 import { GraphQLError } from 'graphql';
+import { isUtcDay } from '../store/usage-report.ts';
 import { builder } from './builder.ts';
-
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
-
-/** True for a real day ('2026-02-30' is not one). */
-export function isUtcDay(text: string): boolean {
-  if (!DAY.test(text)) return false;
-  const date = new Date(`${text}T00:00:00Z`);
-  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === text;
-}
 
 builder.scalarType('Date', {
   description: 'A calendar day in UTC, YYYY-MM-DD.',
