@@ -94,6 +94,8 @@ function CreateKeyForm({
           id={`${id}-name`}
           name="name"
           type="text"
+          // biome-ignore lint/a11y/noAutofocus: a dialog opened to create a key starts at its first field.
+          autoFocus
           required
           maxLength={100}
           autoComplete="off"
