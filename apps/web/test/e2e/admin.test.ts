@@ -59,7 +59,7 @@ const keyRow = (page: Page, name: string) =>
     .filter({ has: page.getByRole('rowheader', { name: new RegExp(`^${name}`) }) });
 
 describe('admin area against the real gateway', () => {
-  it('creates a key for a friend, shows its spend in the report, and revokes it', async () => {
+  it('creates a key for a friend, shows its spend in the report, changes its limits, revokes it', async () => {
     const admin = await openAdminArea();
     await admin.context().grantPermissions(['clipboard-read', 'clipboard-write']);
     await expectNoAxeViolations(admin, 'admin area');
@@ -139,6 +139,16 @@ describe('admin area against the real gateway', () => {
       ),
     ]);
 
+    // Change its limits: the emptied daily budget is removed, the monthly one added.
+    await keyRow(admin, 'friend').getByRole('button', { name: 'Edit limits of friend' }).click();
+    const limits = admin.getByRole('dialog', { name: 'Limits of friend' });
+    await limits.getByRole('textbox', { name: 'Daily budget (USD)' }).first().fill('');
+    await limits.getByRole('textbox', { name: 'Monthly budget (USD)' }).fill('10');
+    await limits.getByRole('button', { name: 'Save limits' }).click();
+    await limits.waitFor({ state: 'detached' });
+    await keyRow(admin, 'friend').getByText('$10.00 a month').waitFor();
+    expect(await keyRow(admin, 'friend').textContent()).not.toContain('a day');
+
     // Revoke it: the friend's open dashboard is signed out.
     await keyRow(admin, 'friend').getByRole('button', { name: 'Revoke friend' }).click();
     const confirm = admin.getByRole('dialog', { name: 'Revoke friend?' });
@@ -159,6 +169,9 @@ describe('admin area against the real gateway', () => {
     const changes = await audit.getByRole('row').filter({ hasText: 'friend' }).allTextContents();
     expect(changes).toEqual([
       expect.stringMatching(/Revoked.*operator/),
+      expect.stringMatching(
+        /Changed limits.*Daily budget: \$1\.00 → none.*Monthly budget: none → \$10\.00.*operator/,
+      ),
       expect.stringMatching(/Created.*Scopes: generate, read.*Daily budget \$1\.00.*operator/),
     ]);
   });
