@@ -192,5 +192,7 @@ describe('admin area', () => {
     expect(gateway.operationsNamed('RevokeApiKey')).toHaveLength(1);
     await waitFor(() => expect(rowOf('friend')?.textContent).toContain('Revoked'));
     expect(announcements()).toContain('Key friend revoked.');
+    // Its buttons are gone with the revocation: the focus is on the keys' heading, not lost.
+    expect(document.activeElement).toBe(screen.getByRole('heading', { name: /^API keys/ }));
   });
 });

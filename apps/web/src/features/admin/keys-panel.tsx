@@ -2,7 +2,7 @@
  * Every API key of the gateway: a table of names, scopes, limits, today's and this month's
  * spend against the budgets, last use and revocation, with the actions on each.
  */
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { ApiKey } from '../../graphql/admin-operations.ts';
 import { formatDateTime, formatUsd, formatWhen } from '../../ui/format.ts';
 import { ScrollRegion } from '../../ui/scroll-region.tsx';
@@ -26,6 +26,16 @@ export function KeysPanel() {
   const { viewer } = useViewer();
   const [dialog, setDialog] = useState<OpenDialog>(null);
   const close = () => setDialog(null);
+  // A revoked key's row loses its buttons, the revoke button included: the focus goes to the
+  // panel's heading instead of being lost when the dialog closes.
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  const [focusHeading, setFocusHeading] = useState(false);
+  useEffect(() => {
+    if (focusHeading && dialog === null) {
+      headingRef.current?.focus();
+      setFocusHeading(false);
+    }
+  }, [focusHeading, dialog]);
   // The viewer has no key id; its name and prefix tell its row apart.
   const isOwnKey = (apiKey: ApiKey) =>
     viewer !== null && apiKey.keyPrefix === viewer.keyPrefix && apiKey.name === viewer.name;
@@ -33,7 +43,7 @@ export function KeysPanel() {
   return (
     <section className="panel" aria-labelledby="keys-heading">
       <div className="panel-head">
-        <h2 id="keys-heading">
+        <h2 id="keys-heading" ref={headingRef} tabIndex={-1}>
           API keys
           {(hasOlder || hasNewer) && <span className="count">page {page}</span>}
         </h2>
@@ -100,6 +110,7 @@ export function KeysPanel() {
         <RevokeKeyDialog
           apiKey={dialog.apiKey}
           isOwnKey={isOwnKey(dialog.apiKey)}
+          onRevoked={() => setFocusHeading(true)}
           onClose={close}
         />
       )}

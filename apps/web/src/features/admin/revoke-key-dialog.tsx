@@ -9,10 +9,13 @@ import { useRevokeApiKey } from './use-api-keys.ts';
 export function RevokeKeyDialog({
   apiKey,
   isOwnKey,
+  onRevoked,
   onClose,
 }: {
   apiKey: ApiKey;
   isOwnKey: boolean;
+  /** Called before the dialog closes: the button that opened it is gone with the revocation. */
+  onRevoked(): void;
   onClose(): void;
 }) {
   const [{ fetching }, revokeKey] = useRevokeApiKey();
@@ -24,6 +27,7 @@ export function RevokeKeyDialog({
     const result = await revokeKey({ id: apiKey.id });
     if (result.data) {
       announce(`Key ${apiKey.name} revoked.`);
+      onRevoked();
       close();
     } else if (result.error) {
       setError(describeError(result.error));
