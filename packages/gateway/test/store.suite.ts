@@ -6,10 +6,31 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NO_LIMITS } from '../src/auth/api-keys.ts';
 import type { AdmissionResult } from '../src/domain/admission.ts';
+import type { AuditAction, AuditRecord } from '../src/domain/audit.ts';
 import type { JobRecord } from '../src/domain/job.ts';
 import type { ApiKeyRecord, KeyLimits, Limits } from '../src/domain/principal.ts';
-import { MAX_JOBS_PAGE_SIZE, type Store, type StoreOptions } from '../src/store/store.ts';
+import { newId } from '../src/ids.ts';
+import {
+  MAX_JOBS_PAGE_SIZE,
+  type Store,
+  type StoreOptions,
+  type UsageGroup,
+} from '../src/store/store.ts';
 import { DAY, newJob, newKey, storedKey } from './fixtures/records.ts';
+
+/** An audit entry by the keys CLI about `apiKeyId`. */
+const auditOf = (
+  action: AuditAction,
+  apiKeyId: string,
+  details: Record<string, unknown> = {},
+): AuditRecord => ({
+  id: newId('audit'),
+  at: new Date('2025-06-01T12:00:00.000Z'),
+  action,
+  actor: { keyId: null, label: 'keys CLI (test@host)' },
+  apiKeyId,
+  details,
+});
 
 const limits = (overrides: Partial<KeyLimits>): KeyLimits => ({ ...NO_LIMITS, ...overrides });
 const userLimits = (overrides: Partial<Limits>): Limits => ({
@@ -876,6 +897,168 @@ export function describeStoreSuite(name: string, adapter: StoreAdapter): void {
         } finally {
           await clocked.close();
         }
+      });
+    });
+
+    describe('operators: keys, spending, usage reports, the audit log', () => {
+      it('pages keys newest first, the revoked ones only when asked', async () => {
+        const keys: ApiKeyRecord[] = [];
+        for (let i = 0; i < 4; i++) keys.push(await storedKey(store, { name: `k${i}` }));
+        await store.revokeApiKey(keys[2]?.id as string);
+        const ids = (page: { keys: ApiKeyRecord[] }) => page.keys.map((k) => k.id);
+
+        const first = await store.listApiKeyPage({ first: 3, includeRevoked: true });
+        expect(ids(first)).toEqual([keys[3]?.id, keys[2]?.id, keys[1]?.id]);
+        expect(first.hasNextPage).toBe(true);
+        const rest = await store.listApiKeyPage({
+          first: 3,
+          after: keys[1]?.id,
+          includeRevoked: true,
+        });
+        expect(rest).toEqual({ keys: [keys[0]], hasNextPage: false });
+        const live = await store.listApiKeyPage({ first: 10, includeRevoked: false });
+        expect(ids(live)).toEqual([keys[3]?.id, keys[1]?.id, keys[0]?.id]);
+        expect(await store.getApiKeys([keys[0]?.id as string, 'key_missing'])).toEqual([keys[0]]);
+      });
+
+      it('applies a limits patch and logs what changed, in one step', async () => {
+        const key = await storedKey(store, {
+          limits: limits({ dailyBudgetMicroUsd: 1_000_000, allowedModels: ['turbo'] }),
+          endUserLimits: userLimits({ requestsPerMinute: 5 }),
+        });
+        const audit = auditOf('update_api_key_limits', key.id);
+        const { details: _, ...draft } = audit;
+        const updated = await store.updateApiKeyLimits(
+          key.id,
+          { dailyBudgetMicroUsd: null, monthlyBudgetMicroUsd: 9, endUserMaxConcurrentJobs: 2 },
+          draft,
+        );
+        const expected = {
+          ...key,
+          limits: { ...key.limits, dailyBudgetMicroUsd: null, monthlyBudgetMicroUsd: 9 },
+          endUserLimits: { ...key.endUserLimits, maxConcurrentJobs: 2 },
+        };
+        expect(updated).toEqual(expected);
+        expect(await store.getApiKey(key.id)).toEqual(expected);
+        expect((await store.listAuditLog(10)).entries).toEqual([
+          {
+            ...audit,
+            details: {
+              dailyBudgetMicroUsd: { from: 1_000_000, to: null },
+              monthlyBudgetMicroUsd: { from: null, to: 9 },
+              endUserMaxConcurrentJobs: { from: null, to: 2 },
+            },
+          },
+        ]);
+
+        const missing = auditOf('update_api_key_limits', 'key_missing');
+        expect(
+          await store.updateApiKeyLimits('key_missing', { requestsPerMinute: 1 }, missing),
+        ).toBeNull();
+        expect((await store.listAuditLog(10)).entries).toHaveLength(1);
+      });
+
+      it('logs a creation with its key, and a revocation only when it happens', async () => {
+        const key = newKey();
+        const created = auditOf('create_api_key', key.id, { name: key.name });
+        await store.createApiKey(key, created);
+        const revoked = auditOf('revoke_api_key', key.id);
+        expect(await store.revokeApiKey(key.id, revoked)).toBe(true);
+        expect(await store.revokeApiKey(key.id, auditOf('revoke_api_key', key.id))).toBe(false);
+
+        const first = await store.listAuditLog(1);
+        expect(first).toEqual({ entries: [revoked], hasNextPage: true });
+        expect(await store.listAuditLog(10, revoked.id)).toEqual({
+          entries: [created],
+          hasNextPage: false,
+        });
+        // A key whose audit entry cannot be written is not created either.
+        const orphan = newKey();
+        await expect(store.createApiKey(orphan, created)).rejects.toThrow();
+        expect(await store.getApiKey(orphan.id)).toBeNull();
+      });
+
+      it("sums each key's spending today and this month, refunds included", async () => {
+        const key = await storedKey(store);
+        const other = await storedKey(store);
+        await admit(key, newJob(key), '2025-06-01');
+        const refunded = await admitted(key, newJob(key, { costMicroUsd: 5000 }));
+        await store.updateJob(refunded.id, 1, { status: 'ERROR', costMicroUsd: 0 });
+        await admit(key, newJob(key), '2025-06-03');
+        await admit(key, newJob(key), '2025-05-31');
+        const spending = await store.keySpending([key.id, other.id], '2025-06-03');
+        expect(Object.fromEntries(spending)).toEqual({
+          [key.id]: { todayMicroUsd: 8000, thisMonthMicroUsd: 16_000 },
+          [other.id]: { todayMicroUsd: 0, thisMonthMicroUsd: 0 },
+        });
+      });
+
+      it('reports the charged jobs by group, exactly, a full refund counting for nothing', async () => {
+        const key = await storedKey(store, { scopes: ['generate', 'act-as'] });
+        const other = await storedKey(store);
+        const on = (owner: ApiKeyRecord, job: JobRecord, day: string) =>
+          store.admitJob({ job, day, keyLimits: owner.limits, endUserLimits: null });
+        await on(key, newJob(key), '2025-06-01');
+        await on(
+          key,
+          newJob(key, { endUserId: 'alice', model: 'base', numImages: 3, costMicroUsd: 30_000 }),
+          '2025-06-01',
+        );
+        await on(
+          key,
+          newJob(key, { endUserId: 'alice', numImages: 2, costMicroUsd: 16_000 }),
+          '2025-06-02',
+        );
+        const partly = newJob(key, { endUserId: 'alice', numImages: 2, costMicroUsd: 16_000 });
+        await on(key, partly, '2025-06-02');
+        await store.updateJob(partly.id, 1, { costMicroUsd: 8000 });
+        const refunded = newJob(key, { endUserId: 'bob' });
+        await on(key, refunded, '2025-06-02');
+        await store.updateJob(refunded.id, 1, { status: 'ERROR', costMicroUsd: 0 });
+        await on(other, newJob(other), '2025-06-02');
+        await on(other, newJob(other), '2025-06-04');
+
+        const report = (from: string, to: string, groupBy: UsageGroup[]) =>
+          store.usageReport({ from, to, groupBy, maxRows: 100 });
+        const none = { day: null, model: null, keyId: null, endUserId: null };
+        expect(await report('2025-06-01', '2025-06-03', [])).toEqual([
+          { ...none, jobs: 5, images: 9, microUsd: 70_000 },
+        ]);
+        expect(await report('2025-06-01', '2025-06-02', ['day'])).toEqual([
+          { ...none, day: '2025-06-01', jobs: 2, images: 4, microUsd: 38_000 },
+          { ...none, day: '2025-06-02', jobs: 3, images: 5, microUsd: 32_000 },
+        ]);
+        expect(await report('2025-06-01', '2025-06-30', ['apiKey', 'model'])).toEqual(
+          [
+            { ...none, keyId: key.id, model: 'base', jobs: 1, images: 3, microUsd: 30_000 },
+            { ...none, keyId: key.id, model: 'turbo', jobs: 3, images: 5, microUsd: 32_000 },
+            { ...none, keyId: other.id, model: 'turbo', jobs: 2, images: 2, microUsd: 16_000 },
+          ].sort((a, b) => (a.keyId < b.keyId ? -1 : a.keyId > b.keyId ? 1 : 0)),
+        );
+        expect(await report('2025-06-02', '2025-06-02', ['endUser', 'apiKey'])).toEqual([
+          { ...none, endUserId: 'alice', keyId: key.id, jobs: 2, images: 4, microUsd: 24_000 },
+          { ...none, keyId: other.id, jobs: 1, images: 1, microUsd: 8000 },
+        ]);
+        expect(await report('2025-07-01', '2025-07-31', ['day'])).toEqual([]);
+        // One row past maxRows tells the caller there are more.
+        expect(
+          await store.usageReport({
+            from: '2025-06-01',
+            to: '2025-06-30',
+            groupBy: ['day'],
+            maxRows: 1,
+          }),
+        ).toHaveLength(2);
+      });
+
+      it('records the last use of a key at most once per throttle period', async () => {
+        const key = await storedKey(store);
+        const at = (seconds: number) => new Date(Date.UTC(2025, 5, 1, 12, 0, seconds));
+        await store.recordApiKeyUse(key.id, at(0), 60_000);
+        await store.recordApiKeyUse(key.id, at(59), 60_000);
+        expect((await store.getApiKey(key.id))?.lastUsedAt).toEqual(at(0));
+        await store.recordApiKeyUse(key.id, at(60), 60_000);
+        expect((await store.getApiKey(key.id))?.lastUsedAt).toEqual(at(60));
       });
     });
 

@@ -96,13 +96,13 @@ export function apiKeyById(context: GatewayContext, id: string): Promise<ApiKeyR
   })(id);
 }
 
-// The dashboard's history shows an admin whose key made each job (issue 13).
+// Beyond the contract, for the admin area's job history: whose key made each job.
 builder.objectField(Job, 'apiKey', (t) =>
   t.field({
     type: ApiKey,
     nullable: true,
     description:
-      'Admin: the API key that made the job; null for any other caller. (Beyond the public contract.)',
+      'The API key that created the job; null unless the caller is an admin key. (Beyond the public contract.)',
     resolve: async (job, _args, context) =>
       context.principal !== null && hasScope(context.principal.key, 'admin')
         ? ((await apiKeyById(context, job.ownerKeyId)) ?? null)
@@ -169,10 +169,11 @@ function microUsdOf(field: string, value: number): number {
 
 /**
  * The patch an ApiKeyLimitsInput asks for: the fields present in it (GraphQL leaves absent
- * ones out of the object, and gives null for an explicit null), in micro-USD.
+ * ones out of the object, and gives null for an explicit null), in micro-USD. Errors name the
+ * field as `limits.<field>`, whichever argument holds it.
  */
-function limitsPatchOf(input: LimitsInput, prefix: string): LimitsPatch {
-  const field = (name: keyof FlatLimits) => `${prefix}.${inputName(name)}`;
+function limitsPatchOf(input: LimitsInput): LimitsPatch {
+  const field = (name: keyof FlatLimits) => `limits.${inputName(name)}`;
   const patch: LimitsPatch = {};
   for (const name of FLAT_LIMIT_NAMES) {
     const key = inputName(name) as keyof LimitsInput;
@@ -247,7 +248,7 @@ builder.mutationField('createApiKey', (t) =>
     args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
     resolve: (_root, { input }, context) => {
       const principal = requireScope(context, 'admin');
-      const patch = input.limits ? limitsPatchOf(input.limits, 'input.limits') : {};
+      const patch = input.limits ? limitsPatchOf(input.limits) : {};
       return createApiKey(
         context.store,
         {
@@ -273,7 +274,7 @@ builder.mutationField('updateApiKeyLimits', (t) =>
     resolve: async (_root, args, context) => {
       const principal = requireScope(context, 'admin');
       const id = String(args.id);
-      const patch = limitsPatchOf(args.limits, 'limits');
+      const patch = limitsPatchOf(args.limits);
       const key = await updateKeyLimits(context.store, id, patch, apiActor(principal.key));
       if (key === null) throw noSuchKey(id);
       return key;

@@ -65,6 +65,7 @@ import {
   type KeySpending,
   MAX_ADMIN_PAGE_SIZE,
   MAX_JOBS_PAGE_SIZE,
+  pageSize,
   type Store,
   type StoreOptions,
   type UpstreamRecord,
@@ -121,10 +122,6 @@ const records = sqlRecords<Date, boolean, unknown[], unknown>({
   readJson: (value) => value,
   writeJson: (value) => JSON.stringify(value),
 });
-
-/** A page size within 0…max. */
-const pageSize = (first: number, max: number): number =>
-  Math.max(0, Math.min(Math.floor(first), max));
 
 /** A statement's text and its positional values, built together so the numbers match. */
 /** Adds the condition `build` makes of the parameters for `values`, unless one is unset. */
@@ -466,7 +463,7 @@ class PostgresStore implements Store {
     );
     narrow(where);
 
-    const limit = Math.max(0, Math.min(Math.floor(first), MAX_JOBS_PAGE_SIZE));
+    const limit = pageSize(first, MAX_JOBS_PAGE_SIZE);
     const whereSql = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
     statement.text = `SELECT ${JOB_SELECT} FROM jobs ${whereSql} ORDER BY ${order} LIMIT ${statement.param(limit + 1)}`;
     const rows = await this.#rows<PgJobRow>(this.#pool, statement.text, statement.values);

@@ -53,6 +53,7 @@ import {
   type KeySpending,
   MAX_ADMIN_PAGE_SIZE,
   MAX_JOBS_PAGE_SIZE,
+  pageSize,
   type Store,
   type StoreOptions,
   type UpstreamRecord,
@@ -140,10 +141,6 @@ const records = sqlRecords<number, number, string, SQLInputValue>({
 
 /** `$n` is PostgreSQL's numbered parameter; SQLite's is `?n`. */
 const sqliteParams = (sql: string): string => sql.replace(/\$(\d+)/g, '?$1');
-
-/** A page size within 0…max. */
-const pageSize = (first: number, max: number): number =>
-  Math.max(0, Math.min(Math.floor(first), max));
 
 /** Adds `condition` with its named `values`, unless one of them is unset. */
 type SqlCondition = (condition: string, values: Record<string, SQLInputValue | undefined>) => void;
@@ -387,7 +384,7 @@ class SqliteStore implements Store {
     });
     narrow(where);
 
-    const limit = Math.max(0, Math.min(Math.floor(first), MAX_JOBS_PAGE_SIZE));
+    const limit = pageSize(first, MAX_JOBS_PAGE_SIZE);
     params.limit = limit + 1;
     const whereSql = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
     const rows = this.#statement(

@@ -80,6 +80,10 @@ export interface UpstreamRecord {
   probeBy: string | null;
 }
 
+/** How many rows a page of `first` holds: `first` (whole) within 0…max. */
+export const pageSize = (first: number, max: number): number =>
+  Math.max(0, Math.min(Math.floor(first), max));
+
 /** Most keys one `listApiKeyPage` call returns, and audit entries one `listAuditLog` call. */
 export const MAX_ADMIN_PAGE_SIZE = 100;
 
