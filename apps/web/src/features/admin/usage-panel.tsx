@@ -15,6 +15,7 @@ import {
   rowsOf,
   type Spender,
   type Subject,
+  spenderId,
   spendPerDay,
   topSpenders,
   usageCsv,
@@ -59,7 +60,7 @@ export function UsagePanel() {
   const pickable = endUsers.slice(0, TOP);
   const picked =
     subject.kind === 'end user'
-      ? endUsers.find((u) => u.id === `${subject.keyId}/${subject.endUserId}`)
+      ? endUsers.find((user) => user.id === spenderId(subject.keyId, subject.endUserId))
       : undefined;
   if (picked && !pickable.includes(picked)) pickable.push(picked);
   const subjectName = nameOfSubject(subject, keys, endUsers);
@@ -154,7 +155,9 @@ function nameOfSubject(subject: Subject, keys: Spender[], endUsers: Spender[]): 
     const key = keys.find((spender) => spender.apiKey.id === subject.keyId);
     return key ? `the key ${key.apiKey.name}` : 'this key';
   }
-  const user = endUsers.find((spender) => spender.id === `${subject.keyId}/${subject.endUserId}`);
+  const user = endUsers.find(
+    (spender) => spender.id === spenderId(subject.keyId, subject.endUserId),
+  );
   return `the end user ${subject.endUserId}${user ? ` of ${user.apiKey.name}` : ''}`;
 }
 

@@ -58,6 +58,10 @@ export function spendPerDay(
   return [...spend.values()];
 }
 
+/** A spender's id: the key's id, or `keyId/endUserId` for an end user of the key. */
+export const spenderId = (keyId: string, endUserId: string | null) =>
+  endUserId === null ? keyId : `${keyId}/${endUserId}`;
+
 export interface Spender {
   /** `keyId` alone for a key, `keyId/endUserId` for an end user. */
   id: string;
@@ -74,7 +78,7 @@ export function topSpenders(rows: readonly UsageRow[], byEndUser: boolean): Spen
   for (const row of rows) {
     if (!row.apiKey || (byEndUser && row.endUserId == null)) continue;
     const endUserId = byEndUser ? row.endUserId : null;
-    const id = endUserId === null ? row.apiKey.id : `${row.apiKey.id}/${endUserId}`;
+    const id = spenderId(row.apiKey.id, endUserId);
     const spender = spenders.get(id) ?? {
       id,
       apiKey: row.apiKey,
