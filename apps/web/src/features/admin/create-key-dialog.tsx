@@ -24,8 +24,8 @@ export function CreateKeyDialog({ onClose }: { onClose(): void }) {
   return (
     <Modal className="admin-dialog" labelledBy="create-key-title" onClose={onClose}>
       {(close) => (
-        <div className="admin-dialog-inner">
-          <header className="admin-dialog-head">
+        <div className="modal-inner">
+          <header className="modal-head">
             <h2 id="create-key-title">{created ? 'Key created' : 'Create an API key'}</h2>
             <button type="button" className="button ghost icon" onClick={close} aria-label="Close">
               ×

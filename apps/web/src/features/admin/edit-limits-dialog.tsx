@@ -40,8 +40,8 @@ export function EditLimitsDialog({ apiKey, onClose }: { apiKey: ApiKey; onClose(
   return (
     <Modal className="admin-dialog" labelledBy="edit-limits-title" onClose={onClose}>
       {(close) => (
-        <div className="admin-dialog-inner">
-          <header className="admin-dialog-head">
+        <div className="modal-inner">
+          <header className="modal-head">
             <h2 id="edit-limits-title">Limits of {apiKey.name}</h2>
             <button type="button" className="button ghost icon" onClick={close} aria-label="Close">
               ×

@@ -37,8 +37,8 @@ export function RevokeKeyDialog({
   return (
     <Modal className="admin-dialog narrow" labelledBy="revoke-key-title" onClose={onClose}>
       {(close) => (
-        <div className="admin-dialog-inner">
-          <header className="admin-dialog-head">
+        <div className="modal-inner">
+          <header className="modal-head">
             <h2 id="revoke-key-title">Revoke {apiKey.name}?</h2>
           </header>
           <p>

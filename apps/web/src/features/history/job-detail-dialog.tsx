@@ -25,8 +25,8 @@ export default function JobDetailDialog({ id, onClose }: { id: string; onClose()
   return (
     <Modal className="job-detail" labelledBy="job-detail-title" onClose={onClose}>
       {(close) => (
-        <div className="job-detail-inner">
-          <header className="job-detail-head">
+        <div className="modal-inner">
+          <header className="modal-head">
             <h2 id="job-detail-title">Job details</h2>
             {job && <StatusBadge status={job.status} />}
             <button type="button" className="button ghost icon" onClick={close} aria-label="Close">
