@@ -1,5 +1,6 @@
 import { lazy, type ReactNode, Suspense, useEffect, useState } from 'react';
 import { type Client, Provider, useSubscription } from 'urql';
+import { type Area, hrefOfArea, useArea } from './features/admin/area-route.ts';
 import { useAuth } from './features/auth/use-auth.tsx';
 import { DraftProvider } from './features/generate/draft.tsx';
 import { GenerateForm } from './features/generate/generate-form.tsx';
@@ -15,6 +16,7 @@ import { MyJobsSubscription } from './graphql/operations.ts';
 import { ConnectionContext, ConnectionIndicator } from './ui/connection-indicator.tsx';
 
 const JobDetailDialog = lazy(() => import('./features/history/job-detail-dialog.tsx'));
+const AdminArea = lazy(() => import('./features/admin/admin-area.tsx'));
 
 /** Connects with the signed-in key; a new key (or signing out) gets a fresh client and cache. */
 export function ConnectedDashboard({ apiKey }: { apiKey: string }) {
@@ -69,19 +71,39 @@ export function Dashboard() {
   const { signOut } = useAuth();
   const { viewer } = useViewer();
   const { openJobId, closeJob } = useJobRoute();
+  const { area, followLink } = useArea();
+  const isAdmin = viewer?.scopes.includes('admin') ?? false;
+  const showAdmin = isAdmin && area === 'admin';
+
+  const areaLink = (to: Area, label: string) => (
+    <a
+      className="area-link"
+      href={hrefOfArea(to)}
+      aria-current={(to === 'admin') === showAdmin ? 'page' : undefined}
+      onClick={(event) => followLink(event, to)}
+    >
+      {label}
+    </a>
+  );
 
   return (
     <div className="app">
       <JobEvents />
-      <a className="skip-link" href="#generate-heading">
-        Skip to the generate form
+      <a className="skip-link" href={showAdmin ? '#admin-heading' : '#generate-heading'}>
+        {showAdmin ? 'Skip to the admin area' : 'Skip to the generate form'}
       </a>
       <header className="app-header">
         <p className="brand">
           <span className="brand-mark" aria-hidden="true" />
           zimage
         </p>
-        <UsageMeter />
+        {isAdmin && (
+          <nav className="area-nav" aria-label="Areas">
+            {areaLink('generate', 'Generate')}
+            {areaLink('admin', 'Admin')}
+          </nav>
+        )}
+        <UsageMeter gatewayWide={isAdmin} />
         <div className="header-end">
           <ConnectionIndicator />
           {viewer && (
@@ -94,20 +116,26 @@ export function Dashboard() {
           </button>
         </div>
       </header>
-      <main className="layout">
-        <section className="panel generate" aria-labelledby="generate-heading">
-          <div className="panel-head">
-            <h1 id="generate-heading" tabIndex={-1}>
-              Generate
-            </h1>
+      {showAdmin ? (
+        <Suspense fallback={<p className="muted admin-loading">Loading the admin area…</p>}>
+          <AdminArea />
+        </Suspense>
+      ) : (
+        <main className="layout">
+          <section className="panel generate" aria-labelledby="generate-heading">
+            <div className="panel-head">
+              <h1 id="generate-heading" tabIndex={-1}>
+                Generate
+              </h1>
+            </div>
+            <GenerateForm />
+          </section>
+          <div className="feed">
+            <LiveJobs />
+            <HistoryPanel />
           </div>
-          <GenerateForm />
-        </section>
-        <div className="feed">
-          <LiveJobs />
-          <HistoryPanel />
-        </div>
-      </main>
+        </main>
+      )}
       {openJobId && (
         <Suspense fallback={null}>
           <JobDetailDialog key={openJobId} id={openJobId} onClose={closeJob} />

@@ -70,6 +70,21 @@ describe('history', () => {
     expect(thumbnails.map((img) => img.getAttribute('src'))).toEqual([`/images/${kept.id}/0.png`]);
   });
 
+  it("names each job's key and end user where the gateway tells them (an admin's history)", async () => {
+    const gateway = createFakeGateway();
+    gateway.addJob({
+      prompt: 'for a friend',
+      apiKey: { id: 'key_1', name: 'Discord bot', keyPrefix: 'zk_1' },
+      endUserId: 'alice',
+    });
+    gateway.addJob({ prompt: 'mine' });
+    renderSignedIn({ gateway, ui: history });
+
+    await screen.findByText('for a friend');
+    expect(rows()[1]).toMatch(/for a friend.*· Discord bot · for alice/);
+    expect(rows()[0]).not.toContain(' · for ');
+  });
+
   it('searches prompts on the server and filters by model and status', async () => {
     const gateway = createFakeGateway();
     gateway.addJob({ prompt: 'A red fox' });

@@ -66,3 +66,7 @@ export const TERMINAL_JOB_STATUSES: ReadonlySet<JobStatus> = new Set([
 export function isTerminalStatus(status: JobStatus): boolean {
   return TERMINAL_JOB_STATUSES.has(status);
 }
+
+/** An API key's scopes (`CreateApiKeyInput.scopes`: "Any of generate, read, admin, act-as"). */
+export const SCOPES = ['generate', 'read', 'admin', 'act-as'] as const;
+export type Scope = (typeof SCOPES)[number];

@@ -6,6 +6,7 @@
  */
 import { type Cache, cacheExchange } from '@urql/exchange-graphcache';
 import { relayPagination } from '@urql/exchange-graphcache/extras';
+import { isTerminalStatus } from '@zimage/contract';
 import { graphql, type ResultOf } from './graphql.ts';
 import type { Job } from './operations.ts';
 
@@ -104,12 +105,27 @@ function refreshQueuePositions(cache: Cache, changed: Job): void {
   }
 }
 
+/** Drops every cached `Query.<fieldName>(...)`, whatever its arguments; those on screen refetch. */
+function invalidateField(cache: Cache, fieldName: string): void {
+  for (const field of cache.inspectFields('Query')) {
+    if (field.fieldName === fieldName) cache.invalidate('Query', field.fieldKey);
+  }
+}
+
+/** The admin's figures that count money: usage reports and the keys' spend. */
+const SPEND_FIELDS = ['usageReport', 'apiKeys'];
+
 function jobChanged(cache: Cache, job: Job | null | undefined): void {
   if (!job) return;
   syncJobIntoLists(cache, job);
   refreshQueuePositions(cache, job);
   // Spend and jobs in flight move with every job change.
   cache.invalidate('Query', 'viewer');
+  // A job is charged when it is accepted (QUEUED) and may be refunded when it ends; nothing in
+  // between changes money, so a running job's events do not refetch the reports.
+  if (job.status === 'QUEUED' || isTerminalStatus(job.status)) {
+    for (const field of SPEND_FIELDS) invalidateField(cache, field);
+  }
 }
 
 export const dashboardCache = () =>
@@ -122,6 +138,14 @@ export const dashboardCache = () =>
       Viewer: () => null,
       Usage: () => null,
       ModelInfo: (model) => String(model.id),
+      ApiKeyConnection: () => null,
+      ApiKeyEdge: () => null,
+      ApiKeyLimits: () => null,
+      // Holds the secret: embedded in its mutation's result only, never a cache entity.
+      CreatedApiKey: () => null,
+      UsageRow: () => null,
+      AuditEntryConnection: () => null,
+      AuditEntryEdge: () => null,
       // Keyed by their job so that an update can add an edge to a cached list.
       JobEdge: (edge) => {
         const node = edge.node as { id?: unknown } | null | undefined;
@@ -139,6 +163,14 @@ export const dashboardCache = () =>
       Mutation: {
         generateImage: (result, _args, cache) => jobChanged(cache, result.generateImage as Job),
         cancelJob: (result, _args, cache) => jobChanged(cache, result.cancelJob as Job),
+        // A new key goes first in the list (newest first): the lists are fetched again. Every
+        // change to a key is written to the audit log.
+        createApiKey: (_result, _args, cache) => {
+          invalidateField(cache, 'apiKeys');
+          invalidateField(cache, 'auditLog');
+        },
+        updateApiKeyLimits: (_result, _args, cache) => invalidateField(cache, 'auditLog'),
+        revokeApiKey: (_result, _args, cache) => invalidateField(cache, 'auditLog'),
       },
       Subscription: {
         myJobs: (result, _args, cache) => jobChanged(cache, result.myJobs as Job),

@@ -10,7 +10,7 @@ import type { introspection } from './graphql-env.d.ts';
 export const graphql = initGraphQLTada<{
   introspection: introspection;
   disableMasking: true;
-  scalars: { DateTime: string };
+  scalars: { DateTime: string; Date: string };
 }>();
 
 export type { ResultOf, VariablesOf } from 'gql.tada';

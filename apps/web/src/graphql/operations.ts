@@ -18,6 +18,13 @@ export const JobFields = graphql(`
     error
     costUsd
     requestId
+    endUserId
+    # Admins only (null for other keys): whose key made the job.
+    apiKey {
+      id
+      name
+      keyPrefix
+    }
     expectedDurationMs
     createdAt
     updatedAt
@@ -98,6 +105,20 @@ export const ViewerQuery = graphql(`
 `);
 
 export type Usage = ResultOf<typeof ViewerQuery>['viewer']['usage'];
+
+/**
+ * What the whole gateway has spent today (admin keys only): the header shows it beside the
+ * key's own spend. The days are UTC, as the gateway's budgets count them.
+ */
+export const GatewaySpendQuery = graphql(`
+  query GatewaySpend($day: Date!) {
+    usageReport(from: $day, to: $day, groupBy: [DAY]) {
+      day
+      jobs
+      costUsd
+    }
+  }
+`);
 
 /** The jobs not yet finished: what the live panel reattaches to after a page load. */
 export const ActiveJobsQuery = graphql(

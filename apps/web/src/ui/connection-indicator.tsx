@@ -37,7 +37,7 @@ export function ConnectionIndicator() {
       data-state={state}
     >
       <span className="connection-dot" aria-hidden="true" />
-      {LABELS[state]}
+      <span className="connection-label">{LABELS[state]}</span>
     </span>
   );
 }

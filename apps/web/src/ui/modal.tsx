@@ -1,39 +1,51 @@
 /**
- * A native modal <dialog> (focus trapping, Escape and the backdrop for free), opened on mount.
- * Closing the element, not just unmounting it, returns focus to what opened it; its `close`
- * event then tells the owner.
+ * The one modal dialog of the dashboard (job detail, image viewer, compare, the admin's dialogs):
+ * a native modal <dialog>, opened on mount, so focus trapping, Escape and the backdrop come with
+ * it. Closing the element (not just unmounting it) gives the focus back to what opened it; its
+ * `close` event then tells the owner, which unmounts it.
  */
-import { type KeyboardEvent, type MouseEvent, type ReactNode, useEffect, useRef } from 'react';
+import {
+  type KeyboardEvent,
+  type MouseEvent,
+  type ReactNode,
+  useCallback,
+  useEffect,
+  useRef,
+} from 'react';
 
 export function Modal({
-  titleId,
   className,
+  labelledBy,
   onClose,
   onKeyDown,
   children,
 }: {
-  titleId: string;
-  className?: string;
+  /** Added to `modal`, which draws the box and the backdrop; the variant sets its width. */
+  className: string;
+  labelledBy: string;
   onClose(): void;
   onKeyDown?(event: KeyboardEvent<HTMLDialogElement>): void;
-  /** Gets `close`, which closes the dialog as Escape would. */
+  /** Gets `close`, which closes the dialog as Escape would, for the dialog's own buttons. */
   children(close: () => void): ReactNode;
 }) {
-  const ref = useRef<HTMLDialogElement>(null);
+  const dialogRef = useRef<HTMLDialogElement>(null);
+
   useEffect(() => {
-    const dialog = ref.current;
+    const dialog = dialogRef.current;
     if (dialog && !dialog.open) dialog.showModal();
   }, []);
-  const close = () => ref.current?.close();
+
+  const close = useCallback(() => dialogRef.current?.close(), []);
   // A click on the backdrop lands on the dialog element itself.
   const closeOnBackdrop = (event: MouseEvent) => {
-    if (event.target === ref.current) close();
+    if (event.target === dialogRef.current) close();
   };
+
   return (
     <dialog
-      ref={ref}
-      className={`modal ${className ?? ''}`}
-      aria-labelledby={titleId}
+      ref={dialogRef}
+      className={`modal ${className}`}
+      aria-labelledby={labelledBy}
       onClose={onClose}
       onClick={closeOnBackdrop}
       onKeyDown={onKeyDown}

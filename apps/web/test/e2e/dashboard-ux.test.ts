@@ -4,22 +4,27 @@
  * Chromium on the production build, the real gateway on the simulator with ONE Pixazo slot, so
  * a second job waits in the gateway's own queue while the first runs. Waits are for states.
  */
-import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import AxeBuilder from '@axe-core/playwright';
-import type { Browser, BrowserContextOptions, Locator, Page } from 'playwright-core';
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { expectNoCspViolations, launchChromium, newGuardedPage } from './support/browser.ts';
+import { expectNoCspViolations, launchChromium } from './support/browser.ts';
+import {
+  expectHeaderOnOneRow,
+  expectNoAxeViolations,
+  jobIdOf,
+  liveCard,
+  makeResultsDir,
+  openDashboard as openSignedIn,
+  snapshot,
+  submit,
+  waitForStatus,
+} from './support/pages.ts';
 import { type Stack, startStack } from './support/stack.ts';
-
-const RESULTS_DIR = resolve(import.meta.dirname, '../../test-results');
-const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 
 let stack: Stack;
 let browser: Browser;
 
 beforeAll(async () => {
-  await mkdir(RESULTS_DIR, { recursive: true });
+  await makeResultsDir();
   stack = await startStack(0.5, { pixazoMaxConcurrency: 1 });
   browser = await launchChromium();
 });
@@ -31,60 +36,8 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function openDashboard(key: string, options: BrowserContextOptions = {}): Promise<Page> {
-  const page = await newGuardedPage(browser, {
-    viewport: { width: 1280, height: 900 },
-    ...options,
-  });
-  await page.goto(`${stack.url}/#key=${encodeURIComponent(key)}`);
-  await page.getByRole('textbox', { name: 'Prompt' }).waitFor();
-  return page;
-}
-
-const snapshot = (page: Page, name: string, fullPage = true) =>
-  page.screenshot({ path: resolve(RESULTS_DIR, `${name}.png`), fullPage });
-
-async function expectNoAxeViolations(page: Page, state: string): Promise<void> {
-  const { violations } = await new AxeBuilder({ page }).withTags(WCAG_TAGS).analyze();
-  const report = violations.map(
-    (violation) =>
-      `${violation.id}: ${violation.help}\n${violation.nodes.map((node) => `  ${node.target.join(' ')}`).join('\n')}`,
-  );
-  expect(report, `axe violations in the ${state} state`).toEqual([]);
-}
-
-const liveCard = (page: Page, prompt: string) =>
-  page.getByRole('region', { name: /^Live/ }).getByRole('listitem').filter({ hasText: prompt });
-
-async function submit(
-  page: Page,
-  prompt: string,
-  options: { model?: 'Z-Image Base'; images?: number } = {},
-): Promise<Locator> {
-  if (options.model) await page.getByRole('radio', { name: new RegExp(options.model) }).check();
-  if (options.images) {
-    await page
-      .getByRole('group', { name: 'Images' })
-      .getByRole('radio', { name: String(options.images), exact: true })
-      .check();
-  }
-  const field = page.getByRole('textbox', { name: 'Prompt' });
-  await field.fill(prompt);
-  await field.press('Control+Enter');
-  const card = liveCard(page, prompt);
-  await card.waitFor();
-  return card;
-}
-
-const waitForStatus = (card: Locator, status: string) =>
-  card.locator('.status-badge', { hasText: status }).waitFor();
-
-async function jobIdOf(card: Locator): Promise<string> {
-  const headingId = await card.getByRole('heading').getAttribute('id');
-  const id = headingId?.match(/^job-(.+)-prompt$/)?.[1];
-  if (!id) throw new Error('card without a job id');
-  return id;
-}
+const openDashboard = (key: string, options: BrowserContextOptions = {}): Promise<Page> =>
+  openSignedIn(browser, stack.url, key, options);
 
 describe('dashboard flows of an image tool', () => {
   it('cancels free while a job waits in the gateway queue, and never after it was sent', async () => {
@@ -209,14 +162,7 @@ describe('dashboard flows of an image tool', () => {
       .getByRole('button', { name: /A red fox asleep/ });
     await row.waitFor();
 
-    // The header's parts all sit on one line.
-    const headerLines = await page.evaluate(() => {
-      const parts = [...document.querySelectorAll('.app-header > *')]
-        .map((part) => part.getBoundingClientRect())
-        .filter((box) => box.width > 0 && box.height > 0);
-      return Math.max(...parts.map((box) => box.top)) < Math.min(...parts.map((box) => box.bottom));
-    });
-    expect(headerLines).toBe(true);
+    await expectHeaderOnOneRow(page);
     // Nothing wider than the screen, and nothing but the page (and the prompt field) scrolls.
     expect(
       await page.evaluate(() => [

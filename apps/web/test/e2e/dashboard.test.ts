@@ -4,28 +4,30 @@
  * an image, a server answer), never for a time. Any Content-Security-Policy violation fails the
  * test it happens in. Screenshots go to apps/web/test-results/.
  */
-import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import AxeBuilder from '@axe-core/playwright';
-import type { Browser, BrowserContextOptions, Locator, Page } from 'playwright-core';
+import type { Browser, BrowserContextOptions } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { expectNoCspViolations, launchChromium, takeCspViolations } from './support/browser.ts';
 import {
-  expectNoCspViolations,
-  launchChromium,
-  newGuardedPage,
-  takeCspViolations,
-} from './support/browser.ts';
+  announcements,
+  connection,
+  expectNoAxeViolations,
+  jobIdOf,
+  liveCard,
+  makeResultsDir,
+  newPage as newPageIn,
+  openDashboard as openDashboardIn,
+  snapshot,
+  submit,
+  waitForImage,
+  waitForStatus,
+} from './support/pages.ts';
 import { type Stack, startStack } from './support/stack.ts';
-
-const RESULTS_DIR = resolve(import.meta.dirname, '../../test-results');
-/** WCAG 2.1 A and AA. */
-const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 
 let stack: Stack;
 let browser: Browser;
 
 beforeAll(async () => {
-  await mkdir(RESULTS_DIR, { recursive: true });
+  await makeResultsDir();
   stack = await startStack();
   browser = await launchChromium();
 });
@@ -37,79 +39,9 @@ afterAll(async () => {
   await stack?.close();
 });
 
-function newPage(options: BrowserContextOptions = {}): Promise<Page> {
-  return newGuardedPage(browser, { viewport: { width: 1280, height: 900 }, ...options });
-}
-
-/** Signs in through a `#key=` link, as an operator's shared link would. */
-async function openDashboard(key: string, options: BrowserContextOptions = {}): Promise<Page> {
-  const page = await newPage(options);
-  await page.goto(`${stack.url}/#key=${encodeURIComponent(key)}`);
-  await page.getByRole('textbox', { name: 'Prompt' }).waitFor();
-  return page;
-}
-
-/** A full-page screenshot, or the viewport only (with a modal open, the page behind is noise). */
-const snapshot = (page: Page, name: string, fullPage = true) =>
-  page.screenshot({ path: resolve(RESULTS_DIR, `${name}.png`), fullPage });
-
-async function expectNoAxeViolations(page: Page, state: string): Promise<void> {
-  const { violations } = await new AxeBuilder({ page }).withTags(WCAG_TAGS).analyze();
-  const report = violations.map(
-    (violation) =>
-      `${violation.id}: ${violation.help}\n${violation.nodes.map((node) => `  ${node.target.join(' ')}`).join('\n')}`,
-  );
-  expect(report, `axe violations in the ${state} state`).toEqual([]);
-}
-
-async function submit(
-  page: Page,
-  prompt: string,
-  options: { model?: 'Z-Image Base' } = {},
-): Promise<Locator> {
-  if (options.model) await page.getByRole('radio', { name: new RegExp(options.model) }).check();
-  await page.getByRole('textbox', { name: 'Prompt' }).fill(prompt);
-  await page.getByRole('textbox', { name: 'Prompt' }).press('Control+Enter');
-  const card = liveCard(page, prompt);
-  await card.waitFor();
-  return card;
-}
-
-const liveCard = (page: Page, prompt: string) =>
-  page.getByRole('region', { name: /^Live/ }).getByRole('listitem').filter({ hasText: prompt });
-
-const waitForStatus = (card: Locator, status: string) =>
-  card.locator('.status-badge', { hasText: status }).waitFor();
-
-/** Waits until the card's first image has actually loaded from the gateway. */
-async function waitForImage(card: Locator): Promise<void> {
-  const image = card.getByRole('img').first();
-  await image.waitFor();
-  await image.evaluate(
-    (element: HTMLImageElement) =>
-      new Promise<void>((done, fail) => {
-        if (element.complete && element.naturalWidth > 0) return done();
-        element.addEventListener('load', () => done(), { once: true });
-        element.addEventListener('error', () => fail(new Error(`cannot load ${element.src}`)), {
-          once: true,
-        });
-      }),
-  );
-}
-
-const announcements = (page: Page) => page.getByTestId('announcer').textContent();
-
-/** The connection indicator in the header. */
-const connection = (page: Page, label: 'Live' | 'Reconnecting…') =>
-  page.getByRole('banner').getByText(label, { exact: true });
-
-/** The job id of a card (its heading is labelled `job-<id>-prompt`). */
-async function jobIdOf(card: Locator): Promise<string> {
-  const headingId = await card.getByRole('heading').getAttribute('id');
-  const id = headingId?.match(/^job-(.+)-prompt$/)?.[1];
-  if (!id) throw new Error('card without a job id');
-  return id;
-}
+const newPage = (options: BrowserContextOptions = {}) => newPageIn(browser, options);
+const openDashboard = (key: string, options: BrowserContextOptions = {}) =>
+  openDashboardIn(browser, stack.url, key, options);
 
 describe('dashboard against the real gateway', () => {
   it('tells a wrong key apart clearly', async () => {

@@ -19,6 +19,7 @@ import {
 import { type Exchange, subscriptionExchange } from 'urql';
 import { inject } from 'vitest';
 import type { Job, JobStatus, Usage } from '../../src/graphql/operations.ts';
+import { createFakeAdmin } from './fake-admin.ts';
 
 const schema = buildSchema(
   readFileSync(resolve(import.meta.dirname, '../../../../packages/gateway/schema.graphql'), 'utf8'),
@@ -75,6 +76,8 @@ export function createFakeGateway() {
     jobsInFlight: 0,
     maxConcurrentJobs: 4,
   };
+  const admin = createFakeAdmin();
+  const viewer = { name: 'Test key', keyPrefix: 'zk_test', scopes: ['generate', 'read'] };
   let sequence = 0;
   const startTime = Date.parse('2025-06-01T12:00:00Z');
 
@@ -103,6 +106,8 @@ export function createFakeGateway() {
       error: null,
       costUsd: model.priceUsdPerImage * numImages,
       requestId: null,
+      endUserId: null,
+      apiKey: null,
       expectedDurationMs: DEFAULT_DURATION_MS[model.id] ?? 0,
       createdAt,
       updatedAt: createdAt,
@@ -189,7 +194,7 @@ export function createFakeGateway() {
     models: () => MODELS,
     viewer: () => {
       failIfAsked('Viewer');
-      return { name: 'Test key', keyPrefix: 'zk_test', scopes: ['generate', 'read'], usage };
+      return { ...viewer, usage };
     },
     jobs: (args: Parameters<typeof listJobs>[0]) => listJobs(args),
     job: ({ id }: { id: string }) => jobs.get(id) ?? null,
@@ -212,6 +217,15 @@ export function createFakeGateway() {
       return gateway.updateJob(id, { status: 'CANCELLED', queuePosition: null, costUsd: 0 });
     },
     myJobs: () => listen(),
+    ...admin.rootValue,
+    createApiKey: (args: Parameters<typeof admin.rootValue.createApiKey>[0]) => {
+      failIfAsked('CreateApiKey');
+      return admin.rootValue.createApiKey(args);
+    },
+    updateApiKeyLimits: (args: Parameters<typeof admin.rootValue.updateApiKeyLimits>[0]) => {
+      failIfAsked('UpdateApiKeyLimits');
+      return admin.rootValue.updateApiKeyLimits(args);
+    },
   };
 
   const transport: Exchange[] = [
@@ -263,6 +277,10 @@ export function createFakeGateway() {
     transport,
     jobs,
     usage,
+    /** The signed-in key's name, prefix and scopes (`viewer`). */
+    viewer,
+    /** The gateway's API keys and its usage report's entries. */
+    admin,
     /** Every operation sent, in order (names are the operation names, e.g. 'GenerateImage'). */
     operations,
     operationsNamed: (name: string) => operations.filter((operation) => operation.name === name),

@@ -1,9 +1,9 @@
 /** Who is calling: an API key, and the end user it acts for when it has the act-as scope. */
 
+import type { Scope } from '@zimage/contract';
 import type { ModelKey } from '@zimage/core';
 
-export const SCOPES = ['generate', 'read', 'admin', 'act-as'] as const;
-export type Scope = (typeof SCOPES)[number];
+export { SCOPES, type Scope } from '@zimage/contract';
 
 export interface Limits {
   /** null: no limit. */

@@ -28,7 +28,7 @@ export default function CompareView({
     [items],
   );
   return (
-    <Modal titleId="compare-title" className="compare-view" onClose={onClose}>
+    <Modal className="compare-view" labelledBy="compare-title" onClose={onClose}>
       {(close) => <CompareBody items={items} differing={differing} close={close} />}
     </Modal>
   );

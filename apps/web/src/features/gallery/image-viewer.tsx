@@ -37,7 +37,7 @@ export default function ImageViewer({
 
   return (
     <Modal
-      titleId="image-viewer-title"
+      labelledBy="image-viewer-title"
       className="image-viewer"
       onClose={onClose}
       onKeyDown={onKeyDown}

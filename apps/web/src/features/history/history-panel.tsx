@@ -215,6 +215,8 @@ function HistoryRow({ job }: { job: Job }) {
         <span className="history-meta">
           {modelLabel(job.model)} · {sizeLabel(job.imageSize)} · {job.numImages}× ·{' '}
           {formatWhen(job.createdAt)}
+          {job.apiKey && ` · ${job.apiKey.name}`}
+          {job.endUserId && ` · for ${job.endUserId}`}
           {imagesExpired(job) ? ' · images expired' : ''}
         </span>
       </span>

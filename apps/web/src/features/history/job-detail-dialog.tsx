@@ -1,14 +1,15 @@
 /**
  * One job in full: every parameter, timings, cost, the images with downloads, "use these
- * settings", and snippets to make it again elsewhere. Loaded on demand (its own chunk), and a
- * native modal <dialog>, which brings focus trapping, Escape and the backdrop for free.
+ * settings", and snippets to make it again elsewhere. Loaded on demand (its own chunk), in a
+ * native modal <dialog>.
  */
-import { type MouseEvent, type ReactNode, useEffect, useRef, useState } from 'react';
+import { type ReactNode, useState } from 'react';
 import type { Job } from '../../graphql/operations.ts';
 import { useAnnounce } from '../../ui/announcer.tsx';
 import { ChoiceGroup } from '../../ui/choice-group.tsx';
 import { between, formatDateTime, formatDuration, formatUsd } from '../../ui/format.ts';
 import { enumLabel, formatLabel, modelLabel, shortPrompt, sizeLabel } from '../../ui/labels.ts';
+import { Modal } from '../../ui/modal.tsx';
 import { downloadHref, downloadName } from '../gallery/download-name.ts';
 import { useDraft } from '../generate/draft.tsx';
 import { ExpiredImages, imagesExpired } from '../jobs/expired-images.tsx';
@@ -19,48 +20,29 @@ import { useCancelJob, useJob } from '../jobs/use-job.ts';
 import { SNIPPET_KINDS, SNIPPET_LABELS, type SnippetKind, snippetFor } from './snippets.ts';
 
 export default function JobDetailDialog({ id, onClose }: { id: string; onClose(): void }) {
-  const dialogRef = useRef<HTMLDialogElement>(null);
   const { job, fetching, error } = useJob(id);
 
-  useEffect(() => {
-    const dialog = dialogRef.current;
-    if (dialog && !dialog.open) dialog.showModal();
-  }, []);
-
-  // Closing the element (not just unmounting it) returns focus to what opened it; its `close`
-  // event then updates the route.
-  const close = () => dialogRef.current?.close();
-  // A click on the backdrop lands on the dialog element itself.
-  const closeOnBackdrop = (event: MouseEvent) => {
-    if (event.target === dialogRef.current) close();
-  };
-
   return (
-    // biome-ignore lint/a11y/useKeyWithClickEvents: Escape closes the dialog natively; the click is the pointer equivalent.
-    <dialog
-      ref={dialogRef}
-      className="job-detail"
-      aria-labelledby="job-detail-title"
-      onClose={onClose}
-      onClick={closeOnBackdrop}
-    >
-      <div className="job-detail-inner">
-        <header className="job-detail-head">
-          <h2 id="job-detail-title">Job details</h2>
-          {job && <StatusBadge status={job.status} />}
-          <button type="button" className="button ghost icon" onClick={close} aria-label="Close">
-            ×
-          </button>
-        </header>
-        {job ? (
-          <JobDetail job={job} onClose={close} />
-        ) : (
-          <p className={error ? 'form-error' : 'muted'}>
-            {fetching ? 'Loading…' : 'This job does not exist, or belongs to another key.'}
-          </p>
-        )}
-      </div>
-    </dialog>
+    <Modal className="job-detail" labelledBy="job-detail-title" onClose={onClose}>
+      {(close) => (
+        <div className="modal-inner">
+          <header className="modal-head">
+            <h2 id="job-detail-title">Job details</h2>
+            {job && <StatusBadge status={job.status} />}
+            <button type="button" className="button ghost icon" onClick={close} aria-label="Close">
+              ×
+            </button>
+          </header>
+          {job ? (
+            <JobDetail job={job} onClose={close} />
+          ) : (
+            <p className={error ? 'form-error' : 'muted'}>
+              {fetching ? 'Loading…' : 'This job does not exist, or belongs to another key.'}
+            </p>
+          )}
+        </div>
+      )}
+    </Modal>
   );
 }
 
@@ -159,6 +141,16 @@ function JobDetail({ job, onClose }: { job: Job; onClose(): void }) {
             <Fact label="Job ID">
               <code>{job.id}</code>
             </Fact>
+            {job.apiKey && (
+              <Fact label="API key">
+                {job.apiKey.name} <code>{job.apiKey.keyPrefix}…</code>
+              </Fact>
+            )}
+            {job.endUserId && (
+              <Fact label="End user">
+                <code>{job.endUserId}</code>
+              </Fact>
+            )}
             {job.requestId && (
               <Fact label="Pixazo request">
                 <code>{job.requestId}</code>

@@ -4,7 +4,7 @@
  */
 import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { createApiKey, createLogger, type Limits, startGateway } from '@zimage/gateway';
+import { createApiKey, createLogger, type Limits, type Scope, startGateway } from '@zimage/gateway';
 import { startPixazoSim } from '@zimage/pixazo-sim';
 import { createClient } from 'graphql-ws';
 import { type CuttableProxy, startCuttableProxy } from './cuttable-proxy.ts';
@@ -22,8 +22,8 @@ export interface Stack {
   /** The dashboard's address, through the cuttable link. */
   url: string;
   link: CuttableProxy;
-  /** A new key with the generate and read scopes; no limits unless given. */
-  createKey(name: string, limits?: Partial<Limits>): Promise<string>;
+  /** A new key with the generate and read scopes unless given; no limits unless given. */
+  createKey(name: string, limits?: Partial<Limits>, scopes?: Scope[]): Promise<string>;
   /**
    * Resolves once the gateway itself (not through the link) has the job in `status`, following
    * its jobUpdated subscription: its state at once, then each change.
@@ -59,10 +59,10 @@ export async function startStack(
   return {
     url: link.url,
     link,
-    async createKey(name, limits = {}) {
+    async createKey(name, limits = {}, scopes = ['generate', 'read']) {
       const { secret } = await createApiKey(gateway.store, {
         name,
-        scopes: ['generate', 'read'],
+        scopes,
         limits: { ...NO_LIMITS, ...limits },
       });
       return secret;
