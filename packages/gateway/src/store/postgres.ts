@@ -46,7 +46,6 @@ import {
   AT_PIXAZO_SQL,
   AUDIT_COLUMNS,
   type AuditRow,
-  foldCase,
   IMAGES_KEPT_SQL,
   IN_FLIGHT_SQL,
   JOB_COLUMNS,
