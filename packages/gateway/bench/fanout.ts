@@ -133,7 +133,8 @@ async function measure(kind: ServerKind, size: number, options: FanoutOptions): 
       `  ${kind} ${num(size)}: ${ready} subscribed in ${ms(setupMs, 0)}; per subscriber ` +
         `${kb(perSubscriber((m) => m.rss))} RSS, ${kb(perSubscriber(young))} young generation, ` +
         `${kb(perSubscriber((m) => m.heapTotal))} heap committed, ` +
-        `${kb(perSubscriber((m) => m.heapUsed))} heap used`,
+        `${kb(perSubscriber((m) => m.heapUsed))} heap used, ` +
+        `${kb(perSubscriber((m) => m.external))} external (${kb(perSubscriber((m) => m.arrayBuffers))} array buffers)`,
     );
     log(
       `    heap spaces grown: ${Object.entries(memoryLoaded.spaces)
