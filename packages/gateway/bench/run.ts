@@ -32,8 +32,9 @@ const USAGE = `usage: pnpm bench [-- options]
   --jobs <n>             calls and scale-out: jobs per configuration (default 10)
   --subscribers <n>      scale-out: subscribers spread over the instances (default 3000)
   --watchers <list>      calls benchmark: watchers per job (default 1,100)
-  --server-node-args <flags>  fan-out: Node flags of the server processes only, space-separated
-                         (e.g. "--max-semi-space-size=4", a deployment flag; see docs/operations.md)
+  --server-node-args=<flags>  fan-out: Node flags of the server processes only, space-separated,
+                         e.g. --server-node-args=--max-semi-space-size=4 (a deployment flag;
+                         see docs/operations.md)
   --cpu-prof             profile the servers (fan-out rounds, gateway submits) into packages/gateway/bench/profiles/
   --no-save              print only; write nothing under bench/results/
   --help`;
