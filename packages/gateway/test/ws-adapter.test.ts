@@ -152,6 +152,14 @@ describe('serveGraphqlWs', () => {
     expect(await client.closed).toEqual({ code: 4400, reason: 'Invalid message received' });
   });
 
+  it('closes a socket that sends a message as a JSON string (encoded twice) with 4400', async () => {
+    const server = await start(0);
+    const client = connect(server.url);
+    await client.opened;
+    client.socket.send(JSON.stringify(JSON.stringify({ type: 'connection_init' })));
+    expect(await client.closed).toEqual({ code: 4400, reason: 'Invalid message received' });
+  });
+
   it('applies the options’ own jsonMessageReviver to every message', async () => {
     const server = await start(0, {
       jsonMessageReviver: (key, value) =>

@@ -137,8 +137,8 @@ class Connection implements GraphqlWsSocket, Extra {
 
   /**
    * A message from the client, parsed, to graphql-ws (a failure closes the socket with 4500).
-   * graphql-ws validates the parsed message itself; text that is not JSON closes the socket
-   * with 4400, as graphql-ws does.
+   * graphql-ws validates the parsed message itself; text that is not JSON, or is a JSON string,
+   * closes the socket with 4400, as graphql-ws does.
    */
   receive(data: RawData): void {
     const onData = this.onData as ((message: unknown) => Promise<void>) | null;
@@ -147,6 +147,10 @@ class Connection implements GraphqlWsSocket, Extra {
     try {
       message = JSON.parse(String(data), this.#shared.reviver);
     } catch {
+      message = undefined;
+    }
+    // Not JSON, or a JSON string (which parseMessage would take for message text and parse).
+    if (message === undefined || typeof message === 'string') {
       this.socket.close(CloseCode.BadRequest, 'Invalid message received');
       return;
     }
