@@ -34,6 +34,9 @@ const USAGE = `usage: pnpm bench [-- options]
   --subscribers <n>      scale-out: subscribers spread over the instances (default 3000)
   --watchers <list>      calls benchmark: watchers per job (default 1,100)
   --deliveries <n>       delivery benchmark: Turbo jobs per mode (default 40)
+  --server-node-args=<flags>  fan-out: Node flags of the server processes only, space-separated,
+                         e.g. --server-node-args=--max-semi-space-size=4 (a deployment flag;
+                         see docs/operations.md)
   --cpu-prof             profile the servers (fan-out rounds, gateway submits) into packages/gateway/bench/profiles/
   --no-save              print only; write nothing under bench/results/
   --help`;
@@ -70,6 +73,7 @@ async function main(): Promise<number> {
       watchers: { type: 'string', default: '1,100' },
       subscribers: { type: 'string', default: '3000' },
       deliveries: { type: 'string', default: '40' },
+      'server-node-args': { type: 'string', default: '' },
       'cpu-prof': { type: 'boolean', default: false },
       'no-save': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -106,6 +110,7 @@ async function main(): Promise<number> {
           return kind;
         }),
         rounds: rounds as number,
+        serverNodeArgs: values['server-node-args'].split(' ').filter(Boolean),
         profileDir: values['cpu-prof'] ? PROFILE_DIR : undefined,
         log,
       }));

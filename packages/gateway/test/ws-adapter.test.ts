@@ -5,6 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildSchema } from 'graphql';
+import type { ServerOptions } from 'graphql-ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { type Extra, type GraphqlWsAdapter, serveGraphqlWs } from '../src/graphql/ws-adapter.ts';
@@ -24,7 +25,10 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((r) => r.close()));
 });
 
-async function start(keepAliveMs: number): Promise<Running> {
+async function start(
+  keepAliveMs: number,
+  options: Pick<ServerOptions, 'connectionInitWaitTimeout' | 'jsonMessageReviver'> = {},
+): Promise<Running> {
   const http: Server = createServer();
   const wss = new WebSocketServer({ server: http, path: '/graphql' });
   const extras: Extra[] = [];
@@ -32,6 +36,7 @@ async function start(keepAliveMs: number): Promise<Running> {
     {
       schema,
       roots: { query: rootValue },
+      ...options,
       onConnect(ctx) {
         extras.push(ctx.extra);
         return true;
@@ -137,6 +142,54 @@ describe('serveGraphqlWs', () => {
     expect(alive.socket.readyState).toBe(WebSocket.OPEN);
     alive.socket.close(1000);
     await alive.closed;
+  });
+
+  it('closes a socket that sends text that is not JSON with 4400', async () => {
+    const server = await start(0);
+    const client = connect(server.url);
+    await client.opened;
+    client.socket.send('{"type": "connection_init"');
+    expect(await client.closed).toEqual({ code: 4400, reason: 'Invalid message received' });
+  });
+
+  it('closes a socket that sends a message as a JSON string (encoded twice) with 4400', async () => {
+    const server = await start(0);
+    const client = connect(server.url);
+    await client.opened;
+    client.socket.send(JSON.stringify(JSON.stringify({ type: 'connection_init' })));
+    expect(await client.closed).toEqual({ code: 4400, reason: 'Invalid message received' });
+  });
+
+  it('applies the options’ own jsonMessageReviver to every message', async () => {
+    const server = await start(0, {
+      jsonMessageReviver: (key, value) =>
+        key === 'query' && value === 'greet' ? '{ hello }' : value,
+    });
+    const client = connect(server.url);
+    await client.opened;
+    client.socket.send(JSON.stringify({ type: 'connection_init' }));
+    await client.message('connection_ack');
+    client.socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'greet' } }));
+    expect(await client.message('next')).toMatchObject({ payload: { data: { hello: 'world' } } });
+    client.socket.close(1000);
+    await client.closed;
+  });
+
+  it('closes a socket without connection_init within the wait with 4408, and only that one', async () => {
+    const server = await start(0, { connectionInitWaitTimeout: 200 });
+    const initialised = connect(server.url);
+    await initialised.opened;
+    initialised.socket.send(JSON.stringify({ type: 'connection_init' }));
+    await initialised.message('connection_ack');
+    // Opened after the first one: its wait ends later than the first one's would have.
+    const silent = connect(server.url);
+    expect(await silent.closed).toEqual({
+      code: 4408,
+      reason: 'Connection initialisation timeout',
+    });
+    expect(initialised.socket.readyState).toBe(WebSocket.OPEN);
+    initialised.socket.close(1000);
+    await initialised.closed;
   });
 
   it('closes every socket with 1001 on dispose', async () => {

@@ -8,15 +8,21 @@
  *   the previous round's ping, instead of a timer (and a pong listener) per socket per round;
  * - no listeners or closures per socket: the socket class hands its events to one
  *   `Connection` object, which is both graphql-ws's socket and the hooks' `ctx.extra`;
- * - the query text of a subscribe message is kept once for all operations sending the same
- *   text (graphql-ws keeps each operation's message while it runs).
+ * - a message is parsed here and graphql-ws gets the parsed object (its parseMessage takes one),
+ *   so a running operation does not keep the message's raw text besides the object, and the
+ *   query text is kept once for all operations sending the same text (graphql-ws keeps each
+ *   operation's message while it runs);
+ * - the connection_init wait is a timer this adapter drops once connection_init arrives;
+ *   graphql-ws's own stays referenced by the connection after it fired.
  */
 import {
   CloseCode,
   type ConnectionInitMessage,
   DEPRECATED_GRAPHQL_WS_PROTOCOL,
+  GRAPHQL_TRANSPORT_WS_PROTOCOL,
   type WebSocket as GraphqlWsSocket,
   handleProtocols,
+  MessageType,
   makeServer,
   type ServerOptions,
 } from 'graphql-ws';
@@ -78,20 +84,39 @@ class AdaptedWebSocket extends WebSocket {
   }
 }
 
+/** What every connection of one server shares (one object, not fields per connection). */
+interface Shared {
+  readonly isProd: boolean;
+  /** JSON.parse's reviver for incoming messages: query sharing, then the options' own. */
+  readonly reviver: (this: unknown, key: string, value: unknown) => unknown;
+}
+
+/** graphql-ws's connection_init wait ran out: it closes the socket the same way. */
+function initTimedOut(connection: Connection): void {
+  connection.initWait = null;
+  connection.socket.close(
+    CloseCode.ConnectionInitialisationTimeout,
+    'Connection initialisation timeout',
+  );
+}
+
 /** One socket's state: graphql-ws's view of the socket and the hooks' `ctx.extra`. */
 class Connection implements GraphqlWsSocket, Extra {
   readonly socket: AdaptedWebSocket;
   readonly protocol: string;
   /** Pinged by the keep-alive round and not answered yet. */
   awaitingPong = false;
+  /** Until connection_init arrives: closes the socket if it does not in time. */
+  initWait: NodeJS.Timeout | null = null;
+  // graphql-ws types it as text; its parseMessage also takes the parsed message (see receive).
   onData: ((data: string) => Promise<void>) | null = null;
   closed: ((code?: number, reason?: string) => Promise<void>) | null = null;
-  readonly #isProd: boolean;
+  readonly #shared: Shared;
 
-  constructor(socket: AdaptedWebSocket, isProd: boolean) {
+  constructor(socket: AdaptedWebSocket, shared: Shared) {
     this.socket = socket;
     this.protocol = socket.protocol;
-    this.#isProd = isProd;
+    this.#shared = shared;
   }
 
   send(data: string): Promise<void> {
@@ -110,10 +135,33 @@ class Connection implements GraphqlWsSocket, Extra {
     this.onData = cb;
   }
 
-  /** A message from the client, to graphql-ws (a failure closes the socket with 4500). */
+  /**
+   * A message from the client, parsed, to graphql-ws (a failure closes the socket with 4500).
+   * graphql-ws validates the parsed message itself; text that is not JSON, or is a JSON string,
+   * closes the socket with 4400, as graphql-ws does.
+   */
   receive(data: RawData): void {
-    if (!this.onData) return;
-    this.onData(String(data)).then(undefined, (err: unknown) =>
+    const onData = this.onData as ((message: unknown) => Promise<void>) | null;
+    if (!onData) return;
+    let message: unknown;
+    try {
+      message = JSON.parse(String(data), this.#shared.reviver);
+    } catch {
+      message = undefined;
+    }
+    // Not JSON, or a JSON string (which parseMessage would take for message text and parse).
+    if (message === undefined || typeof message === 'string') {
+      this.socket.close(CloseCode.BadRequest, 'Invalid message received');
+      return;
+    }
+    if (
+      this.initWait &&
+      (message as { type?: unknown } | null)?.type === MessageType.ConnectionInit
+    ) {
+      clearTimeout(this.initWait);
+      this.initWait = null;
+    }
+    onData(message).then(undefined, (err: unknown) =>
       this.fail(
         'Internal error occurred during message handling. Please check your implementation.',
         err,
@@ -123,11 +171,13 @@ class Connection implements GraphqlWsSocket, Extra {
 
   /** The socket closed (ws emits 'close' once): graphql-ws ends its operations. */
   end(code: number, reason: Buffer): void {
+    if (this.initWait) clearTimeout(this.initWait);
+    this.initWait = null;
     const closed = this.closed;
     this.closed = null;
     if (!closed) return;
     if (
-      !this.#isProd &&
+      !this.#shared.isProd &&
       code === CloseCode.SubprotocolNotAcceptable &&
       this.protocol === DEPRECATED_GRAPHQL_WS_PROTOCOL
     ) {
@@ -141,7 +191,7 @@ class Connection implements GraphqlWsSocket, Extra {
   /** An internal error: logged, and the socket closed with 4500. */
   fail(message: string, err: unknown): void {
     console.error(message, err);
-    this.socket.close(CloseCode.InternalServerError, closeReason(err, this.#isProd));
+    this.socket.close(CloseCode.InternalServerError, closeReason(err, this.#shared.isProd));
   }
 }
 
@@ -188,13 +238,20 @@ export function serveGraphqlWs<
   }
   const reviver = options.jsonMessageReviver;
   const shareQuery = sharedQueries();
-  const server = makeServer<P, Extra & Partial<E>>({
-    ...options,
-    jsonMessageReviver: reviver
+  const shared: Shared = {
+    isProd,
+    reviver: reviver
       ? function (key, value) {
           return reviver.call(this, key, shareQuery.call(this, key, value));
         }
       : shareQuery,
+  };
+  const { connectionInitWaitTimeout: initWaitMs = 3_000 } = options;
+  const server = makeServer<P, Extra & Partial<E>>({
+    ...options,
+    // Both done here (see Connection): messages arrive parsed, the init wait is ours.
+    jsonMessageReviver: undefined,
+    connectionInitWaitTimeout: 0,
   });
   ws.options.handleProtocols = handleProtocols;
   ws.options.WebSocket = AdaptedWebSocket;
@@ -216,8 +273,16 @@ export function serveGraphqlWs<
   });
 
   ws.on('connection', (socket: AdaptedWebSocket) => {
-    const connection = new Connection(socket, isProd);
+    const connection = new Connection(socket, shared);
     socket.connection = connection;
+    // As graphql-ws: no wait for a socket it refuses at once (wrong subprotocol).
+    if (
+      initWaitMs > 0 &&
+      Number.isFinite(initWaitMs) &&
+      socket.protocol === GRAPHQL_TRANSPORT_WS_PROTOCOL
+    ) {
+      connection.initWait = setTimeout(initTimedOut, initWaitMs, connection);
+    }
     connection.closed = server.opened(connection, connection as unknown as Extra & Partial<E>);
   });
 

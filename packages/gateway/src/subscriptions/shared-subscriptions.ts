@@ -109,8 +109,13 @@ class Subscriber<T> implements AsyncIterableIterator<T> {
   }
 
   next(): Promise<IteratorResult<T>> {
-    const queued = this.#queue?.shift();
-    if (queued !== undefined) return Promise.resolve({ value: queued, done: false });
+    const queue = this.#queue;
+    if (queue) {
+      const queued = queue.shift();
+      // An idle subscriber keeps no empty array (nearly every late joiner queued its replay).
+      if (queue.length === 0) this.#queue = null;
+      if (queued !== undefined) return Promise.resolve({ value: queued, done: false });
+    }
     if (this.#ended) {
       const error = this.#error;
       this.#error = null;
