@@ -6,13 +6,12 @@
  * closes the revoked key's socket with 4403). Every wait is for a state, never for a time.
  */
 import { readFile } from 'node:fs/promises';
-import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { expectNoCspViolations, launchChromium } from './support/browser.ts';
+import type { BrowserContextOptions, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { useE2eFile } from './support/e2e-file.ts';
 import {
   expectHeaderOnOneRow,
   expectNoAxeViolations,
-  makeResultsDir,
   newPage,
   openDashboard,
   snapshot,
@@ -20,29 +19,14 @@ import {
   waitForImage,
   waitForStatus,
 } from './support/pages.ts';
-import { type Stack, startStack } from './support/stack.ts';
 
-let stack: Stack;
-let browser: Browser;
-
-beforeAll(async () => {
-  await makeResultsDir();
-  stack = await startStack();
-  browser = await launchChromium();
-});
-
-afterEach(expectNoCspViolations);
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-});
+const e2e = useE2eFile();
 
 async function openAdminArea(options: BrowserContextOptions = {}): Promise<Page> {
   const page = await openDashboard(
-    browser,
-    stack.url,
-    await stack.createKey('operator', {}, ['admin']),
+    e2e.browser,
+    e2e.stack.url,
+    await e2e.stack.createKey('operator', {}, ['admin']),
     options,
   );
   await page
@@ -75,7 +59,7 @@ describe('admin area against the real gateway', () => {
     const created = admin.getByRole('dialog', { name: 'Key created' });
     const link = await created.getByRole('textbox', { name: 'Sign-in link' }).inputValue();
     const secret = await created.getByRole('textbox', { name: 'Secret' }).inputValue();
-    expect(link).toBe(`${stack.url}/#key=${encodeURIComponent(secret)}`);
+    expect(link).toBe(`${e2e.stack.url}/#key=${encodeURIComponent(secret)}`);
     await created.getByRole('button', { name: 'Copy link' }).click();
     expect(await admin.evaluate(() => navigator.clipboard.readText())).toBe(link);
     await expectNoAxeViolations(admin, 'key created dialog');
@@ -86,7 +70,7 @@ describe('admin area against the real gateway', () => {
     await keyRow(admin, 'friend').getByText('Active').waitFor();
 
     // The friend signs in with the link in another browser context and generates.
-    const friend = await newPage(browser);
+    const friend = await newPage(e2e.browser);
     await friend.goto(link);
     await friend.getByRole('textbox', { name: 'Prompt' }).waitFor();
     expect(await friend.getByRole('navigation', { name: 'Areas' }).count()).toBe(0);

@@ -4,44 +4,28 @@
  * Chromium on the production build, the real gateway on the simulator with ONE Pixazo slot, so
  * a second job waits in the gateway's own queue while the first runs. Waits are for states.
  */
-import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { expectNoCspViolations, launchChromium } from './support/browser.ts';
+import type { BrowserContextOptions, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { useE2eFile } from './support/e2e-file.ts';
 import {
   expectHeaderOnOneRow,
   expectNoAxeViolations,
   jobIdOf,
   liveCard,
-  makeResultsDir,
   openDashboard as openSignedIn,
   snapshot,
   submit,
   waitForStatus,
 } from './support/pages.ts';
-import { type Stack, startStack } from './support/stack.ts';
 
-let stack: Stack;
-let browser: Browser;
-
-beforeAll(async () => {
-  await makeResultsDir();
-  stack = await startStack(0.5, { pixazoMaxConcurrency: 1 });
-  browser = await launchChromium();
-});
-
-afterEach(expectNoCspViolations);
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-});
+const e2e = useE2eFile(0.5, { pixazoMaxConcurrency: 1 });
 
 const openDashboard = (key: string, options: BrowserContextOptions = {}): Promise<Page> =>
-  openSignedIn(browser, stack.url, key, options);
+  openSignedIn(e2e.browser, e2e.stack.url, key, options);
 
 describe('dashboard flows of an image tool', () => {
   it('cancels free while a job waits in the gateway queue, and never after it was sent', async () => {
-    const key = await stack.createKey('honest cancel');
+    const key = await e2e.stack.createKey('honest cancel');
     const page = await openDashboard(key);
     const sent = await submit(page, 'A slow painting of a harbour', { model: 'Z-Image Base' });
     await sent.getByText('Already sent — paid').waitFor();
@@ -62,7 +46,7 @@ describe('dashboard flows of an image tool', () => {
   });
 
   it("retries a failed job in the failed card's place", async () => {
-    const key = await stack.createKey('retry');
+    const key = await e2e.stack.createKey('retry');
     const page = await openDashboard(key);
     const prompt = '[sim:fail] A robot painting itself';
     const card = await submit(page, prompt);
@@ -80,7 +64,7 @@ describe('dashboard flows of an image tool', () => {
   });
 
   it('keeps the draft across a reload, and brings the last prompt back with ArrowUp', async () => {
-    const key = await stack.createKey('draft');
+    const key = await e2e.stack.createKey('draft');
     const page = await openDashboard(key);
     const prompt = page.getByRole('textbox', { name: 'Prompt' });
     await page.getByRole('radio', { name: /Z-Image Base/ }).check();
@@ -110,7 +94,7 @@ describe('dashboard flows of an image tool', () => {
   });
 
   it('shows the history as a gallery: viewer with arrow keys and named downloads, and compare', async () => {
-    const key = await stack.createKey('gallery');
+    const key = await e2e.stack.createKey('gallery');
     const page = await openDashboard(key);
     const card = await submit(page, 'A red fox in fresh snow', { images: 2 });
     await waitForStatus(card, 'Completed');
@@ -152,7 +136,7 @@ describe('dashboard flows of an image tool', () => {
   });
 
   it('fits a phone: one-row header, whole prompts, no scroll box, wrapping snippets', async () => {
-    const key = await stack.createKey('phone');
+    const key = await e2e.stack.createKey('phone');
     const prompt = 'A red fox asleep in fresh snow under a pale winter sun, long lens';
     const page = await openDashboard(key, { viewport: { width: 390, height: 844 } });
     const card = await submit(page, prompt);

@@ -4,16 +4,16 @@
  * an image, a server answer), never for a time. Any Content-Security-Policy violation fails the
  * test it happens in. Screenshots go to apps/web/test-results/.
  */
-import type { Browser, BrowserContextOptions } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { expectNoCspViolations, launchChromium, takeCspViolations } from './support/browser.ts';
+import type { BrowserContextOptions } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { takeCspViolations } from './support/browser.ts';
+import { useE2eFile } from './support/e2e-file.ts';
 import {
   announcements,
   connection,
   expectNoAxeViolations,
   jobIdOf,
   liveCard,
-  makeResultsDir,
   newPage as newPageIn,
   openDashboard as openDashboardIn,
   snapshot,
@@ -21,32 +21,17 @@ import {
   waitForImage,
   waitForStatus,
 } from './support/pages.ts';
-import { type Stack, startStack } from './support/stack.ts';
 
-let stack: Stack;
-let browser: Browser;
+const e2e = useE2eFile();
 
-beforeAll(async () => {
-  await makeResultsDir();
-  stack = await startStack();
-  browser = await launchChromium();
-});
-
-afterEach(expectNoCspViolations);
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-});
-
-const newPage = (options: BrowserContextOptions = {}) => newPageIn(browser, options);
+const newPage = (options: BrowserContextOptions = {}) => newPageIn(e2e.browser, options);
 const openDashboard = (key: string, options: BrowserContextOptions = {}) =>
-  openDashboardIn(browser, stack.url, key, options);
+  openDashboardIn(e2e.browser, e2e.stack.url, key, options);
 
 describe('dashboard against the real gateway', () => {
   it('tells a wrong key apart clearly', async () => {
     const page = await newPage();
-    await page.goto(stack.url);
+    await page.goto(e2e.stack.url);
     await page.getByLabel('API key').fill('zk_this-is-not-a-key');
     await page.getByRole('button', { name: 'Sign in' }).click();
 
@@ -56,7 +41,7 @@ describe('dashboard against the real gateway', () => {
   });
 
   it('runs under its Content-Security-Policy: an injected inline script does not run', async () => {
-    const page = await openDashboard(await stack.createKey('csp'));
+    const page = await openDashboard(await e2e.stack.createKey('csp'));
     await connection(page, 'Live').waitFor();
     const ran = await page.evaluate(() => {
       const script = document.createElement('script');
@@ -79,7 +64,7 @@ describe('dashboard against the real gateway', () => {
   });
 
   it('signs in from a #key= link, removes the key from the address bar, and starts empty', async () => {
-    const key = await stack.createKey('empty-state');
+    const key = await e2e.stack.createKey('empty-state');
     const page = await openDashboard(key);
 
     expect(page.url()).not.toContain(key);
@@ -92,7 +77,7 @@ describe('dashboard against the real gateway', () => {
   });
 
   it('submits a job and shows it live from queued to its image', async () => {
-    const key = await stack.createKey('live');
+    const key = await e2e.stack.createKey('live');
     const page = await openDashboard(key);
     const card = await submit(page, 'A lighthouse on a basalt cliff at dawn', {
       model: 'Z-Image Base',
@@ -138,7 +123,7 @@ describe('dashboard against the real gateway', () => {
   });
 
   it('reattaches to a running job after a page reload', async () => {
-    const key = await stack.createKey('reload');
+    const key = await e2e.stack.createKey('reload');
     const page = await openDashboard(key);
     const prompt = 'An old map of an imaginary archipelago';
     const card = await submit(page, prompt, { model: 'Z-Image Base' });
@@ -155,20 +140,20 @@ describe('dashboard against the real gateway', () => {
   });
 
   it('recovers after the connection drops, catching up on what it missed', async () => {
-    const key = await stack.createKey('reconnect');
+    const key = await e2e.stack.createKey('reconnect');
     const page = await openDashboard(key);
     const card = await submit(page, 'A glass greenhouse in a snowstorm', { model: 'Z-Image Base' });
     await waitForStatus(card, 'Processing');
     const jobId = await jobIdOf(card);
 
-    stack.link.cut();
+    e2e.stack.link.cut();
     await connection(page, 'Reconnecting…').waitFor();
     await snapshot(page, 'reconnecting');
     // The job ends while the browser is cut off: its event is lost to this page.
-    await stack.jobReaches(key, jobId, 'COMPLETED');
+    await e2e.stack.jobReaches(key, jobId, 'COMPLETED');
     expect(await card.locator('.status-badge').textContent()).toContain('Processing');
 
-    stack.link.restore();
+    e2e.stack.link.restore();
     await connection(page, 'Live').waitFor();
     await waitForImage(card);
     await waitForStatus(card, 'Completed');
@@ -176,7 +161,7 @@ describe('dashboard against the real gateway', () => {
   });
 
   it('shows a failed job with its message and a retry', async () => {
-    const key = await stack.createKey('failure');
+    const key = await e2e.stack.createKey('failure');
     const page = await openDashboard(key);
     const card = await submit(page, '[sim:fail] A robot painting itself');
 
@@ -188,7 +173,7 @@ describe('dashboard against the real gateway', () => {
   });
 
   it('explains an over-budget key before and after submitting', async () => {
-    const key = await stack.createKey('tight budget', { dailyBudgetMicroUsd: 5000 });
+    const key = await e2e.stack.createKey('tight budget', { dailyBudgetMicroUsd: 5000 });
     const page = await openDashboard(key);
     await page.getByText(/costs more than what is left/).waitFor();
 

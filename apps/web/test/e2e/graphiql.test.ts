@@ -2,33 +2,19 @@
  * The gateway's GraphiQL in headless Chromium: its page, assets and Monaco workers load and it
  * runs an operation under its Content-Security-Policy, without a single violation.
  */
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { expectNoCspViolations, launchChromium, newGuardedPage } from './support/browser.ts';
-import { type Stack, startStack } from './support/stack.ts';
+import { expect, it } from 'vitest';
+import { newGuardedPage } from './support/browser.ts';
+import { useE2eFile } from './support/e2e-file.ts';
 
-let stack: Stack;
-let browser: Browser;
-
-beforeAll(async () => {
-  stack = await startStack();
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-});
-
-afterEach(expectNoCspViolations);
+const e2e = useE2eFile();
 
 it('opens GraphiQL and runs its default query, all under its CSP', async () => {
-  const page = await newGuardedPage(browser);
+  const page = await newGuardedPage(e2e.browser);
   const assets: string[] = [];
   page.on('response', (response) => {
     if (response.url().includes('/graphql/graphiql/')) assets.push(response.url());
   });
-  await page.goto(`${stack.url}/graphql`);
+  await page.goto(`${e2e.stack.url}/graphql`);
   await page.getByRole('button', { name: /Execute query/ }).click();
   // No key in the Headers tab yet: the gateway's answer says what to send.
   await page.getByText('An API key is required').waitFor();
