@@ -348,6 +348,10 @@ export class JobRunner {
   #remember(entry: UnfinishedJob): void {
     try {
       this.#unfinished.save(entry);
+      this.#log('info', 'unfinished job noted', {
+        jobId: entry.jobId,
+        messageId: entry.message.messageId,
+      });
     } catch (error) {
       this.#log('warn', 'could not note an unfinished job', {
         jobId: entry.jobId,

@@ -7,7 +7,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestGateway, type TestGateway } from '@zimage/gateway/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { UnfinishedJobs } from '../src/unfinished-jobs.ts';
 import { BOT_KEY } from './helpers/bot-key.ts';
 import { BotProcess } from './helpers/bot-process.ts';
@@ -134,7 +134,11 @@ describe('a bot killed mid-job and started again', () => {
     const { killed, ids, firstEdit } = await imagineThenKill(env, Date.now() - 14.5 * 60_000);
     const messageId = messageIdOf(firstEdit);
     // The bot notes the message once the first edit has answered with it.
-    await vi.waitFor(() => expect(noted(env.BOT_DATA_DIR)[0]?.message.messageId).toBe(messageId));
+    await killed.waitForLog(
+      (line) => line.message === 'unfinished job noted' && line.messageId === messageId,
+      'the message noted',
+    );
+    expect(noted(env.BOT_DATA_DIR)[0]?.message.messageId).toBe(messageId);
     await killed.kill();
     discord.expireToken(ids.token);
 
