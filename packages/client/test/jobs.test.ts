@@ -1,39 +1,20 @@
 /** The client against the real gateway: generate, watch, waitFor, job, jobs, cancel, end users. */
 import { isTerminalStatus } from '@zimage/contract';
-import { startTestGateway, type TestGateway } from '@zimage/gateway/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { createZimageClient, type Job, type ZimageClient, ZimageError } from '../src/index.ts';
+import { describe, expect, it } from 'vitest';
+import { createZimageClient, type Job, ZimageError } from '../src/index.ts';
+import { collect, useClientOnGateway } from './helpers/client-on-gateway.ts';
 
-let gateway: TestGateway;
-let zimage: ZimageClient;
-
-beforeAll(async () => {
-  gateway = await startTestGateway();
-  zimage = createZimageClient({
-    url: gateway.url,
-    apiKey: await gateway.key(),
-    webSocketImpl: WebSocket,
-  });
-});
-afterEach(() => gateway.releaseJobs());
-afterAll(async () => {
-  await zimage.close();
-  await gateway.close();
-});
-
-async function collect(states: AsyncIterable<Job>): Promise<Job[]> {
-  const seen: Job[] = [];
-  for await (const state of states) seen.push(state);
-  return seen;
-}
+const setup = useClientOnGateway();
 
 describe('generate and watch', () => {
   it('streams the current state first, then every change, and ends after the terminal one', async () => {
-    const job = await zimage.generate({ prompt: 'a lighthouse', imageSize: 'LANDSCAPE_16_9' });
+    const job = await setup.zimage.generate({
+      prompt: 'a lighthouse',
+      imageSize: 'LANDSCAPE_16_9',
+    });
     expect(job).toMatchObject({ status: 'QUEUED', prompt: 'a lighthouse', model: 'Z_IMAGE_TURBO' });
 
-    const states = await collect(zimage.watch(job.id));
+    const states = await collect(setup.zimage.watch(job.id));
     expect(states[0]?.id).toBe(job.id);
     expect(Date.parse(states[0]?.updatedAt ?? '')).toBeGreaterThanOrEqual(
       Date.parse(job.updatedAt),
@@ -50,37 +31,37 @@ describe('generate and watch', () => {
   });
 
   it('gives a job that has ended as its one terminal state', async () => {
-    const job = await zimage.generate({ prompt: 'already done', imageSize: 'SQUARE_1_1' });
-    const done = await zimage.waitFor(job.id);
-    expect(await collect(zimage.watch(job.id))).toEqual([done]);
+    const job = await setup.zimage.generate({ prompt: 'already done', imageSize: 'SQUARE_1_1' });
+    const done = await setup.zimage.waitFor(job.id);
+    expect(await collect(setup.zimage.watch(job.id))).toEqual([done]);
   });
 });
 
 describe('waitFor', () => {
   it('resolves with the terminal job', async () => {
-    const job = await zimage.generate({ prompt: 'wait for me', imageSize: 'SQUARE_1_1' });
-    const done = await zimage.waitFor(job.id, { timeoutMs: 20_000 });
+    const job = await setup.zimage.generate({ prompt: 'wait for me', imageSize: 'SQUARE_1_1' });
+    const done = await setup.zimage.waitFor(job.id, { timeoutMs: 20_000 });
     expect(done).toMatchObject({ id: job.id, status: 'COMPLETED' });
     expect(done.images).toHaveLength(1);
-    expect(done).toEqual(await zimage.job(job.id));
+    expect(done).toEqual(await setup.zimage.job(job.id));
   });
 
   it('gives up with TIMEOUT after timeoutMs, and the job goes on', async () => {
-    gateway.holdJobs();
-    const job = await zimage.generate({ prompt: 'never in time', imageSize: 'SQUARE_1_1' });
-    const waiting = zimage.waitFor(job.id, { timeoutMs: 300 });
+    setup.gateway.holdJobs();
+    const job = await setup.zimage.generate({ prompt: 'never in time', imageSize: 'SQUARE_1_1' });
+    const waiting = setup.zimage.waitFor(job.id, { timeoutMs: 300 });
     await expect(waiting).rejects.toThrowError(ZimageError);
     await expect(waiting).rejects.toMatchObject({ code: 'TIMEOUT' });
     console.log('refused');
-    gateway.releaseJobs();
-    expect((await zimage.waitFor(job.id)).status).toBe('COMPLETED');
+    setup.gateway.releaseJobs();
+    expect((await setup.zimage.waitFor(job.id)).status).toBe('COMPLETED');
   });
 
   it('stops with the signal’s reason when aborted', async () => {
-    gateway.holdJobs();
-    const job = await zimage.generate({ prompt: 'abandoned', imageSize: 'SQUARE_1_1' });
+    setup.gateway.holdJobs();
+    const job = await setup.zimage.generate({ prompt: 'abandoned', imageSize: 'SQUARE_1_1' });
     const controller = new AbortController();
-    const waiting = zimage.waitFor(job.id, { signal: controller.signal });
+    const waiting = setup.zimage.waitFor(job.id, { signal: controller.signal });
     const reason = new Error('the user went away');
     controller.abort(reason);
     await expect(waiting).rejects.toBe(reason);
@@ -89,7 +70,7 @@ describe('waitFor', () => {
 
 describe('models and viewer', () => {
   it('lists the models with their ranges and the prompt limit', async () => {
-    const models = await zimage.models();
+    const models = await setup.zimage.models();
     expect(models.map((m) => m.id)).toEqual(['Z_IMAGE_TURBO', 'Z_IMAGE_BASE']);
     for (const model of models) {
       expect(model.maxPromptLength).toBe(2000);
@@ -100,8 +81,8 @@ describe('models and viewer', () => {
 
   it('shows the key and its usage', async () => {
     const fresh = createZimageClient({
-      url: gateway.url,
-      apiKey: await gateway.key({ name: 'client-test' }),
+      url: setup.gateway.url,
+      apiKey: await setup.gateway.key({ name: 'client-test' }),
     });
     const before = await fresh.viewer();
     expect(before).toMatchObject({ name: 'client-test', endUserId: null });
@@ -114,8 +95,8 @@ describe('models and viewer', () => {
 
 describe('end users', () => {
   it('acts for one end user per derived client, over the one connection', async () => {
-    const alice = zimage.forEndUser('web:alice');
-    const bob = zimage.forEndUser('web:bob');
+    const alice = setup.zimage.forEndUser('web:alice');
+    const bob = setup.zimage.forEndUser('web:bob');
     const job = await alice.generate({ prompt: 'alice only', imageSize: 'SQUARE_1_1' });
     expect(job.endUserId).toBe('web:alice');
 
@@ -136,8 +117,8 @@ describe('end users', () => {
 
   it('takes the end user at creation too', async () => {
     const carol = createZimageClient({
-      url: `${gateway.url}/graphql`,
-      apiKey: await gateway.key(),
+      url: `${setup.gateway.url}/graphql`,
+      apiKey: await setup.gateway.key(),
       endUserId: 'web:carol',
     });
     expect(carol.endUserId).toBe('web:carol');
@@ -148,7 +129,7 @@ describe('end users', () => {
 
 describe('jobs', () => {
   it('pages newest first, and filters', async () => {
-    const dave = zimage.forEndUser('web:dave');
+    const dave = setup.zimage.forEndUser('web:dave');
     const made: Job[] = [];
     for (const prompt of ['first red', 'second blue', 'third red']) {
       made.push(await dave.generate({ prompt, imageSize: 'SQUARE_1_1' }));
