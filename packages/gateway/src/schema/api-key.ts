@@ -24,11 +24,10 @@ import { builder, type GatewayContext } from './builder.ts';
 import { Job } from './job.ts';
 import { ModelEnum } from './model.ts';
 import { NodeInterface } from './node.ts';
-import { idConnection } from './page-info.ts';
+import { idConnection, pageArgs, readPageArgs } from './page-info.ts';
 
 /** Budgets above this are typing mistakes (and stay far inside exact doubles in micro-USD). */
 const MAX_BUDGET_USD = 1_000_000_000;
-const DEFAULT_PAGE_SIZE = 20;
 /** Cursors are key ids (`key_` and 32 hex digits), which sort by creation. */
 const KEY_ID = /^key_[0-9a-f]{32}$/;
 
@@ -176,22 +175,12 @@ builder.queryField('apiKeys', (t) =>
     type: ApiKeyConnection,
     description: 'Admin: every key, newest first.',
     args: {
-      first: t.arg.int({
-        description: `Page size, 1-${MAX_ADMIN_PAGE_SIZE}; default ${DEFAULT_PAGE_SIZE}.`,
-      }),
-      after: t.arg.string({ description: 'The endCursor of the previous page.' }),
+      ...pageArgs(MAX_ADMIN_PAGE_SIZE),
       includeRevoked: t.arg.boolean({ defaultValue: false }),
     },
     resolve: async (_root, args, context) => {
       requireScope(context, 'admin');
-      const first = args.first ?? DEFAULT_PAGE_SIZE;
-      if (!Number.isInteger(first) || first < 1 || first > MAX_ADMIN_PAGE_SIZE) {
-        throw badUserInput('first', `first must be from 1 to ${MAX_ADMIN_PAGE_SIZE}`);
-      }
-      const after = args.after ?? undefined;
-      if (after !== undefined && !KEY_ID.test(after)) {
-        throw badUserInput('after', 'after must be a cursor from an earlier page');
-      }
+      const { first, after } = readPageArgs(args, MAX_ADMIN_PAGE_SIZE, KEY_ID);
       const page = await context.store.listApiKeyPage({
         first,
         after,

@@ -4,14 +4,12 @@
  * contract (operators.graphql has no field for it): the dashboard's admin area reads it.
  */
 import { AUDIT_ACTIONS, type AuditAction, type AuditRecord } from '../domain/audit.ts';
-import { badUserInput } from '../errors.ts';
 import { MAX_ADMIN_PAGE_SIZE } from '../store/store.ts';
 import { requireScope } from './access.ts';
 import { ApiKey, apiKeyById } from './api-key.ts';
 import { builder } from './builder.ts';
-import { idConnection } from './page-info.ts';
+import { idConnection, pageArgs, readPageArgs } from './page-info.ts';
 
-const DEFAULT_PAGE_SIZE = 20;
 /** Cursors are entry ids (`audit_` and 32 hex digits), which sort by creation. */
 const CURSOR = /^audit_[0-9a-f]{32}$/;
 
@@ -65,21 +63,11 @@ builder.queryField('auditLog', (t) =>
     description:
       'Admin: who created, changed the limits of or revoked which key, and when; newest first. (Beyond the public contract.)',
     args: {
-      first: t.arg.int({
-        description: `Page size, 1-${MAX_ADMIN_PAGE_SIZE}; default ${DEFAULT_PAGE_SIZE}.`,
-      }),
-      after: t.arg.string({ description: 'The endCursor of the previous page.' }),
+      ...pageArgs(MAX_ADMIN_PAGE_SIZE),
     },
     resolve: async (_root, args, context) => {
       requireScope(context, 'admin');
-      const first = args.first ?? DEFAULT_PAGE_SIZE;
-      if (!Number.isInteger(first) || first < 1 || first > MAX_ADMIN_PAGE_SIZE) {
-        throw badUserInput('first', `first must be from 1 to ${MAX_ADMIN_PAGE_SIZE}`);
-      }
-      const after = args.after ?? undefined;
-      if (after !== undefined && !CURSOR.test(after)) {
-        throw badUserInput('after', 'after must be a cursor from an earlier page');
-      }
+      const { first, after } = readPageArgs(args, MAX_ADMIN_PAGE_SIZE, CURSOR);
       const page = await context.store.listAuditLog(first, after);
       return { nodes: page.entries, hasNextPage: page.hasNextPage, after };
     },

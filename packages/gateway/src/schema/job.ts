@@ -24,7 +24,7 @@ import {
 import { builder } from './builder.ts';
 import { AccelerationEnum, ImageSizeEnum, ModelEnum, OutputFormatEnum } from './model.ts';
 import { NodeInterface } from './node.ts';
-import { idConnection } from './page-info.ts';
+import { idConnection, pageArgs, readPageArgs } from './page-info.ts';
 
 const STATUS_DESCRIPTIONS: Partial<Record<JobStatus, string>> = {
   QUEUED: 'Accepted by the gateway; waiting for a submission slot or for Pixazo to start it.',
@@ -123,7 +123,6 @@ export const Job = builder.objectRef<JobRecord>('Job').implement({
 
 const JobConnection = idConnection('Job', Job);
 
-const DEFAULT_PAGE_SIZE = 20;
 const MAX_SEARCH_LENGTH = 200;
 /** Cursors are job ids (`job_` and 32 hex digits), which sort by creation. */
 const CURSOR = /^job_[0-9a-f]{32}$/;
@@ -144,10 +143,7 @@ builder.queryField('jobs', (t) =>
     type: JobConnection,
     description: 'Newest first. search matches prompt text.',
     args: {
-      first: t.arg.int({
-        description: `Page size, 1-${MAX_JOBS_PAGE_SIZE}; default ${DEFAULT_PAGE_SIZE}.`,
-      }),
-      after: t.arg.string({ description: 'The endCursor of the previous page.' }),
+      ...pageArgs(MAX_JOBS_PAGE_SIZE),
       status: t.arg({ type: JobStatusEnum }),
       model: t.arg({ type: ModelEnum }),
       search: t.arg.string(),
@@ -155,14 +151,7 @@ builder.queryField('jobs', (t) =>
     },
     resolve: async (_root, args, context) => {
       const principal = requireScope(context, 'read');
-      const first = args.first ?? DEFAULT_PAGE_SIZE;
-      if (!Number.isInteger(first) || first < 1 || first > MAX_JOBS_PAGE_SIZE) {
-        throw badUserInput('first', `first must be from 1 to ${MAX_JOBS_PAGE_SIZE}`);
-      }
-      const after = args.after ?? undefined;
-      if (after !== undefined && !CURSOR.test(after)) {
-        throw badUserInput('after', 'after must be a cursor from an earlier page');
-      }
+      const { first, after } = readPageArgs(args, MAX_JOBS_PAGE_SIZE, CURSOR);
       const search = args.search?.trim() || undefined;
       if (search !== undefined && search.length > MAX_SEARCH_LENGTH) {
         throw badUserInput('search', `search must be at most ${MAX_SEARCH_LENGTH} characters`);

@@ -1,5 +1,6 @@
 /** PageInfo and the connections built on it (jobs, API keys, the audit log). */
 import type { ObjectRef } from '@pothos/core';
+import { badUserInput } from '../errors.ts';
 import { builder } from './builder.ts';
 
 export interface PageInfoShape {
@@ -60,4 +61,34 @@ export function idConnection<Node extends { id: string }>(
       }),
     }),
   });
+}
+
+/** Page size of every connection when `first` is not given. */
+export const DEFAULT_PAGE_SIZE = 20;
+
+/** The `first` and `after` arguments of a connection whose pages hold at most `max`. */
+export const pageArgs = (max: number) =>
+  builder.args((t) => ({
+    first: t.int({ description: `Page size, 1-${max}; default ${DEFAULT_PAGE_SIZE}.` }),
+    after: t.string({ description: 'The endCursor of the previous page.' }),
+  }));
+
+/**
+ * `first` and `after` checked: a whole page size from 1 to `max` (default DEFAULT_PAGE_SIZE),
+ * and a cursor of the ids `cursor` matches; BAD_USER_INPUT naming the field otherwise.
+ */
+export function readPageArgs(
+  args: { first?: number | null; after?: string | null },
+  max: number,
+  cursor: RegExp,
+): { first: number; after: string | undefined } {
+  const first = args.first ?? DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(first) || first < 1 || first > max) {
+    throw badUserInput('first', `first must be from 1 to ${max}`);
+  }
+  const after = args.after ?? undefined;
+  if (after !== undefined && !cursor.test(after)) {
+    throw badUserInput('after', 'after must be a cursor from an earlier page');
+  }
+  return { first, after };
 }
