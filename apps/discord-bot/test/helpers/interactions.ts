@@ -69,7 +69,14 @@ export interface InteractionIds {
   token: string;
 }
 
-function base(userId: string, channelId: string, createdAt: number) {
+/** Who, where and when an interaction happens: Alice, in the test channel, now, by default. */
+type InteractionSettings = Omit<SlashCommandOptions, 'attachmentSizeLimit'>;
+
+function base({
+  user: userId = ALICE,
+  channelId = CHANNEL_ID,
+  createdAt = Date.now(),
+}: InteractionSettings) {
   const ids: InteractionIds = {
     id: SnowflakeUtil.generate({ timestamp: createdAt }).toString(),
     token: `tok-${randomBytes(12).toString('hex')}`,
@@ -126,11 +133,7 @@ export function slashCommand(
   options: Record<string, OptionValue>,
   settings: SlashCommandOptions = {},
 ) {
-  const { ids, payload } = base(
-    settings.user ?? ALICE,
-    settings.channelId ?? CHANNEL_ID,
-    settings.createdAt ?? Date.now(),
-  );
+  const { ids, payload } = base(settings);
   return {
     ids,
     payload: {
@@ -157,14 +160,10 @@ export function slashCommand(
 export function buttonClick(
   customId: string,
   message: { id: string; content?: string },
-  settings: Omit<SlashCommandOptions, 'attachmentSizeLimit'> = {},
+  settings: InteractionSettings = {},
 ) {
   const channelId = settings.channelId ?? CHANNEL_ID;
-  const { ids, payload } = base(
-    settings.user ?? ALICE,
-    channelId,
-    settings.createdAt ?? Date.now(),
-  );
+  const { ids, payload } = base(settings);
   return {
     ids,
     payload: {
@@ -197,13 +196,9 @@ export function buttonClick(
 export function autocomplete(
   name: string,
   focused: { name: string; value: string },
-  settings: Omit<SlashCommandOptions, 'attachmentSizeLimit'> = {},
+  settings: InteractionSettings = {},
 ) {
-  const { ids, payload } = base(
-    settings.user ?? ALICE,
-    settings.channelId ?? CHANNEL_ID,
-    settings.createdAt ?? Date.now(),
-  );
+  const { ids, payload } = base(settings);
   return {
     ids,
     payload: {
@@ -228,13 +223,9 @@ export type ModalAnswer =
 export function modalSubmit(
   customId: string,
   answers: readonly ModalAnswer[],
-  settings: Omit<SlashCommandOptions, 'attachmentSizeLimit'> = {},
+  settings: InteractionSettings = {},
 ) {
-  const { ids, payload } = base(
-    settings.user ?? ALICE,
-    settings.channelId ?? CHANNEL_ID,
-    settings.createdAt ?? Date.now(),
-  );
+  const { ids, payload } = base(settings);
   return {
     ids,
     payload: {
