@@ -192,7 +192,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   try {
     images = await openImageStore(
       options.imageStore ?? { kind: 'local' },
-      { dataDir, metrics },
+      { dataDir, metrics, logger: logger.child({ component: 'images' }) },
       options.s3Overrides,
     );
   } catch (error) {

@@ -1,9 +1,12 @@
 /**
  * /images/… end to end, with each image store: a job completes through the simulator, its
- * image URLs serve exactly Pixazo's bytes (whole, in ranges, conditionally), retention then
+ * image URLs serve exactly the stored bytes (whole, in ranges, conditionally): Pixazo's
+ * pixels, not re-encoded, with the job's prompt and parameters written in. Retention then
  * deletes them (410 Gone, `imagesExpiredAt` set), and an S3 store that is down answers 503.
  */
+import { buffer } from 'node:stream/consumers';
 import { PixazoClient } from '@zimage/core';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImageStoreConfig } from '../src/config.ts';
 import {
@@ -64,6 +67,9 @@ describe.each(stores)('/images with the %s store', (kind, imageStore) => {
   let job: Job;
   /** What Pixazo served for each of the job's images, in order. */
   let pixazoBytes: Buffer[];
+  /** What the store holds for each, read from it directly. */
+  let storedBytes: Buffer[];
+  const prompt = `kept in ${kind}: "fox" <&> café 🦊`;
 
   beforeAll(async () => {
     h = await startGatewayHarness({
@@ -76,7 +82,7 @@ describe.each(stores)('/images with the %s store', (kind, imageStore) => {
     key = (await h.createKey()).secret;
     const { body } = await h.graphql(GENERATE, {
       key,
-      variables: { input: { prompt: `kept in ${kind}`, imageSize: 'SQUARE_1_1', numImages: 2 } },
+      variables: { input: { prompt, imageSize: 'SQUARE_1_1', numImages: 2 } },
     });
     const { id } = (body.data as { generateImage: { id: string } }).generateImage;
     await h.waitForTerminal(key, id);
@@ -86,12 +92,19 @@ describe.each(stores)('/images with the %s store', (kind, imageStore) => {
     pixazoBytes = await Promise.all(
       status.mediaUrls.map(async (url) => Buffer.from((await pixazo.download(url)).bytes)),
     );
+    storedBytes = await Promise.all(
+      job.images.map(async (image) => {
+        const stream = await h.gateway.images.read(job.id, image.url.split('/').pop() as string);
+        if (stream === null) throw new Error(`not stored: ${image.url}`);
+        return buffer(stream);
+      }),
+    );
   });
   afterAll(async () => {
     await h?.close();
   });
 
-  it("serves exactly Pixazo's bytes, streamed, with immutable caching and validators", async () => {
+  it('serves exactly the stored bytes, streamed, with immutable caching and validators', async () => {
     expect(job).toMatchObject({ status: 'COMPLETED', imagesExpiredAt: null });
     expect(job.images).toHaveLength(2);
     for (const [index, image] of job.images.entries()) {
@@ -103,18 +116,36 @@ describe.each(stores)('/images with the %s store', (kind, imageStore) => {
       expect(response.headers.get('etag')).toMatch(/^"[A-Za-z0-9_-]{22}"$/);
       expect(response.headers.get('last-modified')).toEqual(expect.any(String));
       const body = Buffer.from(await response.arrayBuffer());
-      expect(body.equals(pixazoBytes[index] as Buffer)).toBe(true);
+      expect(body.equals(storedBytes[index] as Buffer)).toBe(true);
       expect(Number(response.headers.get('content-length'))).toBe(body.length);
     }
     const metrics = await (await fetch(`${h.gateway.url}/metrics`)).text();
-    const total = pixazoBytes.reduce((sum, bytes) => sum + bytes.length, 0);
+    const total = storedBytes.reduce((sum, bytes) => sum + bytes.length, 0);
     expect(metrics).toMatch(/^zimage_images_stored_objects 2$/m);
     expect(metrics).toContain(`\nzimage_images_stored_bytes ${total}\n`);
   });
 
+  it("serves Pixazo's pixels as they were, with the job's prompt and parameters written in", async () => {
+    for (const [index, image] of job.images.entries()) {
+      const served = Buffer.from(await (await fetch(image.url)).arrayBuffer());
+      expect(served.equals(pixazoBytes[index] as Buffer)).toBe(false);
+      const [pixels, pixazoPixels] = await Promise.all(
+        [served, pixazoBytes[index] as Buffer].map((bytes) => sharp(bytes).raw().toBuffer()),
+      );
+      expect((pixels as Buffer).equals(pixazoPixels as Buffer)).toBe(true);
+      const { comments, xmp } = await sharp(served).metadata();
+      expect(comments).toContainEqual({ keyword: 'Description', text: prompt });
+      expect(comments).toContainEqual({
+        keyword: 'parameters',
+        text: expect.stringContaining(`${prompt}\nmodel: Z_IMAGE_TURBO, imageSize: SQUARE_1_1,`),
+      });
+      expect(xmp?.toString()).toContain(`<zimage:jobId>${job.id}</zimage:jobId>`);
+    }
+  });
+
   it('answers byte ranges with 206, and 416 outside the image', async () => {
     const [image] = job.images as [Image];
-    const bytes = pixazoBytes[0] as Buffer;
+    const bytes = storedBytes[0] as Buffer;
     const part = await fetch(image.url, { headers: { range: 'bytes=10-109' } });
     expect(part.status).toBe(206);
     expect(part.headers.get('content-range')).toBe(`bytes 10-109/${bytes.length}`);
@@ -144,7 +175,7 @@ describe.each(stores)('/images with the %s store', (kind, imageStore) => {
     const [image] = job.images as [Image];
     const first = await fetch(image.url, { method: 'HEAD' });
     expect(first.status).toBe(200);
-    expect(Number(first.headers.get('content-length'))).toBe((pixazoBytes[0] as Buffer).length);
+    expect(Number(first.headers.get('content-length'))).toBe((storedBytes[0] as Buffer).length);
     const etag = first.headers.get('etag') as string;
     const lastModified = first.headers.get('last-modified') as string;
 

@@ -54,8 +54,15 @@ describe('job engine: a job from QUEUED to COMPLETED', () => {
     for (const image of job.images) {
       expect(image).toMatchObject({ ...PIXEL_SIZES.landscape_4_3, contentType: 'image/webp' });
       const stream = await h.images.read(job.id, image.fileName);
-      const metadata = await sharp(Buffer.concat(await (stream as Readable).toArray())).metadata();
+      const bytes = Buffer.concat(await (stream as Readable).toArray());
+      const metadata = await sharp(bytes).metadata();
       expect(metadata).toMatchObject({ format: 'webp', width: 1024, height: 768 });
+      // The job's parameters are written into the file, and counted in its size.
+      expect(image.byteLength).toBe(bytes.length);
+      const xmp = metadata.xmp?.toString() ?? '';
+      expect(xmp).toContain('>a lighthouse in a storm</rdf:li>');
+      expect(xmp).toContain('<zimage:model>Z_IMAGE_BASE</zimage:model>');
+      expect(xmp).toContain('<zimage:guidanceScale>');
     }
 
     // In order, each already persisted when it was published.

@@ -12,6 +12,8 @@ export type {
   SimFaults,
 } from './faults.ts';
 export { keyFingerprint } from './ids.ts';
+/** The files the simulated CDN serves, for tests that need them without a server. */
+export { type ImageSpec, renderImage } from './images.ts';
 export type { JobStatus, JobSummary, StatusBody } from './jobs.ts';
 export type { Random } from './random.ts';
 export { seededRandom } from './random.ts';

@@ -5,17 +5,21 @@
  * never reused, and checked against a strict pattern before any key is built from them, so a
  * request path can never name anything else. The store itself streams: an image is staged to
  * a local temporary file (to read its format and size, and to give S3 an exact
- * Content-Length), then handed to the backend, and is read back as a stream.
+ * Content-Length), then handed to the backend, and is read back as a stream. Given metadata
+ * (the job's prompt and parameters), the staged bytes get it written in (embed-metadata.ts)
+ * before the backend sees them, so either backend stores, sizes and serves the tagged file.
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import sharp from 'sharp';
 import type { StoredImage } from '../domain/job.ts';
+import type { Logger } from '../domain/logger.ts';
 import type { Metrics } from '../metrics.ts';
+import { embedMetadata, type ImageMetadata } from './embed-metadata.ts';
 
 /** What a backend knows of one stored object. */
 export interface ObjectInfo {
@@ -60,8 +64,15 @@ export interface ImageUsage {
 }
 
 export interface ImageStore {
-  /** Streams one image into the store under a new name of this job. */
-  save(jobId: string, body: AsyncIterable<Uint8Array> | Uint8Array): Promise<StoredImage>;
+  /**
+   * Streams one image into the store under a new name of this job, with `metadata` written
+   * into the file when given (a file it cannot be written into is stored as it came).
+   */
+  save(
+    jobId: string,
+    body: AsyncIterable<Uint8Array> | Uint8Array,
+    metadata?: ImageMetadata,
+  ): Promise<StoredImage>;
   /** null for names this store does not make, and for images it does not hold. */
   stat(jobId: string, fileName: string): Promise<ObjectInfo | null>;
   /** The image's bytes as a stream; null as for stat. */
@@ -115,10 +126,11 @@ export interface ImageStoreOptions {
   /** A local directory for images on their way in (created when needed). */
   stagingDir: string;
   metrics?: Pick<Metrics, 'imageStoreError'> | undefined;
+  logger?: Logger | undefined;
 }
 
 export function createImageStore(backend: ImageBackend, options: ImageStoreOptions): ImageStore {
-  const { stagingDir, metrics } = options;
+  const { stagingDir, metrics, logger } = options;
 
   /** Runs a backend call, counting its failures by operation. */
   async function counted<T>(operation: string, call: () => Promise<T>): Promise<T> {
@@ -131,7 +143,7 @@ export function createImageStore(backend: ImageBackend, options: ImageStoreOptio
   }
 
   return {
-    async save(jobId, body) {
+    async save(jobId, body, metadata) {
       const prefix = jobPrefix(jobId);
       await mkdir(stagingDir, { recursive: true });
       const staged = path.join(stagingDir, `${randomBytes(12).toString('base64url')}.tmp`);
@@ -144,6 +156,11 @@ export function createImageStore(backend: ImageBackend, options: ImageStoreOptio
         const known = format in FORMATS ? FORMATS[format as keyof typeof FORMATS] : undefined;
         if (!known || !width || !height) {
           throw new Error(`Not a PNG, JPEG or WebP image (sharp read format ${format})`);
+        }
+        if (metadata) {
+          const result = embedMetadata(await readFile(staged), metadata);
+          if (result.embedded) await writeFile(staged, result.bytes);
+          else logger?.debug({ jobId, reason: result.reason }, 'image stored without metadata');
         }
         const { size } = await stat(staged);
         const fileName = `${randomBytes(16).toString('base64url')}.${known.extension}`;

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import type { ImageStoreConfig } from '../config.ts';
+import type { Logger } from '../domain/logger.ts';
 import type { Metrics } from '../metrics.ts';
 import { createImageStore, type ImageBackend, type ImageStore } from './image-store.ts';
 import { createLocalBackend } from './local-backend.ts';
@@ -13,12 +14,14 @@ import type { S3BackendOptions } from './s3-backend.ts';
 interface OpenOptions {
   dataDir: string;
   metrics?: Pick<Metrics, 'imageStoreError'> | undefined;
+  logger?: Logger | undefined;
 }
 
 const withBackend = (backend: ImageBackend, options: OpenOptions) =>
   createImageStore(backend, {
     stagingDir: path.join(options.dataDir, 'staging'),
     metrics: options.metrics,
+    logger: options.logger,
   });
 
 /** Images under DATA_DIR/images. */

@@ -35,6 +35,7 @@ import {
 import { isTerminal, type JobRecord, type JobStatus, type StoredImage } from '../domain/job.ts';
 import type { Logger } from '../domain/logger.ts';
 import type { ImageStore } from '../images/image-store.ts';
+import { imageMetadataOf } from '../images/job-metadata.ts';
 import type { Metrics, UpdateSource } from '../metrics.ts';
 import type { Store } from '../store/store.ts';
 import type { JobDecision, JobWriter } from './job-writer.ts';
@@ -160,18 +161,20 @@ export function createJobTracker(deps: JobTrackerDeps): JobTracker {
   }
 
   /**
-   * Streams the images from Pixazo into the image store, in the order of `mediaUrls`; null
-   * when it ended the job for good (ERROR). Each is saved under a new name of its own, so on
-   * failure this attempt deletes exactly what it saved.
+   * Streams the images from Pixazo into the image store, in the order of `mediaUrls`, with the
+   * job's prompt and parameters written into each file; null when it ended the job for good
+   * (ERROR). Each is saved under a new name of its own, so on failure this attempt deletes
+   * exactly what it saved.
    */
   async function storeImages(job: JobRecord, mediaUrls: string[], signal?: AbortSignal) {
     const requestId = job.requestId ?? undefined;
+    const metadata = imageMetadataOf(job);
     let stored: StoredImage[] = [];
     try {
       // Settled, not Promise.all: a failure must not leave a save in flight that nobody removes.
       const copies = await Promise.allSettled(
         mediaUrls.map((url) =>
-          pixazo.streamDownload(url, (image) => images.save(job.id, image.body), {
+          pixazo.streamDownload(url, (image) => images.save(job.id, image.body, metadata), {
             signal,
             requestId,
           }),
