@@ -118,6 +118,20 @@ describe('embedMetadata', () => {
     expect((await pixels(bytes)).equals(await pixels(jpeg))).toBe(true);
   });
 
+  it('pads an XMP chunk of odd size, and gives the RIFF its new size', async () => {
+    const webp = await simFile('webp');
+    const sizes = new Set<number>();
+    for (const prompt of ['odd or even', 'odd or even?']) {
+      const { bytes } = embedMetadata(webp, { ...METADATA, prompt });
+      const xmpAt = bytes.indexOf('XMP ', 12, 'latin1');
+      sizes.add(bytes.readUInt32LE(xmpAt + 4) % 2);
+      expect(bytes.readUInt32LE(4)).toBe(bytes.length - 8);
+      expect((await readXmp(bytes)).description).toBe(prompt);
+      expect((await pixels(bytes)).equals(await pixels(webp))).toBe(true);
+    }
+    expect(sizes).toEqual(new Set([0, 1]));
+  });
+
   it('writes characters XML forbids as U+FFFD, so the packet stays well-formed', async () => {
     const prompt = 'a bell\u0007 and half an emoji \ud83e';
     const { bytes } = embedMetadata(await simFile('jpeg'), { ...METADATA, prompt });

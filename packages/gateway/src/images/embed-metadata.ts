@@ -27,19 +27,21 @@ export type EmbedResult =
 class Unembeddable extends Error {}
 
 export function embedMetadata(bytes: Buffer, metadata: ImageMetadata): EmbedResult {
+  const xmp = Buffer.from(xmpPacket(metadata), 'utf8');
   try {
-    const xmp = Buffer.from(xmpPacket(metadata), 'utf8');
     if (bytes.subarray(0, 8).equals(PNG_SIGNATURE)) {
       return { embedded: true, bytes: embedPng(bytes, metadata, xmp) };
     }
-    if (bytes[0] === 0xff && bytes[1] === 0xd8)
+    if (bytes[0] === 0xff && bytes[1] === 0xd8) {
       return { embedded: true, bytes: embedJpeg(bytes, xmp) };
+    }
     if (bytes.toString('latin1', 0, 4) === 'RIFF' && bytes.toString('latin1', 8, 12) === 'WEBP') {
       return { embedded: true, bytes: embedWebp(bytes, xmp) };
     }
     throw new Unembeddable('not a PNG, JPEG or WebP file');
   } catch (error) {
-    if (!(error instanceof Unembeddable)) throw error;
+    // A RangeError is a read or write out of bounds that a check above missed: bad input too.
+    if (!(error instanceof Unembeddable || error instanceof RangeError)) throw error;
     return { embedded: false, bytes, reason: error.message };
   }
 }
@@ -158,8 +160,9 @@ function embedJpeg(bytes: Buffer, xmp: Buffer): Buffer {
       throw new Unembeddable('JPEG segments end before SOS');
     }
     const marker = bytes[offset + 1] as number;
-    const end = offset + 2 + bytes.readUInt16BE(offset + 2);
-    if (end > bytes.length) throw new Unembeddable('JPEG segment runs past the end');
+    const length = bytes.readUInt16BE(offset + 2);
+    const end = offset + 2 + length;
+    if (length < 2 || end > bytes.length) throw new Unembeddable('JPEG segment of a bad length');
     if (marker === 0xda) break;
     const body = bytes.subarray(offset + 4, end);
     const leading =
@@ -205,6 +208,7 @@ function vp8xFor(first: { fourCc: string; data: Buffer }): Buffer {
     }
     width = data.readUInt16LE(6) & 0x3fff;
     height = data.readUInt16LE(8) & 0x3fff;
+    if (width === 0 || height === 0) throw new Unembeddable('VP8 frame without a size');
   } else if (fourCc === 'VP8L') {
     // Signature 2F, then width − 1 and height − 1 in 14 bits each, then the alpha hint.
     if (data.length < 5 || data[0] !== 0x2f)
@@ -241,17 +245,11 @@ function embedWebp(bytes: Buffer, xmp: Buffer): Buffer {
   }
   const [first] = chunks;
   if (first === undefined) throw new Unembeddable('WebP without chunks');
-  let head: Buffer;
-  let rest = chunks.filter((chunk) => chunk.fourCc !== 'XMP ');
-  if (first.fourCc === 'VP8X') {
-    if (first.data.length < 10) throw new Unembeddable('VP8X chunk too short');
-    head = Buffer.from(first.whole);
-    head[8] = (head[8] as number) | VP8X_XMP_FLAG;
-    rest = rest.slice(1);
-  } else {
-    head = vp8xFor(first);
-    head[8] = (head[8] as number) | VP8X_XMP_FLAG;
-  }
+  const extended = first.fourCc === 'VP8X';
+  if (extended && first.data.length < 10) throw new Unembeddable('VP8X chunk too short');
+  const head = extended ? Buffer.from(first.whole) : vp8xFor(first);
+  head[8] = (head[8] as number) | VP8X_XMP_FLAG;
+  const rest = chunks.slice(extended ? 1 : 0).filter((chunk) => chunk.fourCc !== 'XMP ');
   const at = rest.findIndex((chunk) => !BEFORE_XMP.has(chunk.fourCc));
   const split = at === -1 ? rest.length : at;
   const body = Buffer.concat([
