@@ -36,10 +36,6 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'node', environment: 'node', include: ['test/node/*.test.ts'] },
-      },
-      {
-        extends: true,
         // The e2e tests run the real gateway in-process (see the alias's comment).
         resolve: { alias: [graphqlAlias] },
         test: {

@@ -2,7 +2,7 @@
  * The admin area's operations (admin keys only; any other key gets FORBIDDEN). Only the admin
  * area's lazy chunk imports this file, so other keys never download it.
  */
-import { graphql, type ResultOf, type VariablesOf } from './graphql.ts';
+import { graphql, type ResultOf, type VariablesOf } from '@zimage/client/graphql';
 
 export const ApiKeyFields = graphql(`
   fragment ApiKeyFields on ApiKey {

@@ -6,8 +6,8 @@
  */
 import { type Cache, cacheExchange } from '@urql/exchange-graphcache';
 import { relayPagination } from '@urql/exchange-graphcache/extras';
+import { graphql, type ResultOf } from '@zimage/client/graphql';
 import { isTerminalStatus } from '@zimage/contract';
-import { graphql, type ResultOf } from './graphql.ts';
 import type { Job } from './operations.ts';
 
 const JobEdgeNode = graphql(`

@@ -1,5 +1,5 @@
 /** Every operation the dashboard sends. One job fragment serves every view. */
-import { graphql, type ResultOf, type VariablesOf } from './graphql.ts';
+import { graphql, type ResultOf, type VariablesOf } from '@zimage/client/graphql';
 
 export const JobFields = graphql(`
   fragment JobFields on Job {
