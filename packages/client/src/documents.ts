@@ -1,39 +1,6 @@
 /** Every operation the client sends. One job fragment serves every answer that holds a job. */
+import { JobFields, ModelFields } from './fragments.ts';
 import { graphql, type ResultOf, type VariablesOf } from './graphql.ts';
-
-export const JobFields = graphql(`
-  fragment JobFields on Job {
-    id
-    status
-    model
-    prompt
-    imageSize
-    numInferenceSteps
-    guidanceScale
-    numImages
-    enableSafetyChecker
-    outputFormat
-    acceleration
-    queuePosition
-    requestId
-    error
-    costUsd
-    expectedDurationMs
-    endUserId
-    createdAt
-    updatedAt
-    startedAt
-    completedAt
-    imagesExpiredAt
-    images {
-      url
-      width
-      height
-      contentType
-      byteLength
-    }
-  }
-`);
 
 export const GenerateMutation = graphql(
   `
@@ -103,27 +70,16 @@ export const JobsQuery = graphql(
   [JobFields],
 );
 
-export const ModelsQuery = graphql(`
-  query Models {
-    models {
-      id
-      name
-      priceUsdPerImage
-      defaultSteps
-      minSteps
-      maxSteps
-      supportsGuidanceScale
-      defaultGuidanceScale
-      minGuidanceScale
-      maxGuidanceScale
-      maxImages
-      maxPromptLength
-      accelerations
-      defaultAcceleration
-      expectedDurationMs
+export const ModelsQuery = graphql(
+  `
+    query Models {
+      models {
+        ...ModelFields
+      }
     }
-  }
-`);
+  `,
+  [ModelFields],
+);
 
 export const ViewerQuery = graphql(`
   query Viewer($endUserId: String) {

@@ -1,69 +1,37 @@
-/** Every operation the dashboard sends. One job fragment serves every view. */
+/**
+ * Every operation the dashboard sends. One job fragment serves every view; it and the models
+ * selection build on the client's fragments, so both clients read a job and a model alike.
+ */
+import { JobFields, ModelFields } from '@zimage/client/fragments';
 import { graphql, type ResultOf, type VariablesOf } from '@zimage/client/graphql';
 
-export const JobFields = graphql(`
-  fragment JobFields on Job {
-    id
-    model
-    prompt
-    imageSize
-    numInferenceSteps
-    guidanceScale
-    numImages
-    enableSafetyChecker
-    outputFormat
-    acceleration
-    status
-    queuePosition
-    error
-    costUsd
-    requestId
-    endUserId
-    # Admins only (null for other keys): whose key made the job.
+/** The client's job selection, plus whose key made the job (admins only; null for other keys). */
+export const DashboardJobFields = graphql(
+  `
+  fragment DashboardJobFields on Job {
+    ...JobFields
     apiKey {
       id
       name
       keyPrefix
     }
-    expectedDurationMs
-    createdAt
-    updatedAt
-    startedAt
-    completedAt
-    imagesExpiredAt
-    images {
-      url
-      width
-      height
-      contentType
-    }
   }
-`);
+`,
+  [JobFields],
+);
 
-export type Job = ResultOf<typeof JobFields>;
+export type Job = ResultOf<typeof DashboardJobFields>;
 export type JobStatus = Job['status'];
 export type Model = Job['model'];
 export type ImageSize = Job['imageSize'];
 export type OutputFormat = Job['outputFormat'];
 export type Acceleration = Job['acceleration'];
 
-export const ModelsQuery = graphql(`
+export const ModelsQuery = graphql(
+  `
   query Models {
     models {
-      id
-      name
-      priceUsdPerImage
-      defaultSteps
-      minSteps
-      maxSteps
-      supportsGuidanceScale
-      defaultGuidanceScale
-      minGuidanceScale
-      maxGuidanceScale
-      maxImages
-      maxPromptLength
-      accelerations
-      defaultAcceleration
+      ...ModelFields
     }
     # The form's other choices and defaults are the schema's own (introspection).
     imageSizes: __type(name: "ImageSize") {
@@ -83,7 +51,9 @@ export const ModelsQuery = graphql(`
       }
     }
   }
-`);
+`,
+  [ModelFields],
+);
 
 export type ModelsAnswer = ResultOf<typeof ModelsQuery>;
 export type ModelInfo = ModelsAnswer['models'][number];
@@ -127,20 +97,20 @@ export const ActiveJobsQuery = graphql(
     queued: jobs(first: $first, status: QUEUED) {
       edges {
         node {
-          ...JobFields
+          ...DashboardJobFields
         }
       }
     }
     processing: jobs(first: $first, status: PROCESSING) {
       edges {
         node {
-          ...JobFields
+          ...DashboardJobFields
         }
       }
     }
   }
 `,
-  [JobFields],
+  [DashboardJobFields],
 );
 
 export const JobsQuery = graphql(
@@ -149,7 +119,7 @@ export const JobsQuery = graphql(
     jobs(first: $first, after: $after, status: $status, model: $model, search: $search) {
       edges {
         node {
-          ...JobFields
+          ...DashboardJobFields
         }
       }
       pageInfo {
@@ -159,7 +129,7 @@ export const JobsQuery = graphql(
     }
   }
 `,
-  [JobFields],
+  [DashboardJobFields],
 );
 
 export type JobsVariables = VariablesOf<typeof JobsQuery>;
@@ -168,22 +138,22 @@ export const JobQuery = graphql(
   `
   query Job($id: ID!) {
     job(id: $id) {
-      ...JobFields
+      ...DashboardJobFields
     }
   }
 `,
-  [JobFields],
+  [DashboardJobFields],
 );
 
 export const GenerateImageMutation = graphql(
   `
   mutation GenerateImage($input: GenerateImageInput!) {
     generateImage(input: $input) {
-      ...JobFields
+      ...DashboardJobFields
     }
   }
 `,
-  [JobFields],
+  [DashboardJobFields],
 );
 
 export type GenerateImageInput = VariablesOf<typeof GenerateImageMutation>['input'];
@@ -192,22 +162,22 @@ export const CancelJobMutation = graphql(
   `
   mutation CancelJob($id: ID!) {
     cancelJob(id: $id) {
-      ...JobFields
+      ...DashboardJobFields
     }
   }
 `,
-  [JobFields],
+  [DashboardJobFields],
 );
 
 export const MyJobsSubscription = graphql(
   `
   subscription MyJobs {
     myJobs {
-      ...JobFields
+      ...DashboardJobFields
     }
   }
 `,
-  [JobFields],
+  [DashboardJobFields],
 );
 
 /** The cheapest authenticated question: used to check a key before keeping it. */

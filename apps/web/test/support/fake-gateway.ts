@@ -329,6 +329,7 @@ export function createFakeGateway() {
           url: `/images/${job.id}/${index}.png`,
           ...pixelsOf(job.imageSize),
           contentType: 'image/png',
+          byteLength: 250_000,
         })),
       };
     },
