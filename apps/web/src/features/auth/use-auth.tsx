@@ -3,16 +3,8 @@
  * before it is kept; a stored key is trusted until the gateway rejects it (then the dashboard
  * signs out with a message instead of failing request by request).
  */
-import {
-  createContext,
-  type ReactNode,
-  useCallback,
-  useContext,
-  useEffect,
-  useMemo,
-  useRef,
-  useState,
-} from 'react';
+import { type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { createRequiredContext } from '../../ui/required-context.ts';
 import { readStoredKey, storeKey, takeKeyFromFragment } from './api-key-storage.ts';
 import { checkKeyWithGateway, type KeyCheck } from './check-key.ts';
 
@@ -27,7 +19,9 @@ export interface Auth {
   signOut(message?: string): void;
 }
 
-const AuthContext = createContext<Auth | null>(null);
+const [AuthContext, useAuth] = createRequiredContext<Auth>('Auth');
+
+export { useAuth };
 
 function initialState(): AuthState {
   const fromFragment = takeKeyFromFragment();
@@ -72,11 +66,5 @@ export function AuthProvider({
   }, [signIn]);
 
   const value = useMemo(() => ({ state, signIn, signOut }), [state, signIn, signOut]);
-  return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
-}
-
-export function useAuth(): Auth {
-  const auth = useContext(AuthContext);
-  if (!auth) throw new Error('useAuth outside AuthProvider');
-  return auth;
+  return <AuthContext value={value}>{children}</AuthContext>;
 }

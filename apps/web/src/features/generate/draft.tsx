@@ -4,17 +4,16 @@
  * they change, so the draft survives a reload.
  */
 import {
-  createContext,
   type ReactNode,
   type RefObject,
   useCallback,
-  useContext,
   useEffect,
   useMemo,
   useRef,
   useState,
 } from 'react';
 import type { Job } from '../../graphql/operations.ts';
+import { createRequiredContext } from '../../ui/required-context.ts';
 import { readDraft, writeDraft } from './form-storage.ts';
 import { type GenerateValues, valuesFromJob } from './form-values.ts';
 
@@ -27,7 +26,9 @@ interface Draft {
   promptRef: RefObject<HTMLTextAreaElement | null>;
 }
 
-const DraftContext = createContext<Draft | null>(null);
+const [DraftContext, useDraft] = createRequiredContext<Draft>('Draft');
+
+export { useDraft };
 
 export function DraftProvider({ children }: { children: ReactNode }) {
   const [values, setValues] = useState<GenerateValues | null>(() => readDraft() ?? null);
@@ -45,11 +46,5 @@ export function DraftProvider({ children }: { children: ReactNode }) {
     () => ({ values, setValues, reuseSettings, promptRef }),
     [values, reuseSettings],
   );
-  return <DraftContext.Provider value={value}>{children}</DraftContext.Provider>;
-}
-
-export function useDraft(): Draft {
-  const draft = useContext(DraftContext);
-  if (!draft) throw new Error('useDraft outside DraftProvider');
-  return draft;
+  return <DraftContext value={value}>{children}</DraftContext>;
 }

@@ -3,15 +3,8 @@
  * reloaded, and closed with the browser's Back button. Query parameters, not paths, because
  * the gateway serves the dashboard as static files at `/`.
  */
-import {
-  createContext,
-  type ReactNode,
-  useCallback,
-  useContext,
-  useEffect,
-  useMemo,
-  useState,
-} from 'react';
+import { type ReactNode, useCallback, useEffect, useMemo, useState } from 'react';
+import { createRequiredContext } from '../../ui/required-context.ts';
 
 const PARAM = 'job';
 
@@ -21,7 +14,9 @@ interface JobRoute {
   closeJob(): void;
 }
 
-const JobRouteContext = createContext<JobRoute | null>(null);
+const [JobRouteContext, useJobRoute] = createRequiredContext<JobRoute>('JobRoute');
+
+export { useJobRoute };
 
 const readJobId = () => new URL(window.location.href).searchParams.get(PARAM);
 
@@ -54,11 +49,5 @@ export function JobRouteProvider({ children }: { children: ReactNode }) {
   }, []);
 
   const value = useMemo(() => ({ openJobId, openJob, closeJob }), [openJobId, openJob, closeJob]);
-  return <JobRouteContext.Provider value={value}>{children}</JobRouteContext.Provider>;
-}
-
-export function useJobRoute(): JobRoute {
-  const route = useContext(JobRouteContext);
-  if (!route) throw new Error('useJobRoute outside JobRouteProvider');
-  return route;
+  return <JobRouteContext value={value}>{children}</JobRouteContext>;
 }

@@ -3,8 +3,9 @@
  * every job that was unfinished (or submitted) while this page was open, until dismissed. A
  * finished job keeps its card so its images appear where the user was watching.
  */
-import { createContext, type ReactNode, useCallback, useContext, useMemo, useState } from 'react';
+import { type ReactNode, useCallback, useMemo, useState } from 'react';
 import type { Job } from '../../graphql/operations.ts';
+import { createRequiredContext } from '../../ui/required-context.ts';
 
 interface LiveSession {
   /** Ids of the tracked jobs with their creation times (for ordering, newest first). */
@@ -13,7 +14,9 @@ interface LiveSession {
   dismiss(ids: readonly string[]): void;
 }
 
-const LiveSessionContext = createContext<LiveSession | null>(null);
+const [LiveSessionContext, useLiveSession] = createRequiredContext<LiveSession>('LiveSession');
+
+export { useLiveSession };
 
 export function LiveSessionProvider({ children }: { children: ReactNode }) {
   const [tracked, setTracked] = useState<ReadonlyMap<string, string>>(new Map());
@@ -34,11 +37,5 @@ export function LiveSessionProvider({ children }: { children: ReactNode }) {
     });
   }, []);
   const value = useMemo(() => ({ tracked, track, dismiss }), [tracked, track, dismiss]);
-  return <LiveSessionContext.Provider value={value}>{children}</LiveSessionContext.Provider>;
-}
-
-export function useLiveSession(): LiveSession {
-  const session = useContext(LiveSessionContext);
-  if (!session) throw new Error('useLiveSession outside LiveSessionProvider');
-  return session;
+  return <LiveSessionContext value={value}>{children}</LiveSessionContext>;
 }
