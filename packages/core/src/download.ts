@@ -5,6 +5,7 @@
  * off at the cap instead of being buffered. The API key is never sent to media hosts.
  */
 import { CONTENT_TYPES, type OutputFormat, PixazoError } from '@zimage/pixazo-spec';
+import { concatBytes } from './concat-bytes.ts';
 import { DownloadError } from './errors.ts';
 import type { FetchFn } from './http.ts';
 import { abortErrorFrom } from './signal.ts';
@@ -181,17 +182,7 @@ async function readHead(
     chunks.push(value);
     size += value.byteLength;
   }
-  return concat(chunks, size);
-}
-
-function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
+  return concatBytes(chunks, size);
 }
 
 async function* cappedBody(
@@ -225,7 +216,7 @@ export async function collectImage(image: ImageDownload): Promise<DownloadedImag
     size += chunk.byteLength;
   }
   const { url, format, contentType } = image;
-  return { url, format, contentType, bytes: concat(chunks, size) };
+  return { url, format, contentType, bytes: concatBytes(chunks, size) };
 }
 
 /** Downloads one media URL into memory. Every failure is a DownloadError, AbortError or TimeoutError. */

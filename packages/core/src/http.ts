@@ -4,6 +4,7 @@
  * whether a failed request provably never left this machine (NetworkError.connectFailed).
  */
 import { PixazoError, type PixazoErrorCode, WIRE_FIELD_NAMES } from '@zimage/pixazo-spec';
+import { concatBytes } from './concat-bytes.ts';
 import { NetworkError, PixazoHttpError, RateLimitedError, TimeoutError } from './errors.ts';
 import { parseRetryAfterMs } from './retry.ts';
 import { abortErrorFrom } from './signal.ts';
@@ -101,13 +102,7 @@ export async function readBodyCapped(
     }
     chunks.push(value);
   }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
+  return concatBytes(chunks, size);
 }
 
 function describeUrl(url: string): string {
