@@ -4,6 +4,7 @@
  */
 import { useEffect, useRef, useState } from 'react';
 import type { ApiKey } from '../../graphql/admin-operations.ts';
+import { BudgetMeter } from '../../ui/budget-meter.tsx';
 import { formatDateTime, formatUsd, formatWhen } from '../../ui/format.ts';
 import { ScrollRegion } from '../../ui/scroll-region.tsx';
 import { useViewer } from '../usage/use-usage.ts';
@@ -231,15 +232,7 @@ function Spend({
       <span>
         {formatUsd(spentUsd)} <span className="muted">of {formatUsd(budgetUsd)}</span>
       </span>
-      <meter
-        min={0}
-        max={budgetUsd}
-        low={budgetUsd * 0.7}
-        high={budgetUsd * 0.9}
-        optimum={0}
-        value={Math.min(spentUsd, budgetUsd)}
-        aria-label={label}
-      />
+      <BudgetMeter spentUsd={spentUsd} budgetUsd={budgetUsd} label={label} />
     </span>
   );
 }

@@ -1,3 +1,4 @@
+import { BudgetMeter } from '../../ui/budget-meter.tsx';
 import { formatUsd } from '../../ui/format.ts';
 import { GatewaySpend } from './gateway-spend.tsx';
 import { useViewer } from './use-usage.ts';
@@ -10,7 +11,6 @@ export function UsageMeter({ gatewayWide = false }: { gatewayWide?: boolean }) {
   const { viewer } = useViewer();
   if (!viewer) return null;
   const { spentTodayUsd, dailyBudgetUsd, jobsInFlight, maxConcurrentJobs } = viewer.usage;
-  const spentShare = dailyBudgetUsd ? spentTodayUsd / dailyBudgetUsd : 0;
 
   return (
     <div className="usage">
@@ -22,15 +22,10 @@ export function UsageMeter({ gatewayWide = false }: { gatewayWide?: boolean }) {
           {dailyBudgetUsd != null && <span className="muted"> of {formatUsd(dailyBudgetUsd)}</span>}
         </span>
         {dailyBudgetUsd != null && (
-          <meter
-            className={spentShare >= 0.9 ? 'near-limit' : undefined}
-            min={0}
-            max={dailyBudgetUsd}
-            low={dailyBudgetUsd * 0.7}
-            high={dailyBudgetUsd * 0.9}
-            optimum={0}
-            value={Math.min(spentTodayUsd, dailyBudgetUsd)}
-            aria-label="Share of today's budget spent"
+          <BudgetMeter
+            spentUsd={spentTodayUsd}
+            budgetUsd={dailyBudgetUsd}
+            label="Share of today's budget spent"
           />
         )}
       </div>
