@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import type { Readable } from 'node:stream';
 import { PIXEL_SIZES, PixazoClient } from '@zimage/core';
 import sharp from 'sharp';
@@ -282,6 +284,21 @@ describe('job engine: polling cadence', () => {
 });
 
 describe('job engine: cancelJob', () => {
+  it('claims a job in its admission’s commit: it is stored as being sent once generate answers', async () => {
+    const engine = h.engine();
+    await engine.start();
+    const job = await engine.generate(await h.principal(), turbo);
+    // Another connection sees only what is committed.
+    const reader = new DatabaseSync(path.join(h.dataDir, 'gateway.db'), { readOnly: true });
+    try {
+      const row = reader.prepare('SELECT submission FROM jobs WHERE id = ?').get(job.id);
+      expect(row).toEqual({ submission: 'submitting' });
+    } finally {
+      reader.close();
+    }
+    expect((await waitForJob(h, job.id)).status).toBe('COMPLETED');
+  });
+
   it('cancels a job still in the gateway queue at no cost, and never sends it', async () => {
     const principal = await h.principal();
     const engine = h.engine();

@@ -1,10 +1,13 @@
 /**
  * Counts, inside a gateway's process, every statement it sends to PostgreSQL and every command
  * it sends to Redis, by wrapping the drivers' own send methods (node-postgres'
- * `Client.prototype.query`, ioredis' `Redis.prototype.sendCommand`). Counted on the client side
+ * `Client.prototype.query`, ioredis' `Redis.prototype.sendCommand`), and SQLite's commits and
+ * the writes they hold (node:sqlite's `DatabaseSync.prototype.exec`, which the group commit
+ * calls for every COMMIT and every write's SAVEPOINT). Counted on the client side
  * because neither server can tell us apart from the other users of the machine's PostgreSQL
  * and Redis: pg_stat_statements is not loaded there, and INFO commandstats is server-wide.
  */
+import { DatabaseSync } from 'node:sqlite';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
@@ -24,6 +27,12 @@ export interface CommandCounts {
   redisDeliveredBytes: number;
 }
 
+/** SQLite transactions committed, and the writes (savepoints) they held. */
+export interface SqliteCounts {
+  commits: number;
+  writes: number;
+}
+
 const postgres = new Map<string, number>();
 let postgresRoundTrips = 0;
 /** Statements awaiting their answer, per connection. */
@@ -31,6 +40,8 @@ const awaiting = new WeakMap<object, number>();
 const redis = new Map<string, number>();
 let redisPublishedBytes = 0;
 let redisDeliveredBytes = 0;
+let sqliteCommits = 0;
+let sqliteWrites = 0;
 /** Labels by statement text, so that each text is shortened once. */
 const labels = new Map<string, string>();
 let installed = false;
@@ -96,6 +107,12 @@ export function installCommandCounts(): void {
     }
     return sendCommand.apply(this, args);
   };
+  const exec = DatabaseSync.prototype.exec;
+  DatabaseSync.prototype.exec = function (this: DatabaseSync, sql: string) {
+    if (sql === 'COMMIT') sqliteCommits++;
+    else if (sql.startsWith('SAVEPOINT')) sqliteWrites++;
+    return exec.call(this, sql);
+  };
 }
 
 export function commandCounts(): CommandCounts {
@@ -106,4 +123,8 @@ export function commandCounts(): CommandCounts {
     redisPublishedBytes,
     redisDeliveredBytes,
   };
+}
+
+export function sqliteCounts(): SqliteCounts {
+  return { commits: sqliteCommits, writes: sqliteWrites };
 }

@@ -20,7 +20,13 @@ import { createMemoryPubSub } from '../../src/pubsub/memory.ts';
 import { topics } from '../../src/pubsub/pubsub.ts';
 import { serve, wallClockMs } from '../lib/rpc.ts';
 import { type BaselineJob, type BaselineServer, startBaselineServer } from './baseline.ts';
-import { type CommandCounts, commandCounts, installCommandCounts } from './command-counts.ts';
+import {
+  type CommandCounts,
+  commandCounts,
+  installCommandCounts,
+  type SqliteCounts,
+  sqliteCounts,
+} from './command-counts.ts';
 import { startWsFloorServer } from './ws-floor.ts';
 
 export const SIM_KEY = 'bench-key';
@@ -320,6 +326,9 @@ serve(
       return file;
     },
 
+    sqliteCounts(): SqliteCounts {
+      return sqliteCounts();
+    },
     commandCounts(): CommandCounts {
       return commandCounts();
     },

@@ -256,16 +256,20 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
     }
   };
 
-  /** Claims what the cap and the upstream health allow, and sends it. */
+  /**
+   * Claims what the cap and the upstream health allow, and sends it; true when the claim took
+   * as many as it asked for (more may wait).
+   */
   const claimAndSend = async (): Promise<boolean> => {
     await health.sync();
     const healthy = health.state() === null;
     // After a cooldown: one probe, taken across instances before the job it sends.
     if (!healthy && !(await health.takeProbe())) return false;
+    const limit = healthy ? options.maxConcurrency : 1;
     const claimed = await store.claimPendingJobs({
       instanceId,
       maxInFlight: options.maxConcurrency,
-      limit: healthy ? options.maxConcurrency : 1,
+      limit,
     });
     if (!healthy) {
       // Should a condition have been met meanwhile, the job goes anyway (it is claimed, and
@@ -278,7 +282,9 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
       runInBackground(submitAndTrack(job));
     }
     if (claimed.length > 0) await publishPositions();
-    return claimed.length > 0 && healthy;
+    // Fewer than asked: the queue is empty or the cap is reached, and a claim now would find
+    // the same (news of either calls dispatch again).
+    return claimed.length === limit && healthy;
   };
 
   let claiming = false;
@@ -296,7 +302,7 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
         try {
           do {
             claimAgain = false;
-            // A full claim may have left more room (the cap counts every instance's jobs).
+            // A full claim may have left more jobs and more room.
             if (await claimAndSend()) claimAgain = true;
           } while (claimAgain && !stopping.signal.aborted);
         } finally {
@@ -403,12 +409,16 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
         completedAt: null,
         imagesExpiredAt: null,
       };
-      const admission = await store.admitJob({
+      const admitting = store.admitJob({
         job,
         day: utcDay(createdAt),
         keyLimits: principal.key.limits,
         endUserLimits: endUserId === null ? null : principal.key.endUserLimits,
       });
+      // The admission is written (not yet committed): a claim made now shares its commit, so
+      // the job reaches its POST after one fsync instead of two.
+      if (store.groupCommit) dispatchHere();
+      const admission = await admitting;
       switch (admission.kind) {
         case 'existing':
         case 'idempotency_conflict':
@@ -418,7 +428,7 @@ export function createJobEngine(deps: JobEngineDeps): JobEngine {
           // Published before dispatch may claim it, so its QUEUED event comes first.
           await writer.publish(admission.job);
           deps.onJobChanged?.(admission.job);
-          dispatchHere();
+          if (!store.groupCommit) dispatchHere();
           logger.info({ jobId: job.id, model: job.model, keyId: job.ownerKeyId }, 'job queued');
           return admission.job;
         default:

@@ -370,6 +370,7 @@ const byId = (a: JobRecord, b: JobRecord) => (a.id < b.id ? -1 : a.id > b.id ? 1
 
 class PostgresStore implements Store {
   readonly singleProcess = false;
+  readonly groupCommit = false;
   readonly #pool: Pool;
   readonly #now: () => Date;
   /** Statement names by text: node-postgres prepares a named statement once per connection. */

@@ -2,7 +2,8 @@
  * The embedded Store: one SQLite file through node:sqlite. Every method runs synchronously
  * inside its promise, so within this process nothing interleaves; BEGIN IMMEDIATE (take the
  * write lock before the first read) makes check-then-insert atomic across processes too,
- * e.g. the keys CLI writing while the gateway runs.
+ * e.g. the keys CLI writing while the gateway runs. Writes are group-committed
+ * (sqlite-group-commit.ts): a write's promise settles once it is durable.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -53,6 +54,7 @@ import {
   type WebhookAttemptRow,
   type WebhookDeliveryRow,
 } from './sql.ts';
+import { GroupCommit } from './sqlite-group-commit.ts';
 import {
   type Adoption,
   type ApiKeyPage,
@@ -185,7 +187,10 @@ function prepareShared<Prefix extends string, Names extends string>(
 
 class SqliteStore implements Store {
   readonly singleProcess = true;
+  readonly groupCommit = true;
   readonly #db: DatabaseSync;
+  /** Every write goes through it: those of one turn of the event loop share a commit. */
+  readonly #writes: GroupCommit;
   readonly #now: () => number;
   /** Statements built from a filter or patch shape, prepared once per distinct shape. */
   readonly #dynamic = new Map<string, StatementSync>();
@@ -193,6 +198,7 @@ class SqliteStore implements Store {
 
   constructor(db: DatabaseSync, now: () => Date) {
     this.#db = db;
+    this.#writes = new GroupCommit(db);
     this.#now = () => now().getTime();
     const prepare = (sql: string) => db.prepare(sql);
     this.#sql = {
@@ -326,7 +332,7 @@ class SqliteStore implements Store {
 
   async admitJob(request: AdmissionRequest): Promise<AdmissionResult> {
     const { job, day } = request;
-    return inTransaction(this.#db, (): AdmissionResult => {
+    return this.#writes.write((): AdmissionResult => {
       const existing =
         job.idempotencyKey === null
           ? null
@@ -369,7 +375,7 @@ class SqliteStore implements Store {
   }
 
   async updateJob(id: string, expectedVersion: number, patch: JobPatch): Promise<JobRecord | null> {
-    return inTransaction(this.#db, () => {
+    return this.#writes.write(() => {
       const before = this.#job(id);
       if (before === null || before.version !== expectedVersion) return null;
 
@@ -481,7 +487,7 @@ class SqliteStore implements Store {
   }
 
   async claimPendingJobs(claim: DispatchClaim): Promise<JobRecord[]> {
-    return inTransaction(this.#db, () => {
+    return this.#writes.write(() => {
       const atPixazo = (this.#sql.atPixazoCount.get() as { total: number }).total;
       const room = Math.min(claim.limit, claim.maxInFlight - atPixazo);
       if (room <= 0) return [];
@@ -498,20 +504,22 @@ class SqliteStore implements Store {
   }
 
   async heartbeat(instanceId: string): Promise<void> {
-    this.#sql.heartbeat.run({ id: instanceId, at: this.#now() });
+    await this.#writes.write(() => this.#sql.heartbeat.run({ id: instanceId, at: this.#now() }));
   }
 
   async removeInstance(instanceId: string): Promise<void> {
-    this.#sql.removeInstance.run(instanceId);
+    await this.#writes.write(() => this.#sql.removeInstance.run(instanceId));
   }
 
   async adoptJobs(adoption: Adoption): Promise<JobRecord[]> {
-    const rows = this.#sql.adoptJobs.all({
-      instance: adoption.instanceId,
-      at: this.#now(),
-      staleAfterMs: adoption.staleAfterMs,
-      submittingStaleAfterMs: adoption.submittingStaleAfterMs,
-    }) as unknown as SqliteJobRow[];
+    const rows = (await this.#writes.write(() =>
+      this.#sql.adoptJobs.all({
+        instance: adoption.instanceId,
+        at: this.#now(),
+        staleAfterMs: adoption.staleAfterMs,
+        submittingStaleAfterMs: adoption.submittingStaleAfterMs,
+      }),
+    )) as unknown as SqliteJobRow[];
     return rows.map(records.toJob).sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
@@ -548,7 +556,9 @@ class SqliteStore implements Store {
   }
 
   async recordUpstreamCondition(condition: UpstreamCondition, at: Date, until: Date) {
-    this.#sql.upstream_record.run(condition, at.getTime(), until.getTime());
+    await this.#writes.write(() =>
+      this.#sql.upstream_record.run(condition, at.getTime(), until.getTime()),
+    );
   }
 
   async listJobsWithImagesEndedBefore(endedBefore: Date, limit: number): Promise<JobRecord[]> {
@@ -560,33 +570,39 @@ class SqliteStore implements Store {
   }
 
   async markImagesExpired(jobId: string, at: Date): Promise<boolean> {
-    return this.#sql.retention_markExpired.get(jobId, at.getTime()) !== undefined;
+    return this.#writes.write(
+      () => this.#sql.retention_markExpired.get(jobId, at.getTime()) !== undefined,
+    );
   }
 
   async takeLease(name: string, holder: string, at: Date, until: Date): Promise<boolean> {
-    return (
-      this.#sql.retention_takeLease.get(name, holder, at.getTime(), until.getTime()) !== undefined
+    return this.#writes.write(
+      () =>
+        this.#sql.retention_takeLease.get(name, holder, at.getTime(), until.getTime()) !==
+        undefined,
     );
   }
 
   async releaseLease(name: string, holder: string): Promise<void> {
-    this.#sql.retention_releaseLease.run(name, holder);
+    await this.#writes.write(() => this.#sql.retention_releaseLease.run(name, holder));
   }
 
   async takeUpstreamProbe(instanceId: string, at: Date): Promise<boolean> {
-    return this.#sql.upstream_takeProbe.get(instanceId, at.getTime()) !== undefined;
+    return this.#writes.write(
+      () => this.#sql.upstream_takeProbe.get(instanceId, at.getTime()) !== undefined,
+    );
   }
 
   async releaseUpstreamProbe(instanceId: string): Promise<void> {
-    this.#sql.upstream_releaseProbe.run(instanceId);
+    await this.#writes.write(() => this.#sql.upstream_releaseProbe.run(instanceId));
   }
 
   async clearUpstreamCondition(instanceId: string): Promise<boolean> {
-    return this.#sql.upstream_clear.get(instanceId) !== undefined;
+    return this.#writes.write(() => this.#sql.upstream_clear.get(instanceId) !== undefined);
   }
 
   async claimWebhookDeliveries(claim: WebhookClaim): Promise<WebhookDelivery[]> {
-    return inTransaction(this.#db, () => {
+    return this.#writes.write(() => {
       const rows = this.#sql.claimWebhooks.all(
         claim.instanceId,
         claim.at.getTime(),
@@ -602,7 +618,7 @@ class SqliteStore implements Store {
 
   async recordWebhookAttempt(result: WebhookAttemptResult): Promise<boolean> {
     const nextAttemptAt = result.nextAttemptAt?.getTime() ?? null;
-    return inTransaction(this.#db, () => {
+    return this.#writes.write(() => {
       const row = this.#sql.finishAttempt.get(
         result.deliveryId,
         result.instanceId,
@@ -637,12 +653,14 @@ class SqliteStore implements Store {
 
   async setWebhookSecret(keyId: string, sealed: string, replace: boolean): Promise<string | null> {
     const statement = replace ? this.#sql.replaceSecret : this.#sql.keepSecret;
-    const row = statement.get(keyId, sealed) as { webhook_secret: string } | undefined;
+    const row = (await this.#writes.write(() => statement.get(keyId, sealed))) as
+      | { webhook_secret: string }
+      | undefined;
     return row?.webhook_secret ?? null;
   }
 
   async createApiKey(key: ApiKeyRecord, audit?: AuditRecord): Promise<void> {
-    inTransaction(this.#db, () => {
+    await this.#writes.write(() => {
       this.#sql.insertKey.run(records.apiKeyParams(key));
       if (audit !== undefined) this.#sql.insertAudit.run(...records.auditParams(audit));
     });
@@ -650,7 +668,9 @@ class SqliteStore implements Store {
 
   async createApiKeyIfAbsent(key: ApiKeyRecord): Promise<{ created: boolean; key: ApiKeyRecord }> {
     // One statement: atomic against another connection's insert of the same secret.
-    const created = this.#sql.insertKeyIfAbsent.run(records.apiKeyParams(key)).changes > 0;
+    const created = await this.#writes.write(
+      () => this.#sql.insertKeyIfAbsent.run(records.apiKeyParams(key)).changes > 0,
+    );
     const stored = this.#sql.keyBySecretHash.get(key.secretHash) as unknown as SqliteApiKeyRow;
     return { created, key: records.toApiKey(stored) };
   }
@@ -695,7 +715,7 @@ class SqliteStore implements Store {
     patch: LimitsPatch,
     audit: AuditDraft,
   ): Promise<ApiKeyRecord | null> {
-    return inTransaction(this.#db, () => {
+    return this.#writes.write(() => {
       const row = this.#sql.keyById.get(id) as SqliteApiKeyRow | undefined;
       if (row === undefined) return null;
       const before = records.toApiKey(row);
@@ -708,7 +728,7 @@ class SqliteStore implements Store {
   }
 
   async revokeApiKey(id: string, audit?: AuditRecord): Promise<boolean> {
-    return inTransaction(this.#db, () => {
+    return this.#writes.write(() => {
       const revoked = this.#sql.revokeKey.run(this.#now(), id).changes > 0;
       if (revoked && audit !== undefined) this.#sql.insertAudit.run(...records.auditParams(audit));
       return revoked;
@@ -716,7 +736,9 @@ class SqliteStore implements Store {
   }
 
   async recordApiKeyUse(id: string, at: Date, throttleMs: number): Promise<void> {
-    this.#sql.recordKeyUse.run({ id, at: at.getTime(), throttleMs });
+    await this.#writes.write(() =>
+      this.#sql.recordKeyUse.run({ id, at: at.getTime(), throttleMs }),
+    );
   }
 
   async listAuditLog(first: number, after?: string): Promise<AuditPage> {
@@ -737,7 +759,9 @@ class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    if (this.#db.isOpen) this.#db.close();
+    if (!this.#db.isOpen) return;
+    this.#writes.flush();
+    this.#db.close();
   }
 
   /** The job, as it is now, into the outbox (inside the caller's transaction). */

@@ -171,6 +171,12 @@ export interface Store {
    */
   readonly singleProcess: boolean;
   /**
+   * True when a write is done as soon as it is called and joins the other writes of this turn
+   * of the event loop in one commit (SQLite, sqlite-group-commit.ts): a claim made right after
+   * an admission then sees the job and shares its commit.
+   */
+  readonly groupCommit: boolean;
+  /**
    * Atomically: read the facts `decideAdmission` (domain/admission.ts) needs (the job of a
    * repeated idempotency key, the usage of the key and of the end user), and insert the job and
    * its ledger charge when it decides `created`. Two concurrent admissions can never both
