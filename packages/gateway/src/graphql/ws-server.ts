@@ -32,7 +32,7 @@ import { type DirectSink, SharedSubscriptions } from '../subscriptions/shared-su
 import { admitOperation, rootFields } from './admission.ts';
 import { asBadUserInput } from './input-errors.ts';
 import { maskError } from './mask-error.ts';
-import { serveGraphqlWs } from './ws-adapter.ts';
+import { nextMessage, serializeResult, serveGraphqlWs } from './ws-adapter.ts';
 import { type GatewayYoga, GRAPHQL_LIMITS, GRAPHQL_PATH } from './yoga.ts';
 
 export interface GraphqlWsDeps {
@@ -77,12 +77,6 @@ interface OperationRoot {
   direct?: SocketSink | undefined;
 }
 
-/** graphql-ws's `next` payload for a result, built as its own emit.next builds it. */
-function serializeResult(result: ExecutionResult): string {
-  const { errors, ...rest } = result;
-  return JSON.stringify(errors ? { ...rest, errors: errors.map((e) => e.toJSON()) } : rest);
-}
-
 /**
  * One subscriber's socket as a direct sink of its shared source: a result goes out as the
  * `next` message graphql-ws would send (the same bytes), but its payload is serialized once
@@ -103,7 +97,7 @@ class SocketSink implements DirectSink<ExecutionResult> {
   deliver(_result: ExecutionResult, serialized: () => string): boolean {
     const socket = this.#socket;
     if (socket.readyState !== WebSocket.OPEN || socket.bufferedAmount > 0) return false;
-    socket.send(`{"id":${JSON.stringify(this.#id)},"type":"next","payload":${serialized()}}`);
+    socket.send(nextMessage(this.#id, serialized()));
     return true;
   }
 }
@@ -213,22 +207,22 @@ export function attachGraphqlWs(httpServer: Server, deps: GraphqlWsDeps): Graphq
     }
   };
 
-  const server = serveGraphqlWs<Record<string, unknown>, ConnectionExtra>(
+  const server = serveGraphqlWs<ConnectionExtra>(
     {
-      async onConnect(ctx) {
-        const authorization = authorizationOf(ctx.connectionParams);
+      async onConnect(connection, params) {
+        const authorization = authorizationOf(params);
         const admitted = await admitConnection(deps, authorization);
         if ('code' in admitted) {
-          ctx.extra.socket.close(admitted.code, admitted.reason);
+          connection.socket.close(admitted.code, admitted.reason);
           return false;
         }
-        ctx.extra.authorization = authorization;
-        ctx.extra.keyId = admitted.keyId;
+        connection.authorization = authorization;
+        connection.keyId = admitted.keyId;
         return true;
       },
-      async onSubscribe(ctx, id, payload) {
-        // The new operation is already counted in ctx.subscriptions.
-        if (Object.keys(ctx.subscriptions).length > deps.maxSubscriptionsPerSocket) {
+      async onSubscribe(connection, id, payload) {
+        // The new operation is already counted.
+        if (connection.operationCount > deps.maxSubscriptionsPerSocket) {
           return [
             new GatewayError(
               'FORBIDDEN',
@@ -237,32 +231,19 @@ export function attachGraphqlWs(httpServer: Server, deps: GraphqlWsDeps): Graphq
             ),
           ];
         }
-        const prepared = await prepare(ctx.extra, payload);
+        const prepared = await prepare(connection, payload);
         if (!Array.isArray(prepared)) {
-          (prepared.rootValue as OperationRoot).direct = new SocketSink(ctx.extra.socket, id);
+          (prepared.rootValue as OperationRoot).direct = new SocketSink(connection.socket, id);
         }
         return prepared;
       },
       execute: (args) => (args.rootValue as OperationRoot).execute(args),
       subscribe: (args) => {
         const root = args.rootValue as OperationRoot;
-        let started = false;
-        const stream = shared.join(
-          root.shareKey,
-          () => {
-            started = true;
-            return root.subscribe(args);
-          },
-          { replayLatest: root.replayLatest, direct: root.direct },
-        );
-        if (!started) {
-          // Joined a running source, whose execution has its own arguments. graphql-ws keeps
-          // these for as long as the operation runs but reads them no more (no onNext hook):
-          // let this subscriber's context and enveloped functions go.
-          args.rootValue = undefined;
-          args.contextValue = undefined;
-        }
-        return stream;
+        return shared.join(root.shareKey, () => root.subscribe(args), {
+          replayLatest: root.replayLatest,
+          direct: root.direct,
+        });
       },
     },
     webSockets,
