@@ -10,10 +10,15 @@
  * new operations on sockets already open, and the revocation sweep closes the sockets of a
  * revoked key (4403) within the key cache's lifetime (`connections()`).
  */
-import { createHash } from 'node:crypto';
 import type { Server } from 'node:http';
 import { CLOSE_CODES } from '@zimage/contract';
-import { type ExecutionArgs, type ExecutionResult, GraphQLError, getOperationAST } from 'graphql';
+import {
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  GraphQLError,
+  getOperationAST,
+} from 'graphql';
 import type { SubscribePayload } from 'graphql-ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import { hashSecret } from '../auth/api-keys.ts';
@@ -159,6 +164,22 @@ export function attachGraphqlWs(httpServer: Server, deps: GraphqlWsDeps): Graphq
     return [maskError(error, 'Unexpected error.') as GraphQLError];
   };
 
+  // Yoga's parser cache gives every operation sending the same query text the same document.
+  // A document valid once stays valid (the rules read the document and the schema alone), so
+  // it is validated once: envelop's validation builds hook objects for every plugin per call.
+  const validDocuments = new WeakSet<DocumentNode>();
+  /** A number per document, for share keys: shorter than the query text. */
+  const documentIds = new WeakMap<DocumentNode, number>();
+  let lastDocumentId = 0;
+  const documentId = (document: DocumentNode) => {
+    let id = documentIds.get(document);
+    if (id === undefined) {
+      id = ++lastDocumentId;
+      documentIds.set(document, id);
+    }
+    return id;
+  };
+
   const prepare = async (
     extra: ConnectionExtra,
     payload: SubscribePayload,
@@ -169,8 +190,11 @@ export function attachGraphqlWs(httpServer: Server, deps: GraphqlWsDeps): Graphq
     });
     try {
       const document = parse(payload.query);
-      const errors = validate(schema, document);
-      if (errors.length > 0) return [...errors];
+      if (!validDocuments.has(document)) {
+        const errors = validate(schema, document);
+        if (errors.length > 0) return [...errors];
+        validDocuments.add(document);
+      }
       const contextValue: GatewayContext = await contextFactory();
       const args: ExecutionArgs = {
         schema,
@@ -184,17 +208,12 @@ export function attachGraphqlWs(httpServer: Server, deps: GraphqlWsDeps): Graphq
       const root: OperationRoot = {
         execute,
         subscribe,
-        // Hashed: every subscriber holds its key, and the query text alone is hundreds of bytes.
-        shareKey: createHash('sha256')
-          .update(
-            JSON.stringify([
-              contextValue.principal ? visibilityKey(contextValue.principal) : null,
-              payload.query,
-              payload.operationName ?? null,
-              payload.variables ?? null,
-            ]),
-          )
-          .digest('base64'),
+        shareKey: JSON.stringify([
+          contextValue.principal ? visibilityKey(contextValue.principal) : null,
+          documentId(document),
+          payload.operationName ?? null,
+          payload.variables ?? null,
+        ]),
         replayLatest:
           !!operation &&
           rootFields(document, operation.selectionSet).every((field) =>
