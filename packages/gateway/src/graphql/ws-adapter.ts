@@ -9,8 +9,9 @@
  * - a connection is one object (`Connection`): graphql-ws's `ctx` and `ctx.extra` in one, with
  *   a Map of its operations, and no listeners or closures of its own (the socket class hands
  *   it its events);
- * - an operation is its entry in that Map and a small async function pulling its results;
- *   what the hooks keep of the message is theirs to decide;
+ * - an operation is its entry in that Map; a shared subscriber (shared-subscriptions.ts) is
+ *   piped, told of each result, so no promise waits per idle operation (other streams are
+ *   pulled by a small async function); what the hooks keep of the message is theirs to decide;
  * - the HTTP upgrade request and the connection_init payload are not kept (the hooks keep
  *   what they need of it);
  * - one keep-alive interval pings every open socket and terminates those that did not answer
@@ -37,6 +38,7 @@ import {
   validateMessage,
 } from 'graphql-ws';
 import { type RawData, WebSocket, type WebSocketServer } from 'ws';
+import type { PipeableSubscriber, SubscriberSink } from '../subscriptions/shared-subscriptions.ts';
 
 /** What the hooks get for a connection (plus what they add to it themselves). */
 export interface Extra {
@@ -82,7 +84,7 @@ export interface GraphqlWsAdapter<E = Record<PropertyKey, never>> {
 }
 
 /** A `next` message as graphql-ws sends it, `payload` being the serialized result. */
-export function nextMessage(id: string, payload: string): string {
+function nextMessage(id: string, payload: string): string {
   return `{"id":${JSON.stringify(id)},"type":"next","payload":${payload}}`;
 }
 
@@ -94,7 +96,7 @@ export function nextMessage(id: string, payload: string): string {
 const serializedResults = new WeakMap<ExecutionResult, string>();
 
 /** A result as graphql-ws serializes it into `next` (errors through their toJSON). */
-export function serializeResult(result: ExecutionResult): string {
+function serializeResult(result: ExecutionResult): string {
   let text = serializedResults.get(result);
   if (text === undefined) {
     const { errors, ...rest } = result;
@@ -233,10 +235,11 @@ class Connection implements Extra {
     }
     // A subscribe catches its own failures: no promise chain stays behind a running operation.
     if (message.type === MessageType.Subscribe) void this.#subscribe(message.id, message.payload);
-    else this.#reply(message).then(undefined, (err: unknown) => this.#handlingFailed(err));
+    else this.#reply(message).then(undefined, (err: unknown) => this.handlingFailed(err));
   }
 
-  #handlingFailed(err: unknown): void {
+  /** A failure handling a message or writing an operation's results: 4500. */
+  handlingFailed(err: unknown): void {
     this.fail(
       'Internal error occurred during message handling. Please check your implementation.',
       err,
@@ -318,9 +321,10 @@ class Connection implements Extra {
       operations.set(id, results);
       streaming = true;
       // Not awaited: what preparing it held (message, arguments) can go.
-      void this.#stream(id, results);
+      if (isPipeable(results)) results.pipe(new PipedOperation(this, id, results));
+      else void this.#stream(id, results);
     } catch (err) {
-      this.#handlingFailed(err);
+      this.handlingFailed(err);
     } finally {
       if (!streaming) operations.delete(id);
     }
@@ -346,21 +350,27 @@ class Connection implements Extra {
       : hooks.execute(args);
   }
 
-  /** Sends each result once the previous one was written; completes unless the client did. */
+  /** Sends each result once the previous one was written. */
   async #stream(id: string, results: AsyncIterable<ExecutionResult>): Promise<void> {
+    let error: { value: unknown } | undefined;
+    try {
+      for await (const result of results) {
+        await this.send(nextMessage(id, serializeResult(result)));
+      }
+    } catch (err) {
+      error = { value: err };
+    }
+    await this.endOperation(id, error);
+  }
+
+  /** An operation's results ended: its error, or complete unless the client completed it. */
+  async endOperation(id: string, error?: { value: unknown }): Promise<void> {
     const operations = this.operations as Map<string, AsyncIterable<ExecutionResult> | null>;
     try {
-      try {
-        for await (const result of results) {
-          await this.send(nextMessage(id, serializeResult(result)));
-        }
-      } catch (err) {
-        await this.send(errorMessage(id, [asGraphqlError(err)]));
-        return;
-      }
-      if (operations.has(id)) await this.send(completeMessage(id));
+      if (error) await this.send(errorMessage(id, [asGraphqlError(error.value)]));
+      else if (operations.has(id)) await this.send(completeMessage(id));
     } catch (err) {
-      this.#handlingFailed(err);
+      this.handlingFailed(err);
     } finally {
       operations.delete(id);
     }
@@ -383,6 +393,47 @@ class Connection implements Extra {
     console.error(message, err);
     this.socket.close(CloseCode.InternalServerError, closeReason(err, this.#shared.isProd));
   }
+}
+
+/**
+ * The operation of a piped subscriber (shared-subscriptions.ts): each result goes out as the
+ * source yields it, the next once this one is written (until then they wait in the
+ * subscriber's bounded queue), and no promise stays pending while it is idle.
+ */
+class PipedOperation implements SubscriberSink<ExecutionResult> {
+  readonly #connection: Connection;
+  readonly #id: string;
+  readonly #results: PipeableSubscriber<ExecutionResult>;
+  /** ws's write callback: one per operation, not one per message. */
+  readonly #written = (err?: Error | null) => {
+    if (err) this.#connection.handlingFailed(err);
+    else this.#results.resume();
+  };
+
+  constructor(connection: Connection, id: string, results: PipeableSubscriber<ExecutionResult>) {
+    this.#connection = connection;
+    this.#id = id;
+    this.#results = results;
+  }
+
+  next(result: ExecutionResult): void {
+    const socket = this.#connection.socket;
+    if (socket.readyState !== WebSocket.OPEN) {
+      this.#results.resume();
+      return;
+    }
+    socket.send(nextMessage(this.#id, serializeResult(result)), this.#written);
+  }
+
+  end(error?: { value: unknown }): void {
+    void this.#connection.endOperation(this.#id, error);
+  }
+}
+
+function isPipeable(
+  results: AsyncIterable<ExecutionResult>,
+): results is PipeableSubscriber<ExecutionResult> {
+  return typeof (results as Partial<PipeableSubscriber<ExecutionResult>>).pipe === 'function';
 }
 
 /** Stops a stream the client no longer wants (as graphql-ws: async generators and alike). */

@@ -20,7 +20,7 @@ import {
   getOperationAST,
 } from 'graphql';
 import type { SubscribePayload } from 'graphql-ws';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocketServer } from 'ws';
 import { hashSecret } from '../auth/api-keys.ts';
 import { authenticate, type KeyCache } from '../auth/authenticate.ts';
 import type { LiveConnection } from '../auth/revocation-sweep.ts';
@@ -33,11 +33,11 @@ import { visibilityKey } from '../schema/access.ts';
 import type { GatewayContext } from '../schema/builder.ts';
 import { CURRENT_STATE_SUBSCRIPTIONS } from '../schema/job.ts';
 import type { Store } from '../store/store.ts';
-import { type DirectSink, SharedSubscriptions } from '../subscriptions/shared-subscriptions.ts';
+import { SharedSubscriptions } from '../subscriptions/shared-subscriptions.ts';
 import { admitOperation, rootFields } from './admission.ts';
 import { asBadUserInput } from './input-errors.ts';
 import { maskError } from './mask-error.ts';
-import { nextMessage, serializeResult, serveGraphqlWs } from './ws-adapter.ts';
+import { serveGraphqlWs } from './ws-adapter.ts';
 import { type GatewayYoga, GRAPHQL_LIMITS, GRAPHQL_PATH } from './yoga.ts';
 
 export interface GraphqlWsDeps {
@@ -78,33 +78,6 @@ interface OperationRoot {
   /** Subscribers with the same key get the same results. */
   shareKey: string;
   replayLatest: boolean;
-  /** The subscriber's WebSocket, for shared results sent as they are (see SocketSink). */
-  direct?: SocketSink | undefined;
-}
-
-/**
- * One subscriber's socket as a direct sink of its shared source: a result goes out as the
- * `next` message graphql-ws would send (the same bytes), but its payload is serialized once
- * per event for every subscriber, and no per-subscriber promise chain runs. Only while the
- * socket has nothing waiting to be written; otherwise graphql-ws delivers it (and a slow
- * client's bounded queue applies).
- */
-class SocketSink implements DirectSink<ExecutionResult> {
-  readonly #socket: WebSocket;
-  /** The operation id (graphql-ws keeps the same string), written into each message. */
-  readonly #id: string;
-
-  constructor(socket: WebSocket, id: string) {
-    this.#socket = socket;
-    this.#id = id;
-  }
-
-  deliver(_result: ExecutionResult, serialized: () => string): boolean {
-    const socket = this.#socket;
-    if (socket.readyState !== WebSocket.OPEN || socket.bufferedAmount > 0) return false;
-    socket.send(nextMessage(this.#id, serialized()));
-    return true;
-  }
 }
 
 /** `authorization` in any letter case (GraphiQL sends its Headers tab as `Authorization`). */
@@ -145,7 +118,7 @@ async function admitConnection(
 
 export function attachGraphqlWs(httpServer: Server, deps: GraphqlWsDeps): GraphqlWsServer {
   const { yoga, logger, metrics } = deps;
-  const shared = new SharedSubscriptions<ExecutionResult>({ serialize: serializeResult });
+  const shared = new SharedSubscriptions<ExecutionResult>();
   const webSockets = new WebSocketServer({
     server: httpServer,
     path: GRAPHQL_PATH,
@@ -239,7 +212,7 @@ export function attachGraphqlWs(httpServer: Server, deps: GraphqlWsDeps): Graphq
         connection.keyId = admitted.keyId;
         return true;
       },
-      async onSubscribe(connection, id, payload) {
+      async onSubscribe(connection, _id, payload) {
         // The new operation is already counted.
         if (connection.operationCount > deps.maxSubscriptionsPerSocket) {
           return [
@@ -250,18 +223,13 @@ export function attachGraphqlWs(httpServer: Server, deps: GraphqlWsDeps): Graphq
             ),
           ];
         }
-        const prepared = await prepare(connection, payload);
-        if (!Array.isArray(prepared)) {
-          (prepared.rootValue as OperationRoot).direct = new SocketSink(connection.socket, id);
-        }
-        return prepared;
+        return prepare(connection, payload);
       },
       execute: (args) => (args.rootValue as OperationRoot).execute(args),
       subscribe: (args) => {
         const root = args.rootValue as OperationRoot;
         return shared.join(root.shareKey, () => root.subscribe(args), {
           replayLatest: root.replayLatest,
-          direct: root.direct,
         });
       },
     },
