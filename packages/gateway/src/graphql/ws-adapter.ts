@@ -19,8 +19,9 @@
  * - the connection_init wait is a timer dropped once connection_init arrives;
  * - a message is parsed once, with the query text kept once for all operations sending it.
  *
- * As in graphql-ws: a result is sent once the previous one was written (a slow socket holds
- * its stream back), the messages are validated by graphql-ws's `validateMessage`.
+ * As in graphql-ws, a socket that still has a result to write holds its stream back (a
+ * pulled stream waits for every write), and messages are validated by graphql-ws's
+ * `validateMessage`.
  */
 import {
   type ExecutionArgs,
@@ -397,8 +398,9 @@ class Connection implements Extra {
 
 /**
  * The operation of a piped subscriber (shared-subscriptions.ts): each result goes out as the
- * source yields it, the next once this one is written (until then they wait in the
- * subscriber's bounded queue), and no promise stays pending while it is idle.
+ * source yields it; while the socket still has data waiting to be written, the next one waits
+ * for that write (meanwhile values wait in the subscriber's bounded queue). No promise stays
+ * pending while it is idle.
  */
 class PipedOperation implements SubscriberSink<ExecutionResult> {
   readonly #connection: Connection;
@@ -422,7 +424,15 @@ class PipedOperation implements SubscriberSink<ExecutionResult> {
       this.#results.resume();
       return;
     }
-    socket.send(nextMessage(this.#id, serializeResult(result)), this.#written);
+    const message = nextMessage(this.#id, serializeResult(result));
+    if (socket.bufferedAmount > 0) {
+      socket.send(message, this.#written);
+      return;
+    }
+    // Nothing waiting to be written, so this goes to the kernel at once: not waited for (a
+    // write callback per socket per event costs the fan-out's delivery time).
+    socket.send(message);
+    this.#results.resume();
   }
 
   end(error?: { value: unknown }): void {
