@@ -220,6 +220,23 @@ describe('serveGraphqlWs', () => {
     expect(client.messages.filter((m) => m.id === 'f').map((m) => m.type)).toEqual(['next']);
   });
 
+  it('runs a new operation under an id the client just completed, untouched by the old one', async () => {
+    const server = await start(0);
+    const client = connect(server.url);
+    await client.ready();
+    client.send({ id: 'f', type: 'subscribe', payload: { query: 'subscription { forever }' } });
+    await client.message('next');
+    client.send({ id: 'f', type: 'complete' });
+    client.send({ id: 'f', type: 'subscribe', payload: { query: 'subscription { ticks }' } });
+    await client.message('complete');
+    expect(client.messages.filter((m) => m.id === 'f')).toEqual([
+      { id: 'f', type: 'next', payload: { data: { forever: 1 } } },
+      { id: 'f', type: 'next', payload: { data: { ticks: 1 } } },
+      { id: 'f', type: 'next', payload: { data: { ticks: 2 } } },
+      { id: 'f', type: 'complete' },
+    ]);
+  });
+
   it('stops the running streams of a socket that closes', async () => {
     const server = await start(0);
     const client = connect(server.url);

@@ -361,19 +361,28 @@ class Connection implements Extra {
     } catch (err) {
       error = { value: err };
     }
-    await this.endOperation(id, error);
+    await this.endOperation(id, results, error);
   }
 
-  /** An operation's results ended: its error, or complete unless the client completed it. */
-  async endOperation(id: string, error?: { value: unknown }): Promise<void> {
+  /**
+   * An operation's `results` ended: its error, or complete. Not if the client completed it
+   * (or the socket closed), and then its id may already run another operation.
+   */
+  async endOperation(
+    id: string,
+    results: AsyncIterable<ExecutionResult>,
+    error?: { value: unknown },
+  ): Promise<void> {
     const operations = this.operations as Map<string, AsyncIterable<ExecutionResult> | null>;
+    if (operations.get(id) !== results) return;
     try {
-      if (error) await this.send(errorMessage(id, [asGraphqlError(error.value)]));
-      else if (operations.has(id)) await this.send(completeMessage(id));
+      await this.send(
+        error ? errorMessage(id, [asGraphqlError(error.value)]) : completeMessage(id),
+      );
     } catch (err) {
       this.handlingFailed(err);
     } finally {
-      operations.delete(id);
+      if (operations.get(id) === results) operations.delete(id);
     }
   }
 
@@ -408,8 +417,12 @@ class PipedOperation implements SubscriberSink<ExecutionResult> {
   readonly #results: PipeableSubscriber<ExecutionResult>;
   /** ws's write callback: one per operation, not one per message. */
   readonly #written = (err?: Error | null) => {
-    if (err) this.#connection.handlingFailed(err);
-    else this.#results.resume();
+    // A write cut short by the socket closing is no failure: the operation ends with it.
+    if (err && this.#connection.socket.readyState === WebSocket.OPEN) {
+      this.#connection.handlingFailed(err);
+    } else {
+      this.#results.resume();
+    }
   };
 
   constructor(connection: Connection, id: string, results: PipeableSubscriber<ExecutionResult>) {
@@ -436,7 +449,7 @@ class PipedOperation implements SubscriberSink<ExecutionResult> {
   }
 
   end(error?: { value: unknown }): void {
-    void this.#connection.endOperation(this.#id, error);
+    void this.#connection.endOperation(this.#id, this.#results, error);
   }
 }
 
