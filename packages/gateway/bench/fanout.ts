@@ -55,6 +55,8 @@ export interface FanoutRun {
   heapPerSubscriber: number;
   /** Growth of V8's young generation (committed; empty after GC) during setup, per subscriber. */
   youngGrowthPerSubscriber: number;
+  /** The same growth as resident pages: it follows how much is allocated during setup. */
+  youngResidentGrowthPerSubscriber: number;
   rounds: {
     p50: number;
     p99: number;
@@ -193,6 +195,7 @@ async function measure(kind: ServerKind, size: number, options: FanoutOptions): 
       memoryLoaded,
       rssPerSubscriber: perSubscriber((m) => m.rss),
       youngGrowthPerSubscriber: perSubscriber(young),
+      youngResidentGrowthPerSubscriber: perSubscriber((m) => m.residentSpaces.new_space ?? 0),
       heapPerSubscriber: perSubscriber((m) => m.heapUsed),
       rounds,
     };
@@ -268,6 +271,11 @@ export async function runFanout(options: FanoutOptions): Promise<{
       {
         name: 'V8 young generation grown during setup (committed, empty after GC)',
         value: (run) => run.youngGrowthPerSubscriber,
+        format: kb,
+      },
+      {
+        name: 'V8 young generation grown during setup, resident (physical)',
+        value: (run) => run.youngResidentGrowthPerSubscriber,
         format: kb,
       },
       {
@@ -348,7 +356,7 @@ export async function runFanout(options: FanoutOptions): Promise<{
         `Each server runs in its own Node process (started with --expose-gc); the subscribers are spread over ${options.clientProcesses} client processes, one WebSocket per subscriber (graphql-transport-ws spoken directly over \`ws\`; a browser tab is one socket). The gateway is \`startGateway\` with the Pixazo simulator embedded (time scale 1000, so the job stays QUEUED) and an API key without limits; the baseline is a bare graphql-yoga + graphql-ws + createPubSub server (bench/servers/baseline.ts) with the same Job type as SDL and no authentication, which executes the subscription once per subscriber per event. The floor (bench/servers/ws-floor.ts) is no GraphQL server at all: bare \`ws\` that serializes the job once and sends it to every socket, i.e. the cost of the WebSocket frames and socket writes alone on this machine.`,
         'Every subscriber sends `jobUpdated(id)` selecting the whole Job (20 fields and images), and counts as ready once it has received the current state. A warm-up of 20 subscribers and one status change runs first.',
         'A status change is a newer PROCESSING version of the job published on the job topic by the server process itself, which notes `performance.timeOrigin + performance.now()` just before publishing; each client notes the same clock when the message arrives. Latency = arrival − publish; "last delivery" is the latest arrival of a round (n/a if any subscriber got nothing within 15 s). "Server busy" is until the server\'s event loop next ran a macrotask after publishing (all sends handed to the kernel).',
-        "Memory per idle subscriber: the server's RSS and V8 heap (committed per space, and used) after four forced GCs, with no subscriber (after the warm-up) and with all N connected and idle; the difference divided by N, as asked. RSS also charges the subscribers with V8's young generation, which grows (to 32–96 MB) while thousands of connections are set up and stays committed though empty after GC; its growth is shown as a row of its own (committed, not necessarily all resident). JS heap used is the live objects alone.",
+        "Memory per idle subscriber: the server's RSS and V8 heap (committed per space, and used) after four forced GCs, with no subscriber (after the warm-up) and with all N connected and idle; the difference divided by N, as asked. RSS also charges the subscribers with V8's young generation, which grows (to 32–96 MB) while thousands of connections are set up and stays committed though empty after GC; its growth is shown in rows of its own, committed and resident (V8's physical space size): the resident part grows with how much a server allocates while the subscribers connect and subscribe, even when the live objects stay the same. JS heap used is the live objects alone.",
         'Both processes share the 2 cores with the client processes, which parse WebSocket frames for N sockets during each round: the last delivery includes that client-side time.',
       ],
     },

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { type DirectSink, SharedSubscriptions } from '../src/subscriptions/shared-subscriptions.ts';
+import {
+  SharedSubscriptions,
+  type SubscriberSink,
+} from '../src/subscriptions/shared-subscriptions.ts';
 
 /** A source the test drives by hand; `returned` tells whether its consumer stopped it. */
 function channel<T>() {
@@ -175,96 +178,122 @@ describe('SharedSubscriptions', () => {
     expect(received.at(-1)).toBe(100);
   });
 
-  describe('direct sinks', () => {
-    /** A sink that takes values while `open`, recording what it was sent. */
-    function sink(open = true) {
-      const sent: string[] = [];
-      const state = { open };
-      const direct: DirectSink<number> = {
-        deliver(_value, serialized) {
-          if (!state.open) return false;
-          sent.push(serialized());
-          return true;
+  describe('piped subscribers', () => {
+    /** A sink that records what it is told; `resume` is the test's to call (the write done). */
+    function sink() {
+      const got: Array<number | 'end' | { error: unknown }> = [];
+      const ended = { resolve: () => {} };
+      const end = new Promise<void>((resolve) => {
+        ended.resolve = resolve;
+      });
+      const target: SubscriberSink<number> = {
+        next: (value) => got.push(value),
+        end(error) {
+          got.push(error ? { error: error.value } : 'end');
+          ended.resolve();
         },
       };
-      return { direct, sent, state };
+      return { target, got, end };
     }
 
-    it('sends to idle subscribers directly, serializing each value once for all', async () => {
-      let serializations = 0;
-      const shared = new SharedSubscriptions<number>({
-        serialize: (value) => {
-          serializations++;
-          return `#${value}`;
-        },
-      });
+    it('hands each value to the sink as the source yields it, the next once the sink resumes', async () => {
+      const shared = new SharedSubscriptions<number>();
       const source = channel<number>();
-      const sinks = [sink(), sink(), sink()];
-      const subscribers = sinks.map(({ direct }) =>
-        shared.join('k', () => source.iterator, { replayLatest: true, direct }),
-      );
-      // Each consumer parks on next(), as graphql-ws does between values.
-      const pending = subscribers.map((subscriber) => subscriber.next());
-      await tick();
+      const subscriber = shared.join('k', () => source.iterator, { replayLatest: true });
+      const { target, got } = sink();
+      subscriber.pipe(target);
       source.push(1);
-      source.push(2);
       await tick();
-      for (const { sent } of sinks) expect(sent).toEqual(['#1', '#2']);
-      expect(serializations).toBe(2);
-      // Nothing went through the iterators; the end still does.
-      source.end();
-      for (const step of await Promise.all(pending)) expect(step.done).toBe(true);
-    });
-
-    it('falls back to the iterator when the sink cannot take a value, keeping the order', async () => {
-      const shared = new SharedSubscriptions<number>({ serialize: String });
-      const source = channel<number>();
-      const { direct, sent, state } = sink(false);
-      const subscriber = shared.join('k', () => source.iterator, { replayLatest: false, direct });
-      const first = subscriber.next();
-      await tick();
-      source.push(1);
-      expect(await first).toEqual({ value: 1, done: false });
-      // The consumer is busy with 1 (not parked): 2 and 3 queue even though the sink is open.
-      state.open = true;
+      expect(got).toEqual([1]);
+      // Not resumed yet: 2 and 3 wait in the subscriber's queue.
       source.push(2);
       source.push(3);
       await tick();
-      expect(sent).toEqual([]);
-      expect(await take(subscriber, 2)).toEqual([2, 3]);
-      // Parked again: the next value goes to the sink.
-      const parked = subscriber.next();
-      await tick();
+      expect(got).toEqual([1]);
+      subscriber.resume();
+      expect(got).toEqual([1, 2]);
+      subscriber.resume();
+      subscriber.resume();
+      expect(got).toEqual([1, 2, 3]);
+      // Idle again: the next value goes out at once.
       source.push(4);
       await tick();
-      expect(sent).toEqual(['4']);
-      await subscriber.return?.();
-      expect((await parked).done).toBe(true);
+      expect(got).toEqual([1, 2, 3, 4]);
+      await subscriber.return();
     });
 
-    it('replays the latest value to a late joiner through its iterator', async () => {
-      const shared = new SharedSubscriptions<number>({ serialize: String });
+    it('gives a late joiner the latest value first, then the live ones', async () => {
+      const shared = new SharedSubscriptions<number>();
       const source = channel<number>();
-      const early = sink();
-      const first = shared.join('k', () => source.iterator, {
-        replayLatest: true,
-        direct: early.direct,
-      });
-      const parked = first.next();
+      const first = shared.join('k', () => source.iterator, { replayLatest: true });
+      const firstValue = first.next();
       await tick();
       source.push(5);
+      expect(await firstValue).toEqual({ value: 5, done: false });
+      const joiner = shared.join('k', () => source.iterator, { replayLatest: true });
+      const { target, got } = sink();
+      joiner.pipe(target);
+      expect(got).toEqual([5]);
+      joiner.resume();
+      source.push(6);
       await tick();
-      expect(early.sent).toEqual(['5']);
-      const late = sink();
-      const joiner = shared.join('k', () => source.iterator, {
-        replayLatest: true,
-        direct: late.direct,
-      });
-      expect(await take(joiner, 1)).toEqual([5]);
-      expect(late.sent).toEqual([]);
-      await first.return?.();
-      await joiner.return?.();
-      expect((await parked).done).toBe(true);
+      expect(got).toEqual([5, 6]);
+      await joiner.return();
+      await first.return();
+    });
+
+    it('ends the sink after the values it still has to take; with the error of a failed source', async () => {
+      const shared = new SharedSubscriptions<number>();
+      const source = channel<number>();
+      const subscriber = shared.join('k', () => source.iterator, { replayLatest: false });
+      const { target, got, end } = sink();
+      subscriber.pipe(target);
+      source.push(1);
+      source.push(2);
+      source.end();
+      await tick();
+      expect(got).toEqual([1]);
+      subscriber.resume();
+      subscriber.resume();
+      await end;
+      expect(got).toEqual([1, 2, 'end']);
+
+      const failing = channel<number>();
+      const failed = sink();
+      shared.join('f', () => failing.iterator, { replayLatest: false }).pipe(failed.target);
+      await tick();
+      failing.fail(new Error('source broke'));
+      await failed.end;
+      expect(failed.got).toEqual([{ error: new Error('source broke') }]);
+    });
+
+    it('ends the sink and leaves the source when the client leaves; the last one stops it', async () => {
+      const shared = new SharedSubscriptions<number>();
+      const source = channel<number>();
+      const subscriber = shared.join('k', () => source.iterator, { replayLatest: false });
+      const { target, got, end } = sink();
+      subscriber.pipe(target);
+      await tick();
+      await subscriber.return();
+      await end;
+      expect(got).toEqual(['end']);
+      expect(shared.subscriberCount).toBe(0);
+      expect(source.state.returned).toBe(true);
+    });
+
+    it('bounds what a busy sink leaves queued, keeping the newest values', async () => {
+      const shared = new SharedSubscriptions<number>();
+      const source = channel<number>();
+      const subscriber = shared.join('k', () => source.iterator, { replayLatest: false });
+      const { target, got, end } = sink();
+      subscriber.pipe(target);
+      for (let i = 1; i <= 100; i++) source.push(i);
+      source.end();
+      await tick();
+      while (!got.includes('end')) subscriber.resume();
+      await end;
+      expect(got.length).toBeLessThan(100);
+      expect(got.slice(-2)).toEqual([100, 'end']);
     });
   });
 });

@@ -1,17 +1,66 @@
 /**
- * The graphql-ws adapter over `ws` (ws-adapter.ts): the protocol through graphql-ws's core,
- * what the hooks find in ctx.extra, the shared keep-alive and disposal.
+ * graphql-ws's protocol over `ws` (ws-adapter.ts): its messages and close codes, what the hooks
+ * get for a connection, the shared keep-alive and disposal.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { buildSchema } from 'graphql';
-import type { ServerOptions } from 'graphql-ws';
+import { buildSchema, execute, GraphQLError, parse, subscribe } from 'graphql';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { type Extra, type GraphqlWsAdapter, serveGraphqlWs } from '../src/graphql/ws-adapter.ts';
+import {
+  type Extra,
+  type GraphqlWsAdapter,
+  type GraphqlWsHooks,
+  serveGraphqlWs,
+} from '../src/graphql/ws-adapter.ts';
 
-const schema = buildSchema('type Query { hello: String }');
-const rootValue = { hello: () => 'world' };
+const schema = buildSchema(`
+  type Query { hello: String }
+  type Subscription { ticks: Int, forever: Int }
+`);
+
+/** `forever`'s streams: each yields 1, then waits until it is stopped. */
+const foreverStreams: { stopped: Promise<void> }[] = [];
+
+function forever(): AsyncIterableIterator<{ forever: number }> {
+  let stop!: () => void;
+  const stopped = new Promise<void>((resolve) => {
+    stop = resolve;
+  });
+  foreverStreams.push({ stopped });
+  let first = true;
+  const done = { value: undefined, done: true } as const;
+  return {
+    async next() {
+      if (first) {
+        first = false;
+        return { value: { forever: 1 }, done: false };
+      }
+      await stopped;
+      return done;
+    },
+    async return() {
+      stop();
+      return done;
+    },
+    async throw(error: unknown) {
+      stop();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+const rootValue = {
+  hello: () => 'world',
+  ticks: async function* () {
+    yield { ticks: 1 };
+    yield { ticks: 2 };
+  },
+  forever,
+};
 
 interface Running {
   url: string;
@@ -27,20 +76,24 @@ afterEach(async () => {
 
 async function start(
   keepAliveMs: number,
-  options: Pick<ServerOptions, 'connectionInitWaitTimeout' | 'jsonMessageReviver'> = {},
+  options: Pick<GraphqlWsHooks<never>, 'connectionInitWaitTimeout' | 'jsonMessageReviver'> = {},
 ): Promise<Running> {
   const http: Server = createServer();
   const wss = new WebSocketServer({ server: http, path: '/graphql' });
   const extras: Extra[] = [];
   const adapter = serveGraphqlWs(
     {
-      schema,
-      roots: { query: rootValue },
       ...options,
-      onConnect(ctx) {
-        extras.push(ctx.extra);
+      onConnect(connection) {
+        extras.push(connection);
         return true;
       },
+      onSubscribe: (_connection, _id, payload) =>
+        payload.query === 'refused'
+          ? [new GraphQLError('Refused by onSubscribe')]
+          : { schema, document: parse(payload.query), rootValue },
+      execute,
+      subscribe,
     },
     wss,
     keepAliveMs,
@@ -84,18 +137,26 @@ function connect(
     socket.once('open', () => resolve());
     socket.once('error', reject);
   });
-  const message = async (type: string) => {
+  /** The `nth` message of `type` (the first by default), once it arrived. */
+  const message = async (type: string, nth = 1) => {
     for (;;) {
-      const found = messages.find((m) => m.type === type);
+      const found = messages.filter((m) => m.type === type)[nth - 1];
       if (found) return found;
       await new Promise<void>((resolve) => waiters.push(resolve));
     }
   };
-  return { socket, closed, opened, message };
+  const send = (value: unknown) => socket.send(JSON.stringify(value));
+  /** Opened and acknowledged. */
+  const ready = async () => {
+    await opened;
+    send({ type: 'connection_init' });
+    await message('connection_ack');
+  };
+  return { socket, closed, opened, message, messages, send, ready };
 }
 
 describe('serveGraphqlWs', () => {
-  it('speaks graphql-transport-ws through the core and gives hooks the socket, not the request', async () => {
+  it('speaks graphql-transport-ws and gives hooks the socket, not the request', async () => {
     const server = await start(0);
     const client = connect(server.url);
     await client.opened;
@@ -115,6 +176,121 @@ describe('serveGraphqlWs', () => {
     expect('request' in (extra ?? {})).toBe(false);
     client.socket.close(1000);
     await client.closed;
+  });
+
+  it('streams a subscription’s results in order, then completes it', async () => {
+    const server = await start(0);
+    const client = connect(server.url);
+    await client.ready();
+    client.send({ id: 's', type: 'subscribe', payload: { query: 'subscription { ticks }' } });
+    await client.message('complete');
+    expect(client.messages.filter((m) => m.id === 's')).toEqual([
+      { id: 's', type: 'next', payload: { data: { ticks: 1 } } },
+      { id: 's', type: 'next', payload: { data: { ticks: 2 } } },
+      { id: 's', type: 'complete' },
+    ]);
+  });
+
+  it('sends the errors of onSubscribe as an error message, and runs nothing', async () => {
+    const server = await start(0);
+    const client = connect(server.url);
+    await client.ready();
+    client.send({ id: 'e', type: 'subscribe', payload: { query: 'refused' } });
+    expect(await client.message('error')).toEqual({
+      id: 'e',
+      type: 'error',
+      payload: [{ message: 'Refused by onSubscribe' }],
+    });
+    // The id is free again.
+    client.send({ id: 'e', type: 'subscribe', payload: { query: '{ hello }' } });
+    expect(await client.message('next')).toMatchObject({ id: 'e' });
+  });
+
+  it('stops a stream the client completes, without a complete message', async () => {
+    const server = await start(0);
+    const client = connect(server.url);
+    await client.ready();
+    client.send({ id: 'f', type: 'subscribe', payload: { query: 'subscription { forever }' } });
+    await client.message('next');
+    client.send({ id: 'f', type: 'complete' });
+    await foreverStreams.at(-1)?.stopped;
+    // Answered after the complete: nothing came for `f` in between.
+    client.send({ type: 'ping' });
+    await client.message('pong');
+    expect(client.messages.filter((m) => m.id === 'f').map((m) => m.type)).toEqual(['next']);
+  });
+
+  it('runs a new operation under an id the client just completed, untouched by the old one', async () => {
+    const server = await start(0);
+    const client = connect(server.url);
+    await client.ready();
+    client.send({ id: 'f', type: 'subscribe', payload: { query: 'subscription { forever }' } });
+    await client.message('next');
+    client.send({ id: 'f', type: 'complete' });
+    client.send({ id: 'f', type: 'subscribe', payload: { query: 'subscription { ticks }' } });
+    await client.message('complete');
+    expect(client.messages.filter((m) => m.id === 'f')).toEqual([
+      { id: 'f', type: 'next', payload: { data: { forever: 1 } } },
+      { id: 'f', type: 'next', payload: { data: { ticks: 1 } } },
+      { id: 'f', type: 'next', payload: { data: { ticks: 2 } } },
+      { id: 'f', type: 'complete' },
+    ]);
+  });
+
+  it('stops the running streams of a socket that closes', async () => {
+    const server = await start(0);
+    const client = connect(server.url);
+    await client.ready();
+    client.send({ id: 'f', type: 'subscribe', payload: { query: 'subscription { forever }' } });
+    await client.message('next');
+    client.socket.close(1000);
+    await foreverStreams.at(-1)?.stopped;
+  });
+
+  it('answers a ping with a pong carrying its payload', async () => {
+    const server = await start(0);
+    const client = connect(server.url);
+    await client.opened;
+    client.send({ type: 'ping', payload: { at: 1 } });
+    expect(await client.message('pong')).toEqual({ type: 'pong', payload: { at: 1 } });
+  });
+
+  it('closes with 4401 on a subscribe before the connection was acknowledged', async () => {
+    const server = await start(0);
+    const client = connect(server.url);
+    await client.opened;
+    client.send({ id: '1', type: 'subscribe', payload: { query: '{ hello }' } });
+    expect(await client.closed).toEqual({ code: 4401, reason: 'Unauthorized' });
+  });
+
+  it('closes with 4429 on a second connection_init', async () => {
+    const server = await start(0);
+    const client = connect(server.url);
+    await client.ready();
+    client.send({ type: 'connection_init' });
+    expect(await client.closed).toEqual({ code: 4429, reason: 'Too many initialisation requests' });
+  });
+
+  it('closes with 4409 on a subscribe whose id is running', async () => {
+    const server = await start(0);
+    const client = connect(server.url);
+    await client.ready();
+    client.send({ id: 'f', type: 'subscribe', payload: { query: 'subscription { forever }' } });
+    await client.message('next');
+    client.send({ id: 'f', type: 'subscribe', payload: { query: '{ hello }' } });
+    expect(await client.closed).toEqual({ code: 4409, reason: 'Subscriber for f already exists' });
+    await foreverStreams.at(-1)?.stopped;
+  });
+
+  it('closes with 4500 on a message only a server sends', async () => {
+    const server = await start(0);
+    const client = connect(server.url);
+    await client.ready();
+    client.send({ id: '1', type: 'next', payload: { data: null } });
+    expect(await client.closed).toEqual({
+      code: 4500,
+      reason: 'Unexpected message of type next received',
+    });
   });
 
   it('refuses a socket without the graphql-transport-ws subprotocol with 4406', async () => {

@@ -86,6 +86,8 @@ export interface MemorySample {
   heapTotal: number;
   /** Committed bytes of each V8 heap space. */
   spaces: Record<string, number>;
+  /** Resident (physical) bytes of each V8 heap space. */
+  residentSpaces: Record<string, number>;
   external: number;
   arrayBuffers: number;
 }
@@ -281,10 +283,12 @@ serve(
     async memory(): Promise<MemorySample> {
       await fullGc();
       const { rss, heapUsed, heapTotal, external, arrayBuffers } = process.memoryUsage();
-      const spaces = Object.fromEntries(
-        getHeapSpaceStatistics().map((space) => [space.space_name, space.space_size]),
+      const statistics = getHeapSpaceStatistics();
+      const spaces = Object.fromEntries(statistics.map((s) => [s.space_name, s.space_size]));
+      const residentSpaces = Object.fromEntries(
+        statistics.map((s) => [s.space_name, s.physical_space_size]),
       );
-      return { rss, heapUsed, heapTotal, external, arrayBuffers, spaces };
+      return { rss, heapUsed, heapTotal, external, arrayBuffers, spaces, residentSpaces };
     },
 
     /** Starts a CPU profile of this process (the fan-out profiles its rounds only). */

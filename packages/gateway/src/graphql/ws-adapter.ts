@@ -1,49 +1,129 @@
 /**
- * graphql-ws over `ws`: a thin adapter over graphql-ws's `makeServer` core, as its own
- * `graphql-ws/use/ws` is, with the same protocol handling, close codes and keep-alive, but
- * lighter per idle socket (thousands of them watch one job):
+ * graphql-ws's protocol (graphql-transport-ws) over `ws`, run here instead of by graphql-ws's
+ * `makeServer`, with its messages, close codes and keep-alive, because thousands of idle
+ * sockets watch one job and each must cost little. Per open operation, `makeServer` keeps
+ * a suspended async function (with the parsed `subscribe` message and its execution
+ * arguments), three `emit` closures, and per connection a context, a dictionary of operations
+ * and the connection_init payload: about 1.5 KB per idle subscriber, measured. Here:
  *
- * - the HTTP upgrade request is not kept;
+ * - a connection is one object (`Connection`): graphql-ws's `ctx` and `ctx.extra` in one, with
+ *   a Map of its operations, and no listeners or closures of its own (the socket class hands
+ *   it its events);
+ * - an operation is its entry in that Map; a shared subscriber (shared-subscriptions.ts) is
+ *   piped, told of each result, so no promise waits per idle operation (other streams are
+ *   pulled by a small async function); what the hooks keep of the message is theirs to decide;
+ * - the HTTP upgrade request and the connection_init payload are not kept (the hooks keep
+ *   what they need of it);
  * - one keep-alive interval pings every open socket and terminates those that did not answer
  *   the previous round's ping, instead of a timer (and a pong listener) per socket per round;
- * - no listeners or closures per socket: the socket class hands its events to one
- *   `Connection` object, which is both graphql-ws's socket and the hooks' `ctx.extra`;
- * - a message is parsed here and graphql-ws gets the parsed object (its parseMessage takes one),
- *   so a running operation does not keep the message's raw text besides the object, and the
- *   query text is kept once for all operations sending the same text (graphql-ws keeps each
- *   operation's message while it runs);
- * - the connection_init wait is a timer this adapter drops once connection_init arrives;
- *   graphql-ws's own stays referenced by the connection after it fired.
+ * - the connection_init wait is a timer dropped once connection_init arrives;
+ * - a message is parsed once, with the query text kept once for all operations sending it.
+ *
+ * As in graphql-ws, a socket that still has a result to write holds its stream back (a
+ * pulled stream waits for every write), and messages are validated by graphql-ws's
+ * `validateMessage`.
  */
 import {
+  type ExecutionArgs,
+  type ExecutionResult,
+  GraphQLError,
+  getOperationAST,
+  OperationTypeNode,
+} from 'graphql';
+import {
   CloseCode,
-  type ConnectionInitMessage,
-  DEPRECATED_GRAPHQL_WS_PROTOCOL,
   GRAPHQL_TRANSPORT_WS_PROTOCOL,
-  type WebSocket as GraphqlWsSocket,
   handleProtocols,
   MessageType,
-  makeServer,
-  type ServerOptions,
+  type SubscribePayload,
+  validateMessage,
 } from 'graphql-ws';
 import { type RawData, WebSocket, type WebSocketServer } from 'ws';
+import type { PipeableSubscriber, SubscriberSink } from '../subscriptions/shared-subscriptions.ts';
 
-/** What graphql-ws's hooks find in `ctx.extra` (plus what they add to it themselves). */
+/** What the hooks get for a connection (plus what they add to it themselves). */
 export interface Extra {
   readonly socket: WebSocket;
+  /** Operations running on the connection, the one being subscribed included. */
+  readonly operationCount: number;
+}
+
+type Results = ExecutionResult | AsyncIterable<ExecutionResult>;
+
+export interface GraphqlWsHooks<E> {
+  /**
+   * connection_init: true acknowledges it; false closes the socket with 4403 (unless the hook
+   * closed it itself). `params` is its payload, when an object.
+   */
+  onConnect(
+    connection: Extra & Partial<E>,
+    params: Readonly<Record<string, unknown>> | undefined,
+  ): boolean | Promise<boolean>;
+  /** subscribe: the arguments to run the operation with, or the errors to send instead. */
+  onSubscribe(
+    connection: Extra & Partial<E>,
+    id: string,
+    payload: SubscribePayload,
+  ): ExecutionArgs | readonly GraphQLError[] | Promise<ExecutionArgs | readonly GraphQLError[]>;
+  /** Runs queries and mutations. */
+  execute(args: ExecutionArgs): Results | Promise<Results>;
+  /** Runs subscriptions. */
+  subscribe(args: ExecutionArgs): Results | Promise<Results>;
+  /** Applied to every incoming message as JSON.parse's reviver. */
+  jsonMessageReviver?: ((this: unknown, key: string, value: unknown) => unknown) | undefined;
+  /** How long a socket has to send connection_init (ms); default 3 s, 0 for no limit. */
+  connectionInitWaitTimeout?: number | undefined;
+  /** Internal errors close sockets without their message; default NODE_ENV === 'production'. */
+  isProd?: boolean | undefined;
 }
 
 export interface GraphqlWsAdapter<E = Record<PropertyKey, never>> {
-  /** The `ctx.extra` of every open socket. */
+  /** Every open socket's connection. */
   connections(): Iterable<Extra & Partial<E>>;
   /** Closes every socket with 1001 (going away) and stops accepting. */
   dispose(): Promise<void>;
 }
 
-type ServerOptionsFor<P extends ConnectionInitMessage['payload'], E> = ServerOptions<
-  P,
-  Extra & Partial<E>
-> & { isProd?: boolean };
+/** A `next` message as graphql-ws sends it, `payload` being the serialized result. */
+function nextMessage(id: string, payload: string): string {
+  return `{"id":${JSON.stringify(id)},"type":"next","payload":${payload}}`;
+}
+
+/**
+ * Results already serialized. A shared subscription hands the same result object to all its
+ * subscribers (the replay to late joiners and values queued for busy sockets included): it is
+ * serialized once for all of them.
+ */
+const serializedResults = new WeakMap<ExecutionResult, string>();
+
+/** A result as graphql-ws serializes it into `next` (errors through their toJSON). */
+function serializeResult(result: ExecutionResult): string {
+  let text = serializedResults.get(result);
+  if (text === undefined) {
+    const { errors, ...rest } = result;
+    text = JSON.stringify(errors ? { ...rest, errors: errors.map((e) => e.toJSON()) } : rest);
+    serializedResults.set(result, text);
+  }
+  return text;
+}
+
+function completeMessage(id: string): string {
+  return `{"id":${JSON.stringify(id)},"type":"complete"}`;
+}
+
+function errorMessage(id: string, errors: readonly GraphQLError[]): string {
+  return JSON.stringify({ id, type: MessageType.Error, payload: errors.map((e) => e.toJSON()) });
+}
+
+function isErrors(
+  value: ExecutionArgs | readonly GraphQLError[],
+): value is readonly GraphQLError[] {
+  return Array.isArray(value);
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<ExecutionResult> {
+  return typeof Object(value)[Symbol.asyncIterator] === 'function';
+}
 
 /**
  * The `ws` socket class the server creates: it knows its connection and hands the connection
@@ -67,7 +147,7 @@ class AdaptedWebSocket extends WebSocket {
         case 'close': {
           // After the server's own listener (it forgets the client), as use/ws's order was.
           const listened = super.emit(event, ...args);
-          connection.end(args[0] as number, args[1] as Buffer);
+          connection.end();
           return listened;
         }
         case 'error':
@@ -86,12 +166,14 @@ class AdaptedWebSocket extends WebSocket {
 
 /** What every connection of one server shares (one object, not fields per connection). */
 interface Shared {
+  // biome-ignore lint/suspicious/noExplicitAny: the hooks' own connection type is the caller's
+  readonly hooks: GraphqlWsHooks<any>;
   readonly isProd: boolean;
-  /** JSON.parse's reviver for incoming messages: query sharing, then the options' own. */
+  /** JSON.parse's reviver for incoming messages: query sharing, then the hooks' own. */
   readonly reviver: (this: unknown, key: string, value: unknown) => unknown;
 }
 
-/** graphql-ws's connection_init wait ran out: it closes the socket the same way. */
+/** The connection_init wait ran out: the socket closes as graphql-ws closes it. */
 function initTimedOut(connection: Connection): void {
   connection.initWait = null;
   connection.socket.close(
@@ -100,25 +182,38 @@ function initTimedOut(connection: Connection): void {
   );
 }
 
-/** One socket's state: graphql-ws's view of the socket and the hooks' `ctx.extra`. */
-class Connection implements GraphqlWsSocket, Extra {
+/** A thrown error as graphql-ws reports it in an `error` message. */
+function asGraphqlError(error: unknown): GraphQLError {
+  const originalError = error instanceof Error ? error : new Error(String(error));
+  return new GraphQLError(originalError.message, { originalError });
+}
+
+/** One socket's state: graphql-ws's `ctx` and the hooks' `ctx.extra` in one object. */
+class Connection implements Extra {
   readonly socket: AdaptedWebSocket;
-  readonly protocol: string;
   /** Pinged by the keep-alive round and not answered yet. */
   awaitingPong = false;
   /** Until connection_init arrives: closes the socket if it does not in time. */
   initWait: NodeJS.Timeout | null = null;
-  // graphql-ws types it as text; its parseMessage also takes the parsed message (see receive).
-  onData: ((data: string) => Promise<void>) | null = null;
-  closed: ((code?: number, reason?: string) => Promise<void>) | null = null;
+  initReceived = false;
+  acknowledged = false;
+  /**
+   * Operation id → its results while they stream (null while it is being prepared); null
+   * until the first subscribe.
+   */
+  operations: Map<string, AsyncIterable<ExecutionResult> | null> | null = null;
   readonly #shared: Shared;
 
   constructor(socket: AdaptedWebSocket, shared: Shared) {
     this.socket = socket;
-    this.protocol = socket.protocol;
     this.#shared = shared;
   }
 
+  get operationCount(): number {
+    return this.operations?.size ?? 0;
+  }
+
+  /** Resolves once `data` was written (at once if the socket is no longer open). */
   send(data: string): Promise<void> {
     const socket = this.socket;
     return new Promise((resolve, reject) => {
@@ -127,71 +222,248 @@ class Connection implements GraphqlWsSocket, Extra {
     });
   }
 
-  close(code?: number, reason?: string): void {
-    this.socket.close(code, reason);
-  }
-
-  onMessage(cb: (data: string) => Promise<void>): void {
-    this.onData = cb;
-  }
-
   /**
-   * A message from the client, parsed, to graphql-ws (a failure closes the socket with 4500).
-   * graphql-ws validates the parsed message itself; text that is not JSON, or is a JSON string,
-   * closes the socket with 4400, as graphql-ws does.
+   * A message from the client. Text that is not JSON, or not a valid message, closes the
+   * socket with 4400; an internal error (a hook's) with 4500.
    */
   receive(data: RawData): void {
-    const onData = this.onData as ((message: unknown) => Promise<void>) | null;
-    if (!onData) return;
-    let message: unknown;
+    let message: ReturnType<typeof validateMessage>;
     try {
-      message = JSON.parse(String(data), this.#shared.reviver);
+      message = validateMessage(JSON.parse(String(data), this.#shared.reviver));
     } catch {
-      message = undefined;
-    }
-    // Not JSON, or a JSON string (which parseMessage would take for message text and parse).
-    if (message === undefined || typeof message === 'string') {
       this.socket.close(CloseCode.BadRequest, 'Invalid message received');
       return;
     }
-    if (
-      this.initWait &&
-      (message as { type?: unknown } | null)?.type === MessageType.ConnectionInit
-    ) {
-      clearTimeout(this.initWait);
-      this.initWait = null;
-    }
-    onData(message).then(undefined, (err: unknown) =>
-      this.fail(
-        'Internal error occurred during message handling. Please check your implementation.',
-        err,
-      ),
+    // A subscribe catches its own failures: no promise chain stays behind a running operation.
+    if (message.type === MessageType.Subscribe) void this.#subscribe(message.id, message.payload);
+    else this.#reply(message).then(undefined, (err: unknown) => this.handlingFailed(err));
+  }
+
+  /** A failure handling a message or writing an operation's results: 4500. */
+  handlingFailed(err: unknown): void {
+    this.fail(
+      'Internal error occurred during message handling. Please check your implementation.',
+      err,
     );
   }
 
-  /** The socket closed (ws emits 'close' once): graphql-ws ends its operations. */
-  end(code: number, reason: Buffer): void {
+  /** Every message but subscribe. */
+  async #reply(message: ReturnType<typeof validateMessage>): Promise<void> {
+    switch (message.type) {
+      case MessageType.ConnectionInit: {
+        if (this.initWait) clearTimeout(this.initWait);
+        this.initWait = null;
+        if (this.initReceived) {
+          this.socket.close(
+            CloseCode.TooManyInitialisationRequests,
+            'Too many initialisation requests',
+          );
+          return;
+        }
+        this.initReceived = true;
+        const params = message.payload ?? undefined;
+        if (!(await this.#shared.hooks.onConnect(this, params))) {
+          this.socket.close(CloseCode.Forbidden, 'Forbidden');
+          return;
+        }
+        this.acknowledged = true;
+        await this.send(`{"type":"${MessageType.ConnectionAck}"}`);
+        return;
+      }
+      case MessageType.Ping:
+        await this.send(
+          JSON.stringify(
+            message.payload
+              ? { type: MessageType.Pong, payload: message.payload }
+              : { type: MessageType.Pong },
+          ),
+        );
+        return;
+      case MessageType.Pong:
+        return;
+      case MessageType.Complete: {
+        const results = this.operations?.get(message.id);
+        this.operations?.delete(message.id);
+        await stop(results);
+        return;
+      }
+      default:
+        // As graphql-ws: a client's connection_ack, next or error ends the connection (4500).
+        throw new Error(`Unexpected message of type ${message.type} received`);
+    }
+  }
+
+  async #subscribe(id: string, payload: SubscribePayload): Promise<void> {
+    if (!this.acknowledged) {
+      this.socket.close(CloseCode.Unauthorized, 'Unauthorized');
+      return;
+    }
+    this.operations ??= new Map();
+    const operations = this.operations;
+    if (operations.has(id)) {
+      this.socket.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
+      return;
+    }
+    operations.set(id, null);
+    let streaming = false;
+    try {
+      const results = await this.#execute(id, payload);
+      if (results === null) return;
+      if (!isAsyncIterable(results)) {
+        if (operations.has(id)) await this.send(nextMessage(id, serializeResult(results)));
+        if (operations.has(id)) await this.send(completeMessage(id));
+        return;
+      }
+      if (!operations.has(id)) {
+        // Completed by the client (or the socket closed) while it was being prepared.
+        await stop(results);
+        return;
+      }
+      operations.set(id, results);
+      streaming = true;
+      // Not awaited: what preparing it held (message, arguments) can go.
+      if (isPipeable(results)) results.pipe(new PipedOperation(this, id, results));
+      else void this.#stream(id, results);
+    } catch (err) {
+      this.handlingFailed(err);
+    } finally {
+      if (!streaming) operations.delete(id);
+    }
+  }
+
+  /** Runs the operation: its results, or null once the errors to send instead were sent. */
+  async #execute(id: string, payload: SubscribePayload): Promise<Results | null> {
+    const { hooks } = this.#shared;
+    const args = await hooks.onSubscribe(this, id, payload);
+    if (isErrors(args)) {
+      if (this.operations?.has(id)) await this.send(errorMessage(id, args));
+      return null;
+    }
+    const operation = getOperationAST(args.document, args.operationName);
+    if (!operation) {
+      if (this.operations?.has(id)) {
+        await this.send(errorMessage(id, [new GraphQLError('Unable to identify operation')]));
+      }
+      return null;
+    }
+    return operation.operation === OperationTypeNode.SUBSCRIPTION
+      ? hooks.subscribe(args)
+      : hooks.execute(args);
+  }
+
+  /** Sends each result once the previous one was written. */
+  async #stream(id: string, results: AsyncIterable<ExecutionResult>): Promise<void> {
+    let error: { value: unknown } | undefined;
+    try {
+      for await (const result of results) {
+        await this.send(nextMessage(id, serializeResult(result)));
+      }
+    } catch (err) {
+      error = { value: err };
+    }
+    await this.endOperation(id, results, error);
+  }
+
+  /**
+   * An operation's `results` ended: its error, or complete. Not if the client completed it
+   * (or the socket closed), and then its id may already run another operation.
+   */
+  async endOperation(
+    id: string,
+    results: AsyncIterable<ExecutionResult>,
+    error?: { value: unknown },
+  ): Promise<void> {
+    const operations = this.operations as Map<string, AsyncIterable<ExecutionResult> | null>;
+    if (operations.get(id) !== results) return;
+    try {
+      await this.send(
+        error ? errorMessage(id, [asGraphqlError(error.value)]) : completeMessage(id),
+      );
+    } catch (err) {
+      this.handlingFailed(err);
+    } finally {
+      if (operations.get(id) === results) operations.delete(id);
+    }
+  }
+
+  /** The socket closed (ws emits 'close' once): the running operations stop. */
+  end(): void {
     if (this.initWait) clearTimeout(this.initWait);
     this.initWait = null;
-    const closed = this.closed;
-    this.closed = null;
-    if (!closed) return;
-    if (
-      !this.#shared.isProd &&
-      code === CloseCode.SubprotocolNotAcceptable &&
-      this.protocol === DEPRECATED_GRAPHQL_WS_PROTOCOL
-    ) {
-      console.warn(
-        `Client provided the unsupported and deprecated subprotocol "${this.protocol}" used by subscriptions-transport-ws.Please see https://www.apollographql.com/docs/apollo-server/data/subscriptions/#switching-from-subscriptions-transport-ws.`,
-      );
+    // Emptied, not dropped: an operation still being prepared finds itself gone and stops.
+    const operations = this.operations;
+    if (operations) {
+      for (const results of operations.values()) void stop(results);
+      operations.clear();
     }
-    void closed(code, String(reason));
   }
 
   /** An internal error: logged, and the socket closed with 4500. */
   fail(message: string, err: unknown): void {
     console.error(message, err);
     this.socket.close(CloseCode.InternalServerError, closeReason(err, this.#shared.isProd));
+  }
+}
+
+/**
+ * The operation of a piped subscriber (shared-subscriptions.ts): each result goes out as the
+ * source yields it; while the socket still has data waiting to be written, the next one waits
+ * for that write (meanwhile values wait in the subscriber's bounded queue). No promise stays
+ * pending while it is idle.
+ */
+class PipedOperation implements SubscriberSink<ExecutionResult> {
+  readonly #connection: Connection;
+  readonly #id: string;
+  readonly #results: PipeableSubscriber<ExecutionResult>;
+  /** ws's write callback: one per operation, not one per message. */
+  readonly #written = (err?: Error | null) => {
+    // A write cut short by the socket closing is no failure: the operation ends with it.
+    if (err && this.#connection.socket.readyState === WebSocket.OPEN) {
+      this.#connection.handlingFailed(err);
+    } else {
+      this.#results.resume();
+    }
+  };
+
+  constructor(connection: Connection, id: string, results: PipeableSubscriber<ExecutionResult>) {
+    this.#connection = connection;
+    this.#id = id;
+    this.#results = results;
+  }
+
+  next(result: ExecutionResult): void {
+    const socket = this.#connection.socket;
+    if (socket.readyState !== WebSocket.OPEN) {
+      this.#results.resume();
+      return;
+    }
+    const message = nextMessage(this.#id, serializeResult(result));
+    if (socket.bufferedAmount > 0) {
+      socket.send(message, this.#written);
+      return;
+    }
+    // Nothing waiting to be written, so this goes to the kernel at once: not waited for (a
+    // write callback per socket per event costs the fan-out's delivery time).
+    socket.send(message);
+    this.#results.resume();
+  }
+
+  end(error?: { value: unknown }): void {
+    void this.#connection.endOperation(this.#id, this.#results, error);
+  }
+}
+
+function isPipeable(
+  results: AsyncIterable<ExecutionResult>,
+): results is PipeableSubscriber<ExecutionResult> {
+  return typeof (results as Partial<PipeableSubscriber<ExecutionResult>>).pipe === 'function';
+}
+
+/** Stops a stream the client no longer wants (as graphql-ws: async generators and alike). */
+async function stop(results: AsyncIterable<ExecutionResult> | null | undefined): Promise<void> {
+  const iterator = results as Partial<AsyncGenerator<ExecutionResult>> | null | undefined;
+  if (typeof iterator?.return === 'function' && typeof iterator.throw === 'function') {
+    await iterator.return(undefined);
   }
 }
 
@@ -224,21 +496,23 @@ function closeReason(err: unknown, isProd: boolean): string {
  * Serves graphql-ws on `ws`, like `useServer` from `graphql-ws/use/ws`: every `keepAliveMs`,
  * each open socket is pinged, and one that has not answered the previous ping is terminated.
  */
-export function serveGraphqlWs<
-  P extends ConnectionInitMessage['payload'] = ConnectionInitMessage['payload'],
-  E extends Record<PropertyKey, unknown> = Record<PropertyKey, never>,
->(options: ServerOptionsFor<P, E>, ws: WebSocketServer, keepAliveMs = 12_000): GraphqlWsAdapter<E> {
+export function serveGraphqlWs<E extends Record<PropertyKey, unknown> = Record<PropertyKey, never>>(
+  hooks: GraphqlWsHooks<E>,
+  ws: WebSocketServer,
+  keepAliveMs = 12_000,
+): GraphqlWsAdapter<E> {
   const isProd =
-    typeof options.isProd === 'boolean' ? options.isProd : process.env.NODE_ENV === 'production';
+    typeof hooks.isProd === 'boolean' ? hooks.isProd : process.env.NODE_ENV === 'production';
   if (ws.options.WebSocket && ws.options.WebSocket !== WebSocket) {
     throw new Error('serveGraphqlWs sets the WebSocket class of the server itself');
   }
   if (ws.options.clientTracking === false) {
     throw new Error('serveGraphqlWs needs clientTracking (its keep-alive walks ws.clients)');
   }
-  const reviver = options.jsonMessageReviver;
+  const reviver = hooks.jsonMessageReviver;
   const shareQuery = sharedQueries();
   const shared: Shared = {
+    hooks,
     isProd,
     reviver: reviver
       ? function (key, value) {
@@ -246,13 +520,7 @@ export function serveGraphqlWs<
         }
       : shareQuery,
   };
-  const { connectionInitWaitTimeout: initWaitMs = 3_000 } = options;
-  const server = makeServer<P, Extra & Partial<E>>({
-    ...options,
-    // Both done here (see Connection): messages arrive parsed, the init wait is ours.
-    jsonMessageReviver: undefined,
-    connectionInitWaitTimeout: 0,
-  });
+  const { connectionInitWaitTimeout: initWaitMs = 3_000 } = hooks;
   ws.options.handleProtocols = handleProtocols;
   ws.options.WebSocket = AdaptedWebSocket;
 
@@ -273,17 +541,15 @@ export function serveGraphqlWs<
   });
 
   ws.on('connection', (socket: AdaptedWebSocket) => {
+    if (socket.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL) {
+      socket.close(CloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
+      return;
+    }
     const connection = new Connection(socket, shared);
     socket.connection = connection;
-    // As graphql-ws: no wait for a socket it refuses at once (wrong subprotocol).
-    if (
-      initWaitMs > 0 &&
-      Number.isFinite(initWaitMs) &&
-      socket.protocol === GRAPHQL_TRANSPORT_WS_PROTOCOL
-    ) {
+    if (initWaitMs > 0 && Number.isFinite(initWaitMs)) {
       connection.initWait = setTimeout(initTimedOut, initWaitMs, connection);
     }
-    connection.closed = server.opened(connection, connection as unknown as Extra & Partial<E>);
   });
 
   const keepAlive =
@@ -313,8 +579,8 @@ export function serveGraphqlWs<
       if (keepAlive) clearInterval(keepAlive);
       for (const client of ws.clients) client.close(1001, 'Going away');
       ws.removeAllListeners();
-      await new Promise<void>((resolve, reject) => {
-        ws.close((err) => (err ? reject(err) : resolve()));
+      await new Promise<void>((resolve) => {
+        ws.close(() => resolve());
       });
     },
   };

@@ -10,12 +10,17 @@
  * new operations on sockets already open, and the revocation sweep closes the sockets of a
  * revoked key (4403) within the key cache's lifetime (`connections()`).
  */
-import { createHash } from 'node:crypto';
 import type { Server } from 'node:http';
 import { CLOSE_CODES } from '@zimage/contract';
-import { type ExecutionArgs, type ExecutionResult, GraphQLError, getOperationAST } from 'graphql';
+import {
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  GraphQLError,
+  getOperationAST,
+} from 'graphql';
 import type { SubscribePayload } from 'graphql-ws';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocketServer } from 'ws';
 import { hashSecret } from '../auth/api-keys.ts';
 import { authenticate, type KeyCache } from '../auth/authenticate.ts';
 import type { LiveConnection } from '../auth/revocation-sweep.ts';
@@ -28,7 +33,7 @@ import { visibilityKey } from '../schema/access.ts';
 import type { GatewayContext } from '../schema/builder.ts';
 import { CURRENT_STATE_SUBSCRIPTIONS } from '../schema/job.ts';
 import type { Store } from '../store/store.ts';
-import { type DirectSink, SharedSubscriptions } from '../subscriptions/shared-subscriptions.ts';
+import { SharedSubscriptions } from '../subscriptions/shared-subscriptions.ts';
 import { admitOperation, rootFields } from './admission.ts';
 import { asBadUserInput } from './input-errors.ts';
 import { maskError } from './mask-error.ts';
@@ -73,39 +78,6 @@ interface OperationRoot {
   /** Subscribers with the same key get the same results. */
   shareKey: string;
   replayLatest: boolean;
-  /** The subscriber's WebSocket, for shared results sent as they are (see SocketSink). */
-  direct?: SocketSink | undefined;
-}
-
-/** graphql-ws's `next` payload for a result, built as its own emit.next builds it. */
-function serializeResult(result: ExecutionResult): string {
-  const { errors, ...rest } = result;
-  return JSON.stringify(errors ? { ...rest, errors: errors.map((e) => e.toJSON()) } : rest);
-}
-
-/**
- * One subscriber's socket as a direct sink of its shared source: a result goes out as the
- * `next` message graphql-ws would send (the same bytes), but its payload is serialized once
- * per event for every subscriber, and no per-subscriber promise chain runs. Only while the
- * socket has nothing waiting to be written; otherwise graphql-ws delivers it (and a slow
- * client's bounded queue applies).
- */
-class SocketSink implements DirectSink<ExecutionResult> {
-  readonly #socket: WebSocket;
-  /** The operation id (graphql-ws keeps the same string), written into each message. */
-  readonly #id: string;
-
-  constructor(socket: WebSocket, id: string) {
-    this.#socket = socket;
-    this.#id = id;
-  }
-
-  deliver(_result: ExecutionResult, serialized: () => string): boolean {
-    const socket = this.#socket;
-    if (socket.readyState !== WebSocket.OPEN || socket.bufferedAmount > 0) return false;
-    socket.send(`{"id":${JSON.stringify(this.#id)},"type":"next","payload":${serialized()}}`);
-    return true;
-  }
 }
 
 /** `authorization` in any letter case (GraphiQL sends its Headers tab as `Authorization`). */
@@ -146,7 +118,7 @@ async function admitConnection(
 
 export function attachGraphqlWs(httpServer: Server, deps: GraphqlWsDeps): GraphqlWsServer {
   const { yoga, logger, metrics } = deps;
-  const shared = new SharedSubscriptions<ExecutionResult>({ serialize: serializeResult });
+  const shared = new SharedSubscriptions<ExecutionResult>();
   const webSockets = new WebSocketServer({
     server: httpServer,
     path: GRAPHQL_PATH,
@@ -165,6 +137,22 @@ export function attachGraphqlWs(httpServer: Server, deps: GraphqlWsDeps): Graphq
     return [maskError(error, 'Unexpected error.') as GraphQLError];
   };
 
+  // Yoga's parser cache gives every operation sending the same query text the same document.
+  // A document valid once stays valid (the rules read the document and the schema alone), so
+  // it is validated once: envelop's validation builds hook objects for every plugin per call.
+  const validDocuments = new WeakSet<DocumentNode>();
+  /** A number per document, for share keys: shorter than the query text. */
+  const documentIds = new WeakMap<DocumentNode, number>();
+  let lastDocumentId = 0;
+  const documentId = (document: DocumentNode) => {
+    let id = documentIds.get(document);
+    if (id === undefined) {
+      id = ++lastDocumentId;
+      documentIds.set(document, id);
+    }
+    return id;
+  };
+
   const prepare = async (
     extra: ConnectionExtra,
     payload: SubscribePayload,
@@ -175,8 +163,11 @@ export function attachGraphqlWs(httpServer: Server, deps: GraphqlWsDeps): Graphq
     });
     try {
       const document = parse(payload.query);
-      const errors = validate(schema, document);
-      if (errors.length > 0) return [...errors];
+      if (!validDocuments.has(document)) {
+        const errors = validate(schema, document);
+        if (errors.length > 0) return [...errors];
+        validDocuments.add(document);
+      }
       const contextValue: GatewayContext = await contextFactory();
       const args: ExecutionArgs = {
         schema,
@@ -190,17 +181,12 @@ export function attachGraphqlWs(httpServer: Server, deps: GraphqlWsDeps): Graphq
       const root: OperationRoot = {
         execute,
         subscribe,
-        // Hashed: every subscriber holds its key, and the query text alone is hundreds of bytes.
-        shareKey: createHash('sha256')
-          .update(
-            JSON.stringify([
-              contextValue.principal ? visibilityKey(contextValue.principal) : null,
-              payload.query,
-              payload.operationName ?? null,
-              payload.variables ?? null,
-            ]),
-          )
-          .digest('base64'),
+        shareKey: JSON.stringify([
+          contextValue.principal ? visibilityKey(contextValue.principal) : null,
+          documentId(document),
+          payload.operationName ?? null,
+          payload.variables ?? null,
+        ]),
         replayLatest:
           !!operation &&
           rootFields(document, operation.selectionSet).every((field) =>
@@ -213,22 +199,22 @@ export function attachGraphqlWs(httpServer: Server, deps: GraphqlWsDeps): Graphq
     }
   };
 
-  const server = serveGraphqlWs<Record<string, unknown>, ConnectionExtra>(
+  const server = serveGraphqlWs<ConnectionExtra>(
     {
-      async onConnect(ctx) {
-        const authorization = authorizationOf(ctx.connectionParams);
+      async onConnect(connection, params) {
+        const authorization = authorizationOf(params);
         const admitted = await admitConnection(deps, authorization);
         if ('code' in admitted) {
-          ctx.extra.socket.close(admitted.code, admitted.reason);
+          connection.socket.close(admitted.code, admitted.reason);
           return false;
         }
-        ctx.extra.authorization = authorization;
-        ctx.extra.keyId = admitted.keyId;
+        connection.authorization = authorization;
+        connection.keyId = admitted.keyId;
         return true;
       },
-      async onSubscribe(ctx, id, payload) {
-        // The new operation is already counted in ctx.subscriptions.
-        if (Object.keys(ctx.subscriptions).length > deps.maxSubscriptionsPerSocket) {
+      async onSubscribe(connection, _id, payload) {
+        // The new operation is already counted.
+        if (connection.operationCount > deps.maxSubscriptionsPerSocket) {
           return [
             new GatewayError(
               'FORBIDDEN',
@@ -237,32 +223,14 @@ export function attachGraphqlWs(httpServer: Server, deps: GraphqlWsDeps): Graphq
             ),
           ];
         }
-        const prepared = await prepare(ctx.extra, payload);
-        if (!Array.isArray(prepared)) {
-          (prepared.rootValue as OperationRoot).direct = new SocketSink(ctx.extra.socket, id);
-        }
-        return prepared;
+        return prepare(connection, payload);
       },
       execute: (args) => (args.rootValue as OperationRoot).execute(args),
       subscribe: (args) => {
         const root = args.rootValue as OperationRoot;
-        let started = false;
-        const stream = shared.join(
-          root.shareKey,
-          () => {
-            started = true;
-            return root.subscribe(args);
-          },
-          { replayLatest: root.replayLatest, direct: root.direct },
-        );
-        if (!started) {
-          // Joined a running source, whose execution has its own arguments. graphql-ws keeps
-          // these for as long as the operation runs but reads them no more (no onNext hook):
-          // let this subscriber's context and enveloped functions go.
-          args.rootValue = undefined;
-          args.contextValue = undefined;
-        }
-        return stream;
+        return shared.join(root.shareKey, () => root.subscribe(args), {
+          replayLatest: root.replayLatest,
+        });
       },
     },
     webSockets,

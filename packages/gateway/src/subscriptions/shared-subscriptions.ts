@@ -5,41 +5,37 @@
  * a key starts the source; later ones join it; the source stops when the last one leaves, and
  * every subscriber completes (or fails) when the source does.
  *
- * Per-subscriber state is one small object with a bounded queue, so an idle subscriber costs
- * a few hundred bytes here.
- *
- * Delivering costs more than executing once N is large: each value also goes through every
- * subscriber's iterator, its consumer's promise chain and its own serialization. A subscriber
- * may therefore bring a `direct` sink (the WebSocket it answers on): while its consumer is idle,
- * parked on next() with nothing queued, each value goes straight to the sink, serialized once
- * per event for everyone (`serialize`). Anything else (a consumer still busy with the previous
- * value, a sink that cannot take it at once) falls back to the queue, so the order and the
- * bounded-queue rules stay the same.
+ * Per-subscriber state is one small object with a bounded queue. A subscriber is an async
+ * iterator; its consumer may instead `pipe` it to a sink (the WebSocket it answers on), which
+ * is told of each value: then no promise stays pending per idle subscriber, and a value goes
+ * out as soon as the source yields it. Either way, a value waits in the subscriber's queue
+ * while its consumer is still busy with the previous one, with the same bounded-queue rules.
  */
 
-/** Where a subscriber's values can go without passing through its iterator. */
-export interface DirectSink<T> {
-  /**
-   * Delivers `value` now, if the transport can take it at once (nothing of this subscriber's
-   * is still waiting to be written); false leaves it to the iterator. `serialized` is the
-   * value serialized once per event by the source's `serialize`.
-   */
-  deliver(value: T, serialized: () => string): boolean;
+/** Where a piped subscriber's values go. */
+export interface SubscriberSink<T> {
+  /** The next value; nothing more comes before the subscriber's `resume()`. */
+  next(value: T): void;
+  /** No more values: the source ended (or failed with `error.value`), or the client left. */
+  end(error?: { value: unknown }): void;
 }
 
-export interface JoinOptions<T = unknown> {
+/** A subscriber whose consumer is told of its values instead of pulling them. */
+export interface PipeableSubscriber<T> extends AsyncIterableIterator<T> {
+  /** Sends every value, queued ones first, to `sink`, in place of `next()`. */
+  pipe(sink: SubscriberSink<T>): void;
+  /** The sink is done with its value: the next one, if any, or the end. */
+  resume(): void;
+  /** The client left: the sink ends, the subscriber leaves its source. */
+  return(): Promise<IteratorResult<T>>;
+}
+
+export interface JoinOptions {
   /**
    * A late joiner first receives the source's latest value. Right for subscriptions whose
    * first value is "the current state" (jobUpdated); wrong for pure change feeds (myJobs).
    */
   replayLatest: boolean;
-  /** Direct delivery while the subscriber's consumer is idle (needs `serialize`). */
-  direct?: DirectSink<T> | undefined;
-}
-
-export interface SharedSubscriptionsOptions<T> {
-  /** Serializes a value for direct sinks; called at most once per value. */
-  serialize?: ((value: T) => string) | undefined;
 }
 
 type SourceResult<T> = AsyncIterable<T> | T;
@@ -65,27 +61,33 @@ function rejecting(error: unknown): PromiseLike<never> {
   };
 }
 
-class Subscriber<T> implements AsyncIterableIterator<T> {
+class Subscriber<T> implements PipeableSubscriber<T> {
   #queue: T[] | null = null;
   /** Resolves the pending next() (a failure resolves it with a thenable that rejects). */
   #waiting: ((result: IteratorResult<T> | PromiseLike<never>) => void) | null = null;
   #ended = false;
   #error: { value: unknown } | null = null;
+  /** Set by pipe(): where values go instead of next(). */
+  #sink: SubscriberSink<T> | null = null;
+  /** The sink has a value it is not done with (until resume()). */
+  #sinkBusy = false;
   // The source (not a closure per subscriber) is how a subscriber leaves.
   readonly #source: SharedSource<T>;
-  readonly #direct: DirectSink<T> | null;
 
-  constructor(source: SharedSource<T>, direct: DirectSink<T> | null) {
+  constructor(source: SharedSource<T>) {
     this.#source = source;
-    this.#direct = direct;
   }
 
-  /** `serialized` is given by sources that can serialize (for the direct sink). */
-  push(value: T, serialized?: () => string): void {
+  push(value: T): void {
     if (this.#ended) return;
+    if (this.#sink && !this.#sinkBusy) {
+      // An idle sink has nothing queued (resume() drains the queue first).
+      this.#sinkBusy = true;
+      this.#sink.next(value);
+      return;
+    }
     if (this.#waiting) {
       // Parked on next(): nothing queued and the previous value fully handed over.
-      if (serialized && this.#direct?.deliver(value, serialized)) return;
       const resolve = this.#waiting;
       this.#waiting = null;
       resolve({ value, done: false });
@@ -101,6 +103,10 @@ class Subscriber<T> implements AsyncIterableIterator<T> {
     if (this.#ended) return;
     this.#ended = true;
     this.#error = error ?? null;
+    if (this.#sink) {
+      if (!this.#sinkBusy) this.#endSink();
+      return;
+    }
     const resolve = this.#waiting;
     this.#waiting = null;
     if (!resolve) return;
@@ -108,14 +114,44 @@ class Subscriber<T> implements AsyncIterableIterator<T> {
     else resolve({ value: undefined, done: true });
   }
 
-  next(): Promise<IteratorResult<T>> {
+  /** The oldest queued value; an idle subscriber keeps no empty array. */
+  #dequeue(): T | undefined {
     const queue = this.#queue;
-    if (queue) {
-      const queued = queue.shift();
-      // An idle subscriber keeps no empty array (nearly every late joiner queued its replay).
-      if (queue.length === 0) this.#queue = null;
-      if (queued !== undefined) return Promise.resolve({ value: queued, done: false });
+    if (!queue) return undefined;
+    const queued = queue.shift();
+    if (queue.length === 0) this.#queue = null;
+    return queued;
+  }
+
+  pipe(sink: SubscriberSink<T>): void {
+    this.#sink = sink;
+    this.#sinkBusy = true;
+    this.resume();
+  }
+
+  resume(): void {
+    const sink = this.#sink;
+    if (!sink || !this.#sinkBusy) return;
+    const queued = this.#dequeue();
+    if (queued !== undefined) {
+      sink.next(queued);
+      return;
     }
+    this.#sinkBusy = false;
+    if (this.#ended) this.#endSink();
+  }
+
+  #endSink(): void {
+    const sink = this.#sink;
+    const error = this.#error;
+    this.#sink = null;
+    this.#error = null;
+    sink?.end(error ?? undefined);
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    const queued = this.#dequeue();
+    if (queued !== undefined) return Promise.resolve({ value: queued, done: false });
     if (this.#ended) {
       const error = this.#error;
       this.#error = null;
@@ -151,16 +187,13 @@ class SharedSource<T> {
   latest: { value: T } | null = null;
   #iterator: AsyncIterator<T> | null = null;
   #stopped = false;
-  readonly #serialize: ((value: T) => string) | undefined;
   readonly #onLeave: (source: SharedSource<T>, subscriber: Subscriber<T>) => void;
 
   constructor(
     start: () => Promise<SourceResult<T>> | SourceResult<T>,
-    serialize: ((value: T) => string) | undefined,
     onEnd: () => void,
     onLeave: (source: SharedSource<T>, subscriber: Subscriber<T>) => void,
   ) {
-    this.#serialize = serialize;
     this.#onLeave = onLeave;
     this.#run(start).finally(onEnd);
   }
@@ -170,25 +203,13 @@ class SharedSource<T> {
     this.#onLeave(this, subscriber);
   }
 
-  /** The value, serialized at most once for all subscribers (none when nothing serializes). */
-  #serializer(value: T): (() => string) | undefined {
-    const serialize = this.#serialize;
-    if (!serialize) return undefined;
-    let text: string | undefined;
-    return () => {
-      text ??= serialize(value);
-      return text;
-    };
-  }
-
   async #run(start: () => Promise<SourceResult<T>> | SourceResult<T>): Promise<void> {
     try {
       const result = await start();
       if (!isAsyncIterable<T>(result)) {
         // A single result (an error at subscribe time): everyone waiting gets it, then done.
-        const serialized = this.#serializer(result);
         for (const subscriber of this.subscribers) {
-          subscriber.push(result, serialized);
+          subscriber.push(result);
           subscriber.finish();
         }
         return;
@@ -202,8 +223,7 @@ class SharedSource<T> {
         const step = await this.#iterator.next();
         if (step.done || this.#stopped) break;
         this.latest = { value: step.value };
-        const serialized = this.#serializer(step.value);
-        for (const subscriber of this.subscribers) subscriber.push(step.value, serialized);
+        for (const subscriber of this.subscribers) subscriber.push(step.value);
       }
       for (const subscriber of this.subscribers) subscriber.finish();
     } catch (error) {
@@ -228,11 +248,6 @@ class SharedSource<T> {
 export class SharedSubscriptions<T> {
   readonly #sources = new Map<string, SharedSource<T>>();
   #subscriberCount = 0;
-  readonly #serialize: ((value: T) => string) | undefined;
-
-  constructor(options: SharedSubscriptionsOptions<T> = {}) {
-    this.#serialize = options.serialize;
-  }
 
   /** Distinct sources being executed. */
   get sourceCount(): number {
@@ -251,14 +266,13 @@ export class SharedSubscriptions<T> {
   join(
     key: string,
     start: () => Promise<SourceResult<T>> | SourceResult<T>,
-    options: JoinOptions<T>,
-  ): AsyncIterableIterator<T> {
+    options: JoinOptions,
+  ): PipeableSubscriber<T> {
     let source = this.#sources.get(key);
     const joiningLate = source !== undefined;
     if (!source) {
       const created: SharedSource<T> = new SharedSource(
         start,
-        this.#serialize,
         () => {
           if (this.#sources.get(key) === created) this.#sources.delete(key);
           this.#subscriberCount -= created.detachAll();
@@ -276,7 +290,7 @@ export class SharedSubscriptions<T> {
       this.#sources.set(key, source);
     }
     const joined = source;
-    const subscriber = new Subscriber<T>(joined, options.direct ?? null);
+    const subscriber = new Subscriber<T>(joined);
     joined.subscribers.add(subscriber);
     this.#subscriberCount++;
     if (joiningLate && options.replayLatest && joined.latest) subscriber.push(joined.latest.value);
