@@ -27,6 +27,8 @@ async function watcher(url: string): Promise<Client> {
 }
 const closeWatchers = () => Promise.all(watchers.splice(0).map((client) => client.end()));
 
+type LockWaiter = { pid: number; blockers: number[] };
+
 /** Backends of this database (other than `watch`'s) waiting for a lock. */
 async function lockWaiters(watch: Client): Promise<LockWaiter[]> {
   const { rows } = await watch.query<LockWaiter>(
@@ -35,8 +37,6 @@ async function lockWaiters(watch: Client): Promise<LockWaiter[]> {
   );
   return rows;
 }
-
-type LockWaiter = { pid: number; blockers: number[] };
 
 /** Resolves once the backends waiting for a lock are as `seen` wants. */
 async function waitersSeen(watch: Client, seen: (waiting: LockWaiter[]) => boolean) {
@@ -68,12 +68,12 @@ describe('PostgreSQL group commit', () => {
     locks: [],
     statement: { text: 'INSERT INTO rows (id) VALUES ($1)', values: [id] },
   });
-  /** Inserts `id` once it has the advisory lock 42 (which a watcher may hold). */
-  const insertAfterLock42 = (id: number): GroupWrite<never> => ({
+  /** Inserts `id` once it has the advisory lock `lock` (which a watcher may hold). */
+  const insertAfterLock = (lock: number, id: number): GroupWrite<never> => ({
     locks: [],
     statement: {
-      text: 'INSERT INTO rows (id) SELECT $1 FROM pg_advisory_xact_lock(42)',
-      values: [id],
+      text: 'INSERT INTO rows (id) SELECT $2 FROM pg_advisory_xact_lock($1)',
+      values: [lock, id],
     },
   });
   const committed = async () =>
@@ -84,7 +84,7 @@ describe('PostgreSQL group commit', () => {
     await holder.query('SELECT pg_advisory_lock(42)');
     const settled: number[] = [];
     const first = writes.write(insert(1)).then(() => settled.push(1));
-    const second = writes.write(insertAfterLock42(2));
+    const second = writes.write(insertAfterLock(42, 2));
     // The first has run and the second waits: the group is open, and nothing shows.
     await waitersSeen(watch, atLeast(1));
     expect(await committed()).toEqual([]);
@@ -110,7 +110,7 @@ describe('PostgreSQL group commit', () => {
     const holder = await watcher(url);
     await holder.query('SELECT pg_advisory_lock(42)');
     const fine = writes.write(insert(1));
-    const waiting = writes.write(insertAfterLock42(2));
+    const waiting = writes.write(insertAfterLock(42, 2));
     await waitersSeen(watch, atLeast(1));
     const [group] = await lockWaiters(watch);
     await watch.query('SELECT pg_terminate_backend($1)', [group?.pid]);
@@ -122,6 +122,30 @@ describe('PostgreSQL group commit', () => {
     // The pool replaces the connection.
     await writes.write(insert(3));
     expect(await committed()).toEqual([3]);
+  });
+
+  it('keeps gathering the writes of later turns while the most groups allowed are out', async () => {
+    const oneAtATime = new PostgresGroupCommit<never>(pool, {
+      lockQueries: () => [],
+      maxGroupsInFlight: 1,
+    });
+    const holder = await watcher(url);
+    await holder.query('SELECT pg_advisory_lock(42), pg_advisory_lock(43)');
+    const first = oneAtATime.write(insertAfterLock(42, 1));
+    await waitersSeen(watch, atLeast(1));
+    const second = oneAtATime.write(insert(2));
+    await new Promise(setImmediate);
+    const third = oneAtATime.write(insertAfterLock(43, 3));
+
+    await holder.query('SELECT pg_advisory_unlock(42)');
+    await first;
+    // The second went only now, with the third of a later turn, and waits with it.
+    await waitersSeen(watch, atLeast(1));
+    expect(await committed()).toEqual([1]);
+    await holder.query('SELECT pg_advisory_unlock(43)');
+    await second;
+    expect(await committed()).toEqual([1, 2, 3]);
+    await third;
   });
 
   it('sends the open group at once on drain (before the pool closes)', async () => {
