@@ -1,8 +1,9 @@
 /**
  * The scale-out Store: PostgreSQL through node-postgres (`pg`), shared by every gateway
  * instance. Each method is one statement or one short transaction on a pooled connection, its
- * statements named (prepared once per connection). What must hold across instances is the
- * database's to hold:
+ * statements named (prepared once per connection); the writes on every job's path (admission,
+ * job updates, claims) share one transaction with the others of their turn of the event loop
+ * (postgres-group-commit.ts). What must hold across instances is the database's to hold:
  * - admission locks what it reads (the key row, then the end user) before reading, so budgets
  *   and concurrency caps stay exact however many instances admit at once;
  * - every compare-and-set, with its ledger row, is one statement;
@@ -13,7 +14,6 @@ import {
   Pool,
   type PoolClient,
   type QueryConfig,
-  type QueryResult,
   type QueryResultRow,
   TypeOverrides,
   types,
@@ -39,6 +39,8 @@ import type { WebhookAttempt, WebhookDelivery } from '../domain/webhook.ts';
 import { newId } from '../ids.ts';
 import { assertKnownSchemaVersion } from './migrations/migration.ts';
 import { POSTGRES_MIGRATIONS } from './migrations/postgres.ts';
+import { inTransaction, send } from './postgres-connection.ts';
+import { PostgresGroupCommit } from './postgres-group-commit.ts';
 import {
   API_KEY_COLUMNS,
   API_KEY_LIMIT_COLUMNS,
@@ -90,6 +92,8 @@ import {
  * requests; N instances need N × this within the server's max_connections (default 100).
  */
 const POOL_SIZE = 10;
+/** Write groups out at once (postgres-group-commit.ts): the rest of the pool serves reads. */
+const MAX_GROUPS_IN_FLIGHT = POOL_SIZE / 2;
 /** How long a query waits for a free connection (or a new one) before failing. */
 const CONNECT_TIMEOUT_MS = 10_000;
 /** /readyz answers within this: a database that stopped answering is down, not slow. */
@@ -231,64 +235,6 @@ async function migrate(pool: Pool, now: () => Date): Promise<void> {
   });
 }
 
-/**
- * A connection checked out of the pool, which listens for the 'error' of idle connections
- * only: one that breaks between two queries of a transaction (the server or the network went)
- * would emit an 'error' no one hears, ending the process. Its next query fails anyway, and the
- * rollback destroys it.
- */
-const ignoreBrokenConnection = () => {};
-
-async function checkOut(pool: Pool): Promise<PoolClient> {
-  const client = await pool.connect();
-  client.on('error', ignoreBrokenConnection);
-  return client;
-}
-
-/** Back to the pool; with `broken`, destroyed instead. */
-function giveBack(client: PoolClient, broken?: Error): void {
-  client.off('error', ignoreBrokenConnection);
-  client.release(broken);
-}
-
-async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await checkOut(pool);
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    giveBack(client);
-    return result;
-  } catch (error) {
-    await rollBack(client);
-    throw error;
-  }
-}
-
-/** Ends a failed transaction and returns the connection to the pool. */
-async function rollBack(client: PoolClient): Promise<void> {
-  // A connection whose rollback failed is in an unknown state: destroy it, never reuse it.
-  const broken = await client.query('ROLLBACK').then(
-    () => undefined,
-    (rollbackError: Error) => rollbackError,
-  );
-  giveBack(client, broken);
-}
-
-/**
- * Sends `queries` together (the pool's connections pipeline them): one round trip for all,
- * run by the server in order. Nulls are left out. Rejects with the first failure, once every
- * query has answered, so the connection is idle again for the ROLLBACK that follows.
- */
-async function send(client: PoolClient, queries: (QueryConfig | null)[]): Promise<QueryResult[]> {
-  const answers = await Promise.allSettled(
-    queries.filter((query) => query !== null).map((query) => client.query(query)),
-  );
-  const failure = answers.find((answer) => answer.status === 'rejected');
-  if (failure) throw failure.reason;
-  return answers.map((answer) => (answer as PromiseFulfilledResult<QueryResult>).value);
-}
-
 /** `$1, $2, …, $count`. */
 const placeholders = (count: number): string =>
   Array.from({ length: count }, (_, i) => `$${i + 1}`).join(', ');
@@ -336,6 +282,29 @@ const CLAIM_PENDING_JOBS = `
   RETURNING ${columnsOf(JOB_COLUMNS, 'jobs')}`;
 
 /**
+ * What a write holds from the start of its group's transaction to its commit (#lockQueries):
+ * an owner's admission lock (the key as a whole when its end user is null), or the dispatch
+ * lock of claims.
+ */
+type WriteLock = Owner | 'dispatch';
+
+/**
+ * The admission locks of the keys: their rows FOR NO KEY UPDATE (exclusive among admissions,
+ * yet no obstacle to the foreign-key checks of inserts that reference a key), locked in the
+ * order of the sort.
+ */
+const LOCK_KEYS = 'SELECT 1 FROM api_keys WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE';
+/**
+ * The admission locks of end users: advisory locks on a hash of (key, end user), taken in the
+ * order of the hashes (a volatile function of the output runs after the sort), each once.
+ */
+const LOCK_END_USERS = `SELECT pg_advisory_xact_lock(${END_USER_LOCK_CLASS}, lock_id)
+  FROM (SELECT DISTINCT hashtext(key_id || '/' || end_user_id) AS lock_id
+    FROM unnest($1::text[], $2::text[]) AS owner (key_id, end_user_id)) AS locks
+  ORDER BY lock_id`;
+const LOCK_DISPATCH = `SELECT pg_advisory_xact_lock(${GATEWAY_LOCK_CLASS}, ${GATEWAY_LOCKS.dispatch})`;
+
+/**
  * A job whose owner has no fresh heartbeat (database clock) goes to the adopter; the row lock
  * makes concurrent adopters take disjoint jobs, and the update re-checks the owner.
  */
@@ -375,38 +344,28 @@ class PostgresStore implements Store {
   readonly #now: () => Date;
   /** Statement names by text: node-postgres prepares a named statement once per connection. */
   readonly #names = new Map<string, string>();
+  /** Admissions, job updates and claims: the writes on the path of every job. */
+  readonly #writes: PostgresGroupCommit<WriteLock>;
 
   constructor(pool: Pool, now: () => Date) {
     this.#pool = pool;
     this.#now = now;
+    this.#writes = new PostgresGroupCommit(pool, {
+      lockQueries: (locks) => this.#lockQueries(locks),
+      maxGroupsInFlight: MAX_GROUPS_IN_FLIGHT,
+    });
   }
 
   async admitJob(request: AdmissionRequest): Promise<AdmissionResult> {
     const scopes = admissionScopes(request);
     const admit = this.#admissionQuery(request, scopes);
-    let row: QueryResultRow | undefined;
-    if (scopes.length === 0) {
-      // Nothing to lock: the statement alone is atomic (its own transaction).
-      row = (await this.#pool.query(admit)).rows[0];
-    } else {
-      // One flight: BEGIN, the locks, the admission, COMMIT. The server runs them in order,
-      // and each statement of a READ COMMITTED transaction sees what was committed before it
-      // began, so the admission counts every admission that held these locks earlier.
-      const client = await checkOut(this.#pool);
-      try {
-        const answers = await send(client, [
-          { text: 'BEGIN' },
-          ...this.#lockQueries(scopes),
-          admit,
-          { text: 'COMMIT' },
-        ]);
-        row = answers.at(-2)?.rows[0];
-        giveBack(client);
-      } catch (error) {
-        await rollBack(client);
-        throw error;
-      }
-    }
+    const locks = scopes.map(({ scope, owner }) =>
+      scope === 'key' ? { keyId: owner.keyId, endUserId: null } : owner,
+    );
+    // Each statement of a READ COMMITTED transaction sees what was committed before it began
+    // and what its own transaction wrote, so the admission counts every admission that held
+    // these locks earlier, those of its own group included.
+    const [row] = (await this.#writes.write({ locks, statement: admit })).rows;
     if (row?.admitted === 1) return { kind: 'created', job: request.job };
     const known = readFacts(row, scopes);
     const decision = decideAdmission(request, known);
@@ -473,7 +432,12 @@ class PostgresStore implements Store {
         WHERE updated.cost_micro_usd <> updated.previous_cost_micro_usd
       )
       SELECT ${JOB_SELECT} FROM updated`;
-    const [row] = await this.#rows<PgJobRow>(this.#pool, statement.text, statement.values);
+    const [row] = (
+      await this.#writes.write({
+        locks: [],
+        statement: this.#query(statement.text, statement.values),
+      })
+    ).rows as PgJobRow[];
     return row ? records.toJob(row) : null;
   }
 
@@ -556,24 +520,16 @@ class PostgresStore implements Store {
   }
 
   async claimPendingJobs(claim: DispatchClaim): Promise<JobRecord[]> {
-    const rows = await inTransaction(this.#pool, async (client) => {
-      await client.query(
-        this.#query('SELECT pg_advisory_xact_lock($1, $2)', [
-          GATEWAY_LOCK_CLASS,
-          GATEWAY_LOCKS.dispatch,
-        ]),
-      );
-      const result = await client.query<PgJobRow>(
-        this.#query(CLAIM_PENDING_JOBS, [
-          claim.instanceId,
-          claim.limit,
-          claim.maxInFlight,
-          this.#now(),
-        ]),
-      );
-      return result.rows;
+    const { rows } = await this.#writes.write({
+      locks: ['dispatch'],
+      statement: this.#query(CLAIM_PENDING_JOBS, [
+        claim.instanceId,
+        claim.limit,
+        claim.maxInFlight,
+        this.#now(),
+      ]),
     });
-    return rows.map(records.toJob).sort(byId);
+    return (rows as PgJobRow[]).map(records.toJob).sort(byId);
   }
 
   async heartbeat(instanceId: string): Promise<void> {
@@ -897,25 +853,39 @@ class PostgresStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.#writes.drain();
     if (!this.#pool.ended) await this.#pool.end();
   }
 
   /**
-   * Serializes admissions that read the same usage: the key row for the key's scope (FOR NO
-   * KEY UPDATE: exclusive among admissions, yet no obstacle to the foreign-key checks of
-   * inserts that reference the key), then an advisory lock on (key, end user) for the end
-   * user's, so end users of a key without key-wide limits are admitted in parallel. Always in
-   * this order, so two admissions never wait on each other's locks. Held until commit.
+   * Serializes the writes that read the same usage or the same room at Pixazo. An admission
+   * locks its key's row for the key's scope and, for the end user's, an advisory lock on (key,
+   * end user), so end users of a key without key-wide limits are admitted in parallel; a claim
+   * the dispatch lock. A group's are taken together before any of its writes, each once, in
+   * one order (keys, end users, dispatch; each kind sorted), so no two groups (or lone writes)
+   * ever wait on each other's locks. Held until commit.
    */
-  #lockQueries(scopes: AdmissionScope[]): QueryConfig[] {
-    return scopes.map(({ scope, owner }) =>
-      scope === 'key'
-        ? this.#query('SELECT 1 FROM api_keys WHERE id = $1 FOR NO KEY UPDATE', [owner.keyId])
-        : this.#query(
-            `SELECT pg_advisory_xact_lock(${END_USER_LOCK_CLASS}, hashtext($1 || '/' || $2))`,
-            [owner.keyId, owner.endUserId],
-          ),
-    );
+  #lockQueries(locks: WriteLock[]): QueryConfig[] {
+    const keys: string[] = [];
+    const endUsers: Owner[] = [];
+    let dispatch = false;
+    for (const lock of locks) {
+      if (lock === 'dispatch') dispatch = true;
+      else if (lock.endUserId === null) keys.push(lock.keyId);
+      else endUsers.push(lock);
+    }
+    const queries: QueryConfig[] = [];
+    if (keys.length > 0) queries.push(this.#query(LOCK_KEYS, [keys]));
+    if (endUsers.length > 0) {
+      queries.push(
+        this.#query(LOCK_END_USERS, [
+          endUsers.map((owner) => owner.keyId),
+          endUsers.map((owner) => owner.endUserId),
+        ]),
+      );
+    }
+    if (dispatch) queries.push(this.#query(LOCK_DISPATCH, []));
+    return queries;
   }
 
   /**

@@ -173,7 +173,8 @@ export interface Store {
   /**
    * True when a write is done as soon as it is called and joins the other writes of this turn
    * of the event loop in one commit (SQLite, sqlite-group-commit.ts): a claim made right after
-   * an admission then sees the job and shares its commit.
+   * an admission then sees the job and shares its commit. False for PostgreSQL, whose writes
+   * are grouped too (postgres-group-commit.ts) but run only once their turn has ended.
    */
   readonly groupCommit: boolean;
   /**
