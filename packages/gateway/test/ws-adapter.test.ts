@@ -155,6 +155,13 @@ function connect(
   return { socket, closed, opened, message, messages, send, ready };
 }
 
+/** A client of a new server without keep-alive, connected and acknowledged. */
+async function readyClient() {
+  const client = connect((await start(0)).url);
+  await client.ready();
+  return client;
+}
+
 describe('serveGraphqlWs', () => {
   it('speaks graphql-transport-ws and gives hooks the socket, not the request', async () => {
     const server = await start(0);
@@ -179,9 +186,7 @@ describe('serveGraphqlWs', () => {
   });
 
   it('streams a subscription’s results in order, then completes it', async () => {
-    const server = await start(0);
-    const client = connect(server.url);
-    await client.ready();
+    const client = await readyClient();
     client.send({ id: 's', type: 'subscribe', payload: { query: 'subscription { ticks }' } });
     await client.message('complete');
     expect(client.messages.filter((m) => m.id === 's')).toEqual([
@@ -192,9 +197,7 @@ describe('serveGraphqlWs', () => {
   });
 
   it('sends the errors of onSubscribe as an error message, and runs nothing', async () => {
-    const server = await start(0);
-    const client = connect(server.url);
-    await client.ready();
+    const client = await readyClient();
     client.send({ id: 'e', type: 'subscribe', payload: { query: 'refused' } });
     expect(await client.message('error')).toEqual({
       id: 'e',
@@ -207,9 +210,7 @@ describe('serveGraphqlWs', () => {
   });
 
   it('stops a stream the client completes, without a complete message', async () => {
-    const server = await start(0);
-    const client = connect(server.url);
-    await client.ready();
+    const client = await readyClient();
     client.send({ id: 'f', type: 'subscribe', payload: { query: 'subscription { forever }' } });
     await client.message('next');
     client.send({ id: 'f', type: 'complete' });
@@ -221,9 +222,7 @@ describe('serveGraphqlWs', () => {
   });
 
   it('runs a new operation under an id the client just completed, untouched by the old one', async () => {
-    const server = await start(0);
-    const client = connect(server.url);
-    await client.ready();
+    const client = await readyClient();
     client.send({ id: 'f', type: 'subscribe', payload: { query: 'subscription { forever }' } });
     await client.message('next');
     client.send({ id: 'f', type: 'complete' });
@@ -238,9 +237,7 @@ describe('serveGraphqlWs', () => {
   });
 
   it('stops the running streams of a socket that closes', async () => {
-    const server = await start(0);
-    const client = connect(server.url);
-    await client.ready();
+    const client = await readyClient();
     client.send({ id: 'f', type: 'subscribe', payload: { query: 'subscription { forever }' } });
     await client.message('next');
     client.socket.close(1000);
@@ -264,17 +261,13 @@ describe('serveGraphqlWs', () => {
   });
 
   it('closes with 4429 on a second connection_init', async () => {
-    const server = await start(0);
-    const client = connect(server.url);
-    await client.ready();
+    const client = await readyClient();
     client.send({ type: 'connection_init' });
     expect(await client.closed).toEqual({ code: 4429, reason: 'Too many initialisation requests' });
   });
 
   it('closes with 4409 on a subscribe whose id is running', async () => {
-    const server = await start(0);
-    const client = connect(server.url);
-    await client.ready();
+    const client = await readyClient();
     client.send({ id: 'f', type: 'subscribe', payload: { query: 'subscription { forever }' } });
     await client.message('next');
     client.send({ id: 'f', type: 'subscribe', payload: { query: '{ hello }' } });
