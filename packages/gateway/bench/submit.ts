@@ -68,6 +68,15 @@ const commitsBetween = (before: SqliteCounts, after: SqliteCounts, jobs: number)
 };
 type Commits = ReturnType<typeof commitsBetween>;
 
+/** `{ viewer { keyPrefix } }`: authenticated, no job, nothing written. */
+function viewerTarget(server: StartedServer): Target {
+  return {
+    ...gatewayTarget(server),
+    body: JSON.stringify({ query: '{ viewer { keyPrefix } }' }),
+    accepted: (status, body) => status === 200 && body.includes('"keyPrefix"'),
+  };
+}
+
 export function gatewayTarget(server: StartedServer): Target {
   return {
     name: 'gateway',
@@ -154,6 +163,14 @@ export async function runSubmit(options: SubmitOptions): Promise<{ report: Bench
     log(
       `  ${options.concurrency} in flight: direct ${num(throughput(conDirect))}/s, gateway ${num(throughput(conGateway))}/s`,
     );
+    // Diagnostic: the same gateway answering a query that makes no job, for what GraphQL over
+    // HTTP and authentication alone cost on this machine.
+    const viewer = viewerTarget(main.server);
+    await runPhase(viewer, warmUp, 4);
+    const floor = {
+      seq: await runPhase(viewer, options.requests, 1),
+      con: await runPhase(viewer, options.requests, options.concurrency),
+    };
     await main.process.stop();
 
     // Diagnostic: the same gateway with its database on tmpfs, where a commit's fsync costs
@@ -186,6 +203,7 @@ export async function runSubmit(options: SubmitOptions): Promise<{ report: Bench
       d: Phase,
       g: Phase,
       t: Phase | undefined,
+      f: Phase,
       sequential: boolean,
       commits: Commits,
     ): Table => {
@@ -194,13 +212,22 @@ export async function runSubmit(options: SubmitOptions): Promise<{ report: Bench
       const p50 = (p: Phase) => percentile(p.latencies, 50);
       const p99 = (p: Phase) => percentile(p.latencies, 99);
       const avg = (p: Phase) => mean(p.latencies);
-      /** A latency row: both sides, their ratio and difference, a target if any, tmpfs. */
+      /** A latency row: both sides, their ratio and difference, a target if any, diagnostics. */
       const latencyRow = (
         label: string,
-        f: (p: Phase) => number,
+        of: (p: Phase) => number,
         target: [string, string] = ['', ''],
-        tmpfs = stat(t, f),
-      ) => [label, stat(d, f), stat(g, f), ratio(f(g), f(d)), ms(f(g) - f(d), 2), ...target, tmpfs];
+        tmpfs = stat(t, of),
+      ) => [
+        label,
+        stat(d, of),
+        stat(g, of),
+        ratio(of(g), of(d)),
+        ms(of(g) - of(d), 2),
+        ...target,
+        tmpfs,
+        `${stat(f, of)} (${ratio(of(f), of(d))})`,
+      ];
       const rows = [
         latencyRow(
           'latency p50',
@@ -228,11 +255,13 @@ export async function runSubmit(options: SubmitOptions): Promise<{ report: Bench
                 verdict(throughput(g) >= SUBMIT_TARGETS.concurrentThroughputRatio * throughput(d)),
               ]),
           t ? `${num(throughput(t))}/s` : 'n/a',
+          `${num(throughput(f))}/s (${ratio(throughput(f), throughput(d))})`,
         ],
         [
           'SQLite commits per job (fsyncs), and writes per job',
           '',
           `${commits.perJob.toFixed(2)} (${commits.writesPerJob.toFixed(2)} writes)`,
+          '',
           '',
           '',
           '',
@@ -248,6 +277,7 @@ export async function runSubmit(options: SubmitOptions): Promise<{ report: Bench
           '',
           '',
           '',
+          '',
         ],
         [
           'failed requests',
@@ -258,6 +288,7 @@ export async function runSubmit(options: SubmitOptions): Promise<{ report: Bench
           '0',
           verdict(g.failures === 0),
           t ? String(t.failures) : 'n/a',
+          String(f.failures),
         ],
       ];
       if (sequential && toPixazo.length) {
@@ -265,6 +296,7 @@ export async function runSubmit(options: SubmitOptions): Promise<{ report: Bench
           'generateImage sent → its POST reaches Pixazo, p50 / p99 (1 ms clock)',
           '',
           `${ms(percentile(toPixazo, 50), 0)} / ${ms(percentile(toPixazo, 99), 0)}`,
+          '',
           '',
           '',
           '',
@@ -283,6 +315,7 @@ export async function runSubmit(options: SubmitOptions): Promise<{ report: Bench
           'target',
           'result',
           'diagnostic: gateway with its database on tmpfs',
+          'diagnostic: `{ viewer { keyPrefix } }` through the gateway (no job; / baseline)',
         ],
         rows,
       };
@@ -298,6 +331,7 @@ export async function runSubmit(options: SubmitOptions): Promise<{ report: Bench
             seqDirect,
             seqGateway,
             tmpfs?.seq,
+            floor.seq,
             true,
             seqCommits,
           ),
@@ -306,13 +340,14 @@ export async function runSubmit(options: SubmitOptions): Promise<{ report: Bench
             conDirect,
             conGateway,
             tmpfs?.con,
+            floor.con,
             false,
             conCommits,
           ),
         ],
         notes: [
           "`generateImage` answers once the job is admitted and stored (QUEUED); the gateway POSTs it to Pixazo right after, in the background, so its answer does not wait for Pixazo's. The last row of the first table shows when that POST reached the simulator.",
-          "A job's writes are its admission, its claim (`submitting`, before the POST) and `submitted` (after it), each durable (WAL, synchronous FULL: a job is never POSTed twice after a power loss). The store group-commits: the writes of one turn of the event loop share one transaction and one fsync, each settling only once committed, and a claim made right after an admission shares its commit; the commit rows count them. The diagnostic column runs the same gateway with its database on tmpfs, where fsync costs nothing: the difference to the main column is the durability cost on this machine's disk, the rest is GraphQL, authentication, admission and the store's own work.",
+          "A job's writes are its admission, its claim (`submitting`, before the POST) and `submitted` (after it), each durable (WAL, synchronous FULL: a job is never POSTed twice after a power loss). The store group-commits: the writes of one turn of the event loop share one transaction and one fsync, each settling only once committed, and a claim made right after an admission shares its commit; the commit rows count them. The diagnostic column runs the same gateway with its database on tmpfs, where fsync costs nothing: the difference to the main column is the durability cost on this machine's disk, the rest is GraphQL, authentication, admission and the store's own work. The last column is the same gateway answering `{ viewer { keyPrefix } }`, which makes no job: GraphQL over HTTP and authentication alone.",
           `Targets (issue #16): sequential latency p50 within ${SUBMIT_TARGETS.sequentialP50Ratio}× the baseline's, throughput with ${options.concurrency} in flight at least ${SUBMIT_TARGETS.concurrentThroughputRatio}× the baseline's. The baseline is the simulator's own POST handler, so every figure of the gateway also carries that POST (sent in the background) and the simulator's work for it on the same 2 cores.`,
         ],
         method: [
