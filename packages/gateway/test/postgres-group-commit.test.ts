@@ -113,10 +113,14 @@ describe('PostgreSQL group commit', () => {
     const waiting = writes.write(insertAfterLock(42, 2));
     await waitersSeen(watch, atLeast(1));
     const [group] = await lockWaiters(watch);
+    // Awaited before the termination: its refusals may arrive before the watcher's answer.
+    const refused = Promise.all([
+      expect(fine).rejects.toThrow(/terminat/),
+      expect(waiting).rejects.toThrow(/terminat/),
+    ]);
     await watch.query('SELECT pg_terminate_backend($1)', [group?.pid]);
     // Not run again alone: had the COMMIT gone out, it might have taken effect.
-    await expect(fine).rejects.toThrow(/terminat/);
-    await expect(waiting).rejects.toThrow(/terminat/);
+    await refused;
     await holder.query('SELECT pg_advisory_unlock(42)');
     expect(await committed()).toEqual([]);
     // The pool replaces the connection.
