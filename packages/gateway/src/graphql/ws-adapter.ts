@@ -75,6 +75,8 @@ export interface GraphqlWsHooks<E> {
   connectionInitWaitTimeout?: number | undefined;
   /** Internal errors close sockets without their message; default NODE_ENV === 'production'. */
   isProd?: boolean | undefined;
+  /** Told of every internal error (a socket then closes with 4500); default console.error. */
+  onInternalError?: ((message: string, err: unknown) => void) | undefined;
 }
 
 export interface GraphqlWsAdapter<E = Record<PropertyKey, never>> {
@@ -169,6 +171,7 @@ interface Shared {
   // biome-ignore lint/suspicious/noExplicitAny: the hooks' own connection type is the caller's
   readonly hooks: GraphqlWsHooks<any>;
   readonly isProd: boolean;
+  readonly internalError: (message: string, err: unknown) => void;
   /** JSON.parse's reviver for incoming messages: query sharing, then the hooks' own. */
   readonly reviver: (this: unknown, key: string, value: unknown) => unknown;
 }
@@ -398,9 +401,9 @@ class Connection implements Extra {
     }
   }
 
-  /** An internal error: logged, and the socket closed with 4500. */
+  /** An internal error: reported, and the socket closed with 4500. */
   fail(message: string, err: unknown): void {
-    console.error(message, err);
+    this.#shared.internalError(message, err);
     this.socket.close(CloseCode.InternalServerError, closeReason(err, this.#shared.isProd));
   }
 }
@@ -511,9 +514,11 @@ export function serveGraphqlWs<E extends Record<PropertyKey, unknown> = Record<P
   }
   const reviver = hooks.jsonMessageReviver;
   const shareQuery = sharedQueries();
+  const internalError = hooks.onInternalError ?? console.error;
   const shared: Shared = {
     hooks,
     isProd,
+    internalError,
     reviver: reviver
       ? function (key, value) {
           return reviver.call(this, key, shareQuery.call(this, key, value));
@@ -525,7 +530,7 @@ export function serveGraphqlWs<E extends Record<PropertyKey, unknown> = Record<P
   ws.options.WebSocket = AdaptedWebSocket;
 
   ws.once('error', (err) => {
-    console.error(
+    internalError(
       'Internal error emitted on the WebSocket server. Please check your implementation.',
       err,
     );

@@ -201,6 +201,7 @@ export function attachGraphqlWs(httpServer: Server, deps: GraphqlWsDeps): Graphq
 
   const server = serveGraphqlWs<ConnectionExtra>(
     {
+      onInternalError: (message, err) => logger.error({ err }, message),
       async onConnect(connection, params) {
         const authorization = authorizationOf(params);
         const admitted = await admitConnection(deps, authorization);
